@@ -1,0 +1,179 @@
+//! The command line, as clap definitions.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "factory",
+    version,
+    about = "Startup Factory: supervise many AI-driven startup runs from one terminal"
+)]
+pub struct Cli {
+    /// Data directory (default: the platform data folder)
+    #[arg(long, global = true, env = "FACTORY_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Config file (default: config.toml in the platform config folder, if present)
+    #[arg(long, global = true, env = "FACTORY_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// Seed sample runs on the simulated provider and run them
+    Demo(DemoArgs),
+    /// Run the orchestrator over the data directory
+    Run(RunArgs),
+    /// Create a run and print its id
+    New(NewArgs),
+    /// List runs, or show one run with its tasks and reports
+    Status {
+        /// A run id such as s-01
+        run: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List pending gates (with --all, every gate)
+    Gates {
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List alerts
+    Alerts {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the providers and their figures
+    Providers {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve a gate (s-01.G1.0, s-01.G1 or s-01)
+    Approve(DecideArgs),
+    /// Send a gate's phase back for revision, with a note
+    Revise(DecideArgs),
+    /// Reject a gate, ending the run, with a note
+    Reject(DecideArgs),
+    /// Pause a run
+    Pause { run: String },
+    /// Resume a paused run, or retry a failed one
+    Resume { run: String },
+    /// Cancel a run
+    Cancel {
+        run: String,
+        #[arg(long)]
+        reviewer: Option<String>,
+    },
+    /// Write a run report
+    Export {
+        run: String,
+        #[arg(long, value_enum, default_value_t = ExportFormat::Md)]
+        format: ExportFormat,
+        /// Write to this file instead of standard output
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Check the config file
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+    /// Check keys, providers, terminal and data directory
+    Doctor,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigAction {
+    /// Validate the config and say what it configures
+    Check,
+    /// Print the default config, commented
+    Defaults,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Md,
+    Json,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct RunFlags {
+    /// No control room: print events
+    #[arg(long)]
+    pub headless: bool,
+    /// Print events as JSON lines
+    #[arg(long)]
+    pub json: bool,
+    /// Print no events
+    #[arg(long)]
+    pub quiet: bool,
+    /// Approve every review gate as it opens (budget gates still wait)
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Exit once no run can move without a person
+    #[arg(long)]
+    pub exit_when_idle: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// How many sample runs to seed (into an empty data directory)
+    #[arg(long, default_value_t = 5)]
+    pub startups: u32,
+    /// Seed of the simulated provider and of the sample runs
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Median latency of a simulated call, in milliseconds
+    #[arg(long, value_name = "MS")]
+    pub sim_latency_ms: Option<u64>,
+    /// Share of simulated calls that fail (0 to 1)
+    #[arg(long, value_name = "P")]
+    pub sim_failure_rate: Option<f64>,
+    #[command(flatten)]
+    pub flags: RunFlags,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Use only the simulated provider
+    #[arg(long)]
+    pub simulate: bool,
+    #[command(flatten)]
+    pub flags: RunFlags,
+}
+
+#[derive(Args, Debug)]
+pub struct NewArgs {
+    #[arg(long)]
+    pub name: String,
+    #[arg(long)]
+    pub idea: String,
+    #[arg(long)]
+    pub template: Option<String>,
+    /// Budget in dollars
+    #[arg(long, value_name = "USD")]
+    pub budget: Option<String>,
+    /// 1 (low) to 4 (urgent)
+    #[arg(long)]
+    pub priority: Option<u8>,
+}
+
+#[derive(Args, Debug)]
+pub struct DecideArgs {
+    /// The gate: s-01.G1.0, s-01.G1 (its pending opening) or s-01 (the run's pending gate)
+    pub gate: String,
+    /// Why (required to revise or reject, and for budget gates)
+    #[arg(long)]
+    pub note: Option<String>,
+    /// For a budget gate: the new limit in dollars
+    #[arg(long, value_name = "USD")]
+    pub budget: Option<String>,
+    /// Who decides (default: the OS user, with the SSH client where known)
+    #[arg(long)]
+    pub reviewer: Option<String>,
+}

@@ -1,0 +1,114 @@
+//! `factory doctor` and `factory config check`: what is configured, which keys are set
+//! (never their values), the terminal's colours, the data directory's state.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use crate::config::{Config, ConfigSource};
+use crate::providers::gateway::unavailable_reason;
+use crate::store::DATA_DIR_MARKER;
+
+pub fn config_summary(cfg: &Config, source: &ConfigSource) -> String {
+    let from = match source {
+        ConfigSource::Defaults => "the built-in defaults (no config file)".to_string(),
+        ConfigSource::File(p) => p.display().to_string(),
+    };
+    let ready: Vec<&str> = cfg
+        .providers
+        .iter()
+        .filter(|(_, p)| unavailable_reason(p).is_none())
+        .map(|(n, _)| n.as_str())
+        .collect();
+    format!(
+        "config OK: {from}; {} providers defined, {} usable ({}); routing policy {}",
+        cfg.providers.len(),
+        ready.len(),
+        if ready.is_empty() {
+            "the simulated provider will do the work".to_string()
+        } else {
+            ready.join(", ")
+        },
+        cfg.routing.policy
+    )
+}
+
+pub fn report(cfg: &Config, source: &ConfigSource, data_dir: &Path) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}\n\nProviders:", config_summary(cfg, source));
+    for (name, p) in &cfg.providers {
+        let keys: Vec<String> = p
+            .keys()
+            .iter()
+            .map(|k| {
+                format!(
+                    "{k} {}",
+                    if std::env::var(k).is_ok_and(|v| !v.is_empty()) {
+                        "set"
+                    } else {
+                        "not set"
+                    }
+                )
+            })
+            .collect();
+        let state = unavailable_reason(p)
+            .map(|r| format!("not used: {r}"))
+            .unwrap_or_else(|| "usable".into());
+        let _ = writeln!(
+            out,
+            "  {name:<12} {:<10} {:<20} {state}{}",
+            p.kind.map(|k| k.as_str()).unwrap_or("?"),
+            p.model.as_deref().unwrap_or("-"),
+            if keys.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", keys.join(", "))
+            }
+        );
+    }
+    let _ = writeln!(out, "\nTerminal:");
+    let env = |k: &str| std::env::var(k).unwrap_or_default();
+    let colour = if std::env::var_os("NO_COLOR").is_some() {
+        "none (NO_COLOR is set)".to_string()
+    } else if matches!(env("COLORTERM").as_str(), "truecolor" | "24bit") {
+        "truecolour (COLORTERM)".to_string()
+    } else if env("TERM").contains("256color") {
+        "256 colours".to_string()
+    } else if env("TERM").is_empty() || env("TERM") == "dumb" {
+        "none (TERM is unset or dumb)".to_string()
+    } else {
+        format!("16 colours or fewer (TERM={})", env("TERM"))
+    };
+    let _ = writeln!(out, "  colours: {colour}");
+    let _ = writeln!(out, "\nData directory: {}", data_dir.display());
+    if !data_dir.exists() {
+        let _ = writeln!(
+            out,
+            "  does not exist yet; it is created (mode 0700) on first use"
+        );
+    } else if !data_dir.join(DATA_DIR_MARKER).exists() {
+        let _ = writeln!(
+            out,
+            "  exists but is not a factory data directory (no {DATA_DIR_MARKER} marker)"
+        );
+    } else {
+        let pid = std::fs::read_to_string(data_dir.join("owner.pid")).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  a factory data directory; last opened by pid {}",
+            pid.trim()
+        );
+        match crate::store::Store::open(data_dir, 1) {
+            Ok(store) => {
+                let _ = writeln!(
+                    out,
+                    "  not in use by another process; {} KB on disk",
+                    store.size_on_disk() / 1024
+                );
+            }
+            Err(e) => {
+                let _ = writeln!(out, "  {}", e.message);
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,339 @@
+//! The `factory` command: parse, open the data directory, send the command, print the reply;
+//! every error as one sentence with its exit code.
+
+mod args;
+mod demo;
+mod doctor;
+mod export;
+mod output;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Parser;
+
+pub use args::{Cli, Cmd};
+use args::{ConfigAction, DecideArgs, ExportFormat, RunFlags};
+
+use crate::config::{self, Config, ConfigSource};
+use crate::domain::Decision;
+use crate::error::{FactoryError, Result};
+use crate::headless::{self, HeadlessOptions};
+use crate::orchestrator::{self, Command, NewRun, Options, OrchestratorHandle, Reply};
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    install_panic_hook();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("factory: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    let result = runtime.block_on(run(cli));
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("factory: {}", e.message);
+            e.exit_code()
+        }
+    }
+}
+
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown".into());
+        tracing::error!(%msg, %place, "panic");
+        eprintln!(
+            "factory: internal error ({msg}{place}); this is a bug, please report it with the log from the data directory"
+        );
+    }));
+}
+
+struct Ctx {
+    cfg: Arc<Config>,
+    source: ConfigSource,
+    data_dir: PathBuf,
+    _log: Option<tracing_appender::non_blocking::WorkerGuard>,
+}
+
+impl Ctx {
+    fn load(cli: &Cli) -> Result<Ctx> {
+        let (cfg, source) = config::load(cli.config.as_deref())?;
+        let data_dir = crate::paths::data_dir(cli.data_dir.clone())?;
+        Ok(Ctx {
+            cfg: Arc::new(cfg),
+            source,
+            data_dir,
+            _log: None,
+        })
+    }
+
+    /// Starts the orchestrator over the data directory (logging into it from then on).
+    fn start(&mut self, opts: Options) -> Result<OrchestratorHandle> {
+        let handle =
+            orchestrator::start(Arc::clone(&self.cfg), opts, orchestrator::system_clock())?;
+        self._log = crate::logging::init(&self.data_dir);
+        Ok(handle)
+    }
+
+    fn options(&self) -> Options {
+        Options::new(self.data_dir.clone())
+    }
+}
+
+/// The reviewer's name: `--reviewer`, else the OS user, with the SSH client where known.
+pub fn reviewer(explicit: Option<String>) -> Result<String> {
+    if let Some(name) = explicit {
+        let name = name.trim().to_string();
+        if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+            return Err(FactoryError::usage(
+                "--reviewer must be 1-64 characters without control characters",
+            ));
+        }
+        return Ok(name);
+    }
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    match std::env::var("SSH_CLIENT")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+    {
+        Some(ip) => Ok(format!("{user}@{ip} (ssh)")),
+        None => Ok(user),
+    }
+}
+
+fn print_json(v: &serde_json::Value) {
+    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+}
+
+async fn run(mut cli: Cli) -> Result<()> {
+    let Some(command) = cli.command.take() else {
+        return Err(FactoryError::usage(
+            "the control room is not built yet; run `factory demo --headless` or `factory run --headless`, and see `factory --help`",
+        ));
+    };
+    let mut ctx = Ctx::load(&cli)?;
+    match command {
+        Cmd::Demo(a) => {
+            let mut cfg = (*ctx.cfg).clone();
+            if let Some(seed) = a.seed {
+                cfg.sim.seed = seed;
+            }
+            if let Some(ms) = a.sim_latency_ms {
+                cfg.sim.latency_ms = ms;
+            }
+            if let Some(p) = a.sim_failure_rate {
+                if !(0.0..=1.0).contains(&p) {
+                    return Err(FactoryError::usage(format!(
+                        "--sim-failure-rate {p} is out of range; give a share from 0 to 1"
+                    )));
+                }
+                cfg.sim.failure_rate = p;
+            }
+            ctx.cfg = Arc::new(cfg);
+            let mut opts = run_options(&ctx, &a.flags)?;
+            opts.simulate = true;
+            let handle = ctx.start(opts)?;
+            if handle.snapshot().runs.is_empty() {
+                for new in demo::sample_runs(a.startups, ctx.cfg.sim.seed) {
+                    handle.request(Command::NewRun(new)).await?;
+                }
+            } else if !a.flags.quiet {
+                eprintln!(
+                    "resuming the {} runs already in {}",
+                    handle.snapshot().runs.len(),
+                    ctx.data_dir.display()
+                );
+            }
+            headless::run(&handle, headless_options(&a.flags)).await
+        }
+        Cmd::Run(a) => {
+            let mut opts = run_options(&ctx, &a.flags)?;
+            opts.simulate = a.simulate;
+            let handle = ctx.start(opts)?;
+            headless::run(&handle, headless_options(&a.flags)).await
+        }
+        Cmd::Config {
+            action: ConfigAction::Defaults,
+        } => {
+            print!("{}", config::default_config_text());
+            Ok(())
+        }
+        Cmd::Config {
+            action: ConfigAction::Check,
+        } => {
+            println!("{}", doctor::config_summary(&ctx.cfg, &ctx.source));
+            Ok(())
+        }
+        Cmd::Doctor => {
+            print!("{}", doctor::report(&ctx.cfg, &ctx.source, &ctx.data_dir));
+            Ok(())
+        }
+        other => {
+            let handle = ctx.start(ctx.options())?;
+            let result = one_shot(&handle, other).await;
+            let stopped = handle.shutdown().await;
+            result.and(stopped)
+        }
+    }
+}
+
+fn run_options(ctx: &Ctx, flags: &RunFlags) -> Result<Options> {
+    if !flags.headless {
+        return Err(FactoryError::usage(
+            "the control room is not built yet; add --headless to run without it",
+        ));
+    }
+    let mut opts = ctx.options();
+    opts.dispatch = true;
+    opts.auto_approve = flags.auto_approve;
+    Ok(opts)
+}
+
+fn headless_options(flags: &RunFlags) -> HeadlessOptions {
+    HeadlessOptions {
+        json: flags.json,
+        quiet: flags.quiet,
+        exit_when_idle: flags.exit_when_idle,
+    }
+}
+
+fn decide(gate: DecideArgs, decision: Decision) -> Result<Command> {
+    Ok(Command::Decide {
+        gate: gate.gate,
+        decision,
+        note: gate.note,
+        by: reviewer(gate.reviewer)?,
+        budget_usd: gate.budget,
+    })
+}
+
+async fn one_shot(handle: &OrchestratorHandle, cmd: Cmd) -> Result<()> {
+    let now = orchestrator::system_clock()();
+    match cmd {
+        Cmd::New(a) => {
+            let new = NewRun {
+                name: a.name,
+                idea: a.idea,
+                template: a.template,
+                budget_usd: a.budget,
+                priority: a.priority,
+            };
+            if let Reply::Created { id } = handle.request(Command::NewRun(new)).await? {
+                println!("{id}");
+            }
+        }
+        Cmd::Status { run, json } => match handle.request(Command::Status { run }).await? {
+            Reply::Runs { runs } if json => print_json(&output::status_json(&runs)),
+            Reply::Runs { runs } => print!("{}", output::status_text(&runs)),
+            Reply::Run { detail } if json => print_json(&output::detail_json(&detail)),
+            Reply::Run { detail } => print!("{}", output::detail_text(&detail)),
+            _ => {}
+        },
+        Cmd::Gates { all, json } => {
+            if let Reply::Gates { gates } = handle.request(Command::Gates { all }).await? {
+                if json {
+                    print_json(&output::gates_json(&gates));
+                } else {
+                    print!("{}", output::gates_text(&gates, now, all));
+                }
+            }
+        }
+        Cmd::Alerts { json } => {
+            if let Reply::Alerts { alerts } = handle.request(Command::Alerts).await? {
+                if json {
+                    print_json(&output::alerts_json(&alerts));
+                } else {
+                    print!("{}", output::alerts_text(&alerts));
+                }
+            }
+        }
+        Cmd::Providers { json } => {
+            if let Reply::Providers { providers } = handle.request(Command::Providers).await? {
+                if json {
+                    print_json(&output::providers_json(&providers));
+                } else {
+                    print!("{}", output::providers_text(&providers));
+                }
+            }
+        }
+        Cmd::Approve(g) => print_decided(handle.request(decide(g, Decision::Approve)?).await?),
+        Cmd::Revise(g) => print_decided(handle.request(decide(g, Decision::Revise)?).await?),
+        Cmd::Reject(g) => print_decided(handle.request(decide(g, Decision::Reject)?).await?),
+        Cmd::Pause { run } => print_done(handle.request(Command::Pause { run }).await?),
+        Cmd::Resume { run } => print_done(handle.request(Command::Resume { run }).await?),
+        Cmd::Cancel { run, reviewer: who } => print_done(
+            handle
+                .request(Command::Cancel {
+                    run,
+                    by: reviewer(who)?,
+                })
+                .await?,
+        ),
+        Cmd::Export { run, format, out } => {
+            if let Reply::Export { data } = handle.request(Command::Export { run }).await? {
+                let text = match format {
+                    ExportFormat::Md => export::markdown(&data),
+                    ExportFormat::Json => {
+                        serde_json::to_string_pretty(&export::json(&data)).unwrap_or_default()
+                            + "\n"
+                    }
+                };
+                match out {
+                    Some(path) => std::fs::write(&path, text).map_err(|e| {
+                        FactoryError::usage(format!(
+                            "cannot write the report to {}: {e}; pick another --out",
+                            path.display()
+                        ))
+                    })?,
+                    None => print!("{text}"),
+                }
+            }
+        }
+        Cmd::Demo(_) | Cmd::Run(_) | Cmd::Config { .. } | Cmd::Doctor => {
+            unreachable!("handled by run()")
+        }
+    }
+    Ok(())
+}
+
+fn print_decided(reply: Reply) {
+    if let Reply::Decided { gate } = reply {
+        println!(
+            "{} {} by {}",
+            gate.id,
+            gate.status,
+            gate.decided_by.unwrap_or_default()
+        );
+    }
+}
+
+fn print_done(reply: Reply) {
+    if let Reply::Done { message } = reply {
+        println!("{message}");
+    }
+}

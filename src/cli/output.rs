@@ -1,0 +1,258 @@
+//! What the read commands print: tables for people, JSON with stable field names for scripts.
+
+use serde_json::{Value, json};
+
+use crate::domain::money::fmt_usd;
+use crate::domain::{Event, Gate, Run};
+use crate::headless::{format_duration, format_ts};
+use crate::orchestrator::RunDetail;
+use crate::providers::ProviderStats;
+
+fn run_json(r: &Run) -> Value {
+    json!({
+        "id": r.id.to_string(),
+        "name": r.name,
+        "idea": r.idea,
+        "status": r.status.as_str(),
+        "phase": r.phase.as_str(),
+        "revision": r.revision,
+        "gate": r.gate.map(|g| g.to_string()),
+        "template": r.template,
+        "priority": r.priority,
+        "cost_micros": r.ledger.cost_micros,
+        "budget_micros": r.budget_micros,
+        "tokens_in": r.ledger.tokens_in + r.ledger.tokens_cached,
+        "tokens_out": r.ledger.tokens_out,
+        "tokens_cached": r.ledger.tokens_cached,
+        "calls": r.ledger.calls,
+        "workspace": r.workspace,
+        "simulated": r.simulated,
+        "unpriced": r.unpriced,
+        "plan_source": r.plan_source,
+        "failure": r.failure,
+        "created_at": format_ts(r.created_at),
+        "updated_at": format_ts(r.updated_at),
+    })
+}
+
+pub fn status_json(runs: &[Run]) -> Value {
+    let (mut cost, mut tin, mut tout) = (0u64, 0u64, 0u64);
+    for r in runs {
+        cost += r.ledger.cost_micros;
+        tin += r.ledger.tokens_in + r.ledger.tokens_cached;
+        tout += r.ledger.tokens_out;
+    }
+    json!({
+        "startups": runs.iter().map(run_json).collect::<Vec<_>>(),
+        "totals": {"cost_micros": cost, "tokens_in": tin, "tokens_out": tout, "runs": runs.len()},
+    })
+}
+
+pub fn status_text(runs: &[Run]) -> String {
+    if runs.is_empty() {
+        return "no runs yet; create one with `factory new --name NAME --idea TEXT`, or try `factory demo`\n".into();
+    }
+    let mut out = format!(
+        "{:<7} {:<22} {:<14} {:<22} {:>19} {:>12}\n",
+        "ID", "NAME", "STATUS", "PHASE / GATE", "COST / BUDGET", "TOKENS"
+    );
+    let mut total = 0;
+    for r in runs {
+        total += r.ledger.cost_micros;
+        let where_ = match r.gate {
+            Some(g) => format!("{} ▸ {}", r.phase, g.code),
+            None => r.phase.to_string(),
+        };
+        let name: String = r.name.chars().take(22).collect();
+        out.push_str(&format!(
+            "{:<7} {:<22} {:<14} {:<22} {:>19} {:>12}{}\n",
+            r.id.to_string(),
+            name,
+            r.status.as_str(),
+            where_,
+            format!(
+                "{} / {}",
+                fmt_usd(r.ledger.cost_micros),
+                fmt_usd(r.budget_micros)
+            ),
+            r.ledger.tokens_in + r.ledger.tokens_cached + r.ledger.tokens_out,
+            if r.simulated { "  (simulated)" } else { "" }
+        ));
+    }
+    out.push_str(&format!("{} runs, {} spent\n", runs.len(), fmt_usd(total)));
+    out
+}
+
+pub fn detail_json(d: &RunDetail) -> Value {
+    json!({
+        "startup": run_json(&d.run),
+        "phases": d.run.phases,
+        "tasks": d.tasks,
+        "reports": d.reports,
+        "gates": d.gates.iter().map(gate_json).collect::<Vec<_>>(),
+    })
+}
+
+pub fn detail_text(d: &RunDetail) -> String {
+    let r = &d.run;
+    let mut out = format!(
+        "{} {}: {}\n{}\nstatus {} · phase {} (revision {}) · {} of {} · template {}{}\nworkspace {}\n",
+        r.id,
+        r.name,
+        r.status,
+        r.idea,
+        r.status,
+        r.phase,
+        r.revision,
+        fmt_usd(r.ledger.cost_micros),
+        fmt_usd(r.budget_micros),
+        r.template,
+        if r.simulated { " · simulated" } else { "" },
+        r.workspace
+    );
+    if let Some(f) = &r.failure {
+        out.push_str(&format!("failure: {f}\n"));
+    }
+    out.push_str("\nTasks:\n");
+    for t in &d.tasks {
+        let cost = t
+            .result
+            .as_ref()
+            .map(|x| fmt_usd(x.ledger.cost_micros))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "  {:<34} {:<12} {:<8} {}\n",
+            t.id,
+            t.role.as_str(),
+            t.status.as_str(),
+            cost
+        ));
+    }
+    if let Some(last) = d.reports.last() {
+        out.push_str(&format!(
+            "\nLatest report ({} of {}):\n{}",
+            d.reports.len(),
+            d.reports.len(),
+            last.to_markdown()
+        ));
+    }
+    out
+}
+
+pub fn gate_json(g: &Gate) -> Value {
+    json!({
+        "id": g.id.to_string(),
+        "startup": g.id.run.to_string(),
+        "code": g.id.code.as_str(),
+        "name": g.id.code.name(),
+        "status": g.status.as_str(),
+        "revision": g.id.n,
+        "opened_at": format_ts(g.opened_at),
+        "decided_at": g.decided_at.map(format_ts),
+        "decided_by": g.decided_by,
+        "note": g.note,
+        "phase": g.review.phase.map(|p| p.as_str()),
+        "artifact": g.review.artifact,
+        "provider": g.review.provider,
+        "model": g.review.model,
+        "simulated": g.review.simulated,
+        "quality": g.review.quality,
+        "budget": g.budget,
+        "timeout_alerted": g.timeout_alerted,
+    })
+}
+
+pub fn gates_json(gates: &[Gate]) -> Value {
+    json!({"gates": gates.iter().map(gate_json).collect::<Vec<_>>()})
+}
+
+pub fn gates_text(gates: &[Gate], now: u64, all: bool) -> String {
+    if gates.is_empty() {
+        return if all {
+            "no gates yet\n".into()
+        } else {
+            "no gates are waiting\n".into()
+        };
+    }
+    let mut out = String::new();
+    for g in gates {
+        let waited = g.decided_at.unwrap_or(now).saturating_sub(g.opened_at);
+        let tail = match (&g.decided_by, &g.note) {
+            (Some(by), Some(n)) => format!(" by {by}: {n}"),
+            (Some(by), None) => format!(" by {by}"),
+            _ => String::new(),
+        };
+        let quality = g
+            .review
+            .quality
+            .map(|q| format!(" · quality {q:.2}"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "{:<16} {:<22} {:<9} waited {:<8}{}{}{}\n",
+            g.id.to_string(),
+            g.id.code.name(),
+            g.status.as_str(),
+            format_duration(waited),
+            quality,
+            if g.review.simulated {
+                " · simulated"
+            } else {
+                ""
+            },
+            tail
+        ));
+    }
+    out
+}
+
+pub fn alerts_json(alerts: &[Event]) -> Value {
+    let items: Vec<Value> = alerts
+        .iter()
+        .filter_map(|e| match &e.kind {
+            crate::domain::EventKind::Alert { alert, message } => Some(json!({
+                "seq": e.seq,
+                "ts": format_ts(e.ts),
+                "startup": e.startup.map(|r| r.to_string()),
+                "alert": alert.as_str(),
+                "message": message,
+            })),
+            _ => None,
+        })
+        .collect();
+    json!({ "alerts": items })
+}
+
+pub fn alerts_text(alerts: &[Event]) -> String {
+    if alerts.is_empty() {
+        return "no alerts\n".into();
+    }
+    alerts
+        .iter()
+        .map(|e| format!("{}\n", crate::headless::event_line(e)))
+        .collect()
+}
+
+pub fn providers_json(p: &[ProviderStats]) -> Value {
+    json!({ "providers": p })
+}
+
+pub fn providers_text(p: &[ProviderStats]) -> String {
+    let mut out = format!(
+        "{:<12} {:<10} {:<22} {:>9} {:>9} {:>7} {:>8}\n",
+        "NAME", "KIND", "MODEL", "IN FLIGHT", "REQUESTS", "ERRORS", "COST"
+    );
+    for s in p {
+        out.push_str(&format!(
+            "{:<12} {:<10} {:<22} {:>9} {:>9} {:>7} {:>8}{}\n",
+            s.name,
+            s.kind,
+            s.model,
+            format!("{}/{}", s.in_flight, s.max_concurrent),
+            s.requests,
+            s.errors,
+            fmt_usd(s.cost_micros),
+            if s.simulated { "  (simulated)" } else { "" }
+        ));
+    }
+    out
+}

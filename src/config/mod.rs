@@ -1,0 +1,401 @@
+//! The TOML configuration: every section with its defaults (the same as
+//! `assets/default-config.toml`, which a test holds equal).
+
+mod load;
+mod policy;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::GateCode;
+pub use load::{ConfigSource, default_config_text, load, parse};
+pub use policy::GatePolicy;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub factory: FactoryConfig,
+    pub team: TeamConfig,
+    pub budget: BudgetConfig,
+    pub retry: RetryConfig,
+    pub gates: GatesConfig,
+    pub sim: SimConfig,
+    pub store: StoreConfig,
+    pub routing: RoutingConfig,
+    pub providers: BTreeMap<String, ProviderConfig>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FactoryConfig {
+    /// Provider calls in flight across all runs.
+    pub max_concurrent_calls: u32,
+    /// Provider calls in flight for one run.
+    pub max_concurrent_per_run: u32,
+    /// A running run with no finished task for this long raises an alert.
+    pub stall_minutes: u32,
+    /// Where workspaces go, relative to the data directory unless absolute.
+    pub workspaces: String,
+}
+
+impl Default for FactoryConfig {
+    fn default() -> Self {
+        FactoryConfig {
+            max_concurrent_calls: 32,
+            max_concurrent_per_run: 4,
+            stall_minutes: 15,
+            workspaces: "workspaces".into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TeamConfig {
+    /// Tasks of one role of one run running at once.
+    pub max_per_role: u32,
+    /// Attempts at a valid plan before the template's default plan is used.
+    pub max_plan_attempts: u32,
+    /// Template used when a run names none.
+    pub default_template: String,
+    /// Run the template's own check commands (tests, builds) on the generated code at
+    /// integration. Off by default: it runs code a model wrote.
+    pub run_template_checks: bool,
+}
+
+impl Default for TeamConfig {
+    fn default() -> Self {
+        TeamConfig {
+            max_per_role: 2,
+            max_plan_attempts: 3,
+            default_template: "neoforge".into(),
+            run_template_checks: false,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BudgetConfig {
+    /// Budget of a new run when none is given, in USD.
+    pub default_run_usd: f64,
+    /// The factory's spend cap per UTC day, in USD; 0 for none.
+    pub daily_cap_usd: f64,
+    /// Spend share that raises the early alert.
+    pub alert_percent: u32,
+}
+
+impl Default for BudgetConfig {
+    fn default() -> Self {
+        BudgetConfig {
+            default_run_usd: 5.0,
+            daily_cap_usd: 200.0,
+            alert_percent: 80,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetryConfig {
+    /// Attempts per provider for one call before falling back or failing.
+    pub max_attempts: u32,
+    pub base_delay_ms: u64,
+    pub max_delay_ms: u64,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        RetryConfig {
+            max_attempts: 6,
+            base_delay_ms: 200,
+            max_delay_ms: 10_000,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GatesConfig {
+    /// Revisions allowed per gate; past it the gate must be approved or rejected.
+    pub max_revisions: u32,
+    #[serde(rename = "G0")]
+    pub g0: GateConfig,
+    #[serde(rename = "G1")]
+    pub g1: GateConfig,
+    #[serde(rename = "G2")]
+    pub g2: GateConfig,
+    #[serde(rename = "G3")]
+    pub g3: GateConfig,
+}
+
+impl Default for GatesConfig {
+    fn default() -> Self {
+        let gate = |hours| GateConfig {
+            policy: GatePolicy::Human,
+            timeout_hours: hours,
+        };
+        GatesConfig {
+            max_revisions: 3,
+            g0: gate(48.0),
+            g1: gate(24.0),
+            g2: gate(12.0),
+            g3: gate(6.0),
+        }
+    }
+}
+
+impl GatesConfig {
+    pub fn get(&self, code: GateCode) -> Option<&GateConfig> {
+        match code {
+            GateCode::G0 => Some(&self.g0),
+            GateCode::G1 => Some(&self.g1),
+            GateCode::G2 => Some(&self.g2),
+            GateCode::G3 => Some(&self.g3),
+            GateCode::Budget => None,
+        }
+    }
+
+    /// How long a gate may wait before the timeout alert, in milliseconds.
+    pub fn timeout_ms(&self, code: GateCode) -> u64 {
+        let hours = self.get(code).map(|g| g.timeout_hours).unwrap_or(24.0);
+        (hours * 3_600_000.0) as u64
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GateConfig {
+    /// `human`, `auto`, or `auto_if_quality >= 0.8`.
+    pub policy: GatePolicy,
+    pub timeout_hours: f64,
+}
+
+impl Default for GateConfig {
+    fn default() -> Self {
+        GateConfig {
+            policy: GatePolicy::Human,
+            timeout_hours: 24.0,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SimConfig {
+    /// Seed of the simulated provider; the same seed gives the same runs.
+    pub seed: u64,
+    /// Median latency of a simulated call (lognormal spread).
+    pub latency_ms: u64,
+    /// Share of simulated calls that fail (429 with retry-after, 500, timeout).
+    pub failure_rate: f64,
+    /// Model name the simulated provider reports (priced in `assets/prices.toml`).
+    pub model: String,
+    pub max_concurrent: u32,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            seed: 42,
+            latency_ms: 400,
+            failure_rate: 0.0,
+            model: "sim-standard".into(),
+            max_concurrent: 64,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    /// sled's page cache, in MiB.
+    pub cache_mb: u64,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig { cache_mb: 16 }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RoutingConfig {
+    /// `preferred`, `cheapest`, `fastest`, `best_quality` or `adaptive`.
+    pub policy: String,
+    /// Whether the simulated provider may stand in when every configured one failed.
+    pub allow_simulated_fallback: bool,
+    /// Per task kind (a phase name, or `plan`), the providers to try in order.
+    pub chains: BTreeMap<String, Vec<String>>,
+}
+
+impl Default for RoutingConfig {
+    fn default() -> Self {
+        let chain = |names: &[&str]| names.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let writing = chain(&["anthropic", "openai"]);
+        let coding = chain(&["openai", "anthropic"]);
+        let chains = BTreeMap::from([
+            (
+                "research".to_string(),
+                chain(&["perplexity", "anthropic", "openai"]),
+            ),
+            ("founder_fit".to_string(), writing.clone()),
+            ("spec".to_string(), writing.clone()),
+            ("architecture".to_string(), writing.clone()),
+            ("plan".to_string(), coding.clone()),
+            ("build".to_string(), coding),
+            ("quality".to_string(), writing.clone()),
+            ("deploy".to_string(), writing),
+        ]);
+        RoutingConfig {
+            policy: "preferred".into(),
+            allow_simulated_fallback: false,
+            chains,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderKind {
+    Openai,
+    Anthropic,
+    Cli,
+    Sim,
+}
+
+impl ProviderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::Openai => "openai",
+            ProviderKind::Anthropic => "anthropic",
+            ProviderKind::Cli => "cli",
+            ProviderKind::Sim => "sim",
+        }
+    }
+}
+
+/// One provider's settings. Every field is optional so that a user file can change one
+/// field of a built-in provider (`[providers.openai] model = "gpt-4o"`); the loader lays
+/// the user's entry over the built-in one of the same name.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProviderConfig {
+    /// `openai` (also Perplexity and any OpenAI-compatible server), `anthropic`, `cli` or `sim`.
+    pub kind: Option<ProviderKind>,
+    pub base_url: Option<String>,
+    /// Names of environment variables holding API keys; never the keys themselves.
+    pub keys: Option<Vec<String>>,
+    pub model: Option<String>,
+    pub max_concurrent: Option<u32>,
+    /// Requests per minute, per key.
+    pub rpm: Option<u32>,
+    /// For `kind = "cli"`: the program and its arguments, run without a shell.
+    pub command: Option<Vec<String>>,
+    pub timeout_s: Option<u64>,
+    pub max_tokens: Option<u32>,
+    pub enabled: Option<bool>,
+}
+
+impl ProviderConfig {
+    /// This entry with every field `over` sets replaced by `over`'s.
+    pub fn overlaid(&self, over: &ProviderConfig) -> ProviderConfig {
+        ProviderConfig {
+            kind: over.kind.or(self.kind),
+            base_url: over.base_url.clone().or_else(|| self.base_url.clone()),
+            keys: over.keys.clone().or_else(|| self.keys.clone()),
+            model: over.model.clone().or_else(|| self.model.clone()),
+            max_concurrent: over.max_concurrent.or(self.max_concurrent),
+            rpm: over.rpm.or(self.rpm),
+            command: over.command.clone().or_else(|| self.command.clone()),
+            timeout_s: over.timeout_s.or(self.timeout_s),
+            max_tokens: over.max_tokens.or(self.max_tokens),
+            enabled: over.enabled.or(self.enabled),
+        }
+    }
+
+    pub fn max_concurrent(&self) -> u32 {
+        self.max_concurrent.unwrap_or(8)
+    }
+    pub fn timeout_s(&self) -> u64 {
+        self.timeout_s.unwrap_or(300)
+    }
+    pub fn enabled(&self) -> bool {
+        self.enabled.unwrap_or(true)
+    }
+    pub fn keys(&self) -> &[String] {
+        self.keys.as_deref().unwrap_or(&[])
+    }
+    pub fn command(&self) -> &[String] {
+        self.command.as_deref().unwrap_or(&[])
+    }
+}
+
+fn openai_like(
+    base_url: &str,
+    key: &str,
+    model: &str,
+    max_concurrent: u32,
+    rpm: u32,
+) -> ProviderConfig {
+    ProviderConfig {
+        kind: Some(ProviderKind::Openai),
+        base_url: Some(base_url.into()),
+        keys: Some(vec![key.to_string()]),
+        model: Some(model.into()),
+        max_concurrent: Some(max_concurrent),
+        rpm: Some(rpm),
+        ..ProviderConfig::default()
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let anthropic = ProviderConfig {
+            kind: Some(ProviderKind::Anthropic),
+            ..openai_like(
+                "https://api.anthropic.com",
+                "ANTHROPIC_API_KEY",
+                "claude-sonnet-4-5",
+                8,
+                50,
+            )
+        };
+        let providers = BTreeMap::from([
+            (
+                "openai".to_string(),
+                openai_like(
+                    "https://api.openai.com/v1",
+                    "OPENAI_API_KEY",
+                    "gpt-4o-mini",
+                    10,
+                    500,
+                ),
+            ),
+            ("anthropic".to_string(), anthropic),
+            (
+                "perplexity".to_string(),
+                openai_like(
+                    "https://api.perplexity.ai",
+                    "PERPLEXITY_API_KEY",
+                    "sonar",
+                    4,
+                    50,
+                ),
+            ),
+        ]);
+        Config {
+            factory: FactoryConfig::default(),
+            team: TeamConfig::default(),
+            budget: BudgetConfig::default(),
+            retry: RetryConfig::default(),
+            gates: GatesConfig::default(),
+            sim: SimConfig::default(),
+            store: StoreConfig::default(),
+            routing: RoutingConfig::default(),
+            providers,
+        }
+    }
+}

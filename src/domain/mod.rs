@@ -1,0 +1,21 @@
+//! Plain types of the factory's domain: runs, phases, gates, tasks, plans, events, money; no I/O.
+
+pub mod event;
+pub mod gate;
+pub mod ids;
+pub mod money;
+pub mod phase;
+pub mod plan;
+pub mod report;
+pub mod run;
+pub mod task;
+
+pub use event::{AlertKind, Event, EventKind};
+pub use gate::{BudgetAsk, Decision, Gate, GateStatus, Review};
+pub use ids::{GateId, GateRef, RunId};
+pub use money::{fmt_usd, parse_usd};
+pub use phase::{GateCode, Phase};
+pub use plan::{Plan, PlanTask};
+pub use report::Report;
+pub use run::{Ledger, PhaseSpan, Run, RunStatus};
+pub use task::{AgentRole, Task, TaskKind, TaskResult, TaskStatus};

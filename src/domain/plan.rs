@@ -1,0 +1,237 @@
+//! The build team's task graph: parsed from a provider's answer and validated.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::task::AgentRole;
+use crate::workspace::check_relative_path;
+
+/// Most tasks a plan may hold.
+pub const MAX_PLAN_TASKS: usize = 40;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanTask {
+    pub id: String,
+    pub role: AgentRole,
+    pub title: String,
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+    #[serde(default)]
+    pub files: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub tasks: Vec<PlanTask>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTask {
+    id: String,
+    role: String,
+    title: String,
+    #[serde(default)]
+    depends_on: Vec<String>,
+    #[serde(default)]
+    files: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct RawPlan {
+    tasks: Vec<RawTask>,
+}
+
+impl Plan {
+    /// Finds the JSON plan in a provider's answer (a ```json block, or the outermost
+    /// braces) and validates it. The error says what is wrong, so it can go back to the
+    /// provider in the retry's prompt.
+    pub fn parse(answer: &str) -> Result<Plan, String> {
+        let json = extract_json(answer).ok_or("the answer holds no JSON object")?;
+        let raw: RawPlan =
+            serde_json::from_str(json).map_err(|e| format!("the plan JSON is invalid: {e}"))?;
+        let mut tasks = Vec::with_capacity(raw.tasks.len());
+        for t in raw.tasks {
+            let role = t
+                .role
+                .parse::<AgentRole>()
+                .map_err(|e| format!("task `{}`: {e}", t.id))?;
+            tasks.push(PlanTask {
+                id: t.id,
+                role,
+                title: t.title,
+                depends_on: t.depends_on,
+                files: t.files,
+            });
+        }
+        let plan = Plan { tasks };
+        plan.validate()?;
+        Ok(plan)
+    }
+
+    /// Ids unique and well formed, dependencies known and acyclic, files safe.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.tasks.is_empty() {
+            return Err("the plan has no tasks".into());
+        }
+        if self.tasks.len() > MAX_PLAN_TASKS {
+            return Err(format!(
+                "the plan has {} tasks, more than {MAX_PLAN_TASKS}",
+                self.tasks.len()
+            ));
+        }
+        let mut ids = HashSet::new();
+        for t in &self.tasks {
+            let ok = !t.id.is_empty()
+                && t.id.len() <= 40
+                && t.id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+            if !ok {
+                return Err(format!(
+                    "task id `{}` must be 1-40 characters of a-z, 0-9, - and _",
+                    t.id
+                ));
+            }
+            if t.id == "plan" || t.id == "integrate" {
+                return Err(format!("task id `{}` is reserved", t.id));
+            }
+            if !ids.insert(t.id.as_str()) {
+                return Err(format!("task id `{}` appears twice", t.id));
+            }
+            if t.title.trim().is_empty() {
+                return Err(format!("task `{}` has an empty title", t.id));
+            }
+            for f in &t.files {
+                check_relative_path(f).map_err(|e| format!("task `{}` file {e}", t.id))?;
+            }
+        }
+        for t in &self.tasks {
+            for d in &t.depends_on {
+                if !ids.contains(d.as_str()) {
+                    return Err(format!("task `{}` depends on unknown task `{d}`", t.id));
+                }
+            }
+        }
+        self.topological_order().map(|_| ())
+    }
+
+    /// Task indices in an order where each comes after its dependencies.
+    pub fn topological_order(&self) -> Result<Vec<usize>, String> {
+        let index: HashMap<&str, usize> = self
+            .tasks
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.id.as_str(), i))
+            .collect();
+        let mut indegree: Vec<usize> = self.tasks.iter().map(|t| t.depends_on.len()).collect();
+        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); self.tasks.len()];
+        for (i, t) in self.tasks.iter().enumerate() {
+            for d in &t.depends_on {
+                dependents[index[d.as_str()]].push(i);
+            }
+        }
+        let mut order: Vec<usize> = (0..self.tasks.len())
+            .filter(|i| indegree[*i] == 0)
+            .collect();
+        let mut k = 0;
+        while k < order.len() {
+            for &j in &dependents[order[k]] {
+                indegree[j] -= 1;
+                if indegree[j] == 0 {
+                    order.push(j);
+                }
+            }
+            k += 1;
+        }
+        if order.len() != self.tasks.len() {
+            let stuck: Vec<&str> = (0..self.tasks.len())
+                .filter(|i| indegree[*i] > 0)
+                .map(|i| self.tasks[i].id.as_str())
+                .collect();
+            return Err(format!(
+                "the plan's dependencies form a cycle through {}",
+                stuck.join(", ")
+            ));
+        }
+        Ok(order)
+    }
+}
+
+fn extract_json(answer: &str) -> Option<&str> {
+    if let Some(start) = answer.find("```json") {
+        let body = &answer[start + 7..];
+        if let Some(end) = body.find("```") {
+            return Some(body[..end].trim());
+        }
+    }
+    let start = answer.find('{')?;
+    let end = answer.rfind('}')?;
+    (end > start).then(|| &answer[start..=end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"Here is the plan.
+```json
+{"tasks": [
+  {"id": "api", "role": "backend", "title": "API", "files": ["backend/app/api.py"]},
+  {"id": "ui", "role": "frontend", "title": "UI", "depends_on": ["api"], "files": ["frontend/src/ui.ts"]},
+  {"id": "tests", "role": "testing", "title": "Tests", "depends_on": ["api", "ui"]}
+]}
+```"#;
+
+    #[test]
+    fn parses_a_fenced_plan_in_dependency_order() {
+        let plan = Plan::parse(GOOD).unwrap();
+        assert_eq!(plan.tasks.len(), 3);
+        assert_eq!(plan.topological_order().unwrap(), vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn rejects_what_it_must_with_a_reason() {
+        let cases = [
+            ("no json here", "no JSON"),
+            ("{\"tasks\": []}", "no tasks"),
+            (
+                "{\"tasks\": [{\"id\": \"a\", \"role\": \"chef\", \"title\": \"x\"}]}",
+                "not an agent role",
+            ),
+            (
+                "{\"tasks\": [{\"id\": \"a\", \"role\": \"backend\", \"title\": \"x\", \"depends_on\": [\"b\"]}]}",
+                "unknown task",
+            ),
+            (
+                "{\"tasks\": [{\"id\": \"a\", \"role\": \"backend\", \"title\": \"x\", \"depends_on\": [\"b\"]}, {\"id\": \"b\", \"role\": \"backend\", \"title\": \"y\", \"depends_on\": [\"a\"]}]}",
+                "cycle",
+            ),
+            (
+                "{\"tasks\": [{\"id\": \"a\", \"role\": \"backend\", \"title\": \"x\", \"files\": [\"../evil\"]}]}",
+                "..",
+            ),
+            (
+                "{\"tasks\": [{\"id\": \"a\", \"role\": \"backend\", \"title\": \"x\", \"files\": [\"/etc/passwd\"]}]}",
+                "absolute",
+            ),
+            (
+                "{\"tasks\": [{\"id\": \"A B\", \"role\": \"backend\", \"title\": \"x\"}]}",
+                "must be",
+            ),
+            (
+                "{\"tasks\": [{\"id\": \"a\", \"role\": \"backend\", \"title\": \"x\"}, {\"id\": \"a\", \"role\": \"backend\", \"title\": \"y\"}]}",
+                "twice",
+            ),
+            (
+                "{\"tasks\": [{\"id\": \"a\", \"role\": \"backend\", \"title\": \"x\", \"extra\": 1}]}",
+                "invalid",
+            ),
+        ];
+        for (text, needle) in cases {
+            let err = Plan::parse(text).unwrap_err();
+            assert!(err.contains(needle), "{text}: {err}");
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! Headless output for scripts: one line per event (or JSON lines), times and durations,
+//! and the loop that runs the orchestrator until it is idle or told to stop.
+
+use std::io::Write;
+
+use serde_json::{Map, Value, json};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::domain::Event;
+use crate::error::Result;
+use crate::orchestrator::OrchestratorHandle;
+
+/// `2026-11-26T06:45:00.123Z`.
+pub fn format_ts(ms: u64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let f = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    t.format(&f).unwrap_or_default()
+}
+
+/// `45s`, `12m`, `3h 04m`, `2d 03h`.
+pub fn format_duration(ms: u64) -> String {
+    let s = ms / 1000;
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..86_400 => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
+        _ => format!("{}d {:02}h", s / 86_400, (s % 86_400) / 3600),
+    }
+}
+
+/// One human line: time, run, kind, description.
+pub fn event_line(e: &Event) -> String {
+    let run = e
+        .startup
+        .map(|r| r.to_string())
+        .unwrap_or_else(|| "-".into());
+    format!(
+        "{} {run:<5} {:<17} {}",
+        format_ts(e.ts),
+        e.kind.name(),
+        e.kind.describe()
+    )
+}
+
+/// One JSON object: `seq`, `ts` (RFC 3339), `ts_ms`, `startup`, `kind` and the event's data.
+pub fn event_json(e: &Event) -> Value {
+    let mut map = Map::new();
+    map.insert("seq".into(), json!(e.seq));
+    map.insert("ts".into(), json!(format_ts(e.ts)));
+    map.insert("ts_ms".into(), json!(e.ts));
+    map.insert("startup".into(), json!(e.startup.map(|r| r.to_string())));
+    if let Ok(Value::Object(data)) = serde_json::to_value(&e.kind) {
+        for (k, v) in data {
+            map.insert(k, v);
+        }
+    }
+    map.insert("message".into(), json!(e.kind.describe()));
+    Value::Object(map)
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HeadlessOptions {
+    pub json: bool,
+    pub quiet: bool,
+    pub exit_when_idle: bool,
+}
+
+/// Prints events until the orchestrator is idle (with `exit_when_idle`) or a signal comes,
+/// then shuts it down cleanly.
+pub async fn run(handle: &OrchestratorHandle, opts: HeadlessOptions) -> Result<()> {
+    let mut events = handle.subscribe();
+    let mut snapshots = handle.watch();
+    let mut stop = Signals::new();
+    let stdout = std::io::stdout();
+    let print = |e: &Event| {
+        if opts.quiet {
+            return;
+        }
+        let mut out = stdout.lock();
+        let _ = if opts.json {
+            writeln!(out, "{}", event_json(e))
+        } else {
+            writeln!(out, "{}", event_line(e))
+        };
+    };
+    // Already idle (every run finished or waiting on a person): nothing will change.
+    let mut done = opts.exit_when_idle && snapshots.borrow_and_update().idle;
+    while !done {
+        tokio::select! {
+            ev = events.recv() => match ev {
+                Ok(e) => print(&e),
+                Err(RecvError::Lagged(n)) => {
+                    if !opts.quiet {
+                        eprintln!("{n} events were not shown (output too slow); `factory status` has the current state");
+                    }
+                }
+                Err(RecvError::Closed) => done = true,
+            },
+            changed = snapshots.changed() => {
+                if changed.is_err() || (opts.exit_when_idle && snapshots.borrow_and_update().idle) {
+                    while let Ok(e) = events.try_recv() {
+                        print(&e);
+                    }
+                    done = true;
+                }
+            }
+            _ = stop.recv() => done = true,
+        }
+    }
+    handle.shutdown().await
+}
+
+/// SIGINT, SIGTERM and SIGHUP, as one stream.
+pub struct Signals {
+    int: Option<tokio::signal::unix::Signal>,
+    term: Option<tokio::signal::unix::Signal>,
+    hup: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    pub fn new() -> Self {
+        use tokio::signal::unix::{SignalKind, signal};
+        Signals {
+            int: signal(SignalKind::interrupt()).ok(),
+            term: signal(SignalKind::terminate()).ok(),
+            hup: signal(SignalKind::hangup()).ok(),
+        }
+    }
+
+    pub async fn recv(&mut self) {
+        async fn one(s: &mut Option<tokio::signal::unix::Signal>) {
+            match s {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        }
+        tokio::select! {
+            _ = one(&mut self.int) => {}
+            _ = one(&mut self.term) => {}
+            _ = one(&mut self.hup) => {}
+        }
+    }
+}
+
+impl Default for Signals {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{EventKind, RunId};
+
+    #[test]
+    fn times_and_durations_read_well() {
+        assert_eq!(format_ts(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(format_ts(1_764_139_500_123), "2025-11-26T06:45:00.123Z");
+        assert_eq!(format_duration(45_000), "45s");
+        assert_eq!(format_duration(12 * 60_000), "12m");
+        assert_eq!(format_duration(3 * 3_600_000 + 4 * 60_000), "3h 04m");
+        assert_eq!(format_duration(2 * 86_400_000 + 3 * 3_600_000), "2d 03h");
+    }
+
+    #[test]
+    fn json_lines_carry_seq_ts_startup_kind() {
+        let e = Event {
+            seq: 3,
+            ts: 0,
+            startup: Some(RunId(1)),
+            kind: EventKind::RunPaused,
+        };
+        let v = event_json(&e);
+        assert_eq!(v["seq"], 3);
+        assert_eq!(v["ts"], "1970-01-01T00:00:00.000Z");
+        assert_eq!(v["startup"], "s-01");
+        assert_eq!(v["kind"], "run_paused");
+    }
+}

@@ -1,0 +1,16 @@
+//! Startup Factory: a terminal control room that supervises many AI-driven startup runs.
+
+pub mod assets;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod headless;
+pub mod logging;
+pub mod orchestrator;
+pub mod paths;
+pub mod prompts;
+pub mod providers;
+pub mod store;
+pub mod templates;
+pub mod workspace;

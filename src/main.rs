@@ -1,0 +1,5 @@
+//! The `factory` binary.
+
+fn main() {
+    std::process::exit(startup_factory::cli::main());
+}

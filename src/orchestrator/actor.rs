@@ -1,0 +1,244 @@
+//! The actor loop on its own thread: drain the inbox, apply every message, start what may
+//! start, write all changes in one transaction (flushing decisions), then reply, announce
+//! the events, and publish a snapshot at most every 50 ms.
+
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{broadcast, watch};
+
+use super::command::{Command, Reply};
+use super::handle::OrchestratorHandle;
+use super::state::{ReplyTo, State};
+use super::worker::{self, Shared};
+use super::{Msg, views};
+use crate::domain::Event;
+use crate::error::{ErrorKind, FactoryError, Result};
+
+/// Most messages applied in one group commit.
+const MAX_BATCH: usize = 8192;
+const PUBLISH_EVERY: Duration = Duration::from_millis(50);
+const TICK_EVERY: Duration = Duration::from_secs(1);
+
+struct Actor {
+    state: State,
+    shared: Arc<Shared>,
+    rx: Receiver<Msg>,
+    runtime: tokio::runtime::Handle,
+    snapshots: watch::Sender<Arc<super::Snapshot>>,
+    events: broadcast::Sender<Arc<Event>>,
+    version: u64,
+    last_publish: Instant,
+    last_tick: Instant,
+    shutdown: Option<(ReplyTo, Instant)>,
+}
+
+pub(super) fn spawn(
+    state: State,
+    shared: Arc<Shared>,
+    rx: Receiver<Msg>,
+    tx: Sender<Msg>,
+    runtime: tokio::runtime::Handle,
+) -> Result<OrchestratorHandle> {
+    let first = views::snapshot(&state, &shared.gateway, 0);
+    let (snapshots, snapshot_rx) = watch::channel(Arc::new(first));
+    let (events, _) = broadcast::channel(16_384);
+    let handle = OrchestratorHandle::new(tx, snapshot_rx, events.clone());
+    let actor = Actor {
+        state,
+        shared,
+        rx,
+        runtime,
+        snapshots,
+        events,
+        version: 0,
+        last_publish: Instant::now() - PUBLISH_EVERY,
+        last_tick: Instant::now(),
+        shutdown: None,
+    };
+    std::thread::Builder::new()
+        .name("orchestrator".into())
+        .spawn(move || actor.run())
+        .map_err(|e| {
+            FactoryError::internal(format!("cannot start the orchestrator thread: {e}"))
+        })?;
+    Ok(handle)
+}
+
+impl Actor {
+    fn run(mut self) {
+        loop {
+            let wait = if self.state.changed {
+                PUBLISH_EVERY.saturating_sub(self.last_publish.elapsed())
+            } else {
+                TICK_EVERY.saturating_sub(self.last_tick.elapsed())
+            };
+            match self.rx.recv_timeout(wait.max(Duration::from_millis(1))) {
+                Ok(msg) => {
+                    self.handle(msg);
+                    for _ in 1..MAX_BATCH {
+                        match self.rx.try_recv() {
+                            Ok(m) => self.handle(m),
+                            Err(_) => break,
+                        }
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            if self.last_tick.elapsed() >= TICK_EVERY {
+                self.last_tick = Instant::now();
+                self.state.tick();
+            }
+            if self.shutdown.is_none() && self.state.opts.dispatch {
+                let jobs = self.state.dispatch();
+                if !jobs.is_empty() {
+                    self.state.changed = true;
+                }
+                for job in jobs {
+                    self.runtime
+                        .spawn(worker::run(Arc::clone(&self.shared), job));
+                }
+            }
+            if let Err(e) = self.commit() {
+                self.fail_all(e);
+                return;
+            }
+            if self.last_publish.elapsed() >= PUBLISH_EVERY {
+                self.publish();
+            }
+            if let Some((_, deadline)) = &self.shutdown
+                && (self.state.in_flight == 0 || Instant::now() >= *deadline)
+            {
+                self.publish();
+                let flushed = self.state.store.flush();
+                if let Some((reply, _)) = self.shutdown.take() {
+                    let _ = reply.send(flushed.map(|()| Reply::Done {
+                        message: "the orchestrator stopped".into(),
+                    }));
+                }
+                return;
+            }
+        }
+    }
+
+    fn handle(&mut self, msg: Msg) {
+        match msg {
+            Msg::Finished(f) => self.state.finished(*f),
+            Msg::Note {
+                run_index,
+                task,
+                note,
+            } => self.state.noted(run_index, task, note),
+            Msg::Command(Command::Shutdown, reply) => {
+                self.state.shutting_down = true;
+                for i in 0..self.state.runs.len() {
+                    self.state.reschedule(i);
+                }
+                let deadline = Instant::now() + Duration::from_millis(self.state.opts.grace_ms);
+                self.shutdown = Some((reply, deadline));
+            }
+            Msg::Command(cmd, reply) => {
+                let result = self.command(cmd);
+                self.state.replies.push((reply, result));
+            }
+        }
+    }
+
+    fn command(&mut self, cmd: Command) -> Result<Reply> {
+        let s = &mut self.state;
+        match cmd {
+            Command::NewRun(new) => s
+                .create_run(new)
+                .map(|id| Reply::Created { id: id.to_string() }),
+            Command::Decide {
+                gate,
+                decision,
+                note,
+                by,
+                budget_usd,
+            } => s
+                .decide(&gate, decision, note, by, budget_usd)
+                .map(|gate| Reply::Decided { gate: Box::new(gate) }),
+            Command::Pause { run } => s.pause(&run).map(|message| Reply::Done { message }),
+            Command::Resume { run } => s.resume(&run).map(|message| Reply::Done { message }),
+            Command::Cancel { run, by } => {
+                s.cancel(&run, by).map(|message| Reply::Done { message })
+            }
+            Command::Status { run } => s.status(run.as_deref()),
+            Command::Gates { all } => Ok(s.gates_reply(all)),
+            Command::Alerts => s.store.alerts().map(|alerts| Reply::Alerts { alerts }),
+            Command::Providers => Ok(Reply::Providers {
+                providers: self.shared.gateway.stats(),
+            }),
+            Command::Export { run } => s.export(&run),
+            Command::Events { limit } => s
+                .store
+                .last_events(limit)
+                .map(|events| Reply::Events { events }),
+            Command::Shutdown => unreachable!("handled before"),
+        }
+    }
+
+    /// Writes the pending changes in one transaction (flushed when a decision waits on
+    /// it), publishes a snapshot if a reply is due, then sends the replies and announces
+    /// the events.
+    fn commit(&mut self) -> Result<()> {
+        let writes = self.state.take_writes();
+        let durable = std::mem::take(&mut self.state.durable);
+        self.state.store.commit(&writes)?;
+        if durable {
+            self.state.store.flush()?;
+        }
+        if !self.state.replies.is_empty() {
+            // Whoever gets a reply finds its effect already in the snapshot.
+            self.publish();
+        }
+        for (reply, result) in self.state.replies.drain(..) {
+            let _ = reply.send(result);
+        }
+        for e in self.state.events.drain(..) {
+            let _ = self.events.send(Arc::new(e));
+        }
+        Ok(())
+    }
+
+    fn publish(&mut self) {
+        if !self.state.changed {
+            return;
+        }
+        for i in std::mem::take(&mut self.state.views_dirty) {
+            self.state.refresh_view(i);
+        }
+        self.version += 1;
+        let snap = views::snapshot(&self.state, &self.shared.gateway, self.version);
+        self.snapshots.send_replace(Arc::new(snap));
+        self.state.changed = false;
+        self.last_publish = Instant::now();
+    }
+
+    /// The store refused a write: memory is ahead of disk, so stop; a restart reloads what
+    /// is on disk. Everyone waiting hears why.
+    fn fail_all(&mut self, e: FactoryError) {
+        tracing::error!(error = %e, "the store refused a write; the orchestrator stops");
+        let err = FactoryError::new(
+            ErrorKind::Storage,
+            format!(
+                "{}; the orchestrator stopped, nothing unsaved was acknowledged",
+                e.message
+            ),
+        );
+        for (reply, _) in self.state.replies.drain(..) {
+            let _ = reply.send(Err(err.clone()));
+        }
+        if let Some((reply, _)) = self.shutdown.take() {
+            let _ = reply.send(Err(err.clone()));
+        }
+        while let Ok(msg) = self.rx.try_recv() {
+            if let Msg::Command(_, reply) = msg {
+                let _ = reply.send(Err(err.clone()));
+            }
+        }
+    }
+}

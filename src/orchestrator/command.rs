@@ -1,0 +1,118 @@
+//! Commands in and replies out: every intent a view, the CLI or the socket may send to the
+//! orchestrator. Plain serde types, so they cross a socket unchanged.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Decision, Event, Gate, Report, Run, Task};
+use crate::providers::ProviderStats;
+
+/// A new run's facts as the user gave them (validated by the orchestrator).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NewRun {
+    pub name: String,
+    pub idea: String,
+    pub template: Option<String>,
+    /// Dollars, as typed (`12.50`); the config's default when absent.
+    pub budget_usd: Option<String>,
+    /// 1 (low) to 4 (urgent); 2 when absent.
+    pub priority: Option<u8>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Command {
+    NewRun(NewRun),
+    /// Decide a gate: `gate` is `s-01.G1.0`, `s-01.G1` or `s-01`.
+    Decide {
+        gate: String,
+        decision: Decision,
+        note: Option<String>,
+        /// Who decides (the OS user, the SSH client, or `--reviewer`).
+        by: String,
+        /// For a budget gate: the new limit in dollars.
+        budget_usd: Option<String>,
+    },
+    Pause {
+        run: String,
+    },
+    Resume {
+        run: String,
+    },
+    Cancel {
+        run: String,
+        by: String,
+    },
+    /// All runs, or one run with its tasks and reports.
+    Status {
+        run: Option<String>,
+    },
+    Gates {
+        all: bool,
+    },
+    Alerts,
+    Providers,
+    Export {
+        run: String,
+    },
+    /// The last events, oldest first.
+    Events {
+        limit: usize,
+    },
+    /// Stop dispatching, let in-flight calls finish (up to a grace time), flush, stop.
+    Shutdown,
+}
+
+/// One run with everything about it, for `factory status RUN --json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunDetail {
+    pub run: Run,
+    pub tasks: Vec<Task>,
+    pub reports: Vec<Report>,
+    pub gates: Vec<Gate>,
+}
+
+/// The data of a run report (`factory export`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExportData {
+    pub run: Run,
+    pub gates: Vec<Gate>,
+    pub tasks: Vec<Task>,
+    pub reports: Vec<Report>,
+    pub generated_at: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "reply", rename_all = "snake_case")]
+pub enum Reply {
+    Created {
+        id: String,
+    },
+    /// The gate as decided; it is on disk when this reply is sent.
+    Decided {
+        gate: Box<Gate>,
+    },
+    Done {
+        message: String,
+    },
+    Runs {
+        runs: Vec<Run>,
+    },
+    Run {
+        detail: Box<RunDetail>,
+    },
+    Gates {
+        gates: Vec<Gate>,
+    },
+    Alerts {
+        alerts: Vec<Event>,
+    },
+    Providers {
+        providers: Vec<ProviderStats>,
+    },
+    Export {
+        data: Box<ExportData>,
+    },
+    Events {
+        events: Vec<Event>,
+    },
+}

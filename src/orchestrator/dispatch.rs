@@ -1,0 +1,305 @@
+//! Starting tasks in fair order within the limits and budgets, and taking their results back.
+
+use super::state::State;
+use super::worker::{AnswerMeta, Failure, Finished, Job, Output};
+use crate::domain::{
+    AlertKind, EventKind, GateStatus, Ledger, Phase, RunStatus, TaskKind, TaskResult, TaskStatus,
+    money,
+};
+use crate::prompts::{NoteItem, StartupFacts};
+use crate::providers::GatewayNote;
+
+impl State {
+    /// Starts as many ready tasks as the limits allow, fairest first; returns their jobs.
+    pub fn dispatch(&mut self) -> Vec<Job> {
+        let mut jobs = Vec::new();
+        while self.in_flight < self.cfg.factory.max_concurrent_calls {
+            let Some(r) = self.sched.pop() else { break };
+            let i = r as usize;
+            let Some(t) = self.next_dispatchable(i) else {
+                continue;
+            };
+            let worst = self.worst_case(i, t);
+            if let Some(ask) = self.budget_check(i, worst) {
+                self.open_budget_gate(i, ask);
+                continue;
+            }
+            let rs = &mut self.runs[i];
+            rs.ready.retain(|x| *x != t);
+            let task = &mut rs.tasks[t];
+            task.status = TaskStatus::Running;
+            rs.in_flight += 1;
+            rs.role_in_flight[task.role.index()] += 1;
+            rs.reserved += worst;
+            let priority = rs.run.priority;
+            self.in_flight += 1;
+            if self.runs[i].run.status == RunStatus::Queued {
+                self.runs[i].run.status = RunStatus::Running;
+                self.touch_run(i);
+            }
+            self.sched.charge(r, priority);
+            jobs.push(self.job(i, t, worst));
+            self.views_dirty.insert(i);
+            self.reschedule(i);
+        }
+        jobs
+    }
+
+    fn job(&self, i: usize, t: usize, reserved: u64) -> Job {
+        let rs = &self.runs[i];
+        let task = rs.tasks[t].clone();
+        let run = &rs.run;
+        let memory: Vec<Phase> = match task.kind {
+            TaskKind::Phase => Phase::ALL[..task.phase.index()].to_vec(),
+            TaskKind::Plan => vec![
+                Phase::Research,
+                Phase::FounderFit,
+                Phase::Spec,
+                Phase::Architecture,
+            ],
+            TaskKind::Team => vec![Phase::Spec, Phase::Architecture],
+            TaskKind::Integrate => Vec::new(),
+        };
+        let notes: Vec<NoteItem> = self
+            .gates
+            .range(
+                crate::domain::GateId {
+                    run: run.id,
+                    code: crate::domain::GateCode::G0,
+                    n: 0,
+                }..,
+            )
+            .take_while(|(id, _)| id.run == run.id)
+            .filter(|(_, g)| g.status != GateStatus::Pending)
+            .map(|(id, g)| NoteItem {
+                gate: id.to_string(),
+                name: id.code.name().into(),
+                decision: g.status.as_str().into(),
+                note: g.note.clone().unwrap_or_default(),
+                by: g.decided_by.clone().unwrap_or_default(),
+            })
+            .collect();
+        let revision_note = match (task.kind, task.phase.gate_after()) {
+            (TaskKind::Phase, Some(code)) if task.revision > 0 => self
+                .gates
+                .get(&crate::domain::GateId {
+                    run: run.id,
+                    code,
+                    n: task.revision - 1,
+                })
+                .and_then(|g| g.note.clone()),
+            _ => None,
+        };
+        Job {
+            run_index: i,
+            run: run.id,
+            task_index: t,
+            plan_error: if task.kind == TaskKind::Plan {
+                task.error.clone()
+            } else {
+                None
+            },
+            summary: (task.kind == TaskKind::Integrate).then(|| self.build_summary(i)),
+            task,
+            facts: StartupFacts {
+                id: run.id.to_string(),
+                name: run.name.clone(),
+                idea: run.idea.clone(),
+                template: run.template.clone(),
+                budget: money::fmt_usd(run.budget_micros),
+            },
+            workspace: run.workspace.clone().into(),
+            memory,
+            notes,
+            revision_note,
+            reserved,
+        }
+    }
+
+    /// A task came back from its worker.
+    pub fn finished(&mut self, f: Finished) {
+        let (i, t) = (f.run_index, f.task_index);
+        let rs = &mut self.runs[i];
+        rs.in_flight = rs.in_flight.saturating_sub(1);
+        let role = rs.tasks[t].role.index();
+        rs.role_in_flight[role] = rs.role_in_flight[role].saturating_sub(1);
+        rs.reserved = rs.reserved.saturating_sub(f.reserved);
+        self.in_flight = self.in_flight.saturating_sub(1);
+        self.views_dirty.insert(i);
+        let id = self.runs[i].run.id;
+        match f.outcome {
+            Err(failure) => {
+                let task = &mut self.runs[i].tasks[t];
+                task.status = TaskStatus::Failed;
+                task.error = Some(failure.message().to_string());
+                let task_id = task.id.clone();
+                self.touch_task(i, t);
+                self.emit(
+                    Some(id),
+                    EventKind::TaskFailed {
+                        task: task_id.clone(),
+                        error: failure.message().into(),
+                    },
+                );
+                let what = match failure {
+                    Failure::Call(_) => "every provider failed",
+                    Failure::Output(_) => "its answer was refused",
+                    Failure::Machine(_) => "this machine failed",
+                };
+                self.fail_run(
+                    i,
+                    format!(
+                        "{task_id}: {what}: {}; `factory resume {id}` tries again",
+                        failure.message()
+                    ),
+                );
+            }
+            Ok(out) => {
+                if let Some(a) = &out.answer {
+                    self.record_answer(i, t, a, &out);
+                }
+                self.tasks_done += 1;
+                let status = self.runs[i].run.status;
+                let kind = self.runs[i].tasks[t].kind;
+                if kind != TaskKind::Plan
+                    || matches!(
+                        status,
+                        RunStatus::Cancelled | RunStatus::Rejected | RunStatus::Completed
+                    )
+                {
+                    self.runs[i].tasks[t].status = TaskStatus::Done;
+                    self.touch_task(i, t);
+                }
+                if matches!(
+                    status,
+                    RunStatus::Cancelled | RunStatus::Rejected | RunStatus::Completed
+                ) {
+                    // Paid for and recorded, but the run has ended.
+                } else {
+                    match kind {
+                        TaskKind::Phase => self.phase_task_done(i, t),
+                        TaskKind::Plan => self.plan_done(i, t, &out),
+                        TaskKind::Team => self.team_task_done(i, t),
+                        TaskKind::Integrate => self.integrate_done(i, t, &out),
+                    }
+                }
+            }
+        }
+        self.reschedule(i);
+    }
+
+    /// Adds a paid call to the task, the phase pass, the run, and the day.
+    fn record_answer(&mut self, i: usize, t: usize, a: &AnswerMeta, out: &Output) {
+        let now = self.now();
+        let ledger = Ledger {
+            cost_micros: a.cost_micros,
+            tokens_in: a.usage.input,
+            tokens_out: a.usage.output,
+            tokens_cached: a.usage.cached_input,
+            calls: 1,
+        };
+        let rs = &mut self.runs[i];
+        rs.run.ledger.add(&ledger);
+        rs.run.simulated |= a.simulated;
+        rs.run.unpriced |= a.unpriced;
+        rs.run.last_progress_at = now;
+        rs.run.stall_alerted = false;
+        let task_phase = rs.tasks[t].phase;
+        if rs.run.phase == task_phase
+            && let Some(span) = rs.run.current_span_mut()
+        {
+            span.ledger.add(&ledger);
+            span.provider = Some(a.provider.clone());
+            span.model = Some(a.model.clone());
+            span.quality = Some(out.quality);
+        }
+        let task = &mut rs.tasks[t];
+        let result = task.result.get_or_insert_with(TaskResult::default);
+        result.ledger.add(&ledger);
+        result.provider = a.provider.clone();
+        result.model = a.model.clone();
+        result.simulated = a.simulated;
+        result.estimated = a.usage.estimated;
+        result.unpriced |= a.unpriced;
+        result.latency_ms = a.latency_ms;
+        result.quality = out.quality;
+        result.output_chars = out.output_chars;
+        result.files = out.files.clone();
+        result.finished_at = now;
+        let (task_id, role, kind) = (task.id.clone(), task.role, task.kind);
+        if kind == TaskKind::Phase {
+            rs.artifact_chars[task_phase.index()] = out.output_chars;
+        }
+        let id = rs.run.id;
+        self.touch_task(i, t);
+        self.touch_run(i);
+        self.emit(
+            Some(id),
+            EventKind::TaskDone {
+                task: task_id,
+                role: (kind == TaskKind::Team).then_some(role),
+                provider: a.provider.clone(),
+                model: a.model.clone(),
+                simulated: a.simulated,
+                tokens_in: a.usage.input + a.usage.cached_input,
+                tokens_out: a.usage.output,
+                cost_micros: a.cost_micros,
+                quality: out.quality,
+                cached: false,
+            },
+        );
+        self.record_spend(i, a.cost_micros);
+    }
+
+    /// A retry, fallback or circuit change heard from the gateway during a task.
+    pub fn noted(&mut self, run_index: usize, task: String, note: GatewayNote) {
+        let id = self.runs.get(run_index).map(|r| r.run.id);
+        match note {
+            GatewayNote::Retry {
+                provider,
+                attempt,
+                error,
+                wait_ms,
+            } => {
+                self.emit(
+                    id,
+                    EventKind::TaskRetry {
+                        task,
+                        attempt,
+                        provider,
+                        error,
+                        retry_in_ms: wait_ms,
+                    },
+                );
+            }
+            GatewayNote::Fallback { from, to, reason } => {
+                self.emit(
+                    id,
+                    EventKind::ProviderFallback {
+                        task,
+                        from,
+                        to,
+                        reason,
+                    },
+                );
+            }
+            GatewayNote::CircuitOpened { provider, failures } => {
+                let message = format!(
+                    "provider {provider} failed {failures} times in a row; its circuit is open"
+                );
+                self.emit(
+                    None,
+                    EventKind::Alert {
+                        alert: AlertKind::CircuitOpen,
+                        message,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Nothing can move without a person: no call in flight and no run able to dispatch.
+    pub fn is_idle(&self) -> bool {
+        self.in_flight == 0 && self.sched.is_empty()
+    }
+}

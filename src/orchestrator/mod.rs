@@ -1,0 +1,96 @@
+//! The orchestrator: one actor owning all domain state, fed `Command`s through a handle,
+//! publishing `Snapshot`s and `Event`s; with the scheduler, pipeline, team, budgets and alerts.
+
+mod actor;
+mod alerts;
+pub mod answer;
+mod budget;
+pub mod command;
+mod dispatch;
+mod handle;
+mod pipeline;
+mod queries;
+mod scheduler;
+pub mod snapshot;
+mod state;
+mod team;
+mod views;
+mod worker;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use command::{Command, ExportData, NewRun, Reply, RunDetail};
+pub use handle::OrchestratorHandle;
+pub use snapshot::{RoleView, RunView, Snapshot, StatusCounts};
+pub use state::{Clock, system_clock};
+
+use crate::config::Config;
+use crate::error::{FactoryError, Result};
+use crate::providers::{Gateway, GatewayNote};
+use crate::store::Store;
+
+/// How the orchestrator runs.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub data_dir: PathBuf,
+    /// Start tasks. Off for a one-shot CLI command that only reads or decides.
+    pub dispatch: bool,
+    /// Approve every review gate (G0-G3) as it opens; budget gates still wait for a person.
+    pub auto_approve: bool,
+    /// Use only the simulated provider.
+    pub simulate: bool,
+    /// How long a shutdown waits for calls in flight.
+    pub grace_ms: u64,
+}
+
+impl Options {
+    pub fn new(data_dir: PathBuf) -> Self {
+        Options {
+            data_dir,
+            dispatch: false,
+            auto_approve: false,
+            simulate: false,
+            grace_ms: 3_000,
+        }
+    }
+}
+
+/// Messages to the actor: commands with their reply channel, and workers' reports.
+pub(crate) enum Msg {
+    Command(Command, state::ReplyTo),
+    Finished(Box<worker::Finished>),
+    Note {
+        run_index: usize,
+        task: String,
+        note: GatewayNote,
+    },
+}
+
+/// Opens the store, loads the state and starts the actor on its own thread.
+/// Must be called inside a tokio runtime (workers run on it).
+pub fn start(cfg: Arc<Config>, opts: Options, clock: Clock) -> Result<OrchestratorHandle> {
+    let store = Store::open(&opts.data_dir, cfg.store.cache_mb)?;
+    start_with_store(cfg, opts, store, clock)
+}
+
+pub fn start_with_store(
+    cfg: Arc<Config>,
+    opts: Options,
+    store: Store,
+    clock: Clock,
+) -> Result<OrchestratorHandle> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let shared = Arc::new(worker::Shared {
+        gateway: Arc::new(Gateway::from_config(&cfg, opts.simulate)),
+        prompts: crate::prompts::Prompts::builtin()?,
+        templates: crate::templates::builtin()?,
+        tx: tx.clone(),
+        cfg,
+    });
+    let state = state::State::load(Arc::clone(&shared), opts, store, clock)?;
+    let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
+        FactoryError::internal("the orchestrator must start inside a tokio runtime")
+    })?;
+    actor::spawn(state, shared, rx, tx, runtime)
+}

@@ -1,0 +1,97 @@
+//! The snapshot views render: a cheap-to-clone picture of every run, gate and provider,
+//! published at most every 50 ms.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{AgentRole, Gate, GateCode, Phase, Report, RunId, RunStatus};
+use crate::providers::ProviderStats;
+
+/// One role of a run's build team.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RoleView {
+    pub role: AgentRole,
+    /// `running`, `blocked`, `idle` or `done`.
+    pub state: String,
+    pub current: Option<String>,
+    pub done: u32,
+    pub total: u32,
+    pub latest_report: Option<Report>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunView {
+    pub id: RunId,
+    pub name: String,
+    pub status: RunStatus,
+    pub phase: Phase,
+    pub revision: u32,
+    pub gate: Option<GateCode>,
+    pub progress: f32,
+    pub cost_micros: u64,
+    pub budget_micros: u64,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+    pub priority: u8,
+    pub template: String,
+    pub simulated: bool,
+    pub created_at: u64,
+    /// When the current phase started (for the ETA).
+    pub phase_started_at: u64,
+    pub in_flight: u32,
+    pub team: Vec<RoleView>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct StatusCounts {
+    pub queued: u32,
+    pub running: u32,
+    pub awaiting_gate: u32,
+    pub paused: u32,
+    pub completed: u32,
+    pub rejected: u32,
+    pub failed: u32,
+    pub cancelled: u32,
+}
+
+impl StatusCounts {
+    pub fn add(&mut self, s: RunStatus) {
+        let slot = match s {
+            RunStatus::Queued => &mut self.queued,
+            RunStatus::Running => &mut self.running,
+            RunStatus::AwaitingGate => &mut self.awaiting_gate,
+            RunStatus::Paused => &mut self.paused,
+            RunStatus::Completed => &mut self.completed,
+            RunStatus::Rejected => &mut self.rejected,
+            RunStatus::Failed => &mut self.failed,
+            RunStatus::Cancelled => &mut self.cancelled,
+        };
+        *slot += 1;
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Grows with every published snapshot.
+    pub version: u64,
+    /// When it was taken, in milliseconds since the epoch.
+    pub at: u64,
+    pub runs: Vec<Arc<RunView>>,
+    /// Pending gates, oldest first.
+    pub gates: Vec<Gate>,
+    pub providers: Vec<ProviderStats>,
+    pub counts: StatusCounts,
+    pub spent_today_micros: u64,
+    pub daily_cap_micros: u64,
+    pub total_cost_micros: u64,
+    pub alerts: u32,
+    /// Whether a simulated provider may answer (the views show a badge).
+    pub simulated: bool,
+    /// Nothing can move without a person: no call in flight, nothing ready.
+    pub idle: bool,
+    /// Mean duration of each phase over the passes finished so far (ms; 0 when unknown).
+    pub phase_ms: [u64; 7],
+    pub in_flight: u32,
+    pub tasks_done: u64,
+}

@@ -1,0 +1,359 @@
+//! The orchestrator's state, owned by the actor alone: runs with their tasks, gates, the
+//! fair queue, the day's spend, and the changes waiting for the next group commit.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
+
+use tokio::sync::oneshot;
+
+use super::Options;
+use super::command::Reply;
+use super::scheduler::Scheduler;
+use super::snapshot::RunView;
+use crate::config::Config;
+use crate::domain::{
+    Event, EventKind, Gate, GateId, GateStatus, Phase, Report, Run, RunId, RunStatus, Task,
+    TaskStatus,
+};
+use crate::error::{FactoryError, Result};
+use crate::store::{Store, Writes};
+
+/// Milliseconds since the Unix epoch; replaceable in tests.
+pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
+
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0)
+    })
+}
+
+pub const DAY_MS: u64 = 86_400_000;
+
+pub(super) struct RunState {
+    pub run: Run,
+    pub tasks: Vec<Task>,
+    pub index: HashMap<String, usize>,
+    /// Whether `tasks` holds the run's tasks (finished runs' are read from the store on demand).
+    pub tasks_loaded: bool,
+    pub ready: VecDeque<usize>,
+    pub in_flight: u32,
+    pub role_in_flight: [u32; 7],
+    /// Worst-case cost of the calls in flight.
+    pub reserved: u64,
+    /// Characters of the latest artifact of each phase (bounds the next prompts' size).
+    pub artifact_chars: [u64; 7],
+    /// Each role's latest progress report in the build phase.
+    pub latest_reports: BTreeMap<crate::domain::AgentRole, Report>,
+    pub view: Arc<RunView>,
+}
+
+impl RunState {
+    pub fn new(run: Run, tasks: Vec<Task>, loaded: bool) -> Self {
+        let mut rs = RunState {
+            view: Arc::default(),
+            run,
+            tasks: Vec::new(),
+            index: HashMap::new(),
+            tasks_loaded: loaded,
+            ready: VecDeque::new(),
+            in_flight: 0,
+            role_in_flight: [0; 7],
+            reserved: 0,
+            artifact_chars: [0; 7],
+            latest_reports: BTreeMap::new(),
+        };
+        for t in tasks {
+            rs.add_task(t);
+        }
+        rs.view = Arc::new(super::views::run_view(&rs));
+        rs
+    }
+
+    /// Adds a task; a ready one joins the run's queue.
+    pub fn add_task(&mut self, mut task: Task) -> usize {
+        if task.status == TaskStatus::Running {
+            task.status = TaskStatus::Ready;
+        }
+        if task.status == TaskStatus::Done
+            && let Some(r) = &task.result
+        {
+            let i = task.phase.index();
+            if task.kind == crate::domain::TaskKind::Phase {
+                self.artifact_chars[i] = r.output_chars;
+            }
+        }
+        let i = self.tasks.len();
+        if task.status == TaskStatus::Ready {
+            self.ready.push_back(i);
+        }
+        self.index.insert(task.id.clone(), i);
+        self.tasks.push(task);
+        i
+    }
+
+    pub fn task(&self, id: &str) -> Option<&Task> {
+        self.index.get(id).map(|i| &self.tasks[*i])
+    }
+
+    /// Tasks of the build phase (plan, team tasks, integration).
+    pub fn build_tasks(&self) -> impl Iterator<Item = &Task> {
+        self.tasks.iter().filter(|t| t.phase == Phase::Build)
+    }
+}
+
+pub(super) type ReplyTo = oneshot::Sender<Result<Reply>>;
+
+pub(super) struct State {
+    pub cfg: Arc<Config>,
+    pub opts: Options,
+    pub store: Store,
+    pub clock: Clock,
+    pub runs: Vec<RunState>,
+    pub gates: BTreeMap<GateId, Gate>,
+    /// Pending gates by opening time.
+    pub pending: BTreeSet<(u64, GateId)>,
+    pub sched: Scheduler,
+    pub in_flight: u32,
+    pub next_seq: u64,
+    /// The UTC day (days since the epoch) `spent_today` counts.
+    pub day: u64,
+    pub spent_today: u64,
+    /// Today's cap raise granted at a daily budget gate, if any.
+    pub daily_cap_today: Option<u64>,
+    pub daily_alerted: bool,
+    pub alerts: u32,
+    pub tasks_done: u64,
+    /// Sum and count of finished phase passes, per phase, for ETAs.
+    pub phase_ms: [(u64, u64); 7],
+    pub shutting_down: bool,
+    // Changes waiting for the next group commit.
+    pub dirty_runs: BTreeSet<usize>,
+    pub dirty_tasks: BTreeSet<(usize, usize)>,
+    pub dirty_gates: BTreeSet<GateId>,
+    pub events: Vec<Event>,
+    pub reports: Vec<(u64, Report)>,
+    pub meta: Vec<(String, Vec<u8>)>,
+    /// Flush to disk before the replies go out (a decision or a budget change).
+    pub durable: bool,
+    pub replies: Vec<(ReplyTo, Result<Reply>)>,
+    pub changed: bool,
+    /// Runs whose view must be rebuilt before the next snapshot.
+    pub views_dirty: BTreeSet<usize>,
+    pub shared: Arc<super::worker::Shared>,
+}
+
+impl State {
+    pub fn load(
+        shared: Arc<super::worker::Shared>,
+        opts: Options,
+        store: Store,
+        clock: Clock,
+    ) -> Result<State> {
+        let cfg = Arc::clone(&shared.cfg);
+        let loaded = store.load()?;
+        let now = clock();
+        let mut state = State {
+            cfg,
+            opts,
+            store,
+            runs: Vec::with_capacity(loaded.runs.len()),
+            gates: BTreeMap::new(),
+            pending: BTreeSet::new(),
+            sched: Scheduler::default(),
+            in_flight: 0,
+            next_seq: loaded.next_seq,
+            day: now / DAY_MS,
+            spent_today: 0,
+            daily_cap_today: None,
+            daily_alerted: false,
+            alerts: 0,
+            tasks_done: 0,
+            phase_ms: [(0, 0); 7],
+            shutting_down: false,
+            dirty_runs: BTreeSet::new(),
+            dirty_tasks: BTreeSet::new(),
+            dirty_gates: BTreeSet::new(),
+            events: Vec::new(),
+            reports: Vec::new(),
+            meta: Vec::new(),
+            durable: false,
+            replies: Vec::new(),
+            changed: true,
+            views_dirty: BTreeSet::new(),
+            shared,
+            clock,
+        };
+        let mut tasks_by_run: HashMap<RunId, Vec<Task>> = HashMap::new();
+        for t in loaded.tasks {
+            tasks_by_run.entry(t.run).or_default().push(t);
+        }
+        let mut runs = loaded.runs;
+        runs.sort_by_key(|r| r.id);
+        for (i, run) in runs.into_iter().enumerate() {
+            if run.id.0 as usize != i + 1 {
+                return Err(FactoryError::storage(format!(
+                    "the runs in the data store are not numbered 1 to N (found {} at position {}); the data directory is damaged",
+                    run.id,
+                    i + 1
+                )));
+            }
+            for span in run.phases.iter() {
+                if let (Some(p), Some(end)) = (span.phase, span.finished_at) {
+                    let slot = &mut state.phase_ms[p.index()];
+                    slot.0 += end.saturating_sub(span.started_at);
+                    slot.1 += 1;
+                }
+            }
+            let loaded_tasks = !run.status.is_final();
+            let mut tasks = tasks_by_run.remove(&run.id).unwrap_or_default();
+            tasks.sort_by_key(|t| t.created_at);
+            state.tasks_done += tasks
+                .iter()
+                .filter(|t| t.status == TaskStatus::Done)
+                .count() as u64;
+            let mut rs = RunState::new(run, tasks, loaded_tasks);
+            if rs.run.phase == Phase::Build && loaded_tasks {
+                for r in state.store.reports_of(rs.run.id)? {
+                    rs.latest_reports.insert(r.role, r);
+                }
+            }
+            state.runs.push(rs);
+        }
+        for g in loaded.gates {
+            if g.status == GateStatus::Pending {
+                state.pending.insert((g.opened_at, g.id));
+            }
+            state.gates.insert(g.id, g);
+        }
+        for (k, v) in loaded.meta {
+            let text = String::from_utf8_lossy(&v).to_string();
+            if k == format!("spend:{}", state.day) {
+                state.spent_today = text.parse().unwrap_or(0);
+            } else if k == format!("daily_cap:{}", state.day) {
+                state.daily_cap_today = text.parse().ok();
+            }
+        }
+        state.alerts = state.store.alerts()?.len() as u32;
+        for i in 0..state.runs.len() {
+            state.reschedule(i);
+        }
+        Ok(state)
+    }
+
+    pub fn now(&self) -> u64 {
+        (self.clock)()
+    }
+
+    /// Records an event for the next commit; returns its sequence number.
+    pub fn emit(&mut self, run: Option<RunId>, kind: EventKind) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        if matches!(kind, EventKind::Alert { .. }) {
+            self.alerts += 1;
+        }
+        self.events.push(Event {
+            seq,
+            ts: self.now(),
+            startup: run,
+            kind,
+        });
+        self.changed = true;
+        seq
+    }
+
+    pub fn touch_run(&mut self, i: usize) {
+        let now = self.now();
+        self.runs[i].run.updated_at = now;
+        self.dirty_runs.insert(i);
+        self.views_dirty.insert(i);
+        self.changed = true;
+    }
+
+    pub fn touch_task(&mut self, i: usize, t: usize) {
+        self.dirty_tasks.insert((i, t));
+        self.views_dirty.insert(i);
+        self.changed = true;
+    }
+
+    pub fn touch_gate(&mut self, id: GateId) {
+        self.dirty_gates.insert(id);
+        self.changed = true;
+    }
+
+    pub fn run_index(&self, text: &str) -> Result<usize> {
+        let id: RunId = text.parse().map_err(FactoryError::usage)?;
+        let i = id.0 as usize - 1;
+        if i >= self.runs.len() {
+            return Err(FactoryError::usage(format!(
+                "there is no run {id}; `factory status` lists the runs"
+            )));
+        }
+        Ok(i)
+    }
+
+    /// The run's tasks, from memory or (for a finished run) from the store.
+    pub fn tasks_of(&self, i: usize) -> Result<Vec<Task>> {
+        let rs = &self.runs[i];
+        if rs.tasks_loaded {
+            Ok(rs.tasks.clone())
+        } else {
+            self.store.tasks_of(rs.run.id)
+        }
+    }
+
+    /// Whether the run may dispatch a task now, and its place in the fair queue.
+    pub fn reschedule(&mut self, i: usize) {
+        let eligible =
+            self.opts.dispatch && !self.shutting_down && self.next_dispatchable(i).is_some();
+        self.sched.set_eligible(i as u32, eligible);
+    }
+
+    /// The first ready task the run may start within its limits.
+    pub fn next_dispatchable(&self, i: usize) -> Option<usize> {
+        let rs = &self.runs[i];
+        if !matches!(rs.run.status, RunStatus::Queued | RunStatus::Running) || rs.run.gate.is_some()
+        {
+            return None;
+        }
+        if rs.in_flight >= self.cfg.factory.max_concurrent_per_run {
+            return None;
+        }
+        rs.ready
+            .iter()
+            .copied()
+            .find(|t| rs.role_in_flight[rs.tasks[*t].role.index()] < self.cfg.team.max_per_role)
+    }
+
+    pub fn refresh_view(&mut self, i: usize) {
+        self.runs[i].view = Arc::new(super::views::run_view(&self.runs[i]));
+    }
+
+    /// Serialises every pending change for one transaction.
+    pub fn take_writes(&mut self) -> Writes {
+        let mut w = Writes::default();
+        for i in std::mem::take(&mut self.dirty_runs) {
+            w.run(&self.runs[i].run);
+        }
+        for (i, t) in std::mem::take(&mut self.dirty_tasks) {
+            w.task(&self.runs[i].tasks[t]);
+        }
+        for id in std::mem::take(&mut self.dirty_gates) {
+            if let Some(g) = self.gates.get(&id) {
+                w.gate(g);
+            }
+        }
+        for e in &self.events {
+            w.event(e);
+        }
+        for (seq, r) in std::mem::take(&mut self.reports) {
+            w.report(seq, &r);
+        }
+        for (k, v) in std::mem::take(&mut self.meta) {
+            w.meta(&k, &v);
+        }
+        w
+    }
+}

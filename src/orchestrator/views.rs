@@ -1,0 +1,152 @@
+//! Building the views of the snapshot from the state: one run's line and its team.
+
+use std::sync::Arc;
+
+use super::snapshot::{RoleView, RunView, Snapshot, StatusCounts};
+use super::state::{RunState, State};
+use crate::domain::{GateStatus, TaskKind, TaskStatus};
+use crate::providers::Gateway;
+
+/// The team of a run in (or past) the build phase: one line per role of its plan.
+fn team(rs: &RunState) -> Vec<RoleView> {
+    let mut roles: Vec<RoleView> = Vec::new();
+    for t in rs
+        .build_tasks()
+        .filter(|t| matches!(t.kind, TaskKind::Team | TaskKind::Integrate))
+    {
+        let view = match roles.iter_mut().find(|r| r.role == t.role) {
+            Some(v) => v,
+            None => {
+                roles.push(RoleView {
+                    role: t.role,
+                    state: String::new(),
+                    current: None,
+                    done: 0,
+                    total: 0,
+                    latest_report: rs.latest_reports.get(&t.role).cloned(),
+                });
+                roles.last_mut().expect("just pushed")
+            }
+        };
+        view.total += 1;
+        if t.status == TaskStatus::Done {
+            view.done += 1;
+        }
+    }
+    for view in &mut roles {
+        let mine = || {
+            rs.build_tasks().filter(|t| {
+                t.role == view.role && matches!(t.kind, TaskKind::Team | TaskKind::Integrate)
+            })
+        };
+        let running = mine().find(|t| t.status == TaskStatus::Running);
+        let ready = mine().find(|t| t.status == TaskStatus::Ready);
+        let waiting = mine().find(|t| t.status == TaskStatus::Waiting);
+        let failed = mine().find(|t| t.status == TaskStatus::Failed);
+        (view.state, view.current) = if let Some(t) = running {
+            ("running".into(), Some(t.title.clone()))
+        } else if let Some(t) = failed {
+            ("blocked".into(), Some(format!("{} failed", t.title)))
+        } else if let Some(t) = ready {
+            ("idle".into(), Some(format!("next: {}", t.title)))
+        } else if let Some(t) = waiting {
+            let on: Vec<&str> = t
+                .depends_on
+                .iter()
+                .filter_map(|d| rs.task(d))
+                .filter(|d| d.status != TaskStatus::Done)
+                .map(|d| d.title.as_str())
+                .collect();
+            (
+                "blocked".into(),
+                Some(format!("waits on {}", on.join(", "))),
+            )
+        } else if view.done == view.total && view.total > 0 {
+            ("done".into(), None)
+        } else {
+            ("idle".into(), None)
+        };
+    }
+    roles.sort_by_key(|r| r.role);
+    roles
+}
+
+pub(super) fn run_view(rs: &RunState) -> RunView {
+    let run = &rs.run;
+    let build: Vec<_> = rs
+        .build_tasks()
+        .filter(|t| t.kind != TaskKind::Plan)
+        .collect();
+    let build_done = if build.is_empty() {
+        0.0
+    } else {
+        build
+            .iter()
+            .filter(|t| t.status == TaskStatus::Done)
+            .count() as f32
+            / build.len() as f32
+    };
+    RunView {
+        id: run.id,
+        name: run.name.clone(),
+        status: run.status,
+        phase: run.phase,
+        revision: run.revision,
+        gate: run.gate.map(|g| g.code),
+        progress: run.progress(build_done),
+        cost_micros: run.ledger.cost_micros,
+        budget_micros: run.budget_micros,
+        tokens_in: run.ledger.tokens_in + run.ledger.tokens_cached,
+        tokens_out: run.ledger.tokens_out,
+        priority: run.priority,
+        template: run.template.clone(),
+        simulated: run.simulated,
+        created_at: run.created_at,
+        phase_started_at: run
+            .phases
+            .last()
+            .map(|s| s.started_at)
+            .unwrap_or(run.created_at),
+        in_flight: rs.in_flight,
+        team: team(rs),
+    }
+}
+
+pub(super) fn snapshot(state: &State, gateway: &Gateway, version: u64) -> Snapshot {
+    let mut counts = StatusCounts::default();
+    let mut total = 0;
+    for rs in &state.runs {
+        counts.add(rs.run.status);
+        total += rs.run.ledger.cost_micros;
+    }
+    let gates = state
+        .pending
+        .iter()
+        .filter_map(|(_, id)| state.gates.get(id))
+        .filter(|g| g.status == GateStatus::Pending)
+        .cloned()
+        .collect();
+    let mut phase_ms = [0u64; 7];
+    for (i, (sum, n)) in state.phase_ms.iter().enumerate() {
+        if *n > 0 {
+            phase_ms[i] = sum / n;
+        }
+    }
+    Snapshot {
+        version,
+        at: state.now(),
+        runs: state.runs.iter().map(|rs| Arc::clone(&rs.view)).collect(),
+        gates,
+        providers: gateway.stats(),
+        counts,
+        spent_today_micros: state.spent_today,
+        daily_cap_micros: state.daily_cap(),
+        total_cost_micros: total,
+        alerts: state.alerts,
+        simulated: gateway.uses_simulated(),
+        idle: state.is_idle(),
+        phase_ms,
+        in_flight: state.in_flight,
+        tasks_done: state.tasks_done,
+    }
+}

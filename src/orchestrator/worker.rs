@@ -1,0 +1,498 @@
+//! One task's work, off the actor: render the prompt from the project memory, call the
+//! gateway, check the answer, write the artifact or files inside the workspace, report back.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::Msg;
+use super::answer::{self, HeaderFacts};
+use crate::config::Config;
+use crate::domain::{Phase, Plan, RunId, Task, TaskKind};
+use crate::prompts::{
+    MemoryItem, NoteItem, PhaseFacts, PromptContext, Prompts, StartupFacts, TaskFacts,
+    TemplateFacts,
+};
+use crate::providers::gateway::Answer;
+use crate::providers::{CallRequest, Gateway, GatewayNote, SimHints, Usage};
+use crate::templates::{self, ScaffoldVars, Template};
+use crate::workspace::{Workspace, check_relative_path};
+
+/// What every worker shares: the gateway, the prompts, the templates, the way back.
+pub(crate) struct Shared {
+    pub cfg: Arc<Config>,
+    pub gateway: Arc<Gateway>,
+    pub prompts: Prompts,
+    pub templates: Vec<Template>,
+    pub tx: std::sync::mpsc::Sender<Msg>,
+}
+
+impl Shared {
+    pub fn template(&self, name: &str) -> Option<&Template> {
+        self.templates.iter().find(|t| t.name() == name)
+    }
+}
+
+/// Everything a task needs, copied out of the actor's state.
+pub(crate) struct Job {
+    pub run_index: usize,
+    pub run: RunId,
+    pub task_index: usize,
+    pub task: Task,
+    pub facts: StartupFacts,
+    pub workspace: PathBuf,
+    /// Phases whose artifacts form the prompt's project memory.
+    pub memory: Vec<Phase>,
+    pub notes: Vec<NoteItem>,
+    pub revision_note: Option<String>,
+    pub plan_error: Option<String>,
+    /// Worst-case cost reserved for this call.
+    pub reserved: u64,
+    /// For the integration task: the build summary to write as `docs/build.md`.
+    pub summary: Option<String>,
+}
+
+/// What a provider call produced and cost.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct AnswerMeta {
+    pub provider: String,
+    pub model: String,
+    pub simulated: bool,
+    pub usage: Usage,
+    pub cost_micros: u64,
+    pub unpriced: bool,
+    pub latency_ms: u64,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Output {
+    pub answer: Option<AnswerMeta>,
+    pub quality: f32,
+    pub files: Vec<String>,
+    pub output_chars: u64,
+    pub plan: Option<Result<Plan, String>>,
+    pub checked: usize,
+    pub problems: Vec<String>,
+}
+
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// Every provider of the chain failed.
+    Call(String),
+    /// The answer broke a rule (a path out of the workspace, an oversized file).
+    Output(String),
+    /// This machine failed (disk, a missing template).
+    Machine(String),
+}
+
+impl Failure {
+    pub fn message(&self) -> &str {
+        match self {
+            Failure::Call(m) | Failure::Output(m) | Failure::Machine(m) => m,
+        }
+    }
+}
+
+pub(crate) struct Finished {
+    pub run_index: usize,
+    pub task_index: usize,
+    pub reserved: u64,
+    pub outcome: Result<Output, Failure>,
+}
+
+pub(crate) async fn run(shared: Arc<Shared>, job: Job) {
+    let ws = Workspace::new(&job.workspace);
+    let outcome = match job.task.kind {
+        TaskKind::Phase => phase(&shared, &job, &ws).await,
+        TaskKind::Plan => plan(&shared, &job, &ws).await,
+        TaskKind::Team => team(&shared, &job, &ws).await,
+        TaskKind::Integrate => integrate(&shared, &job, &ws).await,
+    };
+    let done = Finished {
+        run_index: job.run_index,
+        task_index: job.task_index,
+        reserved: job.reserved,
+        outcome,
+    };
+    let _ = shared.tx.send(Msg::Finished(Box::new(done)));
+}
+
+fn prompt_name(task: &Task) -> &'static str {
+    match task.kind {
+        TaskKind::Plan => "plan",
+        TaskKind::Team | TaskKind::Integrate => "build",
+        TaskKind::Phase => task.phase.as_str(),
+    }
+}
+
+fn context(
+    shared: &Shared,
+    job: &Job,
+    ws: &Workspace,
+    sections: Vec<String>,
+) -> Result<PromptContext, Failure> {
+    let template = shared.template(&job.facts.template).ok_or_else(|| {
+        Failure::Machine(format!(
+            "the template `{}` is not installed",
+            job.facts.template
+        ))
+    })?;
+    let mut memory = Vec::new();
+    for p in &job.memory {
+        if let Ok(text) = ws.read(p.artifact()) {
+            memory.push(MemoryItem {
+                phase: p.as_str().into(),
+                title: p.title().into(),
+                content: answer::strip_header(&text).to_string(),
+            });
+        }
+    }
+    let m = &template.manifest;
+    Ok(PromptContext {
+        startup: job.facts.clone(),
+        phase: PhaseFacts {
+            name: job.task.phase.as_str().into(),
+            title: job.task.phase.title().into(),
+            revision: job.task.revision,
+            artifact: job.task.phase.artifact().into(),
+        },
+        sections,
+        memory,
+        notes: job.notes.clone(),
+        revision_note: job.revision_note.clone(),
+        template: TemplateFacts {
+            name: m.name.clone(),
+            description: m.description.clone(),
+            stack: m.stack.clone(),
+            prompt: m.prompt.build.clone(),
+        },
+        plan_error: job.plan_error.clone(),
+        default_plan: Some(serde_json::to_string_pretty(&m.default_plan()).unwrap_or_default()),
+        task: None,
+        app_files: Vec::new(),
+    })
+}
+
+async fn call(
+    shared: &Shared,
+    job: &Job,
+    ctx: &PromptContext,
+    hints: SimHints,
+) -> Result<Answer, Failure> {
+    let name = prompt_name(&job.task);
+    let meta = shared.prompts.meta(name);
+    let prompt = shared.prompts.render(name, ctx).map_err(Failure::Machine)?;
+    let task_id = if job.task.attempts == 0 {
+        job.task.id.clone()
+    } else {
+        format!("{}#{}", job.task.id, job.task.attempts)
+    };
+    let req = CallRequest {
+        task_id,
+        attempt: 0,
+        route: job.task.kind.route(job.task.phase),
+        system: meta.system.clone(),
+        prompt,
+        max_tokens: meta.max_output_tokens,
+        bypass_cache: job.task.revision > 0,
+        hints,
+    };
+    let tx = shared.tx.clone();
+    let (run_index, task) = (job.run_index, job.task.id.clone());
+    let note = move |note: GatewayNote| {
+        let _ = tx.send(Msg::Note {
+            run_index,
+            task: task.clone(),
+            note,
+        });
+    };
+    shared
+        .gateway
+        .call(req, &note)
+        .await
+        .map_err(|f| Failure::Call(f.message))
+}
+
+fn meta_of(a: &Answer) -> AnswerMeta {
+    AnswerMeta {
+        provider: a.provider.clone(),
+        model: a.response.model.clone(),
+        simulated: a.simulated,
+        usage: a.response.usage,
+        cost_micros: a.cost_micros,
+        unpriced: a.unpriced,
+        latency_ms: a.latency_ms,
+    }
+}
+
+fn hints(job: &Job, sections: &[String]) -> SimHints {
+    SimHints {
+        kind: Some(job.task.kind),
+        phase: Some(job.task.phase),
+        startup: job.facts.name.clone(),
+        idea: job.facts.idea.clone(),
+        sections: sections.to_vec(),
+        role: Some(job.task.role),
+        title: job.task.title.clone(),
+        files: job.task.files.clone(),
+        plan: None,
+    }
+}
+
+/// Writes files under `app/`, checking every path first so that a bad answer writes nothing.
+fn write_app_files(
+    ws: &Workspace,
+    task: &str,
+    blocks: &[(String, String)],
+) -> Result<Vec<String>, Failure> {
+    for (path, _) in blocks {
+        check_relative_path(path).map_err(|e| {
+            Failure::Output(format!(
+                "the output of {task} tried to write outside the workspace: {e}"
+            ))
+        })?;
+    }
+    let mut written = Vec::with_capacity(blocks.len());
+    for (path, content) in blocks {
+        let rel = format!("app/{path}");
+        ws.write(&rel, content.as_bytes()).map_err(|e| {
+            if e.is_output_fault() {
+                Failure::Output(format!("the output of {task}: {e}"))
+            } else {
+                Failure::Machine(e.to_string())
+            }
+        })?;
+        written.push(rel);
+    }
+    Ok(written)
+}
+
+async fn phase(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Failure> {
+    let sections = shared.prompts.meta(prompt_name(&job.task)).sections.clone();
+    let ctx = context(shared, job, ws, sections.clone())?;
+    let answer = call(shared, job, &ctx, hints(job, &sections)).await?;
+    let meta = meta_of(&answer);
+    let mut text = answer.response.text.clone();
+    if !answer.response.citations.is_empty() {
+        text.push_str("\n\n## Sources cited by the provider\n\n");
+        for (i, c) in answer.response.citations.iter().enumerate() {
+            text.push_str(&format!("{}. {c}\n", i + 1));
+        }
+    }
+    let quality = answer::score_document(&text, &sections, 250);
+    let header = answer::header(&HeaderFacts {
+        phase: job.task.phase,
+        revision: job.task.revision,
+        provider: &meta.provider,
+        model: &meta.model,
+        simulated: meta.simulated,
+        tokens_in: meta.usage.input + meta.usage.cached_input,
+        tokens_out: meta.usage.output,
+        estimated: meta.usage.estimated,
+        cost_micros: meta.cost_micros,
+        unpriced: meta.unpriced,
+    });
+    let mut files = Vec::new();
+    if job.task.phase == Phase::Deploy {
+        files = write_app_files(ws, &job.task.id, &answer::file_blocks(&text))?;
+    }
+    ws.write(
+        job.task.phase.artifact(),
+        format!("{header}{text}").as_bytes(),
+    )
+    .map_err(|e| Failure::Machine(e.to_string()))?;
+    files.insert(0, job.task.phase.artifact().to_string());
+    Ok(Output {
+        output_chars: text.len() as u64,
+        answer: Some(meta),
+        quality,
+        files,
+        ..Output::default()
+    })
+}
+
+async fn plan(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Failure> {
+    let template = shared.template(&job.facts.template).ok_or_else(|| {
+        Failure::Machine(format!(
+            "the template `{}` is not installed",
+            job.facts.template
+        ))
+    })?;
+    let vars = ScaffoldVars::new(template, job.run.0, &job.facts.name, &job.facts.idea);
+    let rendered = templates::render_files(template, &vars).map_err(Failure::Machine)?;
+    let scaffolded = write_app_files(ws, &job.task.id, &rendered)?;
+    let ctx = context(shared, job, ws, Vec::new())?;
+    let mut h = hints(job, &[]);
+    h.plan = Some(template.manifest.default_plan());
+    let answer = call(shared, job, &ctx, h).await?;
+    let parsed = Plan::parse(&answer.response.text);
+    Ok(Output {
+        quality: if parsed.is_ok() { 1.0 } else { 0.0 },
+        output_chars: answer.response.text.len() as u64,
+        answer: Some(meta_of(&answer)),
+        files: scaffolded,
+        plan: Some(parsed),
+        ..Output::default()
+    })
+}
+
+async fn team(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Failure> {
+    let mut ctx = context(shared, job, ws, Vec::new())?;
+    ctx.task = Some(TaskFacts {
+        id: job.task.local_id().to_string(),
+        role: job.task.role.as_str().into(),
+        title: job.task.title.clone(),
+        files: job.task.files.clone(),
+        depends_on: job
+            .task
+            .depends_on
+            .iter()
+            .map(|d| {
+                d.rsplit_once("build.")
+                    .map(|(_, l)| l)
+                    .unwrap_or(d)
+                    .to_string()
+            })
+            .collect(),
+    });
+    ctx.app_files = list_files(&ws.root().join("app"));
+    let answer = call(shared, job, &ctx, hints(job, &[])).await?;
+    let blocks = answer::file_blocks(&answer.response.text);
+    let quality = answer::score_files(&job.task.files, &blocks);
+    let files = write_app_files(ws, &job.task.id, &blocks)?;
+    Ok(Output {
+        output_chars: answer.response.text.len() as u64,
+        answer: Some(meta_of(&answer)),
+        quality,
+        files,
+        ..Output::default()
+    })
+}
+
+async fn integrate(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Failure> {
+    let app = ws.root().join("app");
+    let files = list_files(&app);
+    let mut problems = Vec::new();
+    let mut python = Vec::new();
+    for f in &files {
+        if f.ends_with(".py") {
+            python.push(f.clone());
+            continue;
+        }
+        if let Ok(text) = std::fs::read_to_string(app.join(f))
+            && let Err(e) = answer::check_parses(f, &text)
+        {
+            problems.push(e);
+        }
+    }
+    problems.extend(check_python(&app, &python).await);
+    if shared.cfg.team.run_template_checks
+        && let Some(t) = shared.template(&job.facts.template)
+    {
+        for check in &t.manifest.checks {
+            if let Err(e) = run_check(&app, check).await {
+                problems.push(e);
+            }
+        }
+    }
+    let mut summary = job.summary.clone().unwrap_or_default();
+    summary.push_str(&format!(
+        "\n## Integration checks\n\n{} files checked.\n",
+        files.len()
+    ));
+    if problems.is_empty() {
+        summary.push_str("\nNo problems found.\n");
+    }
+    for p in &problems {
+        summary.push_str(&format!("- {p}\n"));
+    }
+    ws.write(Phase::Build.artifact(), summary.as_bytes())
+        .map_err(|e| Failure::Machine(e.to_string()))?;
+    Ok(Output {
+        quality: if problems.is_empty() { 1.0 } else { 0.5 },
+        checked: files.len(),
+        problems,
+        files: vec![Phase::Build.artifact().to_string()],
+        ..Output::default()
+    })
+}
+
+/// Python files that do not parse (`ast.parse`, which never runs the code); skipped when
+/// `python3` is not installed.
+async fn check_python(app: &Path, files: &[String]) -> Vec<String> {
+    if files.is_empty() {
+        return Vec::new();
+    }
+    const SCRIPT: &str = "import ast, sys\nfor f in sys.argv[1:]:\n    try:\n        ast.parse(open(f, encoding='utf-8').read(), f)\n    except Exception as e:\n        print(f'{f}: {type(e).__name__}: {e}')\n";
+    let out = tokio::process::Command::new("python3")
+        .arg("-c")
+        .arg(SCRIPT)
+        .args(files)
+        .current_dir(app)
+        .output()
+        .await;
+    match out {
+        Ok(o) => String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(|l| l.to_string())
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+async fn run_check(app: &Path, check: &templates::Check) -> Result<(), String> {
+    let Some((program, args)) = check.command.split_first() else {
+        return Ok(());
+    };
+    let cwd = match &check.cwd {
+        Some(c) => {
+            check_relative_path(c).map_err(|e| format!("check `{}`: {e}", check.name))?;
+            app.join(c)
+        }
+        None => app.to_path_buf(),
+    };
+    let child = tokio::process::Command::new(program)
+        .args(args)
+        .current_dir(cwd)
+        .kill_on_drop(true)
+        .output();
+    match tokio::time::timeout(std::time::Duration::from_secs(300), child).await {
+        Err(_) => Err(format!("check `{}` timed out after 300 s", check.name)),
+        Ok(Err(e)) => Err(format!("check `{}` could not start: {e}", check.name)),
+        Ok(Ok(o)) if o.status.success() => Ok(()),
+        Ok(Ok(o)) => Err(format!("check `{}` failed ({})", check.name, o.status)),
+    }
+}
+
+/// Files under `root`, relative and sorted (at most 1,000; symlinks are not followed).
+pub(crate) fn list_files(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let Ok(ft) = e.file_type() else { continue };
+            let path = e.path();
+            if ft.is_dir() {
+                stack.push(path);
+            } else if ft.is_file()
+                && let Ok(rel) = path.strip_prefix(root)
+            {
+                let rel = rel.to_string_lossy();
+                if !rel
+                    .rsplit('/')
+                    .next()
+                    .is_some_and(|n| n.starts_with('.') && n.ends_with(".tmp"))
+                {
+                    out.push(rel.into_owned());
+                }
+            }
+            if out.len() >= 1000 {
+                break;
+            }
+        }
+    }
+    out.sort();
+    out
+}

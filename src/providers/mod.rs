@@ -1,0 +1,161 @@
+//! The provider layer: one trait, one file per wire format, prices, and the gateway that
+//! routes, limits, retries and falls back.
+
+pub mod cli;
+pub mod gateway;
+pub mod prices;
+pub mod rng;
+pub mod sim;
+pub mod sim_text;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::ProviderKind;
+use crate::domain::{AgentRole, Phase, Plan, TaskKind};
+pub use gateway::{Gateway, GatewayNote, ProviderStats};
+pub use prices::Prices;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What the simulated provider needs to write a plausible answer; real providers ignore it.
+#[derive(Clone, Debug, Default)]
+pub struct SimHints {
+    pub kind: Option<TaskKind>,
+    pub phase: Option<Phase>,
+    pub startup: String,
+    pub idea: String,
+    pub sections: Vec<String>,
+    pub role: Option<AgentRole>,
+    pub title: String,
+    /// Files a build task is to write (relative to `app/`).
+    pub files: Vec<String>,
+    /// The template's default plan, which the simulated planner adapts.
+    pub plan: Option<Plan>,
+}
+
+/// One call to a model.
+#[derive(Clone, Debug)]
+pub struct CallRequest {
+    /// The task this call serves (with `attempt`, the simulated provider's seed).
+    pub task_id: String,
+    /// Which try of this task on this provider (0 first), set by the gateway.
+    pub attempt: u32,
+    /// Routing key: a phase name, or `plan`.
+    pub route: &'static str,
+    pub system: String,
+    pub prompt: String,
+    pub max_tokens: u32,
+    /// A revision must not be answered from the cache.
+    pub bypass_cache: bool,
+    pub hints: SimHints,
+}
+
+/// Tokens of one call. `input` excludes cached input.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    pub input: u64,
+    pub output: u64,
+    pub cached_input: u64,
+    /// Counted from text length, not reported by the provider.
+    pub estimated: bool,
+}
+
+impl Usage {
+    /// A token estimate from text: about four characters a token.
+    pub fn estimate(prompt_chars: usize, answer_chars: usize) -> Usage {
+        Usage {
+            input: prompt_chars.div_ceil(4) as u64,
+            output: answer_chars.div_ceil(4) as u64,
+            cached_input: 0,
+            estimated: true,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CallResponse {
+    pub text: String,
+    pub usage: Usage,
+    /// The model that answered, as the provider reports it.
+    pub model: String,
+    /// Sources a search model cited (Perplexity).
+    pub citations: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorClass {
+    RateLimited,
+    Overloaded,
+    Server,
+    Timeout,
+    Network,
+    CutStream,
+    BadRequest,
+    Auth,
+    NotFound,
+    Quota,
+    BadResponse,
+    Process,
+}
+
+/// A failed call, saying whether trying again may help and when.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProviderError {
+    pub class: ErrorClass,
+    pub message: String,
+    pub status: Option<u16>,
+    pub retry_after: Option<Duration>,
+}
+
+impl ProviderError {
+    pub fn new(class: ErrorClass, message: impl Into<String>) -> Self {
+        ProviderError {
+            class,
+            message: message.into(),
+            status: None,
+            retry_after: None,
+        }
+    }
+
+    /// 408, 409, 429, 5xx, 529, timeouts, resets and cut streams may succeed later; bad
+    /// requests, auth, missing models and exhausted quotas will not.
+    pub fn retryable(&self) -> bool {
+        matches!(
+            self.class,
+            ErrorClass::RateLimited
+                | ErrorClass::Overloaded
+                | ErrorClass::Server
+                | ErrorClass::Timeout
+                | ErrorClass::Network
+                | ErrorClass::CutStream
+                | ErrorClass::BadResponse
+        )
+    }
+}
+
+impl std::fmt::Display for ProviderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.status {
+            Some(s) => write!(f, "HTTP {s}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// A model behind one wire format.
+pub trait Provider: Send + Sync {
+    fn name(&self) -> &str;
+    fn kind(&self) -> ProviderKind;
+    fn model(&self) -> &str;
+    fn simulated(&self) -> bool {
+        false
+    }
+    fn call<'a>(
+        &'a self,
+        req: &'a CallRequest,
+    ) -> BoxFuture<'a, Result<CallResponse, ProviderError>>;
+}

@@ -1,0 +1,296 @@
+//! Plausible text for the simulated provider: markdown with every required section, plans
+//! and source files, always saying it is simulated.
+
+use std::fmt::Write;
+
+use super::SimHints;
+use super::rng::Rng;
+use crate::domain::{AgentRole, Phase, Plan, PlanTask, TaskKind};
+
+/// The first line of every simulated artifact.
+pub const SIMULATED_NOTICE: &str = "> **Simulated output.** Written by the factory's simulated provider, not by an AI model; use it to try the factory, not to decide.";
+
+const OPENERS: [&str; 6] = [
+    "Early signals suggest",
+    "Interviews and public data indicate",
+    "The strongest evidence shows",
+    "A conservative reading finds",
+    "Comparable launches show",
+    "Desk research points out",
+];
+const CLAIMS: [&str; 10] = [
+    "buyers already pay for partial workarounds",
+    "the problem recurs weekly for the core segment",
+    "incumbents serve large accounts and neglect small teams",
+    "switching costs are low when onboarding takes minutes",
+    "a focused MVP can reach paying users within a quarter",
+    "trust and data privacy decide most purchases",
+    "distribution through existing communities is the cheapest channel",
+    "pricing per seat is familiar but usage pricing converts better",
+    "regulation is stable, with no licence needed to start",
+    "the long tail of users wants integrations more than features",
+];
+const RISKS: [&str; 6] = [
+    "a large platform ships the same feature for free",
+    "acquisition costs rise faster than expected",
+    "the first segment is too small to sustain growth",
+    "accuracy problems erode trust early",
+    "key integrations change their terms",
+    "sales cycles lengthen in a downturn",
+];
+const NUMBERS: [&str; 6] = ["$1.2B", "$480M", "$3.4B", "$760M", "$2.1B", "$95M"];
+
+/// The simulated answer for a call.
+pub fn answer(hints: &SimHints, rng: &mut Rng) -> String {
+    match hints.kind {
+        Some(TaskKind::Plan) => plan_answer(hints, rng),
+        Some(TaskKind::Team) => files_answer(hints, rng),
+        _ => document(hints, rng),
+    }
+}
+
+fn sentence(rng: &mut Rng, subject: &str) -> String {
+    format!(
+        "{} that for {subject}, {}.",
+        rng.pick(&OPENERS),
+        rng.pick(&CLAIMS)
+    )
+}
+
+fn document(hints: &SimHints, rng: &mut Rng) -> String {
+    let phase = hints.phase.unwrap_or(Phase::Research);
+    let mut out = String::with_capacity(2048);
+    let _ = writeln!(
+        out,
+        "# {}: {}\n\n{SIMULATED_NOTICE}\n",
+        phase.title(),
+        hints.startup
+    );
+    let subject = if hints.idea.is_empty() {
+        hints.startup.clone()
+    } else {
+        short(&hints.idea, 60)
+    };
+    for section in &hints.sections {
+        let _ = writeln!(out, "## {section}\n");
+        match section.as_str() {
+            "Score" => {
+                let score = rng.range(5, 10);
+                let _ = writeln!(out, "Score: {score}/10\n\n{}\n", sentence(rng, &subject));
+            }
+            "Market size" => {
+                let _ = writeln!(
+                    out,
+                    "The serviceable market is estimated at {} (simulated figure).\n\n{}\n",
+                    rng.pick(&NUMBERS),
+                    sentence(rng, &subject)
+                );
+            }
+            "Sources" => {
+                for i in 1..=rng.range(2, 4) {
+                    let _ = writeln!(
+                        out,
+                        "- https://example.com/simulated-source-{i} (simulated)"
+                    );
+                }
+                out.push('\n');
+            }
+            "Risks" | "Gaps" | "Test gaps" | "Rollback" => {
+                for _ in 0..rng.range(2, 4) {
+                    let _ = writeln!(out, "- Risk: {}.", rng.pick(&RISKS));
+                }
+                out.push('\n');
+            }
+            "User stories" | "Core features" | "Components" | "API" => {
+                for i in 1..=rng.range(2, 4) {
+                    let _ = writeln!(
+                        out,
+                        "{i}. As a user of {}, {}.",
+                        hints.startup,
+                        rng.pick(&CLAIMS)
+                    );
+                }
+                out.push('\n');
+            }
+            _ => {
+                for _ in 0..rng.range(1, 3) {
+                    let _ = writeln!(
+                        out,
+                        "{} {}\n",
+                        sentence(rng, &subject),
+                        sentence(rng, &hints.startup)
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+fn plan_answer(hints: &SimHints, rng: &mut Rng) -> String {
+    let mut tasks: Vec<PlanTask> = hints
+        .plan
+        .as_ref()
+        .map(|p| p.tasks.clone())
+        .unwrap_or_default();
+    if tasks.is_empty() {
+        tasks.push(PlanTask {
+            id: "core".into(),
+            role: AgentRole::Backend,
+            title: "Core service".into(),
+            depends_on: vec![],
+            files: vec!["backend/app/core.py".into()],
+        });
+    }
+    if rng.chance(0.5) {
+        let deps: Vec<String> = tasks
+            .iter()
+            .filter(|t| t.role == AgentRole::Backend)
+            .map(|t| t.id.clone())
+            .take(2)
+            .collect();
+        tasks.push(PlanTask {
+            id: "security-review".into(),
+            role: AgentRole::Security,
+            title: "Review auth and input validation".into(),
+            depends_on: deps,
+            files: vec!["docs/security-review.md".into()],
+        });
+    }
+    let json = serde_json::to_string_pretty(&Plan { tasks }).unwrap_or_default();
+    format!(
+        "{SIMULATED_NOTICE}\n\nThe plan follows the template's default plan for {}.\n\n```json\n{json}\n```\n",
+        hints.startup
+    )
+}
+
+fn files_answer(hints: &SimHints, rng: &mut Rng) -> String {
+    let mut out = format!("{SIMULATED_NOTICE}\n\n");
+    for path in &hints.files {
+        let (lang, body) = file_body(path, hints, rng);
+        let _ = writeln!(out, "### File: {path}\n```{lang}\n{body}```\n");
+    }
+    let _ = writeln!(
+        out,
+        "## Notes\n\n{} task `{}` done (simulated).",
+        role_title(hints.role),
+        hints.title
+    );
+    out
+}
+
+fn role_title(role: Option<AgentRole>) -> &'static str {
+    role.map(|r| r.title()).unwrap_or("Agent")
+}
+
+fn file_body(path: &str, hints: &SimHints, rng: &mut Rng) -> (&'static str, String) {
+    let ext = path.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let stem = name
+        .split('.')
+        .next()
+        .unwrap_or("item")
+        .replace(['-', ' '], "_");
+    let ident = if stem.is_empty() || stem.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("m_{stem}")
+    } else {
+        stem
+    };
+    let n = rng.range(1, 100);
+    match ext {
+        "py" => (
+            "python",
+            format!(
+                "\"\"\"{} (simulated) for {}.\"\"\"\n\n\ndef {ident}_status() -> dict:\n    \"\"\"Report that this simulated module is wired in.\"\"\"\n    return {{\"module\": \"{ident}\", \"simulated\": True, \"version\": {n}}}\n",
+                hints.title.replace('"', "'"),
+                hints.startup.replace('"', "'")
+            ),
+        ),
+        "ts" | "tsx" | "js" => (
+            "typescript",
+            format!(
+                "// {} (simulated)\nexport const {ident}Info = {{ module: \"{ident}\", simulated: true, version: {n} }};\n",
+                hints.title.replace('\n', " ")
+            ),
+        ),
+        "json" => (
+            "json",
+            format!(
+                "{{\n  \"module\": \"{ident}\",\n  \"simulated\": true,\n  \"version\": {n}\n}}\n"
+            ),
+        ),
+        "toml" => (
+            "toml",
+            format!("# simulated\n[{ident}]\nsimulated = true\nversion = {n}\n"),
+        ),
+        "yml" | "yaml" => (
+            "yaml",
+            format!("# simulated\n{ident}:\n  simulated: true\n  version: {n}\n"),
+        ),
+        "md" => (
+            "markdown",
+            format!(
+                "# {}\n\n{SIMULATED_NOTICE}\n\n{}\n",
+                hints.title,
+                sentence(rng, &hints.startup)
+            ),
+        ),
+        _ => ("text", format!("simulated content for {path}\n")),
+    }
+}
+
+fn short(text: &str, max: usize) -> String {
+    let t: String = text.chars().take(max).collect();
+    if text.chars().count() > max {
+        format!("{}…", t.trim_end())
+    } else {
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hints(kind: TaskKind, phase: Phase, sections: &[&str]) -> SimHints {
+        SimHints {
+            kind: Some(kind),
+            phase: Some(phase),
+            startup: "Ledgerly".into(),
+            idea: "Bookkeeping for freelancers".into(),
+            sections: sections.iter().map(|s| s.to_string()).collect(),
+            ..SimHints::default()
+        }
+    }
+
+    #[test]
+    fn documents_hold_every_section_and_say_they_are_simulated() {
+        let h = hints(
+            TaskKind::Phase,
+            Phase::FounderFit,
+            &["Score", "Strengths", "Gaps"],
+        );
+        let text = answer(&h, &mut Rng::new(3));
+        assert!(text.contains("Simulated output"));
+        for s in ["## Score", "## Strengths", "## Gaps"] {
+            assert!(text.contains(s), "{text}");
+        }
+        assert!(text.contains("/10"));
+        assert_eq!(text, answer(&h, &mut Rng::new(3)));
+    }
+
+    #[test]
+    fn plans_parse_and_files_come_in_blocks() {
+        let mut h = hints(TaskKind::Plan, Phase::Build, &[]);
+        let text = answer(&h, &mut Rng::new(5));
+        assert!(Plan::parse(&text).is_ok(), "{text}");
+        h.kind = Some(TaskKind::Team);
+        h.files = vec![
+            "backend/app/models.py".into(),
+            "frontend/package.json".into(),
+        ];
+        let text = answer(&h, &mut Rng::new(5));
+        assert!(text.contains("### File: backend/app/models.py\n```python"));
+        assert!(text.contains("### File: frontend/package.json\n```json"));
+    }
+}

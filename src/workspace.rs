@@ -1,0 +1,180 @@
+//! A run's workspace on disk: every write stays inside it (no `..`, no absolute paths, no symlinks).
+
+use std::fs;
+use std::io::Write;
+use std::path::{Component, Path, PathBuf};
+
+/// Largest file a task may write.
+pub const MAX_FILE_BYTES: usize = 1 << 20;
+
+/// Checks that `path` is a plain relative path that stays inside whatever folder it is
+/// joined to. The error names the path and what is wrong with it.
+pub fn check_relative_path(path: &str) -> Result<(), String> {
+    if path.is_empty() {
+        return Err("path is empty".into());
+    }
+    if path.contains('\0') || path.contains('\\') {
+        return Err(format!("`{path}` holds a NUL or a backslash"));
+    }
+    let p = Path::new(path);
+    if p.is_absolute() || path.starts_with('~') {
+        return Err(format!(
+            "`{path}` is absolute; paths must be relative to the workspace"
+        ));
+    }
+    for c in p.components() {
+        match c {
+            Component::Normal(_) | Component::CurDir => {}
+            Component::ParentDir => {
+                return Err(format!("`{path}` climbs out of the workspace with `..`"));
+            }
+            _ => return Err(format!("`{path}` is not a plain relative path")),
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    #[error("the output tried to write outside the workspace: {0}")]
+    Escape(String),
+    #[error("the output file `{path}` is {size} bytes, over the limit of {MAX_FILE_BYTES}")]
+    TooBig { path: String, size: usize },
+    #[error("could not write `{path}` in the workspace: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+impl WorkspaceError {
+    /// An escape or an oversized file is the answer's fault; a retry may do better.
+    /// An I/O error is the machine's (disk full, permissions).
+    pub fn is_output_fault(&self) -> bool {
+        !matches!(self, WorkspaceError::Io { .. })
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Workspace {
+    root: PathBuf,
+}
+
+impl Workspace {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Workspace { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Writes `content` at `rel` atomically (a temporary file, then a rename), refusing
+    /// any path that would leave the workspace, including through a symlink.
+    pub fn write(&self, rel: &str, content: &[u8]) -> Result<PathBuf, WorkspaceError> {
+        check_relative_path(rel).map_err(WorkspaceError::Escape)?;
+        if content.len() > MAX_FILE_BYTES {
+            return Err(WorkspaceError::TooBig {
+                path: rel.into(),
+                size: content.len(),
+            });
+        }
+        let io = |source| WorkspaceError::Io {
+            path: rel.into(),
+            source,
+        };
+        fs::create_dir_all(&self.root).map_err(io)?;
+        let target = self.root.join(rel);
+        // Walk every component below the root: none may be a symlink.
+        let mut at = self.root.clone();
+        for c in Path::new(rel).components() {
+            if let Component::Normal(name) = c {
+                at.push(name);
+                match fs::symlink_metadata(&at) {
+                    Ok(m) if m.file_type().is_symlink() => {
+                        return Err(WorkspaceError::Escape(format!(
+                            "`{rel}` passes through the symlink `{}`",
+                            at.display()
+                        )));
+                    }
+                    Ok(m) if at != target && !m.is_dir() => {
+                        return Err(io(std::io::Error::other(format!(
+                            "`{}` is a file, not a folder",
+                            at.display()
+                        ))));
+                    }
+                    Ok(_) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(io(e)),
+                }
+            }
+        }
+        if let Some(parent) = target.parent() {
+            fs::create_dir_all(parent).map_err(io)?;
+        }
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = target.with_file_name(format!(".{name}.tmp"));
+        let mut f = fs::File::create(&tmp).map_err(io)?;
+        f.write_all(content).map_err(io)?;
+        drop(f);
+        fs::rename(&tmp, &target).map_err(io)?;
+        Ok(target)
+    }
+
+    /// Reads a workspace file as text (refusing paths that leave the workspace).
+    pub fn read(&self, rel: &str) -> Result<String, WorkspaceError> {
+        check_relative_path(rel).map_err(WorkspaceError::Escape)?;
+        fs::read_to_string(self.root.join(rel)).map_err(|source| WorkspaceError::Io {
+            path: rel.into(),
+            source,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_inside_and_refuses_escapes() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::new(dir.path().join("ws"));
+        ws.write("app/main.py", b"print(1)\n").unwrap();
+        assert_eq!(ws.read("app/main.py").unwrap(), "print(1)\n");
+        for bad in ["../x", "app/../../x", "/etc/passwd", "", "a\\b", "~/x"] {
+            let err = ws.write(bad, b"x").unwrap_err();
+            assert!(err.is_output_fault(), "{bad}: {err}");
+        }
+        assert!(!dir.path().join("x").exists());
+    }
+
+    #[test]
+    fn refuses_to_follow_a_symlink_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside");
+        fs::create_dir_all(&outside).unwrap();
+        let ws = Workspace::new(dir.path().join("ws"));
+        fs::create_dir_all(ws.root()).unwrap();
+        std::os::unix::fs::symlink(&outside, ws.root().join("link")).unwrap();
+        let err = ws.write("link/evil.txt", b"x").unwrap_err();
+        assert!(matches!(err, WorkspaceError::Escape(_)), "{err}");
+        assert!(!outside.join("evil.txt").exists());
+        std::os::unix::fs::symlink(outside.join("f"), ws.root().join("file-link")).unwrap();
+        assert!(ws.write("file-link", b"x").is_err());
+        assert!(!outside.join("f").exists());
+    }
+
+    #[test]
+    fn refuses_oversized_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::new(dir.path());
+        let big = vec![b'x'; MAX_FILE_BYTES + 1];
+        assert!(matches!(
+            ws.write("big.txt", &big),
+            Err(WorkspaceError::TooBig { .. })
+        ));
+    }
+}
