@@ -17,6 +17,8 @@ pub enum ErrorKind {
     Storage,
     /// Something may work if tried again (the orchestrator is shutting down). Exit code 1.
     Unavailable,
+    /// Work ended badly (a run failed); the state says why. Exit code 1.
+    Failed,
     /// A bug. Exit code 1.
     Internal,
 }
@@ -32,10 +34,7 @@ pub type Result<T, E = FactoryError> = std::result::Result<T, E>;
 
 impl FactoryError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        FactoryError {
-            kind,
-            message: message.into(),
-        }
+        FactoryError { kind, message: message.into() }
     }
     pub fn usage(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Usage, message)
@@ -54,7 +53,7 @@ impl FactoryError {
         match self.kind {
             ErrorKind::Usage | ErrorKind::Config => 2,
             ErrorKind::Held => 3,
-            ErrorKind::Storage | ErrorKind::Unavailable | ErrorKind::Internal => 1,
+            ErrorKind::Storage | ErrorKind::Unavailable | ErrorKind::Failed | ErrorKind::Internal => 1,
         }
     }
 

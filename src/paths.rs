@@ -27,6 +27,8 @@ pub fn data_dir(explicit: Option<PathBuf>) -> Result<PathBuf> {
         return Ok(p);
     }
     project_dirs().map(|d| d.data_dir().to_path_buf()).ok_or_else(|| {
-        FactoryError::usage("no home folder is known to hold the data directory; pass --data-dir DIR or set FACTORY_DATA_DIR")
+        FactoryError::usage(
+            "no home folder is known to hold the data directory; pass --data-dir DIR or set FACTORY_DATA_DIR",
+        )
     })
 }

@@ -10,16 +10,8 @@ use crate::assets;
 use crate::error::{FactoryError, Result};
 
 /// The names of the prompt files, one per phase plus the build's plan and task prompts.
-pub const PROMPT_NAMES: [&str; 8] = [
-    "research",
-    "founder_fit",
-    "spec",
-    "architecture",
-    "plan",
-    "build",
-    "quality",
-    "deploy",
-];
+pub const PROMPT_NAMES: [&str; 8] =
+    ["research", "founder_fit", "spec", "architecture", "plan", "build", "quality", "deploy"];
 
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -115,18 +107,12 @@ impl Prompts {
         let mut meta = HashMap::new();
         for name in PROMPT_NAMES {
             let path = format!("prompts/{name}.md");
-            let text = assets::text(&path).ok_or_else(|| {
-                FactoryError::internal(format!("the prompt assets/{path} is missing"))
-            })?;
-            let (front, body) = split_front_matter(text).ok_or_else(|| {
-                FactoryError::internal(format!("assets/{path} has no +++ front matter"))
-            })?;
-            let m: PromptMeta = toml::from_str(front).map_err(|e| {
-                FactoryError::internal(format!(
-                    "assets/{path}: front matter invalid: {}",
-                    e.message()
-                ))
-            })?;
+            let text = assets::text(&path)
+                .ok_or_else(|| FactoryError::internal(format!("the prompt assets/{path} is missing")))?;
+            let (front, body) = split_front_matter(text)
+                .ok_or_else(|| FactoryError::internal(format!("assets/{path} has no +++ front matter")))?;
+            let m: PromptMeta = toml::from_str(front)
+                .map_err(|e| FactoryError::internal(format!("assets/{path}: front matter invalid: {}", e.message())))?;
             env.add_template_owned(name.to_string(), body.to_string())
                 .map_err(|e| FactoryError::internal(format!("assets/{path}: {e}")))?;
             meta.insert(name, m);
@@ -135,9 +121,7 @@ impl Prompts {
     }
 
     pub fn meta(&self, name: &str) -> &PromptMeta {
-        self.meta
-            .get(name)
-            .unwrap_or_else(|| panic!("no prompt named {name}; PROMPT_NAMES lists them"))
+        self.meta.get(name).unwrap_or_else(|| panic!("no prompt named {name}; PROMPT_NAMES lists them"))
     }
 
     pub fn render(&self, name: &str, ctx: &PromptContext) -> Result<String, String> {
@@ -166,12 +150,7 @@ mod tests {
                 template: "neoforge".into(),
                 budget: "$5.00".into(),
             },
-            phase: PhaseFacts {
-                name: name.into(),
-                title: "T".into(),
-                revision: 1,
-                artifact: "docs/x.md".into(),
-            },
+            phase: PhaseFacts { name: name.into(), title: "T".into(), revision: 1, artifact: "docs/x.md".into() },
             sections: vec!["Problem".into()],
             memory: vec![MemoryItem {
                 phase: "research".into(),
@@ -211,27 +190,13 @@ mod tests {
         for name in PROMPT_NAMES {
             let text = prompts.render(name, &ctx(name)).unwrap();
             assert!(text.contains("Ledgerly"), "{name}");
-            assert!(
-                text.contains("REVISION-MARKER"),
-                "{name} must carry the reviewer's note"
-            );
+            assert!(text.contains("REVISION-MARKER"), "{name} must carry the reviewer's note");
             if name != "build" {
-                assert!(
-                    text.contains("MEMORY-MARKER"),
-                    "{name} must carry the project memory"
-                );
+                assert!(text.contains("MEMORY-MARKER"), "{name} must carry the project memory");
             }
             assert!(prompts.meta(name).max_output_tokens > 0);
         }
-        assert!(
-            prompts
-                .render("plan", &ctx("plan"))
-                .unwrap()
-                .contains("PLAN-ERROR-MARKER")
-        );
-        assert_eq!(
-            prompts.meta("research").sections.last().map(String::as_str),
-            Some("Sources")
-        );
+        assert!(prompts.render("plan", &ctx("plan")).unwrap().contains("PLAN-ERROR-MARKER"));
+        assert_eq!(prompts.meta("research").sections.last().map(String::as_str), Some("Sources"));
     }
 }

@@ -2,7 +2,14 @@
 
 use std::fs;
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
+
+/// `O_NOFOLLOW` and the `ELOOP` it fails with on Linux: never write through a symlink.
+const fn libc_o_nofollow() -> i32 {
+    0o400000
+}
+const ELOOP: i32 = 40;
 
 /// Largest file a task may write.
 pub const MAX_FILE_BYTES: usize = 1 << 20;
@@ -18,9 +25,7 @@ pub fn check_relative_path(path: &str) -> Result<(), String> {
     }
     let p = Path::new(path);
     if p.is_absolute() || path.starts_with('~') {
-        return Err(format!(
-            "`{path}` is absolute; paths must be relative to the workspace"
-        ));
+        return Err(format!("`{path}` is absolute; paths must be relative to the workspace"));
     }
     for c in p.components() {
         match c {
@@ -41,10 +46,7 @@ pub enum WorkspaceError {
     #[error("the output file `{path}` is {size} bytes, over the limit of {MAX_FILE_BYTES}")]
     TooBig { path: String, size: usize },
     #[error("could not write `{path}` in the workspace: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    Io { path: String, source: std::io::Error },
 }
 
 impl WorkspaceError {
@@ -69,20 +71,14 @@ impl Workspace {
         &self.root
     }
 
-    /// Writes `content` at `rel` atomically (a temporary file, then a rename), refusing
-    /// any path that would leave the workspace, including through a symlink.
+    /// Writes `content` at `rel`, refusing any path that would leave the workspace,
+    /// including through a symlink.
     pub fn write(&self, rel: &str, content: &[u8]) -> Result<PathBuf, WorkspaceError> {
         check_relative_path(rel).map_err(WorkspaceError::Escape)?;
         if content.len() > MAX_FILE_BYTES {
-            return Err(WorkspaceError::TooBig {
-                path: rel.into(),
-                size: content.len(),
-            });
+            return Err(WorkspaceError::TooBig { path: rel.into(), size: content.len() });
         }
-        let io = |source| WorkspaceError::Io {
-            path: rel.into(),
-            source,
-        };
+        let io = |source| WorkspaceError::Io { path: rel.into(), source };
         fs::create_dir_all(&self.root).map_err(io)?;
         let target = self.root.join(rel);
         // Walk every component below the root: none may be a symlink.
@@ -98,10 +94,7 @@ impl Workspace {
                         )));
                     }
                     Ok(m) if at != target && !m.is_dir() => {
-                        return Err(io(std::io::Error::other(format!(
-                            "`{}` is a file, not a folder",
-                            at.display()
-                        ))));
+                        return Err(io(std::io::Error::other(format!("`{}` is a file, not a folder", at.display()))));
                     }
                     Ok(_) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -112,25 +105,29 @@ impl Workspace {
         if let Some(parent) = target.parent() {
             fs::create_dir_all(parent).map_err(io)?;
         }
-        let name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let tmp = target.with_file_name(format!(".{name}.tmp"));
-        let mut f = fs::File::create(&tmp).map_err(io)?;
+        // No temporary file and rename: a task whose write is cut short by a crash is not
+        // recorded done, so it runs again and rewrites the file whole.
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .custom_flags(libc_o_nofollow())
+            .open(&target)
+            .map_err(|e| {
+                if e.raw_os_error() == Some(ELOOP) {
+                    WorkspaceError::Escape(format!("`{rel}` is a symlink"))
+                } else {
+                    io(e)
+                }
+            })?;
         f.write_all(content).map_err(io)?;
-        drop(f);
-        fs::rename(&tmp, &target).map_err(io)?;
         Ok(target)
     }
 
     /// Reads a workspace file as text (refusing paths that leave the workspace).
     pub fn read(&self, rel: &str) -> Result<String, WorkspaceError> {
         check_relative_path(rel).map_err(WorkspaceError::Escape)?;
-        fs::read_to_string(self.root.join(rel)).map_err(|source| WorkspaceError::Io {
-            path: rel.into(),
-            source,
-        })
+        fs::read_to_string(self.root.join(rel)).map_err(|source| WorkspaceError::Io { path: rel.into(), source })
     }
 }
 
@@ -172,9 +169,6 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let ws = Workspace::new(dir.path());
         let big = vec![b'x'; MAX_FILE_BYTES + 1];
-        assert!(matches!(
-            ws.write("big.txt", &big),
-            Err(WorkspaceError::TooBig { .. })
-        ));
+        assert!(matches!(ws.write("big.txt", &big), Err(WorkspaceError::TooBig { .. })));
     }
 }

@@ -64,11 +64,7 @@ pub fn sample_runs(count: u32, seed: u64) -> Vec<NewRun> {
         .map(|k| {
             let i = k as usize % NAMES.len();
             let round = k as usize / NAMES.len();
-            let name = if round == 0 {
-                NAMES[i].to_string()
-            } else {
-                format!("{} {}", NAMES[i], round + 1)
-            };
+            let name = if round == 0 { NAMES[i].to_string() } else { format!("{} {}", NAMES[i], round + 1) };
             let budget_cents = rng.range(300, 1200) / 50 * 50;
             NewRun {
                 name,
@@ -91,8 +87,7 @@ mod tests {
         assert_eq!(a, sample_runs(30, 7));
         assert_ne!(a, sample_runs(30, 8));
         assert_eq!(a[24].name, "Ledgerly 2");
-        let budgets: std::collections::HashSet<_> =
-            a.iter().map(|r| r.budget_usd.clone()).collect();
+        let budgets: std::collections::HashSet<_> = a.iter().map(|r| r.budget_usd.clone()).collect();
         assert!(budgets.len() > 5);
         assert!(a.iter().all(|r| (1..=4).contains(&r.priority.unwrap())));
     }

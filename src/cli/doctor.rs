@@ -13,21 +13,13 @@ pub fn config_summary(cfg: &Config, source: &ConfigSource) -> String {
         ConfigSource::Defaults => "the built-in defaults (no config file)".to_string(),
         ConfigSource::File(p) => p.display().to_string(),
     };
-    let ready: Vec<&str> = cfg
-        .providers
-        .iter()
-        .filter(|(_, p)| unavailable_reason(p).is_none())
-        .map(|(n, _)| n.as_str())
-        .collect();
+    let ready: Vec<&str> =
+        cfg.providers.iter().filter(|(_, p)| unavailable_reason(p).is_none()).map(|(n, _)| n.as_str()).collect();
     format!(
         "config OK: {from}; {} providers defined, {} usable ({}); routing policy {}",
         cfg.providers.len(),
         ready.len(),
-        if ready.is_empty() {
-            "the simulated provider will do the work".to_string()
-        } else {
-            ready.join(", ")
-        },
+        if ready.is_empty() { "the simulated provider will do the work".to_string() } else { ready.join(", ") },
         cfg.routing.policy
     )
 }
@@ -39,30 +31,15 @@ pub fn report(cfg: &Config, source: &ConfigSource, data_dir: &Path) -> String {
         let keys: Vec<String> = p
             .keys()
             .iter()
-            .map(|k| {
-                format!(
-                    "{k} {}",
-                    if std::env::var(k).is_ok_and(|v| !v.is_empty()) {
-                        "set"
-                    } else {
-                        "not set"
-                    }
-                )
-            })
+            .map(|k| format!("{k} {}", if std::env::var(k).is_ok_and(|v| !v.is_empty()) { "set" } else { "not set" }))
             .collect();
-        let state = unavailable_reason(p)
-            .map(|r| format!("not used: {r}"))
-            .unwrap_or_else(|| "usable".into());
+        let state = unavailable_reason(p).map(|r| format!("not used: {r}")).unwrap_or_else(|| "usable".into());
         let _ = writeln!(
             out,
             "  {name:<12} {:<10} {:<20} {state}{}",
             p.kind.map(|k| k.as_str()).unwrap_or("?"),
             p.model.as_deref().unwrap_or("-"),
-            if keys.is_empty() {
-                String::new()
-            } else {
-                format!(" [{}]", keys.join(", "))
-            }
+            if keys.is_empty() { String::new() } else { format!(" [{}]", keys.join(", ")) }
         );
     }
     let _ = writeln!(out, "\nTerminal:");
@@ -81,29 +58,15 @@ pub fn report(cfg: &Config, source: &ConfigSource, data_dir: &Path) -> String {
     let _ = writeln!(out, "  colours: {colour}");
     let _ = writeln!(out, "\nData directory: {}", data_dir.display());
     if !data_dir.exists() {
-        let _ = writeln!(
-            out,
-            "  does not exist yet; it is created (mode 0700) on first use"
-        );
+        let _ = writeln!(out, "  does not exist yet; it is created (mode 0700) on first use");
     } else if !data_dir.join(DATA_DIR_MARKER).exists() {
-        let _ = writeln!(
-            out,
-            "  exists but is not a factory data directory (no {DATA_DIR_MARKER} marker)"
-        );
+        let _ = writeln!(out, "  exists but is not a factory data directory (no {DATA_DIR_MARKER} marker)");
     } else {
         let pid = std::fs::read_to_string(data_dir.join("owner.pid")).unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "  a factory data directory; last opened by pid {}",
-            pid.trim()
-        );
+        let _ = writeln!(out, "  a factory data directory; last opened by pid {}", pid.trim());
         match crate::store::Store::open(data_dir, 1) {
             Ok(store) => {
-                let _ = writeln!(
-                    out,
-                    "  not in use by another process; {} KB on disk",
-                    store.size_on_disk() / 1024
-                );
+                let _ = writeln!(out, "  not in use by another process; {} KB on disk", store.size_on_disk() / 1024);
             }
             Err(e) => {
                 let _ = writeln!(out, "  {}", e.message);

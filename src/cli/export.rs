@@ -10,18 +10,16 @@ use crate::orchestrator::ExportData;
 
 /// Cost of the build phase: what the MVP's code cost.
 fn mvp_cost(run: &Run) -> u64 {
-    run.phases
-        .iter()
-        .filter(|s| s.phase == Some(Phase::Build))
-        .map(|s| s.ledger.cost_micros)
-        .sum()
+    run.phases.iter().filter(|s| s.phase == Some(Phase::Build)).map(|s| s.ledger.cost_micros).sum()
 }
 
 pub fn markdown(d: &ExportData) -> String {
     let r = &d.run;
     let mut out = format!("# Run report: {} ({})\n\n", r.name, r.id);
     if r.simulated {
-        out.push_str("> **Simulated.** Some or all of this run was done by the simulated provider, not by AI models.\n\n");
+        out.push_str(
+            "> **Simulated.** Some or all of this run was done by the simulated provider, not by AI models.\n\n",
+        );
     }
     out.push_str(&format!(
         "- Idea: {}\n- Template: {}\n- Status: {}\n- Created: {}\n- Total cost: {} of a {} budget{}\n- Tokens: {} in ({} cached) / {} out, {} calls\n- Cost of the MVP (build phase): {}\n- Workspace: {}\n\n",
@@ -41,10 +39,8 @@ pub fn markdown(d: &ExportData) -> String {
     ));
     out.push_str("## Phases\n\n| phase | revision | started | took | tokens in | tokens out | cost | provider / model | quality |\n|---|---|---|---|---|---|---|---|---|\n");
     for s in &r.phases {
-        let took = s
-            .finished_at
-            .map(|f| format_duration(f.saturating_sub(s.started_at)))
-            .unwrap_or_else(|| "running".into());
+        let took =
+            s.finished_at.map(|f| format_duration(f.saturating_sub(s.started_at))).unwrap_or_else(|| "running".into());
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             s.phase.map(|p| p.as_str()).unwrap_or("-"),
@@ -58,17 +54,12 @@ pub fn markdown(d: &ExportData) -> String {
                 (Some(p), Some(m)) => format!("{p} / {m}"),
                 _ => "-".into(),
             },
-            s.quality
-                .map(|q| format!("{q:.2}"))
-                .unwrap_or_else(|| "-".into()),
+            s.quality.map(|q| format!("{q:.2}")).unwrap_or_else(|| "-".into()),
         ));
     }
     out.push_str("\n## Gates\n\n| gate | opened | waited | decision | by | note |\n|---|---|---|---|---|---|\n");
     for g in &d.gates {
-        let waited = g
-            .decided_at
-            .unwrap_or(d.generated_at)
-            .saturating_sub(g.opened_at);
+        let waited = g.decided_at.unwrap_or(d.generated_at).saturating_sub(g.opened_at);
         out.push_str(&format!(
             "| {} {} | {} | {} | {} | {} | {} |\n",
             g.id,
@@ -77,11 +68,7 @@ pub fn markdown(d: &ExportData) -> String {
             format_duration(waited),
             g.status,
             g.decided_by.as_deref().unwrap_or("-"),
-            g.note
-                .as_deref()
-                .unwrap_or("")
-                .replace('|', "\\|")
-                .replace('\n', " "),
+            g.note.as_deref().unwrap_or("").replace('|', "\\|").replace('\n', " "),
         ));
     }
     if !d.reports.is_empty() {

@@ -31,10 +31,7 @@ pub fn main() -> i32 {
         }
     };
     install_panic_hook();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("factory: cannot start the async runtime: {e}");
@@ -54,10 +51,7 @@ pub fn main() -> i32 {
 
 fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
-        let place = info
-            .location()
-            .map(|l| format!(" at {}:{}", l.file(), l.line()))
-            .unwrap_or_default();
+        let place = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
         let msg = info
             .payload()
             .downcast_ref::<&str>()
@@ -82,18 +76,12 @@ impl Ctx {
     fn load(cli: &Cli) -> Result<Ctx> {
         let (cfg, source) = config::load(cli.config.as_deref())?;
         let data_dir = crate::paths::data_dir(cli.data_dir.clone())?;
-        Ok(Ctx {
-            cfg: Arc::new(cfg),
-            source,
-            data_dir,
-            _log: None,
-        })
+        Ok(Ctx { cfg: Arc::new(cfg), source, data_dir, _log: None })
     }
 
     /// Starts the orchestrator over the data directory (logging into it from then on).
     fn start(&mut self, opts: Options) -> Result<OrchestratorHandle> {
-        let handle =
-            orchestrator::start(Arc::clone(&self.cfg), opts, orchestrator::system_clock())?;
+        let handle = orchestrator::start(Arc::clone(&self.cfg), opts, orchestrator::system_clock())?;
         self._log = crate::logging::init(&self.data_dir);
         Ok(handle)
     }
@@ -108,19 +96,12 @@ pub fn reviewer(explicit: Option<String>) -> Result<String> {
     if let Some(name) = explicit {
         let name = name.trim().to_string();
         if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
-            return Err(FactoryError::usage(
-                "--reviewer must be 1-64 characters without control characters",
-            ));
+            return Err(FactoryError::usage("--reviewer must be 1-64 characters without control characters"));
         }
         return Ok(name);
     }
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".into());
-    match std::env::var("SSH_CLIENT")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().map(str::to_string))
-    {
+    let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+    match std::env::var("SSH_CLIENT").ok().and_then(|s| s.split_whitespace().next().map(str::to_string)) {
         Some(ip) => Ok(format!("{user}@{ip} (ssh)")),
         None => Ok(user),
     }
@@ -163,11 +144,7 @@ async fn run(mut cli: Cli) -> Result<()> {
                     handle.request(Command::NewRun(new)).await?;
                 }
             } else if !a.flags.quiet {
-                eprintln!(
-                    "resuming the {} runs already in {}",
-                    handle.snapshot().runs.len(),
-                    ctx.data_dir.display()
-                );
+                eprintln!("resuming the {} runs already in {}", handle.snapshot().runs.len(), ctx.data_dir.display());
             }
             headless::run(&handle, headless_options(&a.flags)).await
         }
@@ -177,15 +154,11 @@ async fn run(mut cli: Cli) -> Result<()> {
             let handle = ctx.start(opts)?;
             headless::run(&handle, headless_options(&a.flags)).await
         }
-        Cmd::Config {
-            action: ConfigAction::Defaults,
-        } => {
+        Cmd::Config { action: ConfigAction::Defaults } => {
             print!("{}", config::default_config_text());
             Ok(())
         }
-        Cmd::Config {
-            action: ConfigAction::Check,
-        } => {
+        Cmd::Config { action: ConfigAction::Check } => {
             println!("{}", doctor::config_summary(&ctx.cfg, &ctx.source));
             Ok(())
         }
@@ -204,9 +177,7 @@ async fn run(mut cli: Cli) -> Result<()> {
 
 fn run_options(ctx: &Ctx, flags: &RunFlags) -> Result<Options> {
     if !flags.headless {
-        return Err(FactoryError::usage(
-            "the control room is not built yet; add --headless to run without it",
-        ));
+        return Err(FactoryError::usage("the control room is not built yet; add --headless to run without it"));
     }
     let mut opts = ctx.options();
     opts.dispatch = true;
@@ -215,11 +186,7 @@ fn run_options(ctx: &Ctx, flags: &RunFlags) -> Result<Options> {
 }
 
 fn headless_options(flags: &RunFlags) -> HeadlessOptions {
-    HeadlessOptions {
-        json: flags.json,
-        quiet: flags.quiet,
-        exit_when_idle: flags.exit_when_idle,
-    }
+    HeadlessOptions { json: flags.json, quiet: flags.quiet, exit_when_idle: flags.exit_when_idle }
 }
 
 fn decide(gate: DecideArgs, decision: Decision) -> Result<Command> {
@@ -236,13 +203,8 @@ async fn one_shot(handle: &OrchestratorHandle, cmd: Cmd) -> Result<()> {
     let now = orchestrator::system_clock()();
     match cmd {
         Cmd::New(a) => {
-            let new = NewRun {
-                name: a.name,
-                idea: a.idea,
-                template: a.template,
-                budget_usd: a.budget,
-                priority: a.priority,
-            };
+            let new =
+                NewRun { name: a.name, idea: a.idea, template: a.template, budget_usd: a.budget, priority: a.priority };
             if let Reply::Created { id } = handle.request(Command::NewRun(new)).await? {
                 println!("{id}");
             }
@@ -286,22 +248,14 @@ async fn one_shot(handle: &OrchestratorHandle, cmd: Cmd) -> Result<()> {
         Cmd::Reject(g) => print_decided(handle.request(decide(g, Decision::Reject)?).await?),
         Cmd::Pause { run } => print_done(handle.request(Command::Pause { run }).await?),
         Cmd::Resume { run } => print_done(handle.request(Command::Resume { run }).await?),
-        Cmd::Cancel { run, reviewer: who } => print_done(
-            handle
-                .request(Command::Cancel {
-                    run,
-                    by: reviewer(who)?,
-                })
-                .await?,
-        ),
+        Cmd::Cancel { run, reviewer: who } => {
+            print_done(handle.request(Command::Cancel { run, by: reviewer(who)? }).await?)
+        }
         Cmd::Export { run, format, out } => {
             if let Reply::Export { data } = handle.request(Command::Export { run }).await? {
                 let text = match format {
                     ExportFormat::Md => export::markdown(&data),
-                    ExportFormat::Json => {
-                        serde_json::to_string_pretty(&export::json(&data)).unwrap_or_default()
-                            + "\n"
-                    }
+                    ExportFormat::Json => serde_json::to_string_pretty(&export::json(&data)).unwrap_or_default() + "\n",
                 };
                 match out {
                     Some(path) => std::fs::write(&path, text).map_err(|e| {
@@ -323,12 +277,7 @@ async fn one_shot(handle: &OrchestratorHandle, cmd: Cmd) -> Result<()> {
 
 fn print_decided(reply: Reply) {
     if let Reply::Decided { gate } = reply {
-        println!(
-            "{} {} by {}",
-            gate.id,
-            gate.status,
-            gate.decided_by.unwrap_or_default()
-        );
+        println!("{} {} by {}", gate.id, gate.status, gate.decided_by.unwrap_or_default());
     }
 }
 

@@ -70,11 +70,7 @@ pub fn status_text(runs: &[Run]) -> String {
             name,
             r.status.as_str(),
             where_,
-            format!(
-                "{} / {}",
-                fmt_usd(r.ledger.cost_micros),
-                fmt_usd(r.budget_micros)
-            ),
+            format!("{} / {}", fmt_usd(r.ledger.cost_micros), fmt_usd(r.budget_micros)),
             r.ledger.tokens_in + r.ledger.tokens_cached + r.ledger.tokens_out,
             if r.simulated { "  (simulated)" } else { "" }
         ));
@@ -115,26 +111,11 @@ pub fn detail_text(d: &RunDetail) -> String {
     }
     out.push_str("\nTasks:\n");
     for t in &d.tasks {
-        let cost = t
-            .result
-            .as_ref()
-            .map(|x| fmt_usd(x.ledger.cost_micros))
-            .unwrap_or_default();
-        out.push_str(&format!(
-            "  {:<34} {:<12} {:<8} {}\n",
-            t.id,
-            t.role.as_str(),
-            t.status.as_str(),
-            cost
-        ));
+        let cost = t.result.as_ref().map(|x| fmt_usd(x.ledger.cost_micros)).unwrap_or_default();
+        out.push_str(&format!("  {:<34} {:<12} {:<8} {}\n", t.id, t.role.as_str(), t.status.as_str(), cost));
     }
     if let Some(last) = d.reports.last() {
-        out.push_str(&format!(
-            "\nLatest report ({} of {}):\n{}",
-            d.reports.len(),
-            d.reports.len(),
-            last.to_markdown()
-        ));
+        out.push_str(&format!("\nLatest report ({} of {}):\n{}", d.reports.len(), d.reports.len(), last.to_markdown()));
     }
     out
 }
@@ -168,11 +149,7 @@ pub fn gates_json(gates: &[Gate]) -> Value {
 
 pub fn gates_text(gates: &[Gate], now: u64, all: bool) -> String {
     if gates.is_empty() {
-        return if all {
-            "no gates yet\n".into()
-        } else {
-            "no gates are waiting\n".into()
-        };
+        return if all { "no gates yet\n".into() } else { "no gates are waiting\n".into() };
     }
     let mut out = String::new();
     for g in gates {
@@ -182,11 +159,7 @@ pub fn gates_text(gates: &[Gate], now: u64, all: bool) -> String {
             (Some(by), None) => format!(" by {by}"),
             _ => String::new(),
         };
-        let quality = g
-            .review
-            .quality
-            .map(|q| format!(" · quality {q:.2}"))
-            .unwrap_or_default();
+        let quality = g.review.quality.map(|q| format!(" · quality {q:.2}")).unwrap_or_default();
         out.push_str(&format!(
             "{:<16} {:<22} {:<9} waited {:<8}{}{}{}\n",
             g.id.to_string(),
@@ -194,11 +167,7 @@ pub fn gates_text(gates: &[Gate], now: u64, all: bool) -> String {
             g.status.as_str(),
             format_duration(waited),
             quality,
-            if g.review.simulated {
-                " · simulated"
-            } else {
-                ""
-            },
+            if g.review.simulated { " · simulated" } else { "" },
             tail
         ));
     }
@@ -226,10 +195,7 @@ pub fn alerts_text(alerts: &[Event]) -> String {
     if alerts.is_empty() {
         return "no alerts\n".into();
     }
-    alerts
-        .iter()
-        .map(|e| format!("{}\n", crate::headless::event_line(e)))
-        .collect()
+    alerts.iter().map(|e| format!("{}\n", crate::headless::event_line(e))).collect()
 }
 
 pub fn providers_json(p: &[ProviderStats]) -> Value {

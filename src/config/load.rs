@@ -30,10 +30,7 @@ pub fn load(explicit: Option<&Path>) -> Result<(Config, ConfigSource)> {
         return Ok((Config::default(), ConfigSource::Defaults));
     };
     match std::fs::read_to_string(&path) {
-        Ok(text) => Ok((
-            parse(&text, &path.display().to_string())?,
-            ConfigSource::File(path),
-        )),
+        Ok(text) => Ok((parse(&text, &path.display().to_string())?, ConfigSource::File(path))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
             Ok((Config::default(), ConfigSource::Defaults))
         }
@@ -49,16 +46,8 @@ pub fn parse(text: &str, file: &str) -> Result<Config> {
     let mut cfg: Config = toml::from_str(text).map_err(|e| {
         let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(0);
         let table = table_at(text, line);
-        let msg = e
-            .message()
-            .trim()
-            .replace("unknown field", "unknown key")
-            .replace('\n', " ");
-        let place = if table.is_empty() {
-            String::new()
-        } else {
-            format!(" in [{table}]")
-        };
+        let msg = e.message().trim().replace("unknown field", "unknown key").replace('\n', " ");
+        let place = if table.is_empty() { String::new() } else { format!(" in [{table}]") };
         FactoryError::config(format!(
             "{file}, line {line}{place}: {msg}; fix it or run `factory config check` after editing"
         ))
@@ -71,10 +60,11 @@ pub fn parse(text: &str, file: &str) -> Result<Config> {
         };
         cfg.providers.insert(name.clone(), merged);
     }
+    for (kind, chain) in defaults.routing.chains {
+        cfg.routing.chains.entry(kind).or_insert(chain);
+    }
     validate(&cfg).map_err(|(path, msg)| {
-        let line = find_key_line(text, &path)
-            .map(|l| format!(", line {l}"))
-            .unwrap_or_default();
+        let line = find_key_line(text, &path).map(|l| format!(", line {l}")).unwrap_or_default();
         FactoryError::config(format!("{file}{line}, key `{}`: {msg}", path.join(".")))
     })?;
     Ok(cfg)
@@ -88,37 +78,22 @@ fn invalid(path: &[&str], msg: impl Into<String>) -> Invalid {
 
 fn validate(cfg: &Config) -> std::result::Result<(), Invalid> {
     if cfg.factory.max_concurrent_calls == 0 {
-        return Err(invalid(
-            &["factory", "max_concurrent_calls"],
-            "must be at least 1",
-        ));
+        return Err(invalid(&["factory", "max_concurrent_calls"], "must be at least 1"));
     }
     if cfg.factory.max_concurrent_per_run == 0 {
-        return Err(invalid(
-            &["factory", "max_concurrent_per_run"],
-            "must be at least 1",
-        ));
+        return Err(invalid(&["factory", "max_concurrent_per_run"], "must be at least 1"));
     }
     if cfg.team.max_per_role == 0 {
         return Err(invalid(&["team", "max_per_role"], "must be at least 1"));
     }
     if cfg.budget.default_run_usd <= 0.0 || !cfg.budget.default_run_usd.is_finite() {
-        return Err(invalid(
-            &["budget", "default_run_usd"],
-            "must be a positive amount of dollars",
-        ));
+        return Err(invalid(&["budget", "default_run_usd"], "must be a positive amount of dollars"));
     }
     if cfg.budget.daily_cap_usd < 0.0 || !cfg.budget.daily_cap_usd.is_finite() {
-        return Err(invalid(
-            &["budget", "daily_cap_usd"],
-            "must be 0 (no cap) or a positive amount of dollars",
-        ));
+        return Err(invalid(&["budget", "daily_cap_usd"], "must be 0 (no cap) or a positive amount of dollars"));
     }
     if !(1..=100).contains(&cfg.budget.alert_percent) {
-        return Err(invalid(
-            &["budget", "alert_percent"],
-            "must be between 1 and 100",
-        ));
+        return Err(invalid(&["budget", "alert_percent"], "must be between 1 and 100"));
     }
     if cfg.retry.max_attempts == 0 {
         return Err(invalid(&["retry", "max_attempts"], "must be at least 1"));
@@ -129,71 +104,37 @@ fn validate(cfg: &Config) -> std::result::Result<(), Invalid> {
     if cfg.sim.max_concurrent == 0 {
         return Err(invalid(&["sim", "max_concurrent"], "must be at least 1"));
     }
-    for (code, gate) in [
-        ("G0", &cfg.gates.g0),
-        ("G1", &cfg.gates.g1),
-        ("G2", &cfg.gates.g2),
-        ("G3", &cfg.gates.g3),
-    ] {
+    for (code, gate) in [("G0", &cfg.gates.g0), ("G1", &cfg.gates.g1), ("G2", &cfg.gates.g2), ("G3", &cfg.gates.g3)] {
         if gate.timeout_hours <= 0.0 || !gate.timeout_hours.is_finite() {
-            return Err(invalid(
-                &["gates", code, "timeout_hours"],
-                "must be a positive number of hours",
-            ));
+            return Err(invalid(&["gates", code, "timeout_hours"], "must be a positive number of hours"));
         }
         if let GatePolicy::AutoIfQuality(q) = gate.policy
             && !(0.0..=1.0).contains(&q)
         {
-            return Err(invalid(
-                &["gates", code, "policy"],
-                "the quality threshold must be between 0 and 1",
-            ));
+            return Err(invalid(&["gates", code, "policy"], "the quality threshold must be between 0 and 1"));
         }
     }
-    const POLICIES: [&str; 5] = [
-        "preferred",
-        "cheapest",
-        "fastest",
-        "best_quality",
-        "adaptive",
-    ];
+    const POLICIES: [&str; 5] = ["preferred", "cheapest", "fastest", "best_quality", "adaptive"];
     if !POLICIES.contains(&cfg.routing.policy.as_str()) {
         return Err(invalid(
             &["routing", "policy"],
-            format!(
-                "`{}` is not a routing policy (expected one of {})",
-                cfg.routing.policy,
-                POLICIES.join(", ")
-            ),
+            format!("`{}` is not a routing policy (expected one of {})", cfg.routing.policy, POLICIES.join(", ")),
         ));
     }
     for (kind, chain) in &cfg.routing.chains {
-        const KINDS: [&str; 8] = [
-            "research",
-            "founder_fit",
-            "spec",
-            "architecture",
-            "plan",
-            "build",
-            "quality",
-            "deploy",
-        ];
+        const KINDS: [&str; 8] =
+            ["research", "founder_fit", "spec", "architecture", "plan", "build", "quality", "deploy"];
         if !KINDS.contains(&kind.as_str()) {
             return Err(invalid(
                 &["routing", "chains", kind],
-                format!(
-                    "`{kind}` is not a task kind (expected one of {})",
-                    KINDS.join(", ")
-                ),
+                format!("`{kind}` is not a task kind (expected one of {})", KINDS.join(", ")),
             ));
         }
         for name in chain {
             if name != "sim" && !cfg.providers.contains_key(name) {
                 return Err(invalid(
                     &["routing", "chains", kind],
-                    format!(
-                        "names the provider `{name}`, which no [providers.{name}] section defines"
-                    ),
+                    format!("names the provider `{name}`, which no [providers.{name}] section defines"),
                 ));
             }
         }
@@ -201,27 +142,26 @@ fn validate(cfg: &Config) -> std::result::Result<(), Invalid> {
     for (name, p) in &cfg.providers {
         let at = |key: &'static str| vec!["providers".to_string(), name.clone(), key.to_string()];
         let Some(kind) = p.kind else {
-            return Err((
-                at("kind"),
-                "is missing (expected \"openai\", \"anthropic\", \"cli\" or \"sim\")".into(),
-            ));
+            return Err((at("kind"), "is missing (expected \"openai\", \"anthropic\", \"cli\" or \"sim\")".into()));
         };
         for key in p.keys() {
-            let looks_like_name = !key.is_empty()
-                && key
-                    .chars()
-                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+            let looks_like_name =
+                !key.is_empty() && key.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
             if !looks_like_name {
                 // Never echo the value: it may be a pasted key.
                 return Err((
                     at("keys"),
-                    "must list names of environment variables (such as OPENAI_API_KEY), never the keys themselves".into(),
+                    "must list names of environment variables (such as OPENAI_API_KEY), never the keys themselves"
+                        .into(),
                 ));
             }
         }
         match kind {
             ProviderKind::Cli if p.command().is_empty() => {
-                return Err((at("command"), "is required for a cli provider (for example [\"llm\", \"-m\", \"gpt-4o-mini\"])".into()));
+                return Err((
+                    at("command"),
+                    "is required for a cli provider (for example [\"llm\", \"-m\", \"gpt-4o-mini\"])".into(),
+                ));
             }
             ProviderKind::Openai | ProviderKind::Anthropic if p.model.is_none() => {
                 return Err((at("model"), "is required for this provider".into()));
@@ -243,11 +183,7 @@ fn validate(cfg: &Config) -> std::result::Result<(), Invalid> {
 
 /// 1-based line of a byte offset.
 fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())]
-        .bytes()
-        .filter(|b| *b == b'\n')
-        .count()
-        + 1
+    text[..offset.min(text.len())].bytes().filter(|b| *b == b'\n').count() + 1
 }
 
 /// The `[table]` header in force at a 1-based line.
@@ -267,12 +203,7 @@ fn header(line: &str) -> Option<Vec<String>> {
         .strip_prefix("[[")
         .and_then(|s| s.strip_suffix("]]"))
         .or_else(|| t.strip_prefix('[').and_then(|s| s.strip_suffix(']')))?;
-    Some(
-        inner
-            .split('.')
-            .map(|p| p.trim().trim_matches('"').to_string())
-            .collect(),
-    )
+    Some(inner.split('.').map(|p| p.trim().trim_matches('"').to_string()).collect())
 }
 
 /// The 1-based line where a key path is set, looking at table headers and dotted keys.
@@ -291,10 +222,7 @@ fn find_key_line(text: &str, path: &[String]) -> Option<usize> {
             continue;
         };
         let mut full = table.clone();
-        full.extend(
-            key.split('.')
-                .map(|p| p.trim().trim_matches('"').to_string()),
-        );
+        full.extend(key.split('.').map(|p| p.trim().trim_matches('"').to_string()));
         if full == path {
             return Some(i + 1);
         }
@@ -302,9 +230,7 @@ fn find_key_line(text: &str, path: &[String]) -> Option<usize> {
     // The key itself is absent (a missing field): point at its table.
     table_line.or_else(|| {
         let parent = &path[..path.len().saturating_sub(1)];
-        text.lines()
-            .position(|l| header(l).as_deref() == Some(parent))
-            .map(|i| i + 1)
+        text.lines().position(|l| header(l).as_deref() == Some(parent)).map(|i| i + 1)
     })
 }
 
@@ -320,57 +246,30 @@ mod tests {
 
     #[test]
     fn a_user_file_changes_only_what_it_names() {
-        let cfg = parse(
-            "[providers.openai]\nmodel = \"gpt-4o\"\n[gates.G1]\npolicy = \"auto\"\n",
-            "c.toml",
-        )
-        .unwrap();
+        let cfg = parse("[providers.openai]\nmodel = \"gpt-4o\"\n[gates.G1]\npolicy = \"auto\"\n", "c.toml").unwrap();
         let openai = &cfg.providers["openai"];
         assert_eq!(openai.model.as_deref(), Some("gpt-4o"));
         assert_eq!(openai.keys(), ["OPENAI_API_KEY"]);
         assert_eq!(cfg.gates.g1.policy, GatePolicy::Auto);
         assert_eq!(cfg.gates.g0, Config::default().gates.g0);
+        let cfg = parse("[routing.chains]\nbuild = [\"anthropic\"]\n", "c.toml").unwrap();
+        assert_eq!(cfg.routing.chains["build"], ["anthropic"]);
+        assert_eq!(cfg.routing.chains["research"], Config::default().routing.chains["research"]);
     }
 
     #[test]
     fn errors_name_file_line_and_key() {
-        let err = parse(
-            "[factory]\nmax_concurrent_calls = 4\ncolour = 1\n",
-            "c.toml",
-        )
-        .unwrap_err();
-        assert!(
-            err.message
-                .contains("c.toml, line 3 in [factory]: unknown key `colour`"),
-            "{}",
-            err.message
-        );
+        let err = parse("[factory]\nmax_concurrent_calls = 4\ncolour = 1\n", "c.toml").unwrap_err();
+        assert!(err.message.contains("c.toml, line 3 in [factory]: unknown key `colour`"), "{}", err.message);
         let err = parse("[budget]\ndaily_cap_usd = \"lots\"\n", "c.toml").unwrap_err();
         assert!(err.message.contains("line 2"), "{}", err.message);
         let err = parse("[routing]\npolicy = \"random\"\n", "c.toml").unwrap_err();
-        assert!(
-            err.message.contains("c.toml, line 2, key `routing.policy`"),
-            "{}",
-            err.message
-        );
-        let err = parse(
-            "[providers.mine]\nkind = \"openai\"\nkeys = [\"sk-secret123\"]\n",
-            "c.toml",
-        )
-        .unwrap_err();
-        assert!(
-            err.message.contains("line 3, key `providers.mine.keys`"),
-            "{}",
-            err.message
-        );
+        assert!(err.message.contains("c.toml, line 2, key `routing.policy`"), "{}", err.message);
+        let err = parse("[providers.mine]\nkind = \"openai\"\nkeys = [\"sk-secret123\"]\n", "c.toml").unwrap_err();
+        assert!(err.message.contains("line 3, key `providers.mine.keys`"), "{}", err.message);
         assert!(!err.message.contains("sk-secret123"));
         let err = parse("[providers.local]\nkind = \"cli\"\n", "c.toml").unwrap_err();
-        assert!(
-            err.message
-                .contains("line 1, key `providers.local.command`"),
-            "{}",
-            err.message
-        );
+        assert!(err.message.contains("line 1, key `providers.local.command`"), "{}", err.message);
         let err = parse("x = [", "c.toml").unwrap_err();
         assert!(err.message.starts_with("c.toml, line 1"), "{}", err.message);
     }

@@ -88,11 +88,7 @@ pub struct BudgetConfig {
 
 impl Default for BudgetConfig {
     fn default() -> Self {
-        BudgetConfig {
-            default_run_usd: 5.0,
-            daily_cap_usd: 200.0,
-            alert_percent: 80,
-        }
+        BudgetConfig { default_run_usd: 5.0, daily_cap_usd: 200.0, alert_percent: 80 }
     }
 }
 
@@ -107,11 +103,7 @@ pub struct RetryConfig {
 
 impl Default for RetryConfig {
     fn default() -> Self {
-        RetryConfig {
-            max_attempts: 6,
-            base_delay_ms: 200,
-            max_delay_ms: 10_000,
-        }
+        RetryConfig { max_attempts: 6, base_delay_ms: 200, max_delay_ms: 10_000 }
     }
 }
 
@@ -132,17 +124,8 @@ pub struct GatesConfig {
 
 impl Default for GatesConfig {
     fn default() -> Self {
-        let gate = |hours| GateConfig {
-            policy: GatePolicy::Human,
-            timeout_hours: hours,
-        };
-        GatesConfig {
-            max_revisions: 3,
-            g0: gate(48.0),
-            g1: gate(24.0),
-            g2: gate(12.0),
-            g3: gate(6.0),
-        }
+        let gate = |hours| GateConfig { policy: GatePolicy::Human, timeout_hours: hours };
+        GatesConfig { max_revisions: 3, g0: gate(48.0), g1: gate(24.0), g2: gate(12.0), g3: gate(6.0) }
     }
 }
 
@@ -174,10 +157,7 @@ pub struct GateConfig {
 
 impl Default for GateConfig {
     fn default() -> Self {
-        GateConfig {
-            policy: GatePolicy::Human,
-            timeout_hours: 24.0,
-        }
+        GateConfig { policy: GatePolicy::Human, timeout_hours: 24.0 }
     }
 }
 
@@ -197,13 +177,7 @@ pub struct SimConfig {
 
 impl Default for SimConfig {
     fn default() -> Self {
-        SimConfig {
-            seed: 42,
-            latency_ms: 400,
-            failure_rate: 0.0,
-            model: "sim-standard".into(),
-            max_concurrent: 64,
-        }
+        SimConfig { seed: 42, latency_ms: 400, failure_rate: 0.0, model: "sim-standard".into(), max_concurrent: 64 }
     }
 }
 
@@ -237,10 +211,7 @@ impl Default for RoutingConfig {
         let writing = chain(&["anthropic", "openai"]);
         let coding = chain(&["openai", "anthropic"]);
         let chains = BTreeMap::from([
-            (
-                "research".to_string(),
-                chain(&["perplexity", "anthropic", "openai"]),
-            ),
+            ("research".to_string(), chain(&["perplexity", "anthropic", "openai"])),
             ("founder_fit".to_string(), writing.clone()),
             ("spec".to_string(), writing.clone()),
             ("architecture".to_string(), writing.clone()),
@@ -249,11 +220,7 @@ impl Default for RoutingConfig {
             ("quality".to_string(), writing.clone()),
             ("deploy".to_string(), writing),
         ]);
-        RoutingConfig {
-            policy: "preferred".into(),
-            allow_simulated_fallback: false,
-            chains,
-        }
+        RoutingConfig { policy: "preferred".into(), allow_simulated_fallback: false, chains }
     }
 }
 
@@ -333,13 +300,7 @@ impl ProviderConfig {
     }
 }
 
-fn openai_like(
-    base_url: &str,
-    key: &str,
-    model: &str,
-    max_concurrent: u32,
-    rpm: u32,
-) -> ProviderConfig {
+fn openai_like(base_url: &str, key: &str, model: &str, max_concurrent: u32, rpm: u32) -> ProviderConfig {
     ProviderConfig {
         kind: Some(ProviderKind::Openai),
         base_url: Some(base_url.into()),
@@ -355,36 +316,12 @@ impl Default for Config {
     fn default() -> Self {
         let anthropic = ProviderConfig {
             kind: Some(ProviderKind::Anthropic),
-            ..openai_like(
-                "https://api.anthropic.com",
-                "ANTHROPIC_API_KEY",
-                "claude-sonnet-4-5",
-                8,
-                50,
-            )
+            ..openai_like("https://api.anthropic.com", "ANTHROPIC_API_KEY", "claude-sonnet-4-5", 8, 50)
         };
         let providers = BTreeMap::from([
-            (
-                "openai".to_string(),
-                openai_like(
-                    "https://api.openai.com/v1",
-                    "OPENAI_API_KEY",
-                    "gpt-4o-mini",
-                    10,
-                    500,
-                ),
-            ),
+            ("openai".to_string(), openai_like("https://api.openai.com/v1", "OPENAI_API_KEY", "gpt-4o-mini", 10, 500)),
             ("anthropic".to_string(), anthropic),
-            (
-                "perplexity".to_string(),
-                openai_like(
-                    "https://api.perplexity.ai",
-                    "PERPLEXITY_API_KEY",
-                    "sonar",
-                    4,
-                    50,
-                ),
-            ),
+            ("perplexity".to_string(), openai_like("https://api.perplexity.ai", "PERPLEXITY_API_KEY", "sonar", 4, 50)),
         ]);
         Config {
             factory: FactoryConfig::default(),

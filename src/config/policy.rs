@@ -35,21 +35,12 @@ impl FromStr for GatePolicy {
             "auto" => return Ok(GatePolicy::Auto),
             _ => {}
         }
-        let bad = || {
-            format!(
-                "`{s}` is not a gate policy (expected \"human\", \"auto\" or \"auto_if_quality >= 0.8\")"
-            )
-        };
-        let rest = t
-            .strip_prefix("auto_if_quality")
-            .ok_or_else(bad)?
-            .trim_start();
+        let bad = || format!("`{s}` is not a gate policy (expected \"human\", \"auto\" or \"auto_if_quality >= 0.8\")");
+        let rest = t.strip_prefix("auto_if_quality").ok_or_else(bad)?.trim_start();
         let x = rest.strip_prefix(">=").ok_or_else(bad)?.trim();
         let q: f32 = x.parse().map_err(|_| bad())?;
         if !(0.0..=1.0).contains(&q) {
-            return Err(format!(
-                "the quality threshold in `{s}` must be between 0 and 1"
-            ));
+            return Err(format!("the quality threshold in `{s}` must be between 0 and 1"));
         }
         Ok(GatePolicy::AutoIfQuality(q))
     }
@@ -73,9 +64,7 @@ impl Serialize for GatePolicy {
 
 impl<'de> Deserialize<'de> for GatePolicy {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
     }
 }
 

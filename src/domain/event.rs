@@ -179,12 +179,7 @@ impl EventKind {
     /// One human line describing the event (without time or run).
     pub fn describe(&self) -> String {
         match self {
-            EventKind::RunCreated {
-                name,
-                template,
-                budget_micros,
-                priority,
-            } => {
+            EventKind::RunCreated { name, template, budget_micros, priority } => {
                 format!(
                     "created {name:?} (template {template}, budget {}, priority {priority})",
                     fmt_usd(*budget_micros)
@@ -213,23 +208,12 @@ impl EventKind {
                     quality
                 )
             }
-            EventKind::TaskRetry {
-                task,
-                attempt,
-                provider,
-                error,
-                retry_in_ms,
-            } => {
-                format!(
-                    "{task} attempt {attempt} on {provider} failed: {error}; retrying in {retry_in_ms} ms"
-                )
+            EventKind::TaskRetry { task, attempt, provider, error, retry_in_ms } => {
+                format!("{task} attempt {attempt} on {provider} failed: {error}; retrying in {retry_in_ms} ms")
             }
-            EventKind::ProviderFallback {
-                task,
-                from,
-                to,
-                reason,
-            } => format!("{task} falls back from {from} to {to}: {reason}"),
+            EventKind::ProviderFallback { task, from, to, reason } => {
+                format!("{task} falls back from {from} to {to}: {reason}")
+            }
             EventKind::TaskFailed { task, error } => format!("{task} failed: {error}"),
             EventKind::PlanReady { tasks, source } => {
                 format!("build plan ready: {tasks} tasks (from the {source})")
@@ -250,12 +234,7 @@ impl EventKind {
                     problems.join("; ")
                 )
             }
-            EventKind::PhaseDone {
-                phase,
-                revision,
-                cost_micros,
-                duration_ms,
-            } => {
+            EventKind::PhaseDone { phase, revision, cost_micros, duration_ms } => {
                 format!(
                     "{phase} done (revision {revision}, {}, {:.1} s)",
                     fmt_usd(*cost_micros),
@@ -265,26 +244,12 @@ impl EventKind {
             EventKind::GateOpened { gate, name, .. } => {
                 format!("gate {gate} {name} is waiting for a decision")
             }
-            EventKind::GateDecided {
-                gate,
-                decision,
-                by,
-                note,
-            } => match note {
+            EventKind::GateDecided { gate, decision, by, note } => match note {
                 Some(n) => format!("gate {gate}: {} by {by}: {n}", decision.as_str()),
                 None => format!("gate {gate}: {} by {by}", decision.as_str()),
             },
-            EventKind::BudgetRaised {
-                scope,
-                from_micros,
-                to_micros,
-                ..
-            } => {
-                format!(
-                    "{scope} budget raised from {} to {}",
-                    fmt_usd(*from_micros),
-                    fmt_usd(*to_micros)
-                )
+            EventKind::BudgetRaised { scope, from_micros, to_micros, .. } => {
+                format!("{scope} budget raised from {} to {}", fmt_usd(*from_micros), fmt_usd(*to_micros))
             }
             EventKind::RunPaused => "paused".into(),
             EventKind::RunResumed => "resumed".into(),
@@ -328,10 +293,7 @@ mod tests {
             seq: 7,
             ts: 1,
             startup: Some(RunId(2)),
-            kind: EventKind::Alert {
-                alert: AlertKind::Budget80,
-                message: "s-02 spent 80%".into(),
-            },
+            kind: EventKind::Alert { alert: AlertKind::Budget80, message: "s-02 spent 80%".into() },
         };
         let json = serde_json::to_value(&e).unwrap();
         assert_eq!(json["kind"], "alert");
@@ -339,12 +301,7 @@ mod tests {
         assert_eq!(json["startup"], "s-02");
         let back: Event = serde_json::from_value(json).unwrap();
         assert_eq!(back, e);
-        let paused = Event {
-            seq: 8,
-            ts: 2,
-            startup: None,
-            kind: EventKind::RunPaused,
-        };
+        let paused = Event { seq: 8, ts: 2, startup: None, kind: EventKind::RunPaused };
         let back: Event = serde_json::from_str(&serde_json::to_string(&paused).unwrap()).unwrap();
         assert_eq!(back, paused);
     }

@@ -68,9 +68,7 @@ impl FromStr for Decision {
             "approve" => Ok(Decision::Approve),
             "revise" => Ok(Decision::Revise),
             "reject" => Ok(Decision::Reject),
-            _ => Err(format!(
-                "`{s}` is not a decision (expected approve, revise or reject)"
-            )),
+            _ => Err(format!("`{s}` is not a decision (expected approve, revise or reject)")),
         }
     }
 }

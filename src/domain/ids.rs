@@ -57,14 +57,9 @@ pub struct GateRef {
 impl FromStr for GateRef {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad =
-            || format!("`{s}` is not a gate id (expected the form s-01.G1.0, s-01.G1 or s-01)");
+        let bad = || format!("`{s}` is not a gate id (expected the form s-01.G1.0, s-01.G1 or s-01)");
         let mut parts = s.trim().split('.');
-        let run = parts
-            .next()
-            .ok_or_else(bad)?
-            .parse::<RunId>()
-            .map_err(|_| bad())?;
+        let run = parts.next().ok_or_else(bad)?.parse::<RunId>().map_err(|_| bad())?;
         let code = match parts.next() {
             Some(c) => Some(c.parse::<GateCode>().map_err(|_| bad())?),
             None => None,
@@ -97,14 +92,8 @@ impl FromStr for GateId {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.parse::<GateRef>()? {
-            GateRef {
-                run,
-                code: Some(code),
-                n: Some(n),
-            } => Ok(GateId { run, code, n }),
-            _ => Err(format!(
-                "`{s}` is not a full gate id (expected the form s-01.G1.0)"
-            )),
+            GateRef { run, code: Some(code), n: Some(n) } => Ok(GateId { run, code, n }),
+            _ => Err(format!("`{s}` is not a full gate id (expected the form s-01.G1.0)")),
         }
     }
 }
@@ -143,18 +132,10 @@ mod tests {
 
     #[test]
     fn gate_ids_round_trip_and_refs_parse() {
-        let id = GateId {
-            run: RunId(3),
-            code: GateCode::G1,
-            n: 2,
-        };
+        let id = GateId { run: RunId(3), code: GateCode::G1, n: 2 };
         assert_eq!(id.to_string(), "s-03.G1.2");
         assert_eq!(id.to_string().parse::<GateId>().unwrap(), id);
-        let budget = GateId {
-            run: RunId(3),
-            code: GateCode::Budget,
-            n: 0,
-        };
+        let budget = GateId { run: RunId(3), code: GateCode::Budget, n: 0 };
         assert_eq!(budget.to_string().parse::<GateId>().unwrap(), budget);
         let r: GateRef = "s-03.G1".parse().unwrap();
         assert_eq!((r.code, r.n), (Some(GateCode::G1), None));

@@ -5,36 +5,18 @@ pub const MICROS: u64 = 1_000_000;
 
 /// Parses a dollar amount such as `12`, `12.5`, `$0.000001` exactly into micro-dollars.
 pub fn parse_usd(text: &str) -> Result<u64, String> {
-    let bad = || {
-        format!(
-            "`{text}` is not a dollar amount (expected a number such as 12.50, with at most 6 decimals)"
-        )
-    };
+    let bad = || format!("`{text}` is not a dollar amount (expected a number such as 12.50, with at most 6 decimals)");
     let t = text.trim().trim_start_matches('$');
     let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
     if whole.is_empty() && frac.is_empty() {
         return Err(bad());
     }
-    if !whole.chars().all(|c| c.is_ascii_digit())
-        || !frac.chars().all(|c| c.is_ascii_digit())
-        || frac.len() > 6
-    {
+    if !whole.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) || frac.len() > 6 {
         return Err(bad());
     }
-    let whole: u64 = if whole.is_empty() {
-        0
-    } else {
-        whole.parse().map_err(|_| bad())?
-    };
-    let frac_micros: u64 = if frac.is_empty() {
-        0
-    } else {
-        format!("{frac:0<6}").parse().map_err(|_| bad())?
-    };
-    whole
-        .checked_mul(MICROS)
-        .and_then(|w| w.checked_add(frac_micros))
-        .ok_or_else(bad)
+    let whole: u64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad())? };
+    let frac_micros: u64 = if frac.is_empty() { 0 } else { format!("{frac:0<6}").parse().map_err(|_| bad())? };
+    whole.checked_mul(MICROS).and_then(|w| w.checked_add(frac_micros)).ok_or_else(bad)
 }
 
 /// Converts a dollar amount from a config float (e.g. a price) to micro-dollars, rounding.

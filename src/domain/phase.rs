@@ -6,9 +6,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 /// The seven phases of a startup run, in pipeline order.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     #[default]
@@ -117,13 +115,7 @@ pub enum GateCode {
 }
 
 impl GateCode {
-    pub const ALL: [GateCode; 5] = [
-        GateCode::G0,
-        GateCode::G1,
-        GateCode::G2,
-        GateCode::G3,
-        GateCode::Budget,
-    ];
+    pub const ALL: [GateCode; 5] = [GateCode::G0, GateCode::G1, GateCode::G2, GateCode::G3, GateCode::Budget];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -179,10 +171,7 @@ mod tests {
 
     #[test]
     fn phases_chain_with_gates_in_the_designed_places() {
-        let gates: Vec<_> = Phase::ALL
-            .iter()
-            .filter_map(|p| p.gate_after().map(|g| (*p, g)))
-            .collect();
+        let gates: Vec<_> = Phase::ALL.iter().filter_map(|p| p.gate_after().map(|g| (*p, g))).collect();
         assert_eq!(
             gates,
             vec![

@@ -49,21 +49,11 @@ impl Plan {
     /// provider in the retry's prompt.
     pub fn parse(answer: &str) -> Result<Plan, String> {
         let json = extract_json(answer).ok_or("the answer holds no JSON object")?;
-        let raw: RawPlan =
-            serde_json::from_str(json).map_err(|e| format!("the plan JSON is invalid: {e}"))?;
+        let raw: RawPlan = serde_json::from_str(json).map_err(|e| format!("the plan JSON is invalid: {e}"))?;
         let mut tasks = Vec::with_capacity(raw.tasks.len());
         for t in raw.tasks {
-            let role = t
-                .role
-                .parse::<AgentRole>()
-                .map_err(|e| format!("task `{}`: {e}", t.id))?;
-            tasks.push(PlanTask {
-                id: t.id,
-                role,
-                title: t.title,
-                depends_on: t.depends_on,
-                files: t.files,
-            });
+            let role = t.role.parse::<AgentRole>().map_err(|e| format!("task `{}`: {e}", t.id))?;
+            tasks.push(PlanTask { id: t.id, role, title: t.title, depends_on: t.depends_on, files: t.files });
         }
         let plan = Plan { tasks };
         plan.validate()?;
@@ -76,23 +66,15 @@ impl Plan {
             return Err("the plan has no tasks".into());
         }
         if self.tasks.len() > MAX_PLAN_TASKS {
-            return Err(format!(
-                "the plan has {} tasks, more than {MAX_PLAN_TASKS}",
-                self.tasks.len()
-            ));
+            return Err(format!("the plan has {} tasks, more than {MAX_PLAN_TASKS}", self.tasks.len()));
         }
         let mut ids = HashSet::new();
         for t in &self.tasks {
             let ok = !t.id.is_empty()
                 && t.id.len() <= 40
-                && t.id
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+                && t.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
             if !ok {
-                return Err(format!(
-                    "task id `{}` must be 1-40 characters of a-z, 0-9, - and _",
-                    t.id
-                ));
+                return Err(format!("task id `{}` must be 1-40 characters of a-z, 0-9, - and _", t.id));
             }
             if t.id == "plan" || t.id == "integrate" {
                 return Err(format!("task id `{}` is reserved", t.id));
@@ -119,12 +101,7 @@ impl Plan {
 
     /// Task indices in an order where each comes after its dependencies.
     pub fn topological_order(&self) -> Result<Vec<usize>, String> {
-        let index: HashMap<&str, usize> = self
-            .tasks
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.id.as_str(), i))
-            .collect();
+        let index: HashMap<&str, usize> = self.tasks.iter().enumerate().map(|(i, t)| (t.id.as_str(), i)).collect();
         let mut indegree: Vec<usize> = self.tasks.iter().map(|t| t.depends_on.len()).collect();
         let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); self.tasks.len()];
         for (i, t) in self.tasks.iter().enumerate() {
@@ -132,9 +109,7 @@ impl Plan {
                 dependents[index[d.as_str()]].push(i);
             }
         }
-        let mut order: Vec<usize> = (0..self.tasks.len())
-            .filter(|i| indegree[*i] == 0)
-            .collect();
+        let mut order: Vec<usize> = (0..self.tasks.len()).filter(|i| indegree[*i] == 0).collect();
         let mut k = 0;
         while k < order.len() {
             for &j in &dependents[order[k]] {
@@ -146,14 +121,9 @@ impl Plan {
             k += 1;
         }
         if order.len() != self.tasks.len() {
-            let stuck: Vec<&str> = (0..self.tasks.len())
-                .filter(|i| indegree[*i] > 0)
-                .map(|i| self.tasks[i].id.as_str())
-                .collect();
-            return Err(format!(
-                "the plan's dependencies form a cycle through {}",
-                stuck.join(", ")
-            ));
+            let stuck: Vec<&str> =
+                (0..self.tasks.len()).filter(|i| indegree[*i] > 0).map(|i| self.tasks[i].id.as_str()).collect();
+            return Err(format!("the plan's dependencies form a cycle through {}", stuck.join(", ")));
         }
         Ok(order)
     }
@@ -196,10 +166,7 @@ mod tests {
         let cases = [
             ("no json here", "no JSON"),
             ("{\"tasks\": []}", "no tasks"),
-            (
-                "{\"tasks\": [{\"id\": \"a\", \"role\": \"chef\", \"title\": \"x\"}]}",
-                "not an agent role",
-            ),
+            ("{\"tasks\": [{\"id\": \"a\", \"role\": \"chef\", \"title\": \"x\"}]}", "not an agent role"),
             (
                 "{\"tasks\": [{\"id\": \"a\", \"role\": \"backend\", \"title\": \"x\", \"depends_on\": [\"b\"]}]}",
                 "unknown task",
@@ -208,26 +175,17 @@ mod tests {
                 "{\"tasks\": [{\"id\": \"a\", \"role\": \"backend\", \"title\": \"x\", \"depends_on\": [\"b\"]}, {\"id\": \"b\", \"role\": \"backend\", \"title\": \"y\", \"depends_on\": [\"a\"]}]}",
                 "cycle",
             ),
-            (
-                "{\"tasks\": [{\"id\": \"a\", \"role\": \"backend\", \"title\": \"x\", \"files\": [\"../evil\"]}]}",
-                "..",
-            ),
+            ("{\"tasks\": [{\"id\": \"a\", \"role\": \"backend\", \"title\": \"x\", \"files\": [\"../evil\"]}]}", ".."),
             (
                 "{\"tasks\": [{\"id\": \"a\", \"role\": \"backend\", \"title\": \"x\", \"files\": [\"/etc/passwd\"]}]}",
                 "absolute",
             ),
-            (
-                "{\"tasks\": [{\"id\": \"A B\", \"role\": \"backend\", \"title\": \"x\"}]}",
-                "must be",
-            ),
+            ("{\"tasks\": [{\"id\": \"A B\", \"role\": \"backend\", \"title\": \"x\"}]}", "must be"),
             (
                 "{\"tasks\": [{\"id\": \"a\", \"role\": \"backend\", \"title\": \"x\"}, {\"id\": \"a\", \"role\": \"backend\", \"title\": \"y\"}]}",
                 "twice",
             ),
-            (
-                "{\"tasks\": [{\"id\": \"a\", \"role\": \"backend\", \"title\": \"x\", \"extra\": 1}]}",
-                "invalid",
-            ),
+            ("{\"tasks\": [{\"id\": \"a\", \"role\": \"backend\", \"title\": \"x\", \"extra\": 1}]}", "invalid"),
         ];
         for (text, needle) in cases {
             let err = Plan::parse(text).unwrap_err();

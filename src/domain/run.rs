@@ -49,10 +49,7 @@ impl RunStatus {
 
     /// No work will happen in this state without a person (or ever again).
     pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            RunStatus::Completed | RunStatus::Rejected | RunStatus::Failed | RunStatus::Cancelled
-        )
+        matches!(self, RunStatus::Completed | RunStatus::Rejected | RunStatus::Failed | RunStatus::Cancelled)
     }
 }
 
@@ -65,10 +62,7 @@ impl fmt::Display for RunStatus {
 impl FromStr for RunStatus {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        RunStatus::ALL
-            .into_iter()
-            .find(|x| x.as_str() == s)
-            .ok_or_else(|| format!("`{s}` is not a run status"))
+        RunStatus::ALL.into_iter().find(|x| x.as_str() == s).ok_or_else(|| format!("`{s}` is not a run status"))
     }
 }
 

@@ -181,9 +181,6 @@ impl Task {
 
     /// The part of a build task's id after `s-01.build.`.
     pub fn local_id(&self) -> &str {
-        self.id
-            .rsplit_once("build.")
-            .map(|(_, l)| l)
-            .unwrap_or(&self.id)
+        self.id.rsplit_once("build.").map(|(_, l)| l).unwrap_or(&self.id)
     }
 }

@@ -14,9 +14,7 @@ use crate::orchestrator::OrchestratorHandle;
 pub fn format_ts(ms: u64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let f = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
+    let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
     t.format(&f).unwrap_or_default()
 }
 
@@ -33,16 +31,8 @@ pub fn format_duration(ms: u64) -> String {
 
 /// One human line: time, run, kind, description.
 pub fn event_line(e: &Event) -> String {
-    let run = e
-        .startup
-        .map(|r| r.to_string())
-        .unwrap_or_else(|| "-".into());
-    format!(
-        "{} {run:<5} {:<17} {}",
-        format_ts(e.ts),
-        e.kind.name(),
-        e.kind.describe()
-    )
+    let run = e.startup.map(|r| r.to_string()).unwrap_or_else(|| "-".into());
+    format!("{} {run:<5} {:<17} {}", format_ts(e.ts), e.kind.name(), e.kind.describe())
 }
 
 /// One JSON object: `seq`, `ts` (RFC 3339), `ts_ms`, `startup`, `kind` and the event's data.
@@ -80,11 +70,7 @@ pub async fn run(handle: &OrchestratorHandle, opts: HeadlessOptions) -> Result<(
             return;
         }
         let mut out = stdout.lock();
-        let _ = if opts.json {
-            writeln!(out, "{}", event_json(e))
-        } else {
-            writeln!(out, "{}", event_line(e))
-        };
+        let _ = if opts.json { writeln!(out, "{}", event_json(e)) } else { writeln!(out, "{}", event_line(e)) };
     };
     // Already idle (every run finished or waiting on a person): nothing will change.
     let mut done = opts.exit_when_idle && snapshots.borrow_and_update().idle;
@@ -110,7 +96,29 @@ pub async fn run(handle: &OrchestratorHandle, opts: HeadlessOptions) -> Result<(
             _ = stop.recv() => done = true,
         }
     }
-    handle.shutdown().await
+    let snap = handle.snapshot();
+    handle.shutdown().await?;
+    if opts.exit_when_idle {
+        let failed: Vec<String> = snap
+            .runs
+            .iter()
+            .filter(|r| r.status == crate::domain::RunStatus::Failed)
+            .map(|r| r.id.to_string())
+            .collect();
+        if !failed.is_empty() {
+            return Err(crate::error::FactoryError::new(
+                crate::error::ErrorKind::Failed,
+                format!(
+                    "{} run(s) failed: {}; `factory status {}` says why, `factory resume {}` tries again",
+                    failed.len(),
+                    failed.join(", "),
+                    failed[0],
+                    failed[0]
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// SIGINT, SIGTERM and SIGHUP, as one stream.
@@ -170,12 +178,7 @@ mod tests {
 
     #[test]
     fn json_lines_carry_seq_ts_startup_kind() {
-        let e = Event {
-            seq: 3,
-            ts: 0,
-            startup: Some(RunId(1)),
-            kind: EventKind::RunPaused,
-        };
+        let e = Event { seq: 3, ts: 0, startup: Some(RunId(1)), kind: EventKind::RunPaused };
         let v = event_json(&e);
         assert_eq!(v["seq"], 3);
         assert_eq!(v["ts"], "1970-01-01T00:00:00.000Z");

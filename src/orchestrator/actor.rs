@@ -60,9 +60,7 @@ pub(super) fn spawn(
     std::thread::Builder::new()
         .name("orchestrator".into())
         .spawn(move || actor.run())
-        .map_err(|e| {
-            FactoryError::internal(format!("cannot start the orchestrator thread: {e}"))
-        })?;
+        .map_err(|e| FactoryError::internal(format!("cannot start the orchestrator thread: {e}")))?;
     Ok(handle)
 }
 
@@ -97,8 +95,7 @@ impl Actor {
                     self.state.changed = true;
                 }
                 for job in jobs {
-                    self.runtime
-                        .spawn(worker::run(Arc::clone(&self.shared), job));
+                    self.runtime.spawn(worker::run(Arc::clone(&self.shared), job));
                 }
             }
             if let Err(e) = self.commit() {
@@ -113,10 +110,11 @@ impl Actor {
             {
                 self.publish();
                 let flushed = self.state.store.flush();
-                if let Some((reply, _)) = self.shutdown.take() {
-                    let _ = reply.send(flushed.map(|()| Reply::Done {
-                        message: "the orchestrator stopped".into(),
-                    }));
+                let Actor { state, shutdown, .. } = self;
+                // Close the store (and its lock on the data directory) before saying so.
+                drop(state);
+                if let Some((reply, _)) = shutdown {
+                    let _ = reply.send(flushed.map(|()| Reply::Done { message: "the orchestrator stopped".into() }));
                 }
                 return;
             }
@@ -126,11 +124,7 @@ impl Actor {
     fn handle(&mut self, msg: Msg) {
         match msg {
             Msg::Finished(f) => self.state.finished(*f),
-            Msg::Note {
-                run_index,
-                task,
-                note,
-            } => self.state.noted(run_index, task, note),
+            Msg::Note { run_index, task, note } => self.state.noted(run_index, task, note),
             Msg::Command(Command::Shutdown, reply) => {
                 self.state.shutting_down = true;
                 for i in 0..self.state.runs.len() {
@@ -149,34 +143,19 @@ impl Actor {
     fn command(&mut self, cmd: Command) -> Result<Reply> {
         let s = &mut self.state;
         match cmd {
-            Command::NewRun(new) => s
-                .create_run(new)
-                .map(|id| Reply::Created { id: id.to_string() }),
-            Command::Decide {
-                gate,
-                decision,
-                note,
-                by,
-                budget_usd,
-            } => s
-                .decide(&gate, decision, note, by, budget_usd)
-                .map(|gate| Reply::Decided { gate: Box::new(gate) }),
+            Command::NewRun(new) => s.create_run(new).map(|id| Reply::Created { id: id.to_string() }),
+            Command::Decide { gate, decision, note, by, budget_usd } => {
+                s.decide(&gate, decision, note, by, budget_usd).map(|gate| Reply::Decided { gate: Box::new(gate) })
+            }
             Command::Pause { run } => s.pause(&run).map(|message| Reply::Done { message }),
             Command::Resume { run } => s.resume(&run).map(|message| Reply::Done { message }),
-            Command::Cancel { run, by } => {
-                s.cancel(&run, by).map(|message| Reply::Done { message })
-            }
+            Command::Cancel { run, by } => s.cancel(&run, by).map(|message| Reply::Done { message }),
             Command::Status { run } => s.status(run.as_deref()),
             Command::Gates { all } => Ok(s.gates_reply(all)),
             Command::Alerts => s.store.alerts().map(|alerts| Reply::Alerts { alerts }),
-            Command::Providers => Ok(Reply::Providers {
-                providers: self.shared.gateway.stats(),
-            }),
+            Command::Providers => Ok(Reply::Providers { providers: self.shared.gateway.stats() }),
             Command::Export { run } => s.export(&run),
-            Command::Events { limit } => s
-                .store
-                .last_events(limit)
-                .map(|events| Reply::Events { events }),
+            Command::Events { limit } => s.store.last_events(limit).map(|events| Reply::Events { events }),
             Command::Shutdown => unreachable!("handled before"),
         }
     }
@@ -224,10 +203,7 @@ impl Actor {
         tracing::error!(error = %e, "the store refused a write; the orchestrator stops");
         let err = FactoryError::new(
             ErrorKind::Storage,
-            format!(
-                "{}; the orchestrator stopped, nothing unsaved was acknowledged",
-                e.message
-            ),
+            format!("{}; the orchestrator stopped, nothing unsaved was acknowledged", e.message),
         );
         for (reply, _) in self.state.replies.drain(..) {
             let _ = reply.send(Err(err.clone()));

@@ -14,8 +14,7 @@ impl State {
             .map(|(_, id)| *id)
             .filter(|id| {
                 self.gates.get(id).is_some_and(|g| {
-                    !g.timeout_alerted
-                        && now.saturating_sub(g.opened_at) > self.cfg.gates.timeout_ms(id.code)
+                    !g.timeout_alerted && now.saturating_sub(g.opened_at) > self.cfg.gates.timeout_ms(id.code)
                 })
             })
             .collect();
@@ -31,13 +30,7 @@ impl State {
                 crate::headless::format_duration(waited),
                 crate::headless::format_duration(self.cfg.gates.timeout_ms(id.code))
             );
-            self.emit(
-                Some(id.run),
-                EventKind::Alert {
-                    alert: AlertKind::GateTimeout,
-                    message,
-                },
-            );
+            self.emit(Some(id.run), EventKind::Alert { alert: AlertKind::GateTimeout, message });
         }
         let stall_ms = self.cfg.factory.stall_minutes as u64 * 60_000;
         if stall_ms == 0 {
@@ -46,9 +39,7 @@ impl State {
         let stalled: Vec<usize> = (0..self.runs.len())
             .filter(|i| {
                 let r = &self.runs[*i].run;
-                r.status == RunStatus::Running
-                    && !r.stall_alerted
-                    && now.saturating_sub(r.last_progress_at) > stall_ms
+                r.status == RunStatus::Running && !r.stall_alerted && now.saturating_sub(r.last_progress_at) > stall_ms
             })
             .collect();
         for i in stalled {
@@ -56,17 +47,8 @@ impl State {
             run.stall_alerted = true;
             let (id, since) = (run.id, now.saturating_sub(run.last_progress_at));
             self.touch_run(i);
-            let message = format!(
-                "{id} has made no progress for {}",
-                crate::headless::format_duration(since)
-            );
-            self.emit(
-                Some(id),
-                EventKind::Alert {
-                    alert: AlertKind::Stalled,
-                    message,
-                },
-            );
+            let message = format!("{id} has made no progress for {}", crate::headless::format_duration(since));
+            self.emit(Some(id), EventKind::Alert { alert: AlertKind::Stalled, message });
         }
     }
 }

@@ -20,10 +20,7 @@ pub fn file_blocks(text: &str) -> Vec<(String, String)> {
         let Some(open) = lines.peek().map(|l| l.trim_start().to_string()) else {
             break;
         };
-        let fence: String = open
-            .chars()
-            .take_while(|c| *c == '`' || *c == '~')
-            .collect();
+        let fence: String = open.chars().take_while(|c| *c == '`' || *c == '~').collect();
         if fence.len() < 3 {
             continue;
         }
@@ -44,11 +41,9 @@ pub fn file_blocks(text: &str) -> Vec<(String, String)> {
 /// Whether a file's content parses, by its extension (JSON and TOML; others pass).
 pub fn check_parses(path: &str, content: &str) -> Result<(), String> {
     if path.ends_with(".json") {
-        serde_json::from_str::<serde_json::Value>(content)
-            .map_err(|e| format!("{path}: invalid JSON ({e})"))?;
+        serde_json::from_str::<serde_json::Value>(content).map_err(|e| format!("{path}: invalid JSON ({e})"))?;
     } else if path.ends_with(".toml") {
-        toml::from_str::<toml::Table>(content)
-            .map_err(|e| format!("{path}: invalid TOML ({})", e.message().trim()))?;
+        toml::from_str::<toml::Table>(content).map_err(|e| format!("{path}: invalid TOML ({})", e.message().trim()))?;
     }
     Ok(())
 }
@@ -56,20 +51,10 @@ pub fn check_parses(path: &str, content: &str) -> Result<(), String> {
 /// Quality of a document, 0 to 1: mostly the share of required sections present, the rest
 /// its length against what was asked for.
 pub fn score_document(text: &str, sections: &[String], expected_words: usize) -> f32 {
-    let headings: Vec<String> = text
-        .lines()
-        .filter_map(|l| l.trim_start().strip_prefix("## "))
-        .map(|h| h.trim().to_lowercase())
-        .collect();
-    let present = sections
-        .iter()
-        .filter(|s| headings.iter().any(|h| h.starts_with(&s.to_lowercase())))
-        .count();
-    let section_share = if sections.is_empty() {
-        1.0
-    } else {
-        present as f32 / sections.len() as f32
-    };
+    let headings: Vec<String> =
+        text.lines().filter_map(|l| l.trim_start().strip_prefix("## ")).map(|h| h.trim().to_lowercase()).collect();
+    let present = sections.iter().filter(|s| headings.iter().any(|h| h.starts_with(&s.to_lowercase()))).count();
+    let section_share = if sections.is_empty() { 1.0 } else { present as f32 / sections.len() as f32 };
     let words = text.split_whitespace().count();
     let length_share = (words as f32 / expected_words.max(1) as f32).min(1.0);
     round2(0.8 * section_share + 0.2 * length_share)
@@ -78,20 +63,9 @@ pub fn score_document(text: &str, sections: &[String], expected_words: usize) ->
 /// Quality of a build task: the share of its files delivered and parsing.
 pub fn score_files(wanted: &[String], written: &[(String, String)]) -> f32 {
     if wanted.is_empty() {
-        return if written.iter().all(|(p, c)| check_parses(p, c).is_ok()) {
-            1.0
-        } else {
-            0.5
-        };
+        return if written.iter().all(|(p, c)| check_parses(p, c).is_ok()) { 1.0 } else { 0.5 };
     }
-    let good = wanted
-        .iter()
-        .filter(|w| {
-            written
-                .iter()
-                .any(|(p, c)| p == *w && check_parses(p, c).is_ok())
-        })
-        .count();
+    let good = wanted.iter().filter(|w| written.iter().any(|(p, c)| p == *w && check_parses(p, c).is_ok())).count();
     round2(good as f32 / wanted.len() as f32)
 }
 
@@ -121,20 +95,12 @@ pub fn header(f: &HeaderFacts) -> String {
         f.revision,
         f.provider,
         f.model,
-        if f.simulated {
-            "**SIMULATED**"
-        } else {
-            "not simulated"
-        },
+        if f.simulated { "**SIMULATED**" } else { "not simulated" },
         f.tokens_in,
         f.tokens_out,
         if f.estimated { " (estimated)" } else { "" },
         fmt_usd_exact(f.cost_micros),
-        if f.unpriced {
-            " (unpriced: the model is missing from the price table)"
-        } else {
-            ""
-        },
+        if f.unpriced { " (unpriced: the model is missing from the price table)" } else { "" },
     )
 }
 
@@ -175,16 +141,7 @@ mod tests {
         let half = "## Problem\nshort\n";
         assert!(score_document(half, &sections, 100) < 0.5);
         let wanted = vec!["a.json".to_string(), "b.py".to_string()];
-        assert_eq!(
-            score_files(
-                &wanted,
-                &[
-                    ("a.json".into(), "{}".into()),
-                    ("b.py".into(), "x=1".into())
-                ]
-            ),
-            1.0
-        );
+        assert_eq!(score_files(&wanted, &[("a.json".into(), "{}".into()), ("b.py".into(), "x=1".into())]), 1.0);
         assert_eq!(score_files(&wanted, &[("a.json".into(), "{".into())]), 0.0);
     }
 

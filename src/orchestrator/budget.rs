@@ -3,9 +3,7 @@
 
 use super::state::{DAY_MS, State};
 use crate::domain::money::{fmt_usd, parse_usd, usd_f64_to_micros};
-use crate::domain::{
-    AlertKind, BudgetAsk, EventKind, Gate, GateCode, GateId, GateStatus, Review, TaskKind,
-};
+use crate::domain::{AlertKind, BudgetAsk, EventKind, Gate, GateCode, GateId, GateStatus, Review, TaskKind};
 use crate::error::{FactoryError, Result};
 
 /// Characters of a prompt beyond the project memory (the template text, facts, notes).
@@ -14,8 +12,7 @@ const PROMPT_OVERHEAD_CHARS: u64 = 12_000;
 impl State {
     /// The daily cap in force today (0 for none).
     pub fn daily_cap(&self) -> u64 {
-        self.daily_cap_today
-            .unwrap_or_else(|| usd_f64_to_micros(self.cfg.budget.daily_cap_usd))
+        self.daily_cap_today.unwrap_or_else(|| usd_f64_to_micros(self.cfg.budget.daily_cap_usd))
     }
 
     /// The most the next call of task `t` may cost: its prompt bounded by the artifacts it
@@ -38,9 +35,7 @@ impl State {
             + rs.run.name.len() as u64
             + rs.run.idea.len() as u64
             + task.error.as_ref().map(|e| e.len() as u64).unwrap_or(0);
-        self.shared
-            .gateway
-            .worst_case(task.kind.route(task.phase), chars / 3 + 1, max_out)
+        self.shared.gateway.worst_case(task.kind.route(task.phase), chars / 3 + 1, max_out)
     }
 
     /// Whether a call costing at most `worst` would pass the run's budget or the daily cap.
@@ -73,20 +68,8 @@ impl State {
     pub fn open_budget_gate(&mut self, i: usize, ask: BudgetAsk) {
         let run_id = self.runs[i].run.id;
         let code = GateCode::Budget;
-        let n = self
-            .gates
-            .range(
-                GateId {
-                    run: run_id,
-                    code,
-                    n: 0,
-                }..=GateId {
-                    run: run_id,
-                    code,
-                    n: u32::MAX,
-                },
-            )
-            .count() as u32;
+        let n = self.gates.range(GateId { run: run_id, code, n: 0 }..=GateId { run: run_id, code, n: u32::MAX }).count()
+            as u32;
         let (alert, message) = if ask.scope == "daily" {
             (
                 AlertKind::Daily100,
@@ -108,11 +91,7 @@ impl State {
             )
         };
         let gate = Gate {
-            id: GateId {
-                run: run_id,
-                code,
-                n,
-            },
+            id: GateId { run: run_id, code, n },
             status: GateStatus::Pending,
             opened_at: self.now(),
             decided_at: None,
@@ -129,17 +108,13 @@ impl State {
     /// The new limit for an approved budget gate: the one given, or by default enough for
     /// the held call and half the old limit again. It must cover the held call.
     pub fn budget_raise(&self, id: GateId, given: Option<String>) -> Result<u64> {
-        let ask = self
-            .gates
-            .get(&id)
-            .and_then(|g| g.budget.clone())
-            .unwrap_or_else(|| BudgetAsk {
-                scope: "run".into(),
-                spent_micros: 0,
-                limit_micros: 0,
-                needed_micros: 0,
-                raised_to_micros: None,
-            });
+        let ask = self.gates.get(&id).and_then(|g| g.budget.clone()).unwrap_or_else(|| BudgetAsk {
+            scope: "run".into(),
+            spent_micros: 0,
+            limit_micros: 0,
+            needed_micros: 0,
+            raised_to_micros: None,
+        });
         let floor = ask.spent_micros + ask.needed_micros;
         let to = match given {
             Some(text) => parse_usd(&text).map_err(FactoryError::usage)?,
@@ -159,65 +134,36 @@ impl State {
     }
 
     pub fn apply_budget_raise(&mut self, i: usize, id: GateId, to: u64) {
-        let scope = self
-            .gates
-            .get(&id)
-            .and_then(|g| g.budget.as_ref())
-            .map(|b| b.scope.clone())
-            .unwrap_or_default();
+        let scope = self.gates.get(&id).and_then(|g| g.budget.as_ref()).map(|b| b.scope.clone()).unwrap_or_default();
         let from = if scope == "daily" {
             let from = self.daily_cap();
             self.daily_cap_today = Some(to);
-            self.meta.push((
-                format!("daily_cap:{}", self.day),
-                to.to_string().into_bytes(),
-            ));
+            self.meta.push((format!("daily_cap:{}", self.day), to.to_string().into_bytes()));
             self.daily_alerted = false;
             from
         } else {
             let run = &mut self.runs[i].run;
             let from = run.budget_micros;
             run.budget_micros = to;
-            run.budget_alerted =
-                run.ledger.cost_micros * 100 >= to * self.cfg.budget.alert_percent as u64;
+            run.budget_alerted = run.ledger.cost_micros * 100 >= to * self.cfg.budget.alert_percent as u64;
             from
         };
-        self.emit(
-            Some(id.run),
-            EventKind::BudgetRaised {
-                gate: id,
-                scope,
-                from_micros: from,
-                to_micros: to,
-            },
-        );
+        self.emit(Some(id.run), EventKind::BudgetRaised { gate: id, scope, from_micros: from, to_micros: to });
     }
 
     /// Adds a call's cost to the day's spend and raises the 80% alerts once.
     pub fn record_spend(&mut self, i: usize, cost: u64) {
         self.roll_day();
         self.spent_today += cost;
-        self.meta.push((
-            format!("spend:{}", self.day),
-            self.spent_today.to_string().into_bytes(),
-        ));
+        self.meta.push((format!("spend:{}", self.day), self.spent_today.to_string().into_bytes()));
         let pct = self.cfg.budget.alert_percent as u64;
         let run = &self.runs[i].run;
         if !run.budget_alerted && run.ledger.cost_micros * 100 >= run.budget_micros * pct {
             let (id, spent, budget) = (run.id, run.ledger.cost_micros, run.budget_micros);
             self.runs[i].run.budget_alerted = true;
-            let message = format!(
-                "{id} has spent {} of its {} budget ({pct}% or more)",
-                fmt_usd(spent),
-                fmt_usd(budget)
-            );
-            self.emit(
-                Some(id),
-                EventKind::Alert {
-                    alert: crate::domain::AlertKind::Budget80,
-                    message,
-                },
-            );
+            let message =
+                format!("{id} has spent {} of its {} budget ({pct}% or more)", fmt_usd(spent), fmt_usd(budget));
+            self.emit(Some(id), EventKind::Alert { alert: crate::domain::AlertKind::Budget80, message });
         }
         let cap = self.daily_cap();
         if cap > 0 && !self.daily_alerted && self.spent_today * 100 >= cap * pct {
@@ -227,13 +173,7 @@ impl State {
                 fmt_usd(self.spent_today),
                 fmt_usd(cap)
             );
-            self.emit(
-                None,
-                EventKind::Alert {
-                    alert: crate::domain::AlertKind::Daily80,
-                    message,
-                },
-            );
+            self.emit(None, EventKind::Alert { alert: crate::domain::AlertKind::Daily80, message });
         }
     }
 

@@ -3,8 +3,7 @@
 use super::state::State;
 use super::worker::{AnswerMeta, Failure, Finished, Job, Output};
 use crate::domain::{
-    AlertKind, EventKind, GateStatus, Ledger, Phase, RunStatus, TaskKind, TaskResult, TaskStatus,
-    money,
+    AlertKind, EventKind, GateStatus, Ledger, Phase, RunStatus, TaskKind, TaskResult, TaskStatus, money,
 };
 use crate::prompts::{NoteItem, StartupFacts};
 use crate::providers::GatewayNote;
@@ -51,24 +50,13 @@ impl State {
         let run = &rs.run;
         let memory: Vec<Phase> = match task.kind {
             TaskKind::Phase => Phase::ALL[..task.phase.index()].to_vec(),
-            TaskKind::Plan => vec![
-                Phase::Research,
-                Phase::FounderFit,
-                Phase::Spec,
-                Phase::Architecture,
-            ],
+            TaskKind::Plan => vec![Phase::Research, Phase::FounderFit, Phase::Spec, Phase::Architecture],
             TaskKind::Team => vec![Phase::Spec, Phase::Architecture],
             TaskKind::Integrate => Vec::new(),
         };
         let notes: Vec<NoteItem> = self
             .gates
-            .range(
-                crate::domain::GateId {
-                    run: run.id,
-                    code: crate::domain::GateCode::G0,
-                    n: 0,
-                }..,
-            )
+            .range(crate::domain::GateId { run: run.id, code: crate::domain::GateCode::G0, n: 0 }..)
             .take_while(|(id, _)| id.run == run.id)
             .filter(|(_, g)| g.status != GateStatus::Pending)
             .map(|(id, g)| NoteItem {
@@ -82,23 +70,16 @@ impl State {
         let revision_note = match (task.kind, task.phase.gate_after()) {
             (TaskKind::Phase, Some(code)) if task.revision > 0 => self
                 .gates
-                .get(&crate::domain::GateId {
-                    run: run.id,
-                    code,
-                    n: task.revision - 1,
-                })
+                .get(&crate::domain::GateId { run: run.id, code, n: task.revision - 1 })
                 .and_then(|g| g.note.clone()),
             _ => None,
         };
         Job {
+            app_files: if task.kind == TaskKind::Team { self.app_files_for(i, &task) } else { Vec::new() },
             run_index: i,
             run: run.id,
             task_index: t,
-            plan_error: if task.kind == TaskKind::Plan {
-                task.error.clone()
-            } else {
-                None
-            },
+            plan_error: if task.kind == TaskKind::Plan { task.error.clone() } else { None },
             summary: (task.kind == TaskKind::Integrate).then(|| self.build_summary(i)),
             task,
             facts: StartupFacts {
@@ -114,6 +95,34 @@ impl State {
             revision_note,
             reserved,
         }
+    }
+
+    /// The scaffold's files and those of every task `task` depends on, transitively,
+    /// relative to `app/`.
+    fn app_files_for(&self, i: usize, task: &crate::domain::Task) -> Vec<String> {
+        let rs = &self.runs[i];
+        let mut seen: Vec<&str> = Vec::new();
+        let mut stack: Vec<&str> = task.depends_on.iter().map(String::as_str).collect();
+        while let Some(id) = stack.pop() {
+            if seen.contains(&id) {
+                continue;
+            }
+            seen.push(id);
+            if let Some(t) = rs.task(id) {
+                stack.extend(t.depends_on.iter().map(String::as_str));
+            }
+        }
+        let plan = rs.build_tasks().filter(|t| t.kind == TaskKind::Plan);
+        let deps = rs.build_tasks().filter(|t| seen.contains(&t.id.as_str()));
+        let mut files: Vec<String> = plan
+            .chain(deps)
+            .filter_map(|t| t.result.as_ref())
+            .flat_map(|r| r.files.iter())
+            .filter_map(|f| f.strip_prefix("app/").map(str::to_string))
+            .collect();
+        files.sort();
+        files.dedup();
+        files
     }
 
     /// A task came back from its worker.
@@ -134,13 +143,7 @@ impl State {
                 task.error = Some(failure.message().to_string());
                 let task_id = task.id.clone();
                 self.touch_task(i, t);
-                self.emit(
-                    Some(id),
-                    EventKind::TaskFailed {
-                        task: task_id.clone(),
-                        error: failure.message().into(),
-                    },
-                );
+                self.emit(Some(id), EventKind::TaskFailed { task: task_id.clone(), error: failure.message().into() });
                 let what = match failure {
                     Failure::Call(_) => "every provider failed",
                     Failure::Output(_) => "its answer was refused",
@@ -148,10 +151,7 @@ impl State {
                 };
                 self.fail_run(
                     i,
-                    format!(
-                        "{task_id}: {what}: {}; `factory resume {id}` tries again",
-                        failure.message()
-                    ),
+                    format!("{task_id}: {what}: {}; `factory resume {id}` tries again", failure.message()),
                 );
             }
             Ok(out) => {
@@ -162,18 +162,12 @@ impl State {
                 let status = self.runs[i].run.status;
                 let kind = self.runs[i].tasks[t].kind;
                 if kind != TaskKind::Plan
-                    || matches!(
-                        status,
-                        RunStatus::Cancelled | RunStatus::Rejected | RunStatus::Completed
-                    )
+                    || matches!(status, RunStatus::Cancelled | RunStatus::Rejected | RunStatus::Completed)
                 {
                     self.runs[i].tasks[t].status = TaskStatus::Done;
                     self.touch_task(i, t);
                 }
-                if matches!(
-                    status,
-                    RunStatus::Cancelled | RunStatus::Rejected | RunStatus::Completed
-                ) {
+                if matches!(status, RunStatus::Cancelled | RunStatus::Rejected | RunStatus::Completed) {
                     // Paid for and recorded, but the run has ended.
                 } else {
                     match kind {
@@ -255,45 +249,15 @@ impl State {
     pub fn noted(&mut self, run_index: usize, task: String, note: GatewayNote) {
         let id = self.runs.get(run_index).map(|r| r.run.id);
         match note {
-            GatewayNote::Retry {
-                provider,
-                attempt,
-                error,
-                wait_ms,
-            } => {
-                self.emit(
-                    id,
-                    EventKind::TaskRetry {
-                        task,
-                        attempt,
-                        provider,
-                        error,
-                        retry_in_ms: wait_ms,
-                    },
-                );
+            GatewayNote::Retry { provider, attempt, error, wait_ms } => {
+                self.emit(id, EventKind::TaskRetry { task, attempt, provider, error, retry_in_ms: wait_ms });
             }
             GatewayNote::Fallback { from, to, reason } => {
-                self.emit(
-                    id,
-                    EventKind::ProviderFallback {
-                        task,
-                        from,
-                        to,
-                        reason,
-                    },
-                );
+                self.emit(id, EventKind::ProviderFallback { task, from, to, reason });
             }
             GatewayNote::CircuitOpened { provider, failures } => {
-                let message = format!(
-                    "provider {provider} failed {failures} times in a row; its circuit is open"
-                );
-                self.emit(
-                    None,
-                    EventKind::Alert {
-                        alert: AlertKind::CircuitOpen,
-                        message,
-                    },
-                );
+                let message = format!("provider {provider} failed {failures} times in a row; its circuit is open");
+                self.emit(None, EventKind::Alert { alert: AlertKind::CircuitOpen, message });
             }
         }
     }

@@ -19,10 +19,7 @@ pub struct OrchestratorHandle {
 }
 
 fn stopped() -> FactoryError {
-    FactoryError::new(
-        ErrorKind::Unavailable,
-        "the orchestrator has stopped; start it again",
-    )
+    FactoryError::new(ErrorKind::Unavailable, "the orchestrator has stopped; start it again")
 }
 
 impl OrchestratorHandle {
@@ -31,11 +28,7 @@ impl OrchestratorHandle {
         snapshots: watch::Receiver<Arc<Snapshot>>,
         events: broadcast::Sender<Arc<Event>>,
     ) -> Self {
-        OrchestratorHandle {
-            tx,
-            snapshots,
-            events,
-        }
+        OrchestratorHandle { tx, snapshots, events }
     }
 
     /// Sends a command and waits for its reply, which comes once its changes are on disk.

@@ -9,11 +9,14 @@ pub mod command;
 mod dispatch;
 mod handle;
 mod pipeline;
+mod pycheck;
 mod queries;
 mod scheduler;
 pub mod snapshot;
 mod state;
 mod team;
+#[cfg(test)]
+mod tests;
 mod views;
 mod worker;
 
@@ -46,13 +49,7 @@ pub struct Options {
 
 impl Options {
     pub fn new(data_dir: PathBuf) -> Self {
-        Options {
-            data_dir,
-            dispatch: false,
-            auto_approve: false,
-            simulate: false,
-            grace_ms: 3_000,
-        }
+        Options { data_dir, dispatch: false, auto_approve: false, simulate: false, grace_ms: 3_000 }
     }
 }
 
@@ -60,11 +57,7 @@ impl Options {
 pub(crate) enum Msg {
     Command(Command, state::ReplyTo),
     Finished(Box<worker::Finished>),
-    Note {
-        run_index: usize,
-        task: String,
-        note: GatewayNote,
-    },
+    Note { run_index: usize, task: String, note: GatewayNote },
 }
 
 /// Opens the store, loads the state and starts the actor on its own thread.
@@ -74,23 +67,18 @@ pub fn start(cfg: Arc<Config>, opts: Options, clock: Clock) -> Result<Orchestrat
     start_with_store(cfg, opts, store, clock)
 }
 
-pub fn start_with_store(
-    cfg: Arc<Config>,
-    opts: Options,
-    store: Store,
-    clock: Clock,
-) -> Result<OrchestratorHandle> {
+pub fn start_with_store(cfg: Arc<Config>, opts: Options, store: Store, clock: Clock) -> Result<OrchestratorHandle> {
     let (tx, rx) = std::sync::mpsc::channel();
     let shared = Arc::new(worker::Shared {
         gateway: Arc::new(Gateway::from_config(&cfg, opts.simulate)),
         prompts: crate::prompts::Prompts::builtin()?,
         templates: crate::templates::builtin()?,
         tx: tx.clone(),
+        pycheck: Default::default(),
         cfg,
     });
     let state = state::State::load(Arc::clone(&shared), opts, store, clock)?;
-    let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
-        FactoryError::internal("the orchestrator must start inside a tokio runtime")
-    })?;
+    let runtime = tokio::runtime::Handle::try_current()
+        .map_err(|_| FactoryError::internal("the orchestrator must start inside a tokio runtime"))?;
     actor::spawn(state, shared, rx, tx, runtime)
 }

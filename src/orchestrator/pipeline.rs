@@ -4,8 +4,8 @@
 use super::command::NewRun;
 use super::state::{RunState, State};
 use crate::domain::{
-    Decision, EventKind, Gate, GateCode, GateId, GateRef, GateStatus, Ledger, Phase, PhaseSpan,
-    Review, Run, RunId, RunStatus, Task, TaskKind, TaskStatus, money,
+    Decision, EventKind, Gate, GateCode, GateId, GateRef, GateStatus, Ledger, Phase, PhaseSpan, Review, Run, RunId,
+    RunStatus, Task, TaskKind, TaskStatus, money,
 };
 use crate::error::{FactoryError, Result};
 
@@ -20,8 +20,7 @@ fn fmt_time(ms: u64) -> String {
 impl State {
     pub fn create_run(&mut self, new: NewRun) -> Result<RunId> {
         let name = new.name.trim().to_string();
-        if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control)
-        {
+        if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
             return Err(FactoryError::usage(format!(
                 "the run name must be 1-{MAX_NAME} characters without control characters; give one with --name"
             )));
@@ -32,9 +31,7 @@ impl State {
                 "the idea must be 1-{MAX_IDEA} characters; describe it with --idea"
             )));
         }
-        let template = new
-            .template
-            .unwrap_or_else(|| self.cfg.team.default_template.clone());
+        let template = new.template.unwrap_or_else(|| self.cfg.team.default_template.clone());
         if self.shared.template(&template).is_none() {
             let known: Vec<&str> = self.shared.templates.iter().map(|t| t.name()).collect();
             return Err(FactoryError::usage(format!(
@@ -47,15 +44,11 @@ impl State {
             None => money::usd_f64_to_micros(self.cfg.budget.default_run_usd),
         };
         if budget_micros == 0 {
-            return Err(FactoryError::usage(
-                "the budget must be more than $0; give one with --budget",
-            ));
+            return Err(FactoryError::usage("the budget must be more than $0; give one with --budget"));
         }
         let priority = new.priority.unwrap_or(2);
         if !(1..=4).contains(&priority) {
-            return Err(FactoryError::usage(format!(
-                "priority {priority} is out of range; use 1 (low) to 4 (urgent)"
-            )));
+            return Err(FactoryError::usage(format!("priority {priority} is out of range; use 1 (low) to 4 (urgent)")));
         }
         let id = RunId(self.runs.len() as u32 + 1);
         let now = self.now();
@@ -86,26 +79,14 @@ impl State {
         };
         self.runs.push(RunState::new(run, Vec::new(), true));
         let i = self.runs.len() - 1;
-        self.emit(
-            Some(id),
-            EventKind::RunCreated {
-                name,
-                template,
-                budget_micros,
-                priority,
-            },
-        );
+        self.emit(Some(id), EventKind::RunCreated { name, template, budget_micros, priority });
         self.start_phase(i, Phase::Research, 0);
         Ok(id)
     }
 
     pub fn workspaces_dir(&self) -> std::path::PathBuf {
         let w = std::path::Path::new(&self.cfg.factory.workspaces);
-        if w.is_absolute() {
-            w.to_path_buf()
-        } else {
-            self.opts.data_dir.join(w)
-        }
+        if w.is_absolute() { w.to_path_buf() } else { self.opts.data_dir.join(w) }
     }
 
     /// Adds a task to a run and marks it for the next commit.
@@ -142,27 +123,12 @@ impl State {
         rs.run.revision = revision;
         rs.run.last_progress_at = now;
         rs.run.stall_alerted = false;
-        rs.run.phases.push(PhaseSpan {
-            phase: Some(phase),
-            revision,
-            started_at: now,
-            ..PhaseSpan::default()
-        });
+        rs.run.phases.push(PhaseSpan { phase: Some(phase), revision, started_at: now, ..PhaseSpan::default() });
         let id = rs.run.id;
         let task = if phase == Phase::Build {
-            self.new_task(
-                i,
-                Task::build_id(id, "plan"),
-                TaskKind::Plan,
-                "Plan the build".into(),
-            )
+            self.new_task(i, Task::build_id(id, "plan"), TaskKind::Plan, "Plan the build".into())
         } else {
-            self.new_task(
-                i,
-                Task::phase_id(id, phase, revision),
-                TaskKind::Phase,
-                phase.title().into(),
-            )
+            self.new_task(i, Task::phase_id(id, phase, revision), TaskKind::Phase, phase.title().into())
         };
         self.emit(Some(id), EventKind::PhaseStarted { phase, revision });
         self.add_task(i, task);
@@ -184,15 +150,7 @@ impl State {
         let slot = &mut self.phase_ms[phase.index()];
         slot.0 += duration;
         slot.1 += 1;
-        self.emit(
-            Some(id),
-            EventKind::PhaseDone {
-                phase,
-                revision,
-                cost_micros: cost,
-                duration_ms: duration,
-            },
-        );
+        self.emit(Some(id), EventKind::PhaseDone { phase, revision, cost_micros: cost, duration_ms: duration });
         self.touch_run(i);
     }
 
@@ -239,10 +197,7 @@ impl State {
         let rs = &self.runs[i];
         if rs.run.gate.is_some() {
             RunStatus::AwaitingGate
-        } else if rs.in_flight > 0
-            || rs.run.ledger.calls > 0
-            || rs.tasks.iter().any(|t| t.status == TaskStatus::Done)
-        {
+        } else if rs.in_flight > 0 || rs.run.ledger.calls > 0 || rs.tasks.iter().any(|t| t.status == TaskStatus::Done) {
             RunStatus::Running
         } else {
             RunStatus::Queued
@@ -251,25 +206,9 @@ impl State {
 
     pub fn open_gate(&mut self, i: usize, code: GateCode, reviewed: Option<usize>) {
         let run_id = self.runs[i].run.id;
-        let n = self
-            .gates
-            .range(
-                GateId {
-                    run: run_id,
-                    code,
-                    n: 0,
-                }..=GateId {
-                    run: run_id,
-                    code,
-                    n: u32::MAX,
-                },
-            )
-            .count() as u32;
-        let id = GateId {
-            run: run_id,
-            code,
-            n,
-        };
+        let n = self.gates.range(GateId { run: run_id, code, n: 0 }..=GateId { run: run_id, code, n: u32::MAX }).count()
+            as u32;
+        let id = GateId { run: run_id, code, n };
         let mut review = Review::default();
         if let Some(t) = reviewed {
             let task = &self.runs[i].tasks[t];
@@ -299,12 +238,7 @@ impl State {
             return;
         }
         let quality = self.gates[&id].review.quality;
-        let policy = self
-            .cfg
-            .gates
-            .get(code)
-            .map(|g| g.policy)
-            .unwrap_or(crate::config::GatePolicy::Human);
+        let policy = self.cfg.gates.get(code).map(|g| g.policy).unwrap_or(crate::config::GatePolicy::Human);
         let by = if self.opts.auto_approve {
             Some("auto-approve".to_string())
         } else if policy.approves(quality) {
@@ -319,14 +253,7 @@ impl State {
 
     pub fn insert_gate(&mut self, i: usize, gate: Gate) {
         let (id, opened) = (gate.id, gate.opened_at);
-        self.emit(
-            Some(id.run),
-            EventKind::GateOpened {
-                gate: id,
-                code: id.code,
-                name: id.code.name().into(),
-            },
-        );
+        self.emit(Some(id.run), EventKind::GateOpened { gate: id, code: id.code, name: id.code.name().into() });
         self.gates.insert(id, gate);
         self.pending.insert((opened, id));
         self.touch_gate(id);
@@ -341,11 +268,7 @@ impl State {
         let r: GateRef = text.parse().map_err(FactoryError::usage)?;
         let i = self.run_index(&r.run.to_string())?;
         if let (Some(code), Some(n)) = (r.code, r.n) {
-            let id = GateId {
-                run: r.run,
-                code,
-                n,
-            };
+            let id = GateId { run: r.run, code, n };
             return match self.gates.get(&id) {
                 Some(g) if g.status == GateStatus::Pending => Ok(id),
                 Some(g) => Err(FactoryError::usage(format!(
@@ -354,9 +277,7 @@ impl State {
                     g.decided_by.as_deref().unwrap_or("someone"),
                     g.decided_at.map(fmt_time).unwrap_or_default()
                 ))),
-                None => Err(FactoryError::usage(format!(
-                    "there is no gate {id}; `factory gates --all` lists them"
-                ))),
+                None => Err(FactoryError::usage(format!("there is no gate {id}; `factory gates --all` lists them"))),
             };
         }
         match self.runs[i].run.gate {
@@ -394,9 +315,7 @@ impl State {
                 )));
             }
             if note.is_none() {
-                return Err(FactoryError::usage(
-                    "a budget decision needs a note saying why; add --note \"...\"",
-                ));
+                return Err(FactoryError::usage("a budget decision needs a note saying why; add --note \"...\""));
             }
             if decision == Decision::Approve {
                 raise_to = Some(self.budget_raise(id, budget)?);
@@ -441,15 +360,7 @@ impl State {
         }
         self.pending.remove(&(opened, id));
         self.touch_gate(id);
-        self.emit(
-            Some(id.run),
-            EventKind::GateDecided {
-                gate: id,
-                decision,
-                by,
-                note: note.clone(),
-            },
-        );
+        self.emit(Some(id.run), EventKind::GateDecided { gate: id, decision, by, note: note.clone() });
         self.runs[i].run.gate = None;
         self.touch_run(i);
         match (id.code, decision) {
@@ -458,10 +369,9 @@ impl State {
                 let s = self.live_status(i);
                 self.set_status(i, s);
             }
-            (GateCode::Budget, _) => self.cancel_run(
-                i,
-                format!("budget gate {id} rejected: {}", note.unwrap_or_default()),
-            ),
+            (GateCode::Budget, _) => {
+                self.cancel_run(i, format!("budget gate {id} rejected: {}", note.unwrap_or_default()))
+            }
             (_, Decision::Approve) => {
                 let s = self.live_status(i);
                 self.set_status(i, s);
@@ -475,13 +385,7 @@ impl State {
             }
             (_, Decision::Reject) => {
                 self.runs[i].run.status = RunStatus::Rejected;
-                self.emit(
-                    Some(id.run),
-                    EventKind::RunRejected {
-                        gate: id,
-                        note: note.unwrap_or_default(),
-                    },
-                );
+                self.emit(Some(id.run), EventKind::RunRejected { gate: id, note: note.unwrap_or_default() });
             }
         }
         self.reschedule(i);

@@ -8,9 +8,7 @@ use crate::error::Result;
 impl State {
     pub fn status(&self, run: Option<&str>) -> Result<Reply> {
         match run {
-            None => Ok(Reply::Runs {
-                runs: self.runs.iter().map(|r| r.run.clone()).collect(),
-            }),
+            None => Ok(Reply::Runs { runs: self.runs.iter().map(|r| r.run.clone()).collect() }),
             Some(text) => {
                 let i = self.run_index(text)?;
                 let run = self.runs[i].run.clone();
@@ -28,13 +26,7 @@ impl State {
 
     fn gates_of(&self, run: crate::domain::RunId) -> Vec<Gate> {
         self.gates
-            .range(
-                GateId {
-                    run,
-                    code: crate::domain::GateCode::G0,
-                    n: 0,
-                }..,
-            )
+            .range(GateId { run, code: crate::domain::GateCode::G0, n: 0 }..)
             .take_while(|(id, _)| id.run == run)
             .map(|(_, g)| g.clone())
             .collect()

@@ -101,10 +101,7 @@ mod tests {
         // Weights 1:2:3:4 of 1,000 dispatches: 100, 200, 300, 400.
         for (i, c) in counts.iter().enumerate() {
             let want = 100 * (i + 1);
-            assert!(
-                c.abs_diff(want) <= 2,
-                "run {i}: {c} dispatches, want {want} ({counts:?})"
-            );
+            assert!(c.abs_diff(want) <= 2, "run {i}: {c} dispatches, want {want} ({counts:?})");
         }
     }
 

@@ -12,8 +12,7 @@ use super::scheduler::Scheduler;
 use super::snapshot::RunView;
 use crate::config::Config;
 use crate::domain::{
-    Event, EventKind, Gate, GateId, GateStatus, Phase, Report, Run, RunId, RunStatus, Task,
-    TaskStatus,
+    Event, EventKind, Gate, GateCode, GateId, GateStatus, Phase, Report, Run, RunId, RunStatus, Task, TaskStatus,
 };
 use crate::error::{FactoryError, Result};
 use crate::store::{Store, Writes};
@@ -23,10 +22,7 @@ pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
 
 pub fn system_clock() -> Clock {
     Arc::new(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0)
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
     })
 }
 
@@ -146,12 +142,7 @@ pub(super) struct State {
 }
 
 impl State {
-    pub fn load(
-        shared: Arc<super::worker::Shared>,
-        opts: Options,
-        store: Store,
-        clock: Clock,
-    ) -> Result<State> {
+    pub fn load(shared: Arc<super::worker::Shared>, opts: Options, store: Store, clock: Clock) -> Result<State> {
         let cfg = Arc::clone(&shared.cfg);
         let loaded = store.load()?;
         let now = clock();
@@ -210,10 +201,7 @@ impl State {
             let loaded_tasks = !run.status.is_final();
             let mut tasks = tasks_by_run.remove(&run.id).unwrap_or_default();
             tasks.sort_by_key(|t| t.created_at);
-            state.tasks_done += tasks
-                .iter()
-                .filter(|t| t.status == TaskStatus::Done)
-                .count() as u64;
+            state.tasks_done += tasks.iter().filter(|t| t.status == TaskStatus::Done).count() as u64;
             let mut rs = RunState::new(run, tasks, loaded_tasks);
             if rs.run.phase == Phase::Build && loaded_tasks {
                 for r in state.store.reports_of(rs.run.id)? {
@@ -237,6 +225,13 @@ impl State {
             }
         }
         state.alerts = state.store.alerts()?.len() as u32;
+        if state.opts.auto_approve {
+            let waiting: Vec<_> =
+                state.pending.iter().map(|(_, id)| *id).filter(|id| id.code != GateCode::Budget).collect();
+            for id in waiting {
+                state.apply_decision(id, crate::domain::Decision::Approve, None, "auto-approve".into(), None);
+            }
+        }
         for i in 0..state.runs.len() {
             state.reschedule(i);
         }
@@ -254,12 +249,7 @@ impl State {
         if matches!(kind, EventKind::Alert { .. }) {
             self.alerts += 1;
         }
-        self.events.push(Event {
-            seq,
-            ts: self.now(),
-            startup: run,
-            kind,
-        });
+        self.events.push(Event { seq, ts: self.now(), startup: run, kind });
         self.changed = true;
         seq
     }
@@ -287,9 +277,7 @@ impl State {
         let id: RunId = text.parse().map_err(FactoryError::usage)?;
         let i = id.0 as usize - 1;
         if i >= self.runs.len() {
-            return Err(FactoryError::usage(format!(
-                "there is no run {id}; `factory status` lists the runs"
-            )));
+            return Err(FactoryError::usage(format!("there is no run {id}; `factory status` lists the runs")));
         }
         Ok(i)
     }
@@ -297,34 +285,25 @@ impl State {
     /// The run's tasks, from memory or (for a finished run) from the store.
     pub fn tasks_of(&self, i: usize) -> Result<Vec<Task>> {
         let rs = &self.runs[i];
-        if rs.tasks_loaded {
-            Ok(rs.tasks.clone())
-        } else {
-            self.store.tasks_of(rs.run.id)
-        }
+        if rs.tasks_loaded { Ok(rs.tasks.clone()) } else { self.store.tasks_of(rs.run.id) }
     }
 
     /// Whether the run may dispatch a task now, and its place in the fair queue.
     pub fn reschedule(&mut self, i: usize) {
-        let eligible =
-            self.opts.dispatch && !self.shutting_down && self.next_dispatchable(i).is_some();
+        let eligible = self.opts.dispatch && !self.shutting_down && self.next_dispatchable(i).is_some();
         self.sched.set_eligible(i as u32, eligible);
     }
 
     /// The first ready task the run may start within its limits.
     pub fn next_dispatchable(&self, i: usize) -> Option<usize> {
         let rs = &self.runs[i];
-        if !matches!(rs.run.status, RunStatus::Queued | RunStatus::Running) || rs.run.gate.is_some()
-        {
+        if !matches!(rs.run.status, RunStatus::Queued | RunStatus::Running) || rs.run.gate.is_some() {
             return None;
         }
         if rs.in_flight >= self.cfg.factory.max_concurrent_per_run {
             return None;
         }
-        rs.ready
-            .iter()
-            .copied()
-            .find(|t| rs.role_in_flight[rs.tasks[*t].role.index()] < self.cfg.team.max_per_role)
+        rs.ready.iter().copied().find(|t| rs.role_in_flight[rs.tasks[*t].role.index()] < self.cfg.team.max_per_role)
     }
 
     pub fn refresh_view(&mut self, i: usize) {

@@ -16,13 +16,7 @@ impl State {
                 let task = &mut self.runs[i].tasks[t];
                 task.attempts += 1;
                 let attempt = task.attempts;
-                self.emit(
-                    Some(id),
-                    EventKind::PlanInvalid {
-                        attempt,
-                        error: reason.clone(),
-                    },
-                );
+                self.emit(Some(id), EventKind::PlanInvalid { attempt, error: reason.clone() });
                 if attempt < self.cfg.team.max_plan_attempts {
                     let task = &mut self.runs[i].tasks[t];
                     task.status = TaskStatus::Ready;
@@ -42,7 +36,10 @@ impl State {
                 match self.shared.template(&template) {
                     Some(tmpl) => (tmpl.manifest.default_plan(), "template"),
                     None => {
-                        self.fail_run(i, format!("the template `{template}` is not installed, so there is no plan to fall back on"));
+                        self.fail_run(
+                            i,
+                            format!("the template `{template}` is not installed, so there is no plan to fall back on"),
+                        );
                         return;
                     }
                 }
@@ -53,29 +50,16 @@ impl State {
         task.error = None;
         self.touch_task(i, t);
         self.runs[i].run.plan_source = Some(source.to_string());
-        self.emit(
-            Some(id),
-            EventKind::PlanReady {
-                tasks: plan.tasks.len(),
-                source: source.into(),
-            },
-        );
+        self.emit(Some(id), EventKind::PlanReady { tasks: plan.tasks.len(), source: source.into() });
         self.create_team_tasks(i, &plan);
     }
 
     fn create_team_tasks(&mut self, i: usize, plan: &Plan) {
         let id = self.runs[i].run.id;
-        let order = plan
-            .topological_order()
-            .unwrap_or_else(|_| (0..plan.tasks.len()).collect());
+        let order = plan.topological_order().unwrap_or_else(|_| (0..plan.tasks.len()).collect());
         for k in order {
             let p = &plan.tasks[k];
-            let mut task = self.new_task(
-                i,
-                Task::build_id(id, &p.id),
-                TaskKind::Team,
-                p.title.clone(),
-            );
+            let mut task = self.new_task(i, Task::build_id(id, &p.id), TaskKind::Team, p.title.clone());
             task.role = p.role;
             task.files = p.files.clone();
             task.depends_on = p.depends_on.iter().map(|d| Task::build_id(id, d)).collect();
@@ -97,11 +81,10 @@ impl State {
             })
             .collect();
         for k in waiting {
-            let ready = self.runs[i].tasks[k].depends_on.iter().all(|d| {
-                self.runs[i]
-                    .task(d)
-                    .is_some_and(|d| d.status == TaskStatus::Done)
-            });
+            let ready = self.runs[i].tasks[k]
+                .depends_on
+                .iter()
+                .all(|d| self.runs[i].task(d).is_some_and(|d| d.status == TaskStatus::Done));
             if ready {
                 self.runs[i].tasks[k].status = TaskStatus::Ready;
                 self.runs[i].ready.push_back(k);
@@ -110,21 +93,13 @@ impl State {
         }
         let role = self.runs[i].tasks[t].role;
         self.post_report(i, role, &done_id, Vec::new());
-        let all_done = self.runs[i]
-            .build_tasks()
-            .filter(|x| x.kind == TaskKind::Team)
-            .all(|x| x.status == TaskStatus::Done);
-        let has_integrate = self.runs[i]
-            .build_tasks()
-            .any(|x| x.kind == TaskKind::Integrate);
+        let all_done =
+            self.runs[i].build_tasks().filter(|x| x.kind == TaskKind::Team).all(|x| x.status == TaskStatus::Done);
+        let has_integrate = self.runs[i].build_tasks().any(|x| x.kind == TaskKind::Integrate);
         if all_done && !has_integrate {
             let id = self.runs[i].run.id;
-            let mut task = self.new_task(
-                i,
-                Task::build_id(id, "integrate"),
-                TaskKind::Integrate,
-                "Integration checks".into(),
-            );
+            let mut task =
+                self.new_task(i, Task::build_id(id, "integrate"), TaskKind::Integrate, "Integration checks".into());
             task.role = AgentRole::Testing;
             self.add_task(i, task);
         }
@@ -134,26 +109,14 @@ impl State {
     pub fn integrate_done(&mut self, i: usize, t: usize, out: &Output) {
         let id = self.runs[i].run.id;
         let task_id = self.runs[i].tasks[t].id.clone();
-        self.emit(
-            Some(id),
-            EventKind::Integrated {
-                checked: out.checked,
-                problems: out.problems.clone(),
-            },
-        );
+        self.emit(Some(id), EventKind::Integrated { checked: out.checked, problems: out.problems.clone() });
         self.post_report(i, AgentRole::Testing, &task_id, out.problems.clone());
         self.finish_phase(i);
         self.advance(i);
     }
 
     /// Composes and records a role's progress report from the state of its tasks.
-    pub fn post_report(
-        &mut self,
-        i: usize,
-        role: AgentRole,
-        after: &str,
-        extra_blockers: Vec<String>,
-    ) {
+    pub fn post_report(&mut self, i: usize, role: AgentRole, after: &str, extra_blockers: Vec<String>) {
         let rs = &self.runs[i];
         let mine: Vec<&Task> = rs
             .build_tasks()
@@ -165,16 +128,8 @@ impl State {
             role,
             task: after.to_string(),
             at: self.now(),
-            tasks_completed: mine
-                .iter()
-                .filter(|x| x.status == TaskStatus::Done)
-                .map(|x| label(x))
-                .collect(),
-            currently_working_on: mine
-                .iter()
-                .filter(|x| x.status == TaskStatus::Running)
-                .map(|x| label(x))
-                .collect(),
+            tasks_completed: mine.iter().filter(|x| x.status == TaskStatus::Done).map(|x| label(x)).collect(),
+            currently_working_on: mine.iter().filter(|x| x.status == TaskStatus::Running).map(|x| label(x)).collect(),
             blockers: Vec::new(),
             ready_for_integration: mine
                 .iter()
@@ -196,24 +151,18 @@ impl State {
                 .filter(|d| d.status != TaskStatus::Done)
                 .map(|d| format!("{} ({})", d.local_id(), d.role))
                 .collect();
-            report
-                .blockers
-                .push(format!("{} waits on {}", x.local_id(), open.join(", ")));
+            report.blockers.push(format!("{} waits on {}", x.local_id(), open.join(", ")));
         }
         report.blockers.extend(extra_blockers);
         let id = rs.run.id;
-        let seq = self.emit(
-            Some(id),
-            EventKind::ReportPosted {
-                task: after.to_string(),
-                role,
-            },
-        );
+        let seq = self.emit(Some(id), EventKind::ReportPosted { task: after.to_string(), role });
         self.runs[i].latest_reports.insert(role, report.clone());
         self.reports.push((seq, report));
     }
 
-    /// The build summary the integration task writes as `docs/build.md`.
+    /// The build summary the integration task writes as `docs/build.md`. It holds only what
+    /// does not depend on the order tasks happened to finish in (the progress reports do),
+    /// because the later phases' prompts quote it.
     pub fn build_summary(&self, i: usize) -> String {
         let rs = &self.runs[i];
         let mut out = format!(
@@ -226,30 +175,9 @@ impl State {
             let (provider, files) = t
                 .result
                 .as_ref()
-                .map(|r| {
-                    (
-                        format!(
-                            "{}{}",
-                            r.provider,
-                            if r.simulated { " (simulated)" } else { "" }
-                        ),
-                        r.files.len(),
-                    )
-                })
+                .map(|r| (format!("{}{}", r.provider, if r.simulated { " (simulated)" } else { "" }), r.files.len()))
                 .unwrap_or_default();
-            out.push_str(&format!(
-                "| {} | {} | {} | {} | {} |\n",
-                t.title,
-                t.role,
-                t.status.as_str(),
-                provider,
-                files
-            ));
-        }
-        out.push_str("\n## Latest progress reports\n\n");
-        for r in rs.latest_reports.values() {
-            out.push_str(&r.to_markdown());
-            out.push('\n');
+            out.push_str(&format!("| {} | {} | {} | {} | {} |\n", t.title, t.role, t.status.as_str(), provider, files));
         }
         out
     }

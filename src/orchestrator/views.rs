@@ -10,10 +10,7 @@ use crate::providers::Gateway;
 /// The team of a run in (or past) the build phase: one line per role of its plan.
 fn team(rs: &RunState) -> Vec<RoleView> {
     let mut roles: Vec<RoleView> = Vec::new();
-    for t in rs
-        .build_tasks()
-        .filter(|t| matches!(t.kind, TaskKind::Team | TaskKind::Integrate))
-    {
+    for t in rs.build_tasks().filter(|t| matches!(t.kind, TaskKind::Team | TaskKind::Integrate)) {
         let view = match roles.iter_mut().find(|r| r.role == t.role) {
             Some(v) => v,
             None => {
@@ -35,9 +32,7 @@ fn team(rs: &RunState) -> Vec<RoleView> {
     }
     for view in &mut roles {
         let mine = || {
-            rs.build_tasks().filter(|t| {
-                t.role == view.role && matches!(t.kind, TaskKind::Team | TaskKind::Integrate)
-            })
+            rs.build_tasks().filter(|t| t.role == view.role && matches!(t.kind, TaskKind::Team | TaskKind::Integrate))
         };
         let running = mine().find(|t| t.status == TaskStatus::Running);
         let ready = mine().find(|t| t.status == TaskStatus::Ready);
@@ -57,10 +52,7 @@ fn team(rs: &RunState) -> Vec<RoleView> {
                 .filter(|d| d.status != TaskStatus::Done)
                 .map(|d| d.title.as_str())
                 .collect();
-            (
-                "blocked".into(),
-                Some(format!("waits on {}", on.join(", "))),
-            )
+            ("blocked".into(), Some(format!("waits on {}", on.join(", "))))
         } else if view.done == view.total && view.total > 0 {
             ("done".into(), None)
         } else {
@@ -73,18 +65,11 @@ fn team(rs: &RunState) -> Vec<RoleView> {
 
 pub(super) fn run_view(rs: &RunState) -> RunView {
     let run = &rs.run;
-    let build: Vec<_> = rs
-        .build_tasks()
-        .filter(|t| t.kind != TaskKind::Plan)
-        .collect();
+    let build: Vec<_> = rs.build_tasks().filter(|t| t.kind != TaskKind::Plan).collect();
     let build_done = if build.is_empty() {
         0.0
     } else {
-        build
-            .iter()
-            .filter(|t| t.status == TaskStatus::Done)
-            .count() as f32
-            / build.len() as f32
+        build.iter().filter(|t| t.status == TaskStatus::Done).count() as f32 / build.len() as f32
     };
     RunView {
         id: run.id,
@@ -102,11 +87,7 @@ pub(super) fn run_view(rs: &RunState) -> RunView {
         template: run.template.clone(),
         simulated: run.simulated,
         created_at: run.created_at,
-        phase_started_at: run
-            .phases
-            .last()
-            .map(|s| s.started_at)
-            .unwrap_or(run.created_at),
+        phase_started_at: run.phases.last().map(|s| s.started_at).unwrap_or(run.created_at),
         in_flight: rs.in_flight,
         team: team(rs),
     }

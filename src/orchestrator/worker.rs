@@ -9,8 +9,7 @@ use super::answer::{self, HeaderFacts};
 use crate::config::Config;
 use crate::domain::{Phase, Plan, RunId, Task, TaskKind};
 use crate::prompts::{
-    MemoryItem, NoteItem, PhaseFacts, PromptContext, Prompts, StartupFacts, TaskFacts,
-    TemplateFacts,
+    MemoryItem, NoteItem, PhaseFacts, PromptContext, Prompts, StartupFacts, TaskFacts, TemplateFacts,
 };
 use crate::providers::gateway::Answer;
 use crate::providers::{CallRequest, Gateway, GatewayNote, SimHints, Usage};
@@ -24,6 +23,7 @@ pub(crate) struct Shared {
     pub prompts: Prompts,
     pub templates: Vec<Template>,
     pub tx: std::sync::mpsc::Sender<Msg>,
+    pub pycheck: super::pycheck::PyCheck,
 }
 
 impl Shared {
@@ -49,6 +49,10 @@ pub(crate) struct Job {
     pub reserved: u64,
     /// For the integration task: the build summary to write as `docs/build.md`.
     pub summary: Option<String>,
+    /// For a build task: the files under `app/` it may build on (the scaffold and what its
+    /// dependencies wrote). Known in advance, so that the prompt does not depend on which
+    /// other tasks happen to have finished.
+    pub app_files: Vec<String>,
 }
 
 /// What a provider call produced and cost.
@@ -107,12 +111,7 @@ pub(crate) async fn run(shared: Arc<Shared>, job: Job) {
         TaskKind::Team => team(&shared, &job, &ws).await,
         TaskKind::Integrate => integrate(&shared, &job, &ws).await,
     };
-    let done = Finished {
-        run_index: job.run_index,
-        task_index: job.task_index,
-        reserved: job.reserved,
-        outcome,
-    };
+    let done = Finished { run_index: job.run_index, task_index: job.task_index, reserved: job.reserved, outcome };
     let _ = shared.tx.send(Msg::Finished(Box::new(done)));
 }
 
@@ -124,18 +123,10 @@ fn prompt_name(task: &Task) -> &'static str {
     }
 }
 
-fn context(
-    shared: &Shared,
-    job: &Job,
-    ws: &Workspace,
-    sections: Vec<String>,
-) -> Result<PromptContext, Failure> {
-    let template = shared.template(&job.facts.template).ok_or_else(|| {
-        Failure::Machine(format!(
-            "the template `{}` is not installed",
-            job.facts.template
-        ))
-    })?;
+fn context(shared: &Shared, job: &Job, ws: &Workspace, sections: Vec<String>) -> Result<PromptContext, Failure> {
+    let template = shared
+        .template(&job.facts.template)
+        .ok_or_else(|| Failure::Machine(format!("the template `{}` is not installed", job.facts.template)))?;
     let mut memory = Vec::new();
     for p in &job.memory {
         if let Ok(text) = ws.read(p.artifact()) {
@@ -172,20 +163,12 @@ fn context(
     })
 }
 
-async fn call(
-    shared: &Shared,
-    job: &Job,
-    ctx: &PromptContext,
-    hints: SimHints,
-) -> Result<Answer, Failure> {
+async fn call(shared: &Shared, job: &Job, ctx: &PromptContext, hints: SimHints) -> Result<Answer, Failure> {
     let name = prompt_name(&job.task);
     let meta = shared.prompts.meta(name);
     let prompt = shared.prompts.render(name, ctx).map_err(Failure::Machine)?;
-    let task_id = if job.task.attempts == 0 {
-        job.task.id.clone()
-    } else {
-        format!("{}#{}", job.task.id, job.task.attempts)
-    };
+    let task_id =
+        if job.task.attempts == 0 { job.task.id.clone() } else { format!("{}#{}", job.task.id, job.task.attempts) };
     let req = CallRequest {
         task_id,
         attempt: 0,
@@ -199,17 +182,9 @@ async fn call(
     let tx = shared.tx.clone();
     let (run_index, task) = (job.run_index, job.task.id.clone());
     let note = move |note: GatewayNote| {
-        let _ = tx.send(Msg::Note {
-            run_index,
-            task: task.clone(),
-            note,
-        });
+        let _ = tx.send(Msg::Note { run_index, task: task.clone(), note });
     };
-    shared
-        .gateway
-        .call(req, &note)
-        .await
-        .map_err(|f| Failure::Call(f.message))
+    shared.gateway.call(req, &note).await.map_err(|f| Failure::Call(f.message))
 }
 
 fn meta_of(a: &Answer) -> AnswerMeta {
@@ -239,17 +214,10 @@ fn hints(job: &Job, sections: &[String]) -> SimHints {
 }
 
 /// Writes files under `app/`, checking every path first so that a bad answer writes nothing.
-fn write_app_files(
-    ws: &Workspace,
-    task: &str,
-    blocks: &[(String, String)],
-) -> Result<Vec<String>, Failure> {
+fn write_app_files(ws: &Workspace, task: &str, blocks: &[(String, String)]) -> Result<Vec<String>, Failure> {
     for (path, _) in blocks {
-        check_relative_path(path).map_err(|e| {
-            Failure::Output(format!(
-                "the output of {task} tried to write outside the workspace: {e}"
-            ))
-        })?;
+        check_relative_path(path)
+            .map_err(|e| Failure::Output(format!("the output of {task} tried to write outside the workspace: {e}")))?;
     }
     let mut written = Vec::with_capacity(blocks.len());
     for (path, content) in blocks {
@@ -295,28 +263,16 @@ async fn phase(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Fai
     if job.task.phase == Phase::Deploy {
         files = write_app_files(ws, &job.task.id, &answer::file_blocks(&text))?;
     }
-    ws.write(
-        job.task.phase.artifact(),
-        format!("{header}{text}").as_bytes(),
-    )
-    .map_err(|e| Failure::Machine(e.to_string()))?;
+    ws.write(job.task.phase.artifact(), format!("{header}{text}").as_bytes())
+        .map_err(|e| Failure::Machine(e.to_string()))?;
     files.insert(0, job.task.phase.artifact().to_string());
-    Ok(Output {
-        output_chars: text.len() as u64,
-        answer: Some(meta),
-        quality,
-        files,
-        ..Output::default()
-    })
+    Ok(Output { output_chars: text.len() as u64, answer: Some(meta), quality, files, ..Output::default() })
 }
 
 async fn plan(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Failure> {
-    let template = shared.template(&job.facts.template).ok_or_else(|| {
-        Failure::Machine(format!(
-            "the template `{}` is not installed",
-            job.facts.template
-        ))
-    })?;
+    let template = shared
+        .template(&job.facts.template)
+        .ok_or_else(|| Failure::Machine(format!("the template `{}` is not installed", job.facts.template)))?;
     let vars = ScaffoldVars::new(template, job.run.0, &job.facts.name, &job.facts.idea);
     let rendered = templates::render_files(template, &vars).map_err(Failure::Machine)?;
     let scaffolded = write_app_files(ws, &job.task.id, &rendered)?;
@@ -346,15 +302,10 @@ async fn team(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Fail
             .task
             .depends_on
             .iter()
-            .map(|d| {
-                d.rsplit_once("build.")
-                    .map(|(_, l)| l)
-                    .unwrap_or(d)
-                    .to_string()
-            })
+            .map(|d| d.rsplit_once("build.").map(|(_, l)| l).unwrap_or(d).to_string())
             .collect(),
     });
-    ctx.app_files = list_files(&ws.root().join("app"));
+    ctx.app_files = job.app_files.clone();
     let answer = call(shared, job, &ctx, hints(job, &[])).await?;
     let blocks = answer::file_blocks(&answer.response.text);
     let quality = answer::score_files(&job.task.files, &blocks);
@@ -384,7 +335,7 @@ async fn integrate(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output,
             problems.push(e);
         }
     }
-    problems.extend(check_python(&app, &python).await);
+    problems.extend(shared.pycheck.check(&app, &python).await);
     if shared.cfg.team.run_template_checks
         && let Some(t) = shared.template(&job.facts.template)
     {
@@ -395,18 +346,14 @@ async fn integrate(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output,
         }
     }
     let mut summary = job.summary.clone().unwrap_or_default();
-    summary.push_str(&format!(
-        "\n## Integration checks\n\n{} files checked.\n",
-        files.len()
-    ));
+    summary.push_str(&format!("\n## Integration checks\n\n{} files checked.\n", files.len()));
     if problems.is_empty() {
         summary.push_str("\nNo problems found.\n");
     }
     for p in &problems {
         summary.push_str(&format!("- {p}\n"));
     }
-    ws.write(Phase::Build.artifact(), summary.as_bytes())
-        .map_err(|e| Failure::Machine(e.to_string()))?;
+    ws.write(Phase::Build.artifact(), summary.as_bytes()).map_err(|e| Failure::Machine(e.to_string()))?;
     Ok(Output {
         quality: if problems.is_empty() { 1.0 } else { 0.5 },
         checked: files.len(),
@@ -414,29 +361,6 @@ async fn integrate(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output,
         files: vec![Phase::Build.artifact().to_string()],
         ..Output::default()
     })
-}
-
-/// Python files that do not parse (`ast.parse`, which never runs the code); skipped when
-/// `python3` is not installed.
-async fn check_python(app: &Path, files: &[String]) -> Vec<String> {
-    if files.is_empty() {
-        return Vec::new();
-    }
-    const SCRIPT: &str = "import ast, sys\nfor f in sys.argv[1:]:\n    try:\n        ast.parse(open(f, encoding='utf-8').read(), f)\n    except Exception as e:\n        print(f'{f}: {type(e).__name__}: {e}')\n";
-    let out = tokio::process::Command::new("python3")
-        .arg("-c")
-        .arg(SCRIPT)
-        .args(files)
-        .current_dir(app)
-        .output()
-        .await;
-    match out {
-        Ok(o) => String::from_utf8_lossy(&o.stdout)
-            .lines()
-            .map(|l| l.to_string())
-            .collect(),
-        Err(_) => Vec::new(),
-    }
 }
 
 async fn run_check(app: &Path, check: &templates::Check) -> Result<(), String> {
@@ -450,11 +374,7 @@ async fn run_check(app: &Path, check: &templates::Check) -> Result<(), String> {
         }
         None => app.to_path_buf(),
     };
-    let child = tokio::process::Command::new(program)
-        .args(args)
-        .current_dir(cwd)
-        .kill_on_drop(true)
-        .output();
+    let child = tokio::process::Command::new(program).args(args).current_dir(cwd).kill_on_drop(true).output();
     match tokio::time::timeout(std::time::Duration::from_secs(300), child).await {
         Err(_) => Err(format!("check `{}` timed out after 300 s", check.name)),
         Ok(Err(e)) => Err(format!("check `{}` could not start: {e}", check.name)),
@@ -479,14 +399,7 @@ pub(crate) fn list_files(root: &Path) -> Vec<String> {
             } else if ft.is_file()
                 && let Ok(rel) = path.strip_prefix(root)
             {
-                let rel = rel.to_string_lossy();
-                if !rel
-                    .rsplit('/')
-                    .next()
-                    .is_some_and(|n| n.starts_with('.') && n.ends_with(".tmp"))
-                {
-                    out.push(rel.into_owned());
-                }
+                out.push(rel.to_string_lossy().into_owned());
             }
             if out.len() >= 1000 {
                 break;

@@ -21,22 +21,13 @@ pub struct CliProvider {
 
 impl CliProvider {
     pub fn new(name: &str, command: Vec<String>, model: Option<String>, timeout_s: u64) -> Self {
-        let model =
-            model.unwrap_or_else(|| command.first().cloned().unwrap_or_else(|| "cli".into()));
-        CliProvider {
-            name: name.into(),
-            command,
-            model,
-            timeout: Duration::from_secs(timeout_s),
-        }
+        let model = model.unwrap_or_else(|| command.first().cloned().unwrap_or_else(|| "cli".into()));
+        CliProvider { name: name.into(), command, model, timeout: Duration::from_secs(timeout_s) }
     }
 
     async fn run(&self, input: String) -> Result<String, ProviderError> {
         let (program, args) = self.command.split_first().ok_or_else(|| {
-            ProviderError::new(
-                ErrorClass::Process,
-                format!("provider {} has an empty command", self.name),
-            )
+            ProviderError::new(ErrorClass::Process, format!("provider {} has an empty command", self.name))
         })?;
         let mut child = tokio::process::Command::new(program)
             .args(args)
@@ -45,12 +36,7 @@ impl CliProvider {
             .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
-            .map_err(|e| {
-                ProviderError::new(
-                    ErrorClass::Process,
-                    format!("cannot start `{program}`: {e}"),
-                )
-            })?;
+            .map_err(|e| ProviderError::new(ErrorClass::Process, format!("cannot start `{program}`: {e}")))?;
         let mut stdin = child.stdin.take();
         let mut stdout = child.stdout.take();
         let mut stderr = child.stderr.take();
@@ -83,44 +69,24 @@ impl CliProvider {
         match tokio::time::timeout(self.timeout, work).await {
             Err(_) => Err(ProviderError::new(
                 ErrorClass::Timeout,
-                format!(
-                    "`{program}` gave no answer within {} s and was stopped",
-                    self.timeout.as_secs()
-                ),
+                format!("`{program}` gave no answer within {} s and was stopped", self.timeout.as_secs()),
             )),
-            Ok((Err(e), _, _)) => Err(ProviderError::new(
-                ErrorClass::Process,
-                format!("`{program}` failed: {e}"),
-            )),
+            Ok((Err(e), _, _)) => Err(ProviderError::new(ErrorClass::Process, format!("`{program}` failed: {e}"))),
             Ok((Ok(status), out, err)) => {
                 if !status.success() {
                     let tail = String::from_utf8_lossy(&err);
-                    let tail = tail
-                        .trim()
-                        .lines()
-                        .last()
-                        .unwrap_or("")
-                        .chars()
-                        .take(200)
-                        .collect::<String>();
+                    let tail = tail.trim().lines().last().unwrap_or("").chars().take(200).collect::<String>();
                     return Err(ProviderError::new(
                         ErrorClass::Process,
                         format!(
                             "`{program}` exited with {status}{}",
-                            if tail.is_empty() {
-                                String::new()
-                            } else {
-                                format!(": {tail}")
-                            }
+                            if tail.is_empty() { String::new() } else { format!(": {tail}") }
                         ),
                     ));
                 }
                 let text = String::from_utf8_lossy(&out).into_owned();
                 if text.trim().is_empty() {
-                    return Err(ProviderError::new(
-                        ErrorClass::BadResponse,
-                        format!("`{program}` printed nothing"),
-                    ));
+                    return Err(ProviderError::new(ErrorClass::BadResponse, format!("`{program}` printed nothing")));
                 }
                 Ok(text)
             }
@@ -139,25 +105,14 @@ impl Provider for CliProvider {
         &self.model
     }
 
-    fn call<'a>(
-        &'a self,
-        req: &'a CallRequest,
-    ) -> BoxFuture<'a, Result<CallResponse, ProviderError>> {
+    fn call<'a>(&'a self, req: &'a CallRequest) -> BoxFuture<'a, Result<CallResponse, ProviderError>> {
         Box::pin(async move {
-            let input = if req.system.is_empty() {
-                req.prompt.clone()
-            } else {
-                format!("{}\n\n{}", req.system, req.prompt)
-            };
+            let input =
+                if req.system.is_empty() { req.prompt.clone() } else { format!("{}\n\n{}", req.system, req.prompt) };
             let input_chars = input.len();
             let text = self.run(input).await?;
             let usage = Usage::estimate(input_chars, text.len());
-            Ok(CallResponse {
-                text,
-                usage,
-                model: self.model.clone(),
-                citations: Vec::new(),
-            })
+            Ok(CallResponse { text, usage, model: self.model.clone(), citations: Vec::new() })
         })
     }
 }
@@ -181,12 +136,7 @@ mod tests {
     }
 
     fn cli(cmd: &[&str], timeout_s: u64) -> CliProvider {
-        CliProvider::new(
-            "local",
-            cmd.iter().map(|s| s.to_string()).collect(),
-            None,
-            timeout_s,
-        )
+        CliProvider::new("local", cmd.iter().map(|s| s.to_string()).collect(), None, timeout_s)
     }
 
     #[tokio::test]

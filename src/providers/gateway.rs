@@ -26,21 +26,9 @@ const BUCKETS: usize = 60;
 /// Something the caller should record: a retry, a fallback, a circuit opening.
 #[derive(Clone, Debug, PartialEq)]
 pub enum GatewayNote {
-    Retry {
-        provider: String,
-        attempt: u32,
-        error: String,
-        wait_ms: u64,
-    },
-    Fallback {
-        from: String,
-        to: String,
-        reason: String,
-    },
-    CircuitOpened {
-        provider: String,
-        failures: u32,
-    },
+    Retry { provider: String, attempt: u32, error: String, wait_ms: u64 },
+    Fallback { from: String, to: String, reason: String },
+    CircuitOpened { provider: String, failures: u32 },
 }
 
 /// A priced answer.
@@ -139,15 +127,8 @@ pub fn unavailable_reason(cfg: &crate::config::ProviderConfig) -> Option<String>
     }
     match cfg.kind {
         Some(ProviderKind::Openai | ProviderKind::Anthropic) => {
-            if !cfg
-                .keys()
-                .iter()
-                .any(|k| std::env::var(k).is_ok_and(|v| !v.is_empty()))
-            {
-                return Some(format!(
-                    "none of its key variables is set ({})",
-                    cfg.keys().join(", ")
-                ));
+            if !cfg.keys().iter().any(|k| std::env::var(k).is_ok_and(|v| !v.is_empty())) {
+                return Some(format!("none of its key variables is set ({})", cfg.keys().join(", ")));
             }
             Some("this build has no client for its wire format yet".into())
         }
@@ -168,12 +149,9 @@ impl Gateway {
                     continue;
                 }
                 let provider: Arc<dyn Provider> = match p.kind {
-                    Some(ProviderKind::Cli) => Arc::new(CliProvider::new(
-                        name,
-                        p.command().to_vec(),
-                        p.model.clone(),
-                        p.timeout_s(),
-                    )),
+                    Some(ProviderKind::Cli) => {
+                        Arc::new(CliProvider::new(name, p.command().to_vec(), p.model.clone(), p.timeout_s()))
+                    }
                     Some(ProviderKind::Sim) => Arc::new(SimProvider::new(&cfg.sim)),
                     _ => continue,
                 };
@@ -182,28 +160,16 @@ impl Gateway {
         }
         let sim_index = providers.iter().position(|(p, _, _)| p.simulated());
         let sim_index = sim_index.unwrap_or_else(|| {
-            providers.push((
-                Arc::new(SimProvider::new(&cfg.sim)),
-                cfg.sim.max_concurrent,
-                0,
-            ));
+            providers.push((Arc::new(SimProvider::new(&cfg.sim)), cfg.sim.max_concurrent, 0));
             providers.len() - 1
         });
-        let by_name: HashMap<String, usize> = providers
-            .iter()
-            .enumerate()
-            .map(|(i, (p, _, _))| (p.name().to_string(), i))
-            .collect();
+        let by_name: HashMap<String, usize> =
+            providers.iter().enumerate().map(|(i, (p, _, _))| (p.name().to_string(), i)).collect();
         let mut chains = HashMap::new();
         for (route, names) in &cfg.routing.chains {
-            let mut chain: Vec<usize> = names
-                .iter()
-                .filter_map(|n| by_name.get(n).copied())
-                .collect();
+            let mut chain: Vec<usize> = names.iter().filter_map(|n| by_name.get(n).copied()).collect();
             chain.dedup();
-            if chain.is_empty()
-                || (cfg.routing.allow_simulated_fallback && !chain.contains(&sim_index))
-            {
+            if chain.is_empty() || (cfg.routing.allow_simulated_fallback && !chain.contains(&sim_index)) {
                 chain.push(sim_index);
             }
             chains.insert(route.clone(), chain);
@@ -218,44 +184,27 @@ impl Gateway {
                 live: Mutex::new(Live::default()),
             })
             .collect();
-        Gateway {
-            slots,
-            chains,
-            prices: Prices::builtin(),
-            retry: cfg.retry.clone(),
-            started: Instant::now(),
-        }
+        Gateway { slots, chains, prices: Prices::builtin(), retry: cfg.retry.clone(), started: Instant::now() }
     }
 
     fn chain(&self, route: &str) -> Vec<usize> {
         match self.chains.get(route) {
             Some(c) if !c.is_empty() => c.clone(),
             // A task kind without a chain goes to the simulated provider, or the first.
-            _ => vec![
-                self.slots
-                    .iter()
-                    .position(|s| s.provider.simulated())
-                    .unwrap_or(0),
-            ],
+            _ => vec![self.slots.iter().position(|s| s.provider.simulated()).unwrap_or(0)],
         }
     }
 
     /// Whether the simulated provider may answer any task.
     pub fn uses_simulated(&self) -> bool {
-        self.chains
-            .values()
-            .flatten()
-            .any(|i| self.slots[*i].provider.simulated())
+        self.chains.values().flatten().any(|i| self.slots[*i].provider.simulated())
     }
 
     /// The most a call of this kind may cost, over every provider it may reach.
     pub fn worst_case(&self, route: &str, input_tokens: u64, max_output: u64) -> u64 {
         self.chain(route)
             .iter()
-            .map(|i| {
-                self.prices
-                    .worst_case(self.slots[*i].provider.model(), input_tokens, max_output)
-            })
+            .map(|i| self.prices.worst_case(self.slots[*i].provider.model(), input_tokens, max_output))
             .max()
             .unwrap_or(0)
     }
@@ -268,26 +217,16 @@ impl Gateway {
         if let Some(after) = err.retry_after {
             return after.min(Duration::from_secs(120));
         }
-        let exp = self
-            .retry
-            .base_delay_ms
-            .saturating_mul(1u64 << attempt.min(16))
-            .min(self.retry.max_delay_ms);
+        let exp = self.retry.base_delay_ms.saturating_mul(1u64 << attempt.min(16)).min(self.retry.max_delay_ms);
         Duration::from_millis(exp / 2 + rng.range(0, exp / 2 + 1))
     }
 
     /// Calls the chain for `req.route`: each provider up to `max_attempts` times while its
     /// errors are retryable, then the next. `note` hears of retries, fallbacks and circuits.
-    pub async fn call(
-        &self,
-        mut req: CallRequest,
-        note: &(dyn Fn(GatewayNote) + Sync),
-    ) -> Result<Answer, CallFailure> {
+    pub async fn call(&self, mut req: CallRequest, note: &(dyn Fn(GatewayNote) + Sync)) -> Result<Answer, CallFailure> {
         let chain = self.chain(req.route);
-        let mut jitter = Rng::new(
-            self.started.elapsed().as_nanos() as u64
-                ^ crate::providers::rng::fnv1a(req.task_id.as_bytes()),
-        );
+        let mut jitter =
+            Rng::new(self.started.elapsed().as_nanos() as u64 ^ crate::providers::rng::fnv1a(req.task_id.as_bytes()));
         let mut last_error = String::from("no provider was available");
         for (pos, &index) in chain.iter().enumerate() {
             let slot = &self.slots[index];
@@ -311,10 +250,7 @@ impl Gateway {
                     Err(err) => {
                         last_error = format!("{name}: {err}");
                         if let Some(failures) = self.record_failure(slot) {
-                            note(GatewayNote::CircuitOpened {
-                                provider: name.clone(),
-                                failures,
-                            });
+                            note(GatewayNote::CircuitOpened { provider: name.clone(), failures });
                         }
                         let more = attempt + 1 < self.retry.max_attempts;
                         if !err.retryable() || !more {
@@ -342,9 +278,7 @@ impl Gateway {
                 });
             }
         }
-        Err(CallFailure {
-            message: last_error,
-        })
+        Err(CallFailure { message: last_error })
     }
 
     /// Whether the slot's circuit lets a call through; the last candidate waits for the
@@ -366,12 +300,7 @@ impl Gateway {
                 return false;
             }
             let now = Instant::now();
-            tokio::time::sleep(if until > now {
-                until - now
-            } else {
-                Duration::from_millis(100)
-            })
-            .await;
+            tokio::time::sleep(if until > now { until - now } else { Duration::from_millis(100) }).await;
         }
     }
 
@@ -422,8 +351,7 @@ impl Gateway {
         live.consecutive_failures = 0;
         live.open_until = None;
         live.probing = false;
-        live.latencies
-            .push_back(latency_ms.min(u32::MAX as u64) as u32);
+        live.latencies.push_back(latency_ms.min(u32::MAX as u64) as u32);
         if live.latencies.len() > 512 {
             live.latencies.pop_front();
         }
@@ -453,11 +381,7 @@ impl Gateway {
                 let mut lat: Vec<u32> = live.latencies.iter().copied().collect();
                 lat.sort_unstable();
                 let pct = |p: usize| {
-                    if lat.is_empty() {
-                        0
-                    } else {
-                        lat[(lat.len() - 1) * p / 100] as u64
-                    }
+                    if lat.is_empty() { 0 } else { lat[(lat.len() - 1) * p / 100] as u64 }
                 };
                 let mut load = vec![0u32; BUCKETS];
                 for (b, n) in &live.load {

@@ -113,12 +113,7 @@ pub struct ProviderError {
 
 impl ProviderError {
     pub fn new(class: ErrorClass, message: impl Into<String>) -> Self {
-        ProviderError {
-            class,
-            message: message.into(),
-            status: None,
-            retry_after: None,
-        }
+        ProviderError { class, message: message.into(), status: None, retry_after: None }
     }
 
     /// 408, 409, 429, 5xx, 529, timeouts, resets and cut streams may succeed later; bad
@@ -154,8 +149,5 @@ pub trait Provider: Send + Sync {
     fn simulated(&self) -> bool {
         false
     }
-    fn call<'a>(
-        &'a self,
-        req: &'a CallRequest,
-    ) -> BoxFuture<'a, Result<CallResponse, ProviderError>>;
+    fn call<'a>(&'a self, req: &'a CallRequest) -> BoxFuture<'a, Result<CallResponse, ProviderError>>;
 }

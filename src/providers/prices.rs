@@ -46,9 +46,8 @@ impl Prices {
     }
 
     pub fn parse(text: &str) -> Result<Prices> {
-        let raw: RawTable = toml::from_str(text).map_err(|e| {
-            FactoryError::config(format!("the price table is invalid: {}", e.message()))
-        })?;
+        let raw: RawTable = toml::from_str(text)
+            .map_err(|e| FactoryError::config(format!("the price table is invalid: {}", e.message())))?;
         let mut models = HashMap::new();
         let mut ceiling = Price::default();
         for (name, p) in raw.models {
@@ -86,15 +85,7 @@ impl Prices {
     /// price (at the table's dearest if the model is not in it).
     pub fn worst_case(&self, model: &str, input_tokens: u64, max_output: u64) -> u64 {
         let p = self.get(model).unwrap_or(self.ceiling);
-        cost_with(
-            p,
-            &Usage {
-                input: input_tokens,
-                output: max_output,
-                cached_input: 0,
-                estimated: true,
-            },
-        )
+        cost_with(p, &Usage { input: input_tokens, output: max_output, cached_input: 0, estimated: true })
     }
 }
 
@@ -114,35 +105,18 @@ mod tests {
         let prices = Prices::builtin();
         assert!(prices.get("sim-standard").is_some());
         assert!(prices.get("gpt-4o-mini").is_some());
-        assert_eq!(
-            prices.get("gpt-4o-mini-2024-07-18"),
-            prices.get("gpt-4o-mini")
-        );
+        assert_eq!(prices.get("gpt-4o-mini-2024-07-18"), prices.get("gpt-4o-mini"));
         assert_eq!(prices.cost("no-such-model", &Usage::default()), None);
     }
 
     #[test]
     fn cost_is_exact_and_rounded_up() {
-        let prices =
-            Prices::parse("[models.m]\ninput = 3.0\noutput = 15.0\ncached_input = 0.3\n").unwrap();
-        let u = Usage {
-            input: 1_000_000,
-            output: 1_000,
-            cached_input: 10,
-            estimated: false,
-        };
+        let prices = Prices::parse("[models.m]\ninput = 3.0\noutput = 15.0\ncached_input = 0.3\n").unwrap();
+        let u = Usage { input: 1_000_000, output: 1_000, cached_input: 10, estimated: false };
         // 1M x $3 + 1k x $15/M + 10 x $0.3/M = 3,000,000 + 15,000 + 3 micro-dollars.
         assert_eq!(prices.cost("m", &u), Some(3_015_003));
-        let tiny = Usage {
-            input: 1,
-            output: 0,
-            cached_input: 0,
-            estimated: false,
-        };
-        assert_eq!(
-            prices.cost("m", &tiny),
-            Some(3 /* 3 micro-dollars for one token at $3/M */)
-        );
+        let tiny = Usage { input: 1, output: 0, cached_input: 0, estimated: false };
+        assert_eq!(prices.cost("m", &tiny), Some(3 /* 3 micro-dollars for one token at $3/M */));
         let one_third = Prices::parse("[models.m]\ninput = 0.5\noutput = 0.5\n").unwrap();
         assert_eq!(one_third.cost("m", &tiny), Some(1));
         assert_eq!(prices.worst_case("m", 1000, 1000), 18_000);

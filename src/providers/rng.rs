@@ -34,11 +34,7 @@ impl Rng {
 
     /// Uniform in `lo..hi` (`hi` excluded; returns `lo` when the range is empty).
     pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        if hi <= lo {
-            lo
-        } else {
-            lo + self.next_u64() % (hi - lo)
-        }
+        if hi <= lo { lo } else { lo + self.next_u64() % (hi - lo) }
     }
 
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {

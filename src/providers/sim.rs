@@ -4,9 +4,7 @@
 use std::time::Duration;
 
 use super::rng::Rng;
-use super::{
-    BoxFuture, CallRequest, CallResponse, ErrorClass, Provider, ProviderError, Usage, sim_text,
-};
+use super::{BoxFuture, CallRequest, CallResponse, ErrorClass, Provider, ProviderError, Usage, sim_text};
 use crate::config::{ProviderKind, SimConfig};
 
 /// Spread (sigma of the log) of simulated latency.
@@ -50,31 +48,26 @@ impl Provider for SimProvider {
         true
     }
 
-    fn call<'a>(
-        &'a self,
-        req: &'a CallRequest,
-    ) -> BoxFuture<'a, Result<CallResponse, ProviderError>> {
+    fn call<'a>(&'a self, req: &'a CallRequest) -> BoxFuture<'a, Result<CallResponse, ProviderError>> {
         Box::pin(async move {
             // The same (task, attempt) gives the same answer: after a retry, a crash and
             // restart, or in a second run with the same seed.
             let mut rng = Rng::for_call(self.seed, &req.task_id, req.attempt);
-            let latency = if self.latency_ms == 0 {
-                0
-            } else {
-                rng.lognormal(self.latency_ms as f64, LATENCY_SIGMA) as u64
-            };
+            // Timing draws from its own stream, so that the latency setting never changes
+            // which calls fail or what they say.
+            let mut timing = Rng::for_call(self.seed ^ 0x7153_C0DE, &req.task_id, req.attempt);
+            let latency =
+                if self.latency_ms == 0 { 0 } else { timing.lognormal(self.latency_ms as f64, LATENCY_SIGMA) as u64 };
             if self.failure_rate > 0.0 && rng.chance(self.failure_rate) {
                 let fail = match rng.range(0, 3) {
                     0 => {
-                        let mut e =
-                            ProviderError::new(ErrorClass::RateLimited, "simulated rate limit");
+                        let mut e = ProviderError::new(ErrorClass::RateLimited, "simulated rate limit");
                         e.status = Some(429);
-                        e.retry_after = Some(Duration::from_millis(rng.range(20, 200)));
+                        e.retry_after = Some(Duration::from_millis(timing.range(20, 200)));
                         e
                     }
                     1 => {
-                        let mut e =
-                            ProviderError::new(ErrorClass::Server, "simulated server error");
+                        let mut e = ProviderError::new(ErrorClass::Server, "simulated server error");
                         e.status = Some(500);
                         e
                     }
@@ -91,12 +84,7 @@ impl Provider for SimProvider {
             let mut usage = Usage::estimate(req.system.len() + req.prompt.len(), text.len());
             usage.estimated = false;
             usage.output = usage.output.min(req.max_tokens as u64);
-            Ok(CallResponse {
-                text,
-                usage,
-                model: self.model.clone(),
-                citations: Vec::new(),
-            })
+            Ok(CallResponse { text, usage, model: self.model.clone(), citations: Vec::new() })
         })
     }
 }
@@ -115,28 +103,29 @@ mod tests {
             prompt: "a prompt of some length".into(),
             max_tokens: 4000,
             bypass_cache: false,
-            hints: SimHints {
-                sections: vec!["Market size".into()],
-                startup: "X".into(),
-                ..SimHints::default()
-            },
+            hints: SimHints { sections: vec!["Market size".into()], startup: "X".into(), ..SimHints::default() },
+        }
+    }
+
+    #[tokio::test]
+    async fn latency_never_changes_what_a_call_answers() {
+        let fast = SimProvider::new(&SimConfig { latency_ms: 0, failure_rate: 0.5, ..SimConfig::default() });
+        let slow = SimProvider::new(&SimConfig { latency_ms: 2, failure_rate: 0.5, ..SimConfig::default() });
+        for attempt in 0..8 {
+            let r = CallRequest { attempt, ..req("s-01.spec.r0") };
+            let a = fast.call(&r).await.map(|x| x.text).map_err(|e| e.message);
+            let b = slow.call(&r).await.map(|x| x.text).map_err(|e| e.message);
+            assert_eq!(a, b, "attempt {attempt}");
         }
     }
 
     #[tokio::test]
     async fn deterministic_per_task_and_attempt() {
-        let cfg = SimConfig {
-            latency_ms: 0,
-            failure_rate: 0.5,
-            ..SimConfig::default()
-        };
+        let cfg = SimConfig { latency_ms: 0, failure_rate: 0.5, ..SimConfig::default() };
         let outcomes = |p: SimProvider| async move {
             let mut v = Vec::new();
             for attempt in 0..6 {
-                let r = CallRequest {
-                    attempt,
-                    ..req("s-01.research.r0")
-                };
+                let r = CallRequest { attempt, ..req("s-01.research.r0") };
                 v.push(p.call(&r).await.map(|r| r.text).map_err(|e| e.message));
             }
             v
@@ -144,9 +133,6 @@ mod tests {
         let a = outcomes(SimProvider::new(&cfg)).await;
         let b = outcomes(SimProvider::new(&cfg)).await;
         assert_eq!(a, b);
-        assert!(
-            a.iter().any(|r| r.is_err()) && a.iter().any(|r| r.is_ok()),
-            "{a:?}"
-        );
+        assert!(a.iter().any(|r| r.is_err()) && a.iter().any(|r| r.is_ok()), "{a:?}");
     }
 }

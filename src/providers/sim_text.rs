@@ -50,27 +50,14 @@ pub fn answer(hints: &SimHints, rng: &mut Rng) -> String {
 }
 
 fn sentence(rng: &mut Rng, subject: &str) -> String {
-    format!(
-        "{} that for {subject}, {}.",
-        rng.pick(&OPENERS),
-        rng.pick(&CLAIMS)
-    )
+    format!("{} that for {subject}, {}.", rng.pick(&OPENERS), rng.pick(&CLAIMS))
 }
 
 fn document(hints: &SimHints, rng: &mut Rng) -> String {
     let phase = hints.phase.unwrap_or(Phase::Research);
     let mut out = String::with_capacity(2048);
-    let _ = writeln!(
-        out,
-        "# {}: {}\n\n{SIMULATED_NOTICE}\n",
-        phase.title(),
-        hints.startup
-    );
-    let subject = if hints.idea.is_empty() {
-        hints.startup.clone()
-    } else {
-        short(&hints.idea, 60)
-    };
+    let _ = writeln!(out, "# {}: {}\n\n{SIMULATED_NOTICE}\n", phase.title(), hints.startup);
+    let subject = if hints.idea.is_empty() { hints.startup.clone() } else { short(&hints.idea, 60) };
     for section in &hints.sections {
         let _ = writeln!(out, "## {section}\n");
         match section.as_str() {
@@ -88,10 +75,7 @@ fn document(hints: &SimHints, rng: &mut Rng) -> String {
             }
             "Sources" => {
                 for i in 1..=rng.range(2, 4) {
-                    let _ = writeln!(
-                        out,
-                        "- https://example.com/simulated-source-{i} (simulated)"
-                    );
+                    let _ = writeln!(out, "- https://example.com/simulated-source-{i} (simulated)");
                 }
                 out.push('\n');
             }
@@ -103,23 +87,13 @@ fn document(hints: &SimHints, rng: &mut Rng) -> String {
             }
             "User stories" | "Core features" | "Components" | "API" => {
                 for i in 1..=rng.range(2, 4) {
-                    let _ = writeln!(
-                        out,
-                        "{i}. As a user of {}, {}.",
-                        hints.startup,
-                        rng.pick(&CLAIMS)
-                    );
+                    let _ = writeln!(out, "{i}. As a user of {}, {}.", hints.startup, rng.pick(&CLAIMS));
                 }
                 out.push('\n');
             }
             _ => {
                 for _ in 0..rng.range(1, 3) {
-                    let _ = writeln!(
-                        out,
-                        "{} {}\n",
-                        sentence(rng, &subject),
-                        sentence(rng, &hints.startup)
-                    );
+                    let _ = writeln!(out, "{} {}\n", sentence(rng, &subject), sentence(rng, &hints.startup));
                 }
             }
         }
@@ -128,11 +102,7 @@ fn document(hints: &SimHints, rng: &mut Rng) -> String {
 }
 
 fn plan_answer(hints: &SimHints, rng: &mut Rng) -> String {
-    let mut tasks: Vec<PlanTask> = hints
-        .plan
-        .as_ref()
-        .map(|p| p.tasks.clone())
-        .unwrap_or_default();
+    let mut tasks: Vec<PlanTask> = hints.plan.as_ref().map(|p| p.tasks.clone()).unwrap_or_default();
     if tasks.is_empty() {
         tasks.push(PlanTask {
             id: "core".into(),
@@ -143,12 +113,8 @@ fn plan_answer(hints: &SimHints, rng: &mut Rng) -> String {
         });
     }
     if rng.chance(0.5) {
-        let deps: Vec<String> = tasks
-            .iter()
-            .filter(|t| t.role == AgentRole::Backend)
-            .map(|t| t.id.clone())
-            .take(2)
-            .collect();
+        let deps: Vec<String> =
+            tasks.iter().filter(|t| t.role == AgentRole::Backend).map(|t| t.id.clone()).take(2).collect();
         tasks.push(PlanTask {
             id: "security-review".into(),
             role: AgentRole::Security,
@@ -170,12 +136,7 @@ fn files_answer(hints: &SimHints, rng: &mut Rng) -> String {
         let (lang, body) = file_body(path, hints, rng);
         let _ = writeln!(out, "### File: {path}\n```{lang}\n{body}```\n");
     }
-    let _ = writeln!(
-        out,
-        "## Notes\n\n{} task `{}` done (simulated).",
-        role_title(hints.role),
-        hints.title
-    );
+    let _ = writeln!(out, "## Notes\n\n{} task `{}` done (simulated).", role_title(hints.role), hints.title);
     out
 }
 
@@ -186,16 +147,9 @@ fn role_title(role: Option<AgentRole>) -> &'static str {
 fn file_body(path: &str, hints: &SimHints, rng: &mut Rng) -> (&'static str, String) {
     let ext = path.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
     let name = path.rsplit('/').next().unwrap_or(path);
-    let stem = name
-        .split('.')
-        .next()
-        .unwrap_or("item")
-        .replace(['-', ' '], "_");
-    let ident = if stem.is_empty() || stem.starts_with(|c: char| c.is_ascii_digit()) {
-        format!("m_{stem}")
-    } else {
-        stem
-    };
+    let stem = name.split('.').next().unwrap_or("item").replace(['-', ' '], "_");
+    let ident =
+        if stem.is_empty() || stem.starts_with(|c: char| c.is_ascii_digit()) { format!("m_{stem}") } else { stem };
     let n = rng.range(1, 100);
     match ext {
         "py" => (
@@ -213,39 +167,17 @@ fn file_body(path: &str, hints: &SimHints, rng: &mut Rng) -> (&'static str, Stri
                 hints.title.replace('\n', " ")
             ),
         ),
-        "json" => (
-            "json",
-            format!(
-                "{{\n  \"module\": \"{ident}\",\n  \"simulated\": true,\n  \"version\": {n}\n}}\n"
-            ),
-        ),
-        "toml" => (
-            "toml",
-            format!("# simulated\n[{ident}]\nsimulated = true\nversion = {n}\n"),
-        ),
-        "yml" | "yaml" => (
-            "yaml",
-            format!("# simulated\n{ident}:\n  simulated: true\n  version: {n}\n"),
-        ),
-        "md" => (
-            "markdown",
-            format!(
-                "# {}\n\n{SIMULATED_NOTICE}\n\n{}\n",
-                hints.title,
-                sentence(rng, &hints.startup)
-            ),
-        ),
+        "json" => ("json", format!("{{\n  \"module\": \"{ident}\",\n  \"simulated\": true,\n  \"version\": {n}\n}}\n")),
+        "toml" => ("toml", format!("# simulated\n[{ident}]\nsimulated = true\nversion = {n}\n")),
+        "yml" | "yaml" => ("yaml", format!("# simulated\n{ident}:\n  simulated: true\n  version: {n}\n")),
+        "md" => ("markdown", format!("# {}\n\n{SIMULATED_NOTICE}\n\n{}\n", hints.title, sentence(rng, &hints.startup))),
         _ => ("text", format!("simulated content for {path}\n")),
     }
 }
 
 fn short(text: &str, max: usize) -> String {
     let t: String = text.chars().take(max).collect();
-    if text.chars().count() > max {
-        format!("{}…", t.trim_end())
-    } else {
-        t
-    }
+    if text.chars().count() > max { format!("{}…", t.trim_end()) } else { t }
 }
 
 #[cfg(test)]
@@ -265,11 +197,7 @@ mod tests {
 
     #[test]
     fn documents_hold_every_section_and_say_they_are_simulated() {
-        let h = hints(
-            TaskKind::Phase,
-            Phase::FounderFit,
-            &["Score", "Strengths", "Gaps"],
-        );
+        let h = hints(TaskKind::Phase, Phase::FounderFit, &["Score", "Strengths", "Gaps"]);
         let text = answer(&h, &mut Rng::new(3));
         assert!(text.contains("Simulated output"));
         for s in ["## Score", "## Strengths", "## Gaps"] {
@@ -285,10 +213,7 @@ mod tests {
         let text = answer(&h, &mut Rng::new(5));
         assert!(Plan::parse(&text).is_ok(), "{text}");
         h.kind = Some(TaskKind::Team);
-        h.files = vec![
-            "backend/app/models.py".into(),
-            "frontend/package.json".into(),
-        ];
+        h.files = vec!["backend/app/models.py".into(), "frontend/package.json".into()];
         let text = answer(&h, &mut Rng::new(5));
         assert!(text.contains("### File: backend/app/models.py\n```python"));
         assert!(text.contains("### File: frontend/package.json\n```json"));

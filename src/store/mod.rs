@@ -41,20 +41,17 @@ impl Writes {
         self.gates.push((gate_key(gate.id).to_vec(), to_json(gate)));
     }
     pub fn task(&mut self, task: &Task) {
-        self.tasks
-            .push((task_key(task.run, &task.id), to_json(task)));
+        self.tasks.push((task_key(task.run, &task.id), to_json(task)));
     }
     pub fn event(&mut self, event: &Event) {
         let value = to_json(event);
         if event.alert().is_some() {
-            self.alerts
-                .push((seq_key(event.seq).to_vec(), value.clone()));
+            self.alerts.push((seq_key(event.seq).to_vec(), value.clone()));
         }
         self.events.push((seq_key(event.seq).to_vec(), value));
     }
     pub fn report(&mut self, seq: u64, report: &Report) {
-        self.reports
-            .push((report_key(report.run, seq), to_json(report)));
+        self.reports.push((report_key(report.run, seq), to_json(report)));
     }
     pub fn meta(&mut self, key: &str, value: &[u8]) {
         self.meta.push((key.as_bytes().to_vec(), value.to_vec()));
@@ -100,15 +97,7 @@ impl Store {
         if w.is_empty() {
             return Ok(());
         }
-        (
-            &self.runs,
-            &self.gates,
-            &self.tasks,
-            &self.events,
-            &self.alerts,
-            &self.reports,
-            &self.meta,
-        )
+        (&self.runs, &self.gates, &self.tasks, &self.events, &self.alerts, &self.reports, &self.meta)
             .transaction(|(runs, gates, tasks, events, alerts, reports, meta)| {
                 for (tree, items) in [
                     (runs, &w.runs),
@@ -158,54 +147,34 @@ impl Store {
         };
         for item in self.meta.iter() {
             let (k, v) = item?;
-            loaded
-                .meta
-                .push((String::from_utf8_lossy(&k).into_owned(), v.to_vec()));
+            loaded.meta.push((String::from_utf8_lossy(&k).into_owned(), v.to_vec()));
         }
         Ok(loaded)
     }
 
     pub fn tasks_of(&self, run: RunId) -> Result<Vec<Task>> {
-        self.tasks
-            .scan_prefix(run_key(run))
-            .map(|item| from_json("tasks", &item?.1))
-            .collect()
+        self.tasks.scan_prefix(run_key(run)).map(|item| from_json("tasks", &item?.1)).collect()
     }
 
     pub fn reports_of(&self, run: RunId) -> Result<Vec<Report>> {
-        self.reports
-            .scan_prefix(run_key(run))
-            .map(|item| from_json("reports", &item?.1))
-            .collect()
+        self.reports.scan_prefix(run_key(run)).map(|item| from_json("reports", &item?.1)).collect()
     }
 
     /// Events with `seq >= from`, at most `limit`.
     pub fn events_from(&self, from: u64, limit: usize) -> Result<Vec<Event>> {
-        self.events
-            .range(seq_key(from)..)
-            .take(limit)
-            .map(|item| from_json("events", &item?.1))
-            .collect()
+        self.events.range(seq_key(from)..).take(limit).map(|item| from_json("events", &item?.1)).collect()
     }
 
     /// The last `limit` events, oldest first.
     pub fn last_events(&self, limit: usize) -> Result<Vec<Event>> {
-        let mut out: Vec<Event> = self
-            .events
-            .iter()
-            .rev()
-            .take(limit)
-            .map(|item| from_json("events", &item?.1))
-            .collect::<Result<_>>()?;
+        let mut out: Vec<Event> =
+            self.events.iter().rev().take(limit).map(|item| from_json("events", &item?.1)).collect::<Result<_>>()?;
         out.reverse();
         Ok(out)
     }
 
     pub fn alerts(&self) -> Result<Vec<Event>> {
-        self.alerts
-            .iter()
-            .map(|item| from_json("alerts", &item?.1))
-            .collect()
+        self.alerts.iter().map(|item| from_json("alerts", &item?.1)).collect()
     }
 
     pub fn meta_get(&self, key: &str) -> Result<Option<Vec<u8>>> {

@@ -41,10 +41,7 @@ impl Store {
         };
         match store.meta.get("schema")? {
             Some(v) => {
-                let found = std::str::from_utf8(&v)
-                    .ok()
-                    .and_then(|s| s.parse::<u32>().ok())
-                    .unwrap_or(u32::MAX);
+                let found = std::str::from_utf8(&v).ok().and_then(|s| s.parse::<u32>().ok()).unwrap_or(u32::MAX);
                 if found > SCHEMA_VERSION {
                     return Err(FactoryError::storage(format!(
                         "the data directory {} was written by a newer factory (schema {found}, this one reads {SCHEMA_VERSION}); upgrade factory or use another --data-dir",
@@ -53,9 +50,7 @@ impl Store {
                 }
             }
             None => {
-                store
-                    .meta
-                    .insert("schema", SCHEMA_VERSION.to_string().as_bytes())?;
+                store.meta.insert("schema", SCHEMA_VERSION.to_string().as_bytes())?;
                 store.db.flush()?;
             }
         }
@@ -86,42 +81,28 @@ fn prepare_dir(dir: &Path) -> Result<()> {
             }
         }
         Err(e) if e.kind() == IoKind::NotFound => {
-            fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(dir)
-                .map_err(|e| io_error(dir, e))?;
+            fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(|e| io_error(dir, e))?;
         }
         Err(e) => return Err(io_error(dir, e)),
     }
     let _ = fs::set_permissions(dir, fs::Permissions::from_mode(0o700));
-    fs::write(
-        &marker,
-        format!("startup-factory data directory\nschema = {SCHEMA_VERSION}\n"),
-    )
-    .map_err(|e| io_error(dir, e))
+    fs::write(&marker, format!("startup-factory data directory\nschema = {SCHEMA_VERSION}\n"))
+        .map_err(|e| io_error(dir, e))
 }
 
 fn io_error(dir: &Path, e: std::io::Error) -> FactoryError {
     let hint = match e.kind() {
-        IoKind::PermissionDenied | IoKind::ReadOnlyFilesystem => {
-            "check its permissions or pass another --data-dir"
-        }
+        IoKind::PermissionDenied | IoKind::ReadOnlyFilesystem => "check its permissions or pass another --data-dir",
         IoKind::StorageFull => "free some disk space",
         _ => "check the path and the disk",
     };
-    FactoryError::storage(format!(
-        "cannot use the data directory {}: {e}; {hint}",
-        dir.display()
-    ))
+    FactoryError::storage(format!("cannot use the data directory {}: {e}; {hint}", dir.display()))
 }
 
 fn open_error(dir: &Path, e: sled::Error) -> FactoryError {
     let text = e.to_string();
     if text.contains("could not acquire lock") {
-        let pid = fs::read_to_string(dir.join(OWNER_PID))
-            .map(|p| format!(" (pid {})", p.trim()))
-            .unwrap_or_default();
+        let pid = fs::read_to_string(dir.join(OWNER_PID)).map(|p| format!(" (pid {})", p.trim())).unwrap_or_default();
         return FactoryError::new(
             ErrorKind::Held,
             format!(

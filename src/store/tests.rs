@@ -16,13 +16,7 @@ fn run(n: u32) -> Run {
         phase: Phase::Spec,
         revision: 0,
         gate: None,
-        ledger: Ledger {
-            cost_micros: 42,
-            tokens_in: 1,
-            tokens_out: 2,
-            tokens_cached: 0,
-            calls: 1,
-        },
+        ledger: Ledger { cost_micros: 42, tokens_in: 1, tokens_out: 2, tokens_cached: 0, calls: 1 },
         simulated: true,
         unpriced: false,
         created_at: 1,
@@ -70,17 +64,9 @@ fn a_group_commit_loads_back_after_reopening() {
             seq: 1,
             ts: 5,
             startup: Some(RunId(1)),
-            kind: EventKind::Alert {
-                alert: AlertKind::Stalled,
-                message: "m".into(),
-            },
+            kind: EventKind::Alert { alert: AlertKind::Stalled, message: "m".into() },
         });
-        w.event(&Event {
-            seq: 2,
-            ts: 6,
-            startup: Some(RunId(1)),
-            kind: EventKind::RunPaused,
-        });
+        w.event(&Event { seq: 2, ts: 6, startup: Some(RunId(1)), kind: EventKind::RunPaused });
         store.commit(&w).unwrap();
         store.flush().unwrap();
     }
@@ -100,15 +86,8 @@ fn refuses_a_folder_that_is_not_a_factorys() {
     std::fs::write(dir.path().join("notes.txt"), "mine").unwrap();
     let err = Store::open(dir.path(), 4).err().unwrap();
     assert_eq!(err.kind, ErrorKind::Usage);
-    assert!(
-        err.message.contains("is not a factory data directory"),
-        "{}",
-        err.message
-    );
-    assert_eq!(
-        std::fs::read_to_string(dir.path().join("notes.txt")).unwrap(),
-        "mine"
-    );
+    assert!(err.message.contains("is not a factory data directory"), "{}", err.message);
+    assert_eq!(std::fs::read_to_string(dir.path().join("notes.txt")).unwrap(), "mine");
 }
 
 #[test]
@@ -123,11 +102,7 @@ fn refuses_a_second_opener_and_a_newer_schema() {
     store.flush().unwrap();
     drop(store);
     let err = Store::open(&path, 4).err().unwrap();
-    assert!(
-        err.message.contains("newer factory (schema 99"),
-        "{}",
-        err.message
-    );
+    assert!(err.message.contains("newer factory (schema 99"), "{}", err.message);
 }
 
 #[test]

@@ -32,20 +32,12 @@ pub fn builtin() -> Result<Vec<Template>> {
     };
     let mut out = Vec::new();
     for dir in root.dirs() {
-        let name = dir
-            .path()
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let name = dir.path().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let manifest_path = dir.path().join("template.toml");
         let text = ASSETS
             .get_file(&manifest_path)
             .and_then(|f| f.contents_utf8())
-            .ok_or_else(|| {
-                FactoryError::internal(format!(
-                    "built-in template {name} has no readable template.toml"
-                ))
-            })?;
+            .ok_or_else(|| FactoryError::internal(format!("built-in template {name} has no readable template.toml")))?;
         let manifest = Manifest::parse(text, &format!("assets/templates/{name}/template.toml"))?;
         let mut files = BTreeMap::new();
         let files_root = dir.path().join("files");
@@ -56,18 +48,11 @@ pub fn builtin() -> Result<Vec<Template>> {
     Ok(out)
 }
 
-fn collect(
-    dir: &include_dir::Dir<'static>,
-    root: &std::path::Path,
-    out: &mut BTreeMap<String, String>,
-) -> Result<()> {
+fn collect(dir: &include_dir::Dir<'static>, root: &std::path::Path, out: &mut BTreeMap<String, String>) -> Result<()> {
     for f in dir.files() {
         if let Ok(rel) = f.path().strip_prefix(root) {
             let text = f.contents_utf8().ok_or_else(|| {
-                FactoryError::internal(format!(
-                    "template file {} is not UTF-8 text",
-                    f.path().display()
-                ))
+                FactoryError::internal(format!("template file {} is not UTF-8 text", f.path().display()))
             })?;
             out.insert(rel.to_string_lossy().into_owned(), text.to_string());
         }
@@ -82,12 +67,7 @@ fn collect(
 pub fn find(name: &str) -> Result<Template> {
     let all = builtin()?;
     let names: Vec<String> = all.iter().map(|t| t.manifest.name.clone()).collect();
-    all.into_iter()
-        .find(|t| t.manifest.name == name)
-        .ok_or_else(|| {
-            FactoryError::usage(format!(
-                "there is no template named `{name}` (known: {})",
-                names.join(", ")
-            ))
-        })
+    all.into_iter().find(|t| t.manifest.name == name).ok_or_else(|| {
+        FactoryError::usage(format!("there is no template named `{name}` (known: {})", names.join(", ")))
+    })
 }

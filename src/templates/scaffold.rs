@@ -29,12 +29,7 @@ impl ScaffoldVars {
             .manifest
             .ports
             .iter()
-            .map(|(k, base)| {
-                (
-                    k.clone(),
-                    base.saturating_add(PORT_STEP.saturating_mul((run % 1000) as u16)),
-                )
-            })
+            .map(|(k, base)| (k.clone(), base.saturating_add(PORT_STEP.saturating_mul((run % 1000) as u16))))
             .collect();
         ScaffoldVars {
             name: name.to_string(),
@@ -59,31 +54,18 @@ pub fn slug(name: &str) -> String {
             out.push('-');
         }
     }
-    let out = out
-        .trim_matches('-')
-        .chars()
-        .take(40)
-        .collect::<String>()
-        .trim_end_matches('-')
-        .to_string();
+    let out = out.trim_matches('-').chars().take(40).collect::<String>().trim_end_matches('-').to_string();
     if out.is_empty() { "app".into() } else { out }
 }
 
 /// A valid Python identifier in snake_case.
 pub fn py_name(name: &str) -> String {
     let s = slug(name).replace('-', "_");
-    if s.starts_with(|c: char| c.is_ascii_digit()) {
-        format!("app_{s}")
-    } else {
-        s
-    }
+    if s.starts_with(|c: char| c.is_ascii_digit()) { format!("app_{s}") } else { s }
 }
 
 /// Renders every file of the template: `(path, content)` pairs, paths relative to `app/`.
-pub fn render_files(
-    template: &Template,
-    vars: &ScaffoldVars,
-) -> Result<Vec<(String, String)>, String> {
+pub fn render_files(template: &Template, vars: &ScaffoldVars) -> Result<Vec<(String, String)>, String> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|_| AutoEscape::None);
@@ -92,18 +74,10 @@ pub fn render_files(
     let mut out = Vec::with_capacity(template.files.len());
     for (path, text) in &template.files {
         let render = |source: &str, what: &str| {
-            env.render_str(source, &ctx).map_err(|e| {
-                format!(
-                    "template {} file {path}: {what} failed to render: {e}",
-                    template.name()
-                )
-            })
+            env.render_str(source, &ctx)
+                .map_err(|e| format!("template {} file {path}: {what} failed to render: {e}", template.name()))
         };
-        let rendered_path = if path.contains("{{") {
-            render(path, "the path")?
-        } else {
-            path.clone()
-        };
+        let rendered_path = if path.contains("{{") { render(path, "the path")? } else { path.clone() };
         crate::workspace::check_relative_path(&rendered_path)
             .map_err(|e| format!("template {} file {e}", template.name()))?;
         out.push((rendered_path, render(text, "the content")?));
@@ -126,25 +100,17 @@ mod tests {
     #[test]
     fn neoforge_renders_for_a_hostile_name_with_nothing_left_unrendered() {
         let t = crate::templates::find("neoforge").unwrap();
-        let vars = ScaffoldVars::new(
-            &t,
-            7,
-            "Café \"Zoë\" & <Co> {{x}} \\ 😀",
-            "An idea with \"quotes\" and {% tags %}",
-        );
+        let vars =
+            ScaffoldVars::new(&t, 7, "Café \"Zoë\" & <Co> {{x}} \\ 😀", "An idea with \"quotes\" and {% tags %}");
         let files = render_files(&t, &vars).unwrap();
         assert!(files.len() >= 10, "{}", files.len());
         let plain = render_files(&t, &ScaffoldVars::new(&t, 7, "Ledgerly", "Bookkeeping")).unwrap();
         for (path, content) in &plain {
-            assert!(
-                !content.contains("{{") && !content.contains("{%"),
-                "{path} left unrendered:\n{content}"
-            );
+            assert!(!content.contains("{{") && !content.contains("{%"), "{path} left unrendered:\n{content}");
         }
         for (path, content) in &files {
             if path.ends_with(".json") {
-                serde_json::from_str::<serde_json::Value>(content)
-                    .unwrap_or_else(|e| panic!("{path}: {e}"));
+                serde_json::from_str::<serde_json::Value>(content).unwrap_or_else(|e| panic!("{path}: {e}"));
             }
             if path.ends_with(".toml") {
                 toml::from_str::<toml::Table>(content).unwrap_or_else(|e| panic!("{path}: {e}"));

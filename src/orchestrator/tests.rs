@@ -1,0 +1,402 @@
+//! The orchestrator driven through its handle, as views and the CLI drive it: the pipeline's
+//! state machine, gates and policies, budgets, alerts, and recovery from the store.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use super::*;
+use crate::config::{GatePolicy, ProviderConfig, ProviderKind};
+use crate::domain::{AlertKind, Decision, EventKind, GateCode, GateStatus, Phase, RunStatus};
+
+struct Harness {
+    dir: tempfile::TempDir,
+    clock: Arc<AtomicU64>,
+    cfg: Config,
+}
+
+const START: u64 = 1_800_000_000_000;
+
+impl Harness {
+    fn new() -> Self {
+        let mut cfg = Config::default();
+        cfg.sim.latency_ms = 0;
+        Harness { dir: tempfile::tempdir().unwrap(), clock: Arc::new(AtomicU64::new(START)), cfg }
+    }
+
+    fn start(&self, dispatch: bool, auto_approve: bool) -> OrchestratorHandle {
+        let mut opts = Options::new(self.dir.path().join("data"));
+        opts.dispatch = dispatch;
+        opts.auto_approve = auto_approve;
+        opts.grace_ms = 200;
+        let clock = Arc::clone(&self.clock);
+        start(Arc::new(self.cfg.clone()), opts, Arc::new(move || clock.load(Ordering::SeqCst))).unwrap()
+    }
+
+    fn advance(&self, ms: u64) {
+        self.clock.fetch_add(ms, Ordering::SeqCst);
+    }
+}
+
+async fn new_run(h: &OrchestratorHandle, name: &str, budget: Option<&str>) -> String {
+    let new =
+        NewRun { name: name.into(), idea: "An idea".into(), budget_usd: budget.map(String::from), ..NewRun::default() };
+    match h.request(Command::NewRun(new)).await.unwrap() {
+        Reply::Created { id } => id,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Waits until the snapshot satisfies `cond` (or fails after 10 s).
+async fn until(h: &OrchestratorHandle, what: &str, cond: impl Fn(&Snapshot) -> bool) -> Arc<Snapshot> {
+    let mut rx = h.watch();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let snap = Arc::clone(&rx.borrow_and_update());
+        if cond(&snap) {
+            return snap;
+        }
+        if tokio::time::timeout_at(deadline, rx.changed()).await.is_err() {
+            panic!(
+                "timed out waiting for {what}; runs: {:?}",
+                snap.runs.iter().map(|r| (r.id, r.status, r.phase, r.gate)).collect::<Vec<_>>()
+            );
+        }
+    }
+}
+
+async fn gate_waiting(h: &OrchestratorHandle, code: GateCode) -> Arc<Snapshot> {
+    until(h, &format!("gate {code}"), |s| s.runs.iter().all(|r| r.gate == Some(code))).await
+}
+
+async fn decide(h: &OrchestratorHandle, gate: &str, decision: Decision, note: Option<&str>) -> Result<Reply> {
+    h.request(Command::Decide {
+        gate: gate.into(),
+        decision,
+        note: note.map(String::from),
+        by: "alice".into(),
+        budget_usd: None,
+    })
+    .await
+}
+
+async fn detail(h: &OrchestratorHandle, run: &str) -> RunDetail {
+    match h.request(Command::Status { run: Some(run.into()) }).await.unwrap() {
+        Reply::Run { detail } => *detail,
+        other => panic!("{other:?}"),
+    }
+}
+
+async fn alerts(h: &OrchestratorHandle) -> Vec<AlertKind> {
+    match h.request(Command::Alerts).await.unwrap() {
+        Reply::Alerts { alerts } => alerts.iter().filter_map(|e| e.alert()).collect(),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_walks_the_pipeline_through_approvals_and_a_revision() {
+    let t = Harness::new();
+    let h = t.start(true, false);
+    let id = new_run(&h, "Ledgerly", None).await;
+    assert_eq!(id, "s-01");
+    gate_waiting(&h, GateCode::G0).await;
+    let snap = h.snapshot();
+    assert_eq!(snap.runs[0].status, RunStatus::AwaitingGate);
+    assert_eq!(snap.gates.len(), 1);
+    decide(&h, "s-01", Decision::Approve, None).await.unwrap();
+    gate_waiting(&h, GateCode::G1).await;
+    // A revise needs a note, and sends the spec back with the next revision number.
+    let err = decide(&h, "s-01.G1", Decision::Revise, None).await.unwrap_err();
+    assert!(err.message.contains("needs a note"), "{}", err.message);
+    decide(&h, "s-01.G1.0", Decision::Revise, Some("Narrow it to one persona")).await.unwrap();
+    until(&h, "G1 again", |s| s.runs[0].gate == Some(GateCode::G1) && s.runs[0].revision == 1).await;
+    // Deciding the old opening again is refused, naming who decided it.
+    let err = decide(&h, "s-01.G1.0", Decision::Approve, None).await.unwrap_err();
+    assert!(err.message.contains("already revised by alice"), "{}", err.message);
+    for code in [GateCode::G1, GateCode::G2, GateCode::G3] {
+        gate_waiting(&h, code).await;
+        decide(&h, "s-01", Decision::Approve, None).await.unwrap();
+    }
+    until(&h, "completion", |s| s.runs[0].status == RunStatus::Completed).await;
+    let d = detail(&h, "s-01").await;
+    let phases: Vec<(Phase, u32)> = d.run.phases.iter().map(|p| (p.phase.unwrap(), p.revision)).collect();
+    assert_eq!(
+        phases,
+        vec![
+            (Phase::Research, 0),
+            (Phase::FounderFit, 0),
+            (Phase::Spec, 0),
+            (Phase::Spec, 1),
+            (Phase::Architecture, 0),
+            (Phase::Build, 0),
+            (Phase::Quality, 0),
+            (Phase::Deploy, 0)
+        ]
+    );
+    assert!(d.run.simulated);
+    assert!(!d.reports.is_empty(), "the build team posted reports");
+    assert!(d.run.ledger.cost_micros > 0);
+    let ws = std::path::Path::new(&d.run.workspace);
+    for p in Phase::ALL {
+        let text = std::fs::read_to_string(ws.join(p.artifact())).unwrap();
+        if p != Phase::Build {
+            assert!(text.contains("SIMULATED") && text.contains("provider `sim`"), "{p}: {text}");
+        }
+    }
+    assert!(ws.join("app/backend/app/main.py").exists());
+    h.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_revision_note_and_project_memory_reach_the_next_prompt() {
+    let mut t = Harness::new();
+    // A provider that answers with its prompt shows what the prompt held.
+    t.cfg.providers.insert(
+        "echo".into(),
+        ProviderConfig {
+            kind: Some(ProviderKind::Cli),
+            command: Some(vec!["cat".into()]),
+            model: Some("echo".into()),
+            ..Default::default()
+        },
+    );
+    t.cfg.routing.chains.insert("spec".into(), vec!["echo".into()]);
+    let h = t.start(true, false);
+    new_run(&h, "Ledgerly", None).await;
+    gate_waiting(&h, GateCode::G0).await;
+    decide(&h, "s-01", Decision::Approve, Some("Strong niche")).await.unwrap();
+    gate_waiting(&h, GateCode::G1).await;
+    decide(&h, "s-01", Decision::Revise, Some("Focus on invoicing only")).await.unwrap();
+    until(&h, "spec revision", |s| s.runs[0].gate == Some(GateCode::G1) && s.runs[0].revision == 1).await;
+    let d = detail(&h, "s-01").await;
+    let spec = std::fs::read_to_string(std::path::Path::new(&d.run.workspace).join("docs/spec.md")).unwrap();
+    assert!(spec.contains("Focus on invoicing only"), "the revise note is in the prompt");
+    assert!(spec.contains("Strong niche"), "earlier gate notes are in the prompt");
+    assert!(spec.contains("## Market size"), "the research artifact is in the project memory");
+    assert!(spec.contains("unpriced"), "a model missing from the price table is marked, not $0 silently");
+    assert!(d.run.unpriced);
+    h.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revisions_are_capped_and_reject_ends_the_run() {
+    let mut t = Harness::new();
+    t.cfg.gates.max_revisions = 1;
+    let h = t.start(true, false);
+    new_run(&h, "A", None).await;
+    gate_waiting(&h, GateCode::G0).await;
+    decide(&h, "s-01", Decision::Revise, Some("again")).await.unwrap();
+    until(&h, "G0.1", |s| s.runs[0].gate == Some(GateCode::G0) && s.runs[0].revision == 1).await;
+    let err = decide(&h, "s-01", Decision::Revise, Some("once more")).await.unwrap_err();
+    assert!(err.message.contains("cap of 1 revisions"), "{}", err.message);
+    decide(&h, "s-01", Decision::Reject, Some("No market")).await.unwrap();
+    let snap = until(&h, "rejection", |s| s.runs[0].status == RunStatus::Rejected).await;
+    assert!(snap.gates.is_empty());
+    let err = decide(&h, "s-01", Decision::Approve, None).await.unwrap_err();
+    assert!(err.message.contains("no pending gate"), "{}", err.message);
+    h.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gate_policies_approve_by_quality_or_wait() {
+    let mut t = Harness::new();
+    t.cfg.gates.g0.policy = GatePolicy::Auto;
+    t.cfg.gates.g1.policy = GatePolicy::AutoIfQuality(0.5);
+    t.cfg.gates.g2.policy = GatePolicy::AutoIfQuality(1.01);
+    let h = t.start(true, false);
+    new_run(&h, "A", None).await;
+    gate_waiting(&h, GateCode::G2).await;
+    let d = detail(&h, "s-01").await;
+    let by: Vec<_> = d.gates.iter().map(|g| (g.id.code, g.status, g.decided_by.clone())).collect();
+    assert_eq!(by[0], (GateCode::G0, GateStatus::Approved, Some("policy: auto".into())));
+    assert_eq!(by[1], (GateCode::G1, GateStatus::Approved, Some("policy: auto_if_quality >= 0.5".into())));
+    assert_eq!(by[2], (GateCode::G2, GateStatus::Pending, None));
+    h.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_budget_gate_holds_the_call_until_the_budget_is_raised() {
+    let t = Harness::new();
+    let h = t.start(true, true);
+    new_run(&h, "Tight", Some("0.02")).await;
+    let snap = gate_waiting(&h, GateCode::Budget).await;
+    let run = &snap.runs[0];
+    assert!(
+        run.cost_micros <= run.budget_micros,
+        "never spends past the budget: {} > {}",
+        run.cost_micros,
+        run.budget_micros
+    );
+    assert!(alerts(&h).await.contains(&AlertKind::Budget100));
+    // Too little, or no note: refused, nothing changes.
+    let raise = |budget: &str, note: Option<&str>| Command::Decide {
+        gate: "s-01".into(),
+        decision: Decision::Approve,
+        note: note.map(String::from),
+        by: "alice".into(),
+        budget_usd: Some(budget.into()),
+    };
+    let err = h.request(raise("0.01", Some("more"))).await.unwrap_err();
+    assert!(err.message.contains("does not cover the held call"), "{}", err.message);
+    let err = h.request(raise("5", None)).await.unwrap_err();
+    assert!(err.message.contains("needs a note"), "{}", err.message);
+    h.request(raise("5", Some("worth it"))).await.unwrap();
+    until(&h, "completion", |s| s.runs[0].status == RunStatus::Completed).await;
+    let d = detail(&h, "s-01").await;
+    assert_eq!(d.run.budget_micros, 5_000_000);
+    let budget_gate = d.gates.iter().find(|g| g.id.code == GateCode::Budget).unwrap();
+    assert_eq!(budget_gate.budget.as_ref().unwrap().raised_to_micros, Some(5_000_000));
+    h.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn budget_alerts_at_eighty_percent_and_the_daily_cap_gates() {
+    let mut t = Harness::new();
+    t.cfg.budget.alert_percent = 50;
+    let h = t.start(true, true);
+    new_run(&h, "A", Some("0.05")).await;
+    gate_waiting(&h, GateCode::Budget).await;
+    let kinds = alerts(&h).await;
+    assert_eq!(kinds, vec![AlertKind::Budget80, AlertKind::Budget100]);
+    h.shutdown().await.unwrap();
+
+    let mut t = Harness::new();
+    t.cfg.budget.alert_percent = 50;
+    t.cfg.budget.daily_cap_usd = 0.05;
+    let h = t.start(true, true);
+    new_run(&h, "B", None).await;
+    gate_waiting(&h, GateCode::Budget).await;
+    let kinds = alerts(&h).await;
+    assert_eq!(kinds, vec![AlertKind::Daily80, AlertKind::Daily100]);
+    let snap = h.snapshot();
+    assert!(snap.spent_today_micros <= snap.daily_cap_micros);
+    let d = detail(&h, "s-01").await;
+    assert_eq!(d.gates.last().unwrap().budget.as_ref().unwrap().scope, "daily");
+    // Cancelling at a budget gate ends the run.
+    decide(&h, "s-01", Decision::Reject, Some("stop")).await.unwrap();
+    until(&h, "cancel", |s| s.runs[0].status == RunStatus::Cancelled).await;
+    h.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gate_timeouts_and_stalls_raise_alerts_once() {
+    let t = Harness::new();
+    let h = t.start(true, false);
+    new_run(&h, "A", None).await;
+    gate_waiting(&h, GateCode::G0).await;
+    t.advance(47 * 3_600_000);
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    assert!(!alerts(&h).await.contains(&AlertKind::GateTimeout), "G0 waits 48 h before its alert");
+    t.advance(2 * 3_600_000);
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    let kinds = alerts(&h).await;
+    assert_eq!(kinds.iter().filter(|k| **k == AlertKind::GateTimeout).count(), 1, "{kinds:?}");
+    h.shutdown().await.unwrap();
+
+    let mut t = Harness::new();
+    t.cfg.factory.stall_minutes = 1;
+    t.cfg.sim.latency_ms = 600_000;
+    let h = t.start(true, false);
+    new_run(&h, "Slow", None).await;
+    until(&h, "a call in flight", |s| s.in_flight == 1).await;
+    t.advance(2 * 60_000);
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    let kinds = alerts(&h).await;
+    assert_eq!(kinds.iter().filter(|k| **k == AlertKind::Stalled).count(), 1, "{kinds:?}");
+    h.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_resume_and_cancel() {
+    let mut t = Harness::new();
+    t.cfg.sim.latency_ms = 30;
+    let h = t.start(true, true);
+    new_run(&h, "A", None).await;
+    h.request(Command::Pause { run: "s-01".into() }).await.unwrap();
+    until(&h, "pause", |s| s.runs[0].status == RunStatus::Paused && s.in_flight == 0).await;
+    let before = h.snapshot().tasks_done;
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(h.snapshot().tasks_done, before, "a paused run starts nothing");
+    let err = h.request(Command::Pause { run: "s-01".into() }).await.unwrap_err();
+    assert!(err.message.contains("only a live run can be paused"));
+    h.request(Command::Resume { run: "s-01".into() }).await.unwrap();
+    until(&h, "progress", |s| s.tasks_done > before).await;
+    h.request(Command::Cancel { run: "s-01".into(), by: "bob".into() }).await.unwrap();
+    until(&h, "cancel", |s| s.runs[0].status == RunStatus::Cancelled && s.idle).await;
+    let err = h.request(Command::Resume { run: "s-01".into() }).await.unwrap_err();
+    assert!(err.message.contains("only a paused or failed run"));
+    let err = h.request(Command::Pause { run: "s-09".into() }).await.unwrap_err();
+    assert!(err.message.contains("there is no run s-09"));
+    h.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_survives_a_restart_and_done_tasks_never_run_again() {
+    let t = Harness::new();
+    {
+        let h = t.start(true, false);
+        new_run(&h, "A", None).await;
+        new_run(&h, "B", None).await;
+        gate_waiting(&h, GateCode::G0).await;
+        decide(&h, "s-01", Decision::Approve, Some("go")).await.unwrap();
+        h.shutdown().await.unwrap();
+    }
+    {
+        // Reopened without dispatch (as a CLI command would): same state.
+        let h = t.start(false, false);
+        let snap = h.snapshot();
+        assert_eq!(snap.runs.len(), 2);
+        assert_eq!(snap.runs[1].gate, Some(GateCode::G0));
+        h.shutdown().await.unwrap();
+    }
+    let h = t.start(true, true);
+    until(&h, "completion", |s| s.runs.iter().all(|r| r.status == RunStatus::Completed)).await;
+    let events = match h.request(Command::Events { limit: 100_000 }).await.unwrap() {
+        Reply::Events { events } => events,
+        other => panic!("{other:?}"),
+    };
+    let mut done = std::collections::HashMap::new();
+    for e in &events {
+        if let EventKind::TaskDone { task, .. } = &e.kind {
+            *done.entry(task.clone()).or_insert(0) += 1;
+        }
+    }
+    assert!(done.len() > 20);
+    assert!(done.values().all(|n| *n == 1), "a task ran twice: {done:?}");
+    let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
+    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "event numbers run on across restarts");
+    h.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_new_runs_are_refused_with_reasons() {
+    let t = Harness::new();
+    let h = t.start(false, false);
+    let cases = [
+        (NewRun { name: "".into(), idea: "x".into(), ..NewRun::default() }, "run name"),
+        (NewRun { name: "A".into(), idea: " ".into(), ..NewRun::default() }, "idea"),
+        (
+            NewRun { name: "A".into(), idea: "x".into(), template: Some("cobol".into()), ..NewRun::default() },
+            "no template named `cobol`",
+        ),
+        (
+            NewRun { name: "A".into(), idea: "x".into(), budget_usd: Some("lots".into()), ..NewRun::default() },
+            "not a dollar amount",
+        ),
+        (
+            NewRun { name: "A".into(), idea: "x".into(), budget_usd: Some("0".into()), ..NewRun::default() },
+            "more than $0",
+        ),
+        (NewRun { name: "A".into(), idea: "x".into(), priority: Some(9), ..NewRun::default() }, "priority 9"),
+    ];
+    for (new, needle) in cases {
+        let err = h.request(Command::NewRun(new)).await.unwrap_err();
+        assert!(err.message.contains(needle), "{}", err.message);
+        assert_eq!(err.exit_code(), 2);
+    }
+    assert!(h.snapshot().runs.is_empty(), "nothing was created");
+    h.shutdown().await.unwrap();
+}

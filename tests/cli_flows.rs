@@ -1,0 +1,150 @@
+//! The real binary end to end: runs to completion, gate decisions from the command line,
+//! reports, exports and alerts.
+
+mod common;
+
+use common::Factory;
+
+const DEMO_FAST: [&str; 7] =
+    ["demo", "--headless", "--exit-when-idle", "--quiet", "--sim-latency-ms", "0", "--startups"];
+
+#[test]
+fn five_runs_complete_with_auto_approve() {
+    let f = Factory::new();
+    let mut args = DEMO_FAST.to_vec();
+    args.extend(["5", "--auto-approve"]);
+    f.run(&args).ok();
+    let status = f.status();
+    let runs = status["startups"].as_array().unwrap();
+    assert_eq!(runs.len(), 5);
+    let mut total = 0;
+    for r in runs {
+        assert_eq!(r["status"], "completed", "{r}");
+        assert_eq!(r["simulated"], true);
+        assert!(r["tokens_in"].as_u64().unwrap() > 0 && r["tokens_out"].as_u64().unwrap() > 0);
+        let cost = r["cost_micros"].as_u64().unwrap();
+        assert!(cost > 0 && cost <= r["budget_micros"].as_u64().unwrap());
+        total += cost;
+        let ws = std::path::Path::new(r["workspace"].as_str().unwrap());
+        for doc in ["research", "founder-fit", "spec", "architecture", "quality", "deploy"] {
+            let text = std::fs::read_to_string(ws.join(format!("docs/{doc}.md"))).unwrap();
+            assert!(text.starts_with("> **Startup Factory artifact** · phase"), "{doc}: header");
+            assert!(text.contains("**SIMULATED**") && text.contains("model `sim-standard`") && text.contains("cost $"));
+        }
+        assert!(ws.join("app/backend/app/main.py").exists());
+        assert!(ws.join("app/frontend/package.json").exists());
+    }
+    assert_eq!(status["totals"]["cost_micros"].as_u64().unwrap(), total);
+
+    // One run in detail: its tasks, and the build team's reports in the plan's format.
+    let detail = f.run(&["status", "s-01", "--json"]).ok().json();
+    let reports = detail["reports"].as_array().unwrap();
+    assert!(reports.len() >= 5, "{}", reports.len());
+    for key in ["tasks_completed", "currently_working_on", "blockers", "ready_for_integration", "next"] {
+        assert!(reports[0].get(key).is_some(), "report lacks {key}");
+    }
+    let tasks = detail["tasks"].as_array().unwrap();
+    assert!(tasks.iter().all(|t| t["status"] == "done"));
+    assert!(tasks.iter().any(|t| t["kind"] == "team") && tasks.iter().any(|t| t["kind"] == "integrate"));
+
+    // The run report: per phase, gates, and the MVP's cost.
+    let md = f.run(&["export", "s-01", "--format", "md"]).ok().stdout;
+    for needle in [
+        "# Run report: Ledgerly (s-01)",
+        "## Phases",
+        "| build |",
+        "## Gates",
+        "Cost of the MVP (build phase)",
+        "Simulated",
+    ] {
+        assert!(md.contains(needle), "report lacks {needle}:\n{md}");
+    }
+    let out = f.dir.path().join("report.json");
+    f.run(&["export", "s-01", "--format", "json", "--out", out.to_str().unwrap()]).ok();
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap();
+    assert!(json["mvp_cost_micros"].as_u64().unwrap() > 0);
+    assert_eq!(json["gates"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn approve_revise_and_reject_from_the_command_line() {
+    let f = Factory::new();
+    let mut args = DEMO_FAST.to_vec();
+    args.push("2");
+    f.run(&args).ok();
+    let gates = f.run(&["gates", "--json"]).ok().json();
+    let mut ids: Vec<&str> = gates["gates"].as_array().unwrap().iter().map(|g| g["id"].as_str().unwrap()).collect();
+    ids.sort();
+    assert_eq!(ids, ["s-01.G0.0", "s-02.G0.0"]);
+
+    let out = f.run(&["approve", "s-01", "--note", "clear niche"]).ok();
+    assert_eq!(out.stdout.trim(), "s-01.G0.0 approved by tester");
+    f.run(&["revise", "s-02.G0", "--note", "narrow the segment", "--reviewer", "alice"]).ok();
+    f.run(&["run", "--headless", "--exit-when-idle", "--quiet"]).ok();
+    let status = f.status();
+    assert_eq!(Factory::startup(&status, "s-01")["gate"], "s-01.G1.0");
+    assert_eq!(Factory::startup(&status, "s-02")["gate"], "s-02.G0.1");
+
+    f.run(&["reject", "s-02.G0.1", "--note", "no market"]).ok();
+    let status = f.status();
+    assert_eq!(Factory::startup(&status, "s-02")["status"], "rejected");
+
+    let all = f.run(&["gates", "--all", "--json"]).ok().json();
+    let find = |id: &str| all["gates"].as_array().unwrap().iter().find(|g| g["id"] == id).unwrap().clone();
+    let g = find("s-01.G0.0");
+    assert_eq!(
+        (g["status"].as_str(), g["decided_by"].as_str(), g["note"].as_str()),
+        (Some("approved"), Some("tester"), Some("clear niche"))
+    );
+    let g = find("s-02.G0.0");
+    assert_eq!(
+        (g["status"].as_str(), g["decided_by"].as_str(), g["revision"].as_u64()),
+        (Some("revised"), Some("alice"), Some(0))
+    );
+    let g = find("s-02.G0.1");
+    assert_eq!(
+        (g["status"].as_str(), g["code"].as_str(), g["name"].as_str()),
+        (Some("rejected"), Some("G0"), Some("Niche validation"))
+    );
+    assert!(g["opened_at"].as_str().unwrap().ends_with('Z') && g["decided_at"].as_str().is_some());
+    assert_eq!(f.run(&["gates", "--json"]).ok().json()["gates"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn new_pause_resume_cancel_and_alerts() {
+    let f = Factory::new();
+    let id =
+        f.run(&["new", "--name", "Tiny", "--idea", "A very small budget", "--budget", "0.02", "--priority", "3"]).ok();
+    assert_eq!(id.stdout.trim(), "s-01");
+    f.run(&["new", "--name", "Other", "--idea", "Another idea"]).ok();
+    assert_eq!(f.run(&["pause", "s-02"]).ok().stdout.trim(), "s-02 paused");
+    f.run(&["run", "--headless", "--exit-when-idle", "--quiet", "--auto-approve"]).ok();
+    let status = f.status();
+    assert_eq!(Factory::startup(&status, "s-01")["gate"], "s-01.budget.0", "the tiny budget opened a budget gate");
+    assert_eq!(Factory::startup(&status, "s-02")["status"], "paused");
+    assert_eq!(Factory::startup(&status, "s-02")["calls"], 0);
+    let alerts = f.run(&["alerts", "--json"]).ok().json();
+    let kinds: Vec<&str> = alerts["alerts"].as_array().unwrap().iter().map(|a| a["alert"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"budget_100"), "{kinds:?}");
+    f.run(&["resume", "s-02"]).ok();
+    f.run(&["cancel", "s-02"]).ok();
+    assert_eq!(Factory::startup(&f.status(), "s-02")["status"], "cancelled");
+    f.run(&["approve", "s-01", "--budget", "10", "--note", "worth it"]).ok();
+    f.run(&["run", "--headless", "--exit-when-idle", "--quiet", "--auto-approve"]).ok();
+    assert_eq!(Factory::startup(&f.status(), "s-01")["status"], "completed");
+}
+
+#[test]
+fn json_lines_name_every_event() {
+    let f = Factory::new();
+    f.run(&["new", "--name", "A", "--idea", "B"]).ok();
+    let out = f.run(&["run", "--headless", "--json", "--exit-when-idle", "--auto-approve", "--simulate"]).ok();
+    let lines: Vec<serde_json::Value> = out.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(lines.len() > 30);
+    for l in &lines {
+        assert!(l["seq"].is_u64() && l["ts"].is_string() && l["kind"].is_string(), "{l}");
+        assert!(l.get("startup").is_some());
+    }
+    assert_eq!(lines.last().unwrap()["kind"], "run_completed");
+    assert!(out.stderr.is_empty(), "stderr: {}", out.stderr);
+}
