@@ -81,9 +81,11 @@ impl Ctx {
 
     /// Starts the orchestrator over the data directory (logging into it from then on).
     fn start(&mut self, opts: Options) -> Result<OrchestratorHandle> {
-        let handle = orchestrator::start(Arc::clone(&self.cfg), opts, orchestrator::system_clock())?;
-        self._log = crate::logging::init(&self.data_dir);
-        Ok(handle)
+        let store = crate::store::Store::open(&self.data_dir, self.cfg.store.cache_mb)?;
+        if self._log.is_none() {
+            self._log = crate::logging::init(&self.data_dir);
+        }
+        orchestrator::start_with_store(Arc::clone(&self.cfg), opts, store, orchestrator::system_clock())
     }
 
     fn options(&self) -> Options {

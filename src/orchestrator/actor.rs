@@ -41,6 +41,12 @@ pub(super) fn spawn(
     tx: Sender<Msg>,
     runtime: tokio::runtime::Handle,
 ) -> Result<OrchestratorHandle> {
+    tracing::info!(
+        runs = state.runs.len(),
+        dispatch = state.opts.dispatch,
+        simulated = shared.gateway.uses_simulated(),
+        "orchestrator started"
+    );
     let first = views::snapshot(&state, &shared.gateway, 0);
     let (snapshots, snapshot_rx) = watch::channel(Arc::new(first));
     let (events, _) = broadcast::channel(16_384);
@@ -110,6 +116,7 @@ impl Actor {
             {
                 self.publish();
                 let flushed = self.state.store.flush();
+                tracing::info!(in_flight = self.state.in_flight, "orchestrator stopped");
                 let Actor { state, shutdown, .. } = self;
                 // Close the store (and its lock on the data directory) before saying so.
                 drop(state);

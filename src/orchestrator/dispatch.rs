@@ -144,6 +144,7 @@ impl State {
                 let task_id = task.id.clone();
                 self.touch_task(i, t);
                 self.emit(Some(id), EventKind::TaskFailed { task: task_id.clone(), error: failure.message().into() });
+                tracing::warn!(task = %task_id, error = failure.message(), "task failed");
                 let what = match failure {
                     Failure::Call(_) => "every provider failed",
                     Failure::Output(_) => "its answer was refused",

@@ -15,6 +15,8 @@ pub struct RoleView {
     /// `running`, `blocked`, `idle` or `done`.
     pub state: String,
     pub current: Option<String>,
+    /// Tasks of this role running now.
+    pub running: u32,
     pub done: u32,
     pub total: u32,
     pub latest_report: Option<Report>,

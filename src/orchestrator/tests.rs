@@ -400,3 +400,73 @@ async fn bad_new_runs_are_refused_with_reasons() {
     assert!(h.snapshot().runs.is_empty(), "nothing was created");
     h.shutdown().await.unwrap();
 }
+
+/// Runs four runs to completion and returns the peaks seen: calls in flight overall, in
+/// one run, and of one role of one run.
+async fn peaks(global: u32, per_run: u32, per_role: u32) -> (u32, u32, u32) {
+    let mut t = Harness::new();
+    t.cfg.sim.latency_ms = 15;
+    t.cfg.factory.max_concurrent_calls = global;
+    t.cfg.factory.max_concurrent_per_run = per_run;
+    t.cfg.team.max_per_role = per_role;
+    let h = t.start(true, true);
+    for k in 0..4 {
+        new_run(&h, &format!("Run {k}"), None).await;
+    }
+    let mut rx = h.watch();
+    let (mut peak_global, mut peak_run, mut peak_role) = (0, 0, 0);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let snap = Arc::clone(&rx.borrow_and_update());
+        peak_global = peak_global.max(snap.in_flight);
+        for r in &snap.runs {
+            peak_run = peak_run.max(r.in_flight);
+            peak_role = peak_role.max(r.team.iter().map(|x| x.running).max().unwrap_or(0));
+        }
+        if snap.runs.iter().all(|r| r.status == RunStatus::Completed) {
+            break;
+        }
+        assert!(tokio::time::timeout_at(deadline, rx.changed()).await.is_ok(), "runs did not complete");
+    }
+    h.shutdown().await.unwrap();
+    (peak_global, peak_run, peak_role)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_hold_globally_per_run_and_per_role() {
+    let (global, run, role) = peaks(5, 3, 1).await;
+    assert_eq!(global, 5, "the global limit is reached, never passed");
+    assert!(run <= 3, "{run}");
+    assert_eq!(role, 1, "one task per role at a time");
+    let (global, run, role) = peaks(16, 2, 3).await;
+    assert!(global <= 8, "four runs of at most two: {global}");
+    assert_eq!(run, 2, "the per-run limit is reached, never passed");
+    assert!(role <= 2, "{role}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_that_stays_invalid_falls_back_to_the_template_plan() {
+    let mut t = Harness::new();
+    t.cfg.providers.insert(
+        "garbage".into(),
+        ProviderConfig {
+            kind: Some(ProviderKind::Cli),
+            command: Some(vec!["echo".into(), "no plan today".into()]),
+            model: Some("sim-standard".into()),
+            ..Default::default()
+        },
+    );
+    t.cfg.routing.chains.insert("plan".into(), vec!["garbage".into()]);
+    let h = t.start(true, true);
+    new_run(&h, "A", None).await;
+    until(&h, "completion", |s| s.runs[0].status == RunStatus::Completed).await;
+    let d = detail(&h, "s-01").await;
+    assert_eq!(d.run.plan_source.as_deref(), Some("template"));
+    let plan = d.tasks.iter().find(|t| t.kind == crate::domain::TaskKind::Plan).unwrap();
+    assert_eq!(plan.attempts, t.cfg.team.max_plan_attempts);
+    assert_eq!(plan.result.as_ref().unwrap().ledger.calls, 3, "every attempt was paid for and recorded");
+    let template = crate::templates::find("neoforge").unwrap();
+    let team = d.tasks.iter().filter(|t| t.kind == crate::domain::TaskKind::Team).count();
+    assert_eq!(team, template.manifest.plan.len());
+    h.shutdown().await.unwrap();
+}

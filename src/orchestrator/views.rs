@@ -18,6 +18,7 @@ fn team(rs: &RunState) -> Vec<RoleView> {
                     role: t.role,
                     state: String::new(),
                     current: None,
+                    running: 0,
                     done: 0,
                     total: 0,
                     latest_report: rs.latest_reports.get(&t.role).cloned(),
@@ -26,8 +27,10 @@ fn team(rs: &RunState) -> Vec<RoleView> {
             }
         };
         view.total += 1;
-        if t.status == TaskStatus::Done {
-            view.done += 1;
+        match t.status {
+            TaskStatus::Done => view.done += 1,
+            TaskStatus::Running => view.running += 1,
+            _ => {}
         }
     }
     for view in &mut roles {

@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::rng::Rng;
 use super::{BoxFuture, CallRequest, CallResponse, ErrorClass, Provider, ProviderError, Usage, sim_text};
 use crate::config::{ProviderKind, SimConfig};
+use crate::domain::TaskKind;
 
 /// Spread (sigma of the log) of simulated latency.
 const LATENCY_SIGMA: f64 = 0.5;
@@ -79,7 +80,11 @@ impl Provider for SimProvider {
                 pause(latency / 4).await;
                 return Err(fail);
             }
-            let text = sim_text::answer(&req.hints, &mut rng);
+            // A model sometimes answers a plan request with a broken plan; so does this one,
+            // as often as it fails calls, so that the plan's retry and fallback get exercised.
+            let broken_plan =
+                req.hints.kind == Some(TaskKind::Plan) && self.failure_rate > 0.0 && rng.chance(self.failure_rate);
+            let text = if broken_plan { sim_text::broken_plan() } else { sim_text::answer(&req.hints, &mut rng) };
             pause(latency).await;
             let mut usage = Usage::estimate(req.system.len() + req.prompt.len(), text.len());
             usage.estimated = false;

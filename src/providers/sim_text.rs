@@ -130,6 +130,13 @@ fn plan_answer(hints: &SimHints, rng: &mut Rng) -> String {
     )
 }
 
+/// A plan a careless model might write: a role that does not exist and a dangling dependency.
+pub fn broken_plan() -> String {
+    format!(
+        "{SIMULATED_NOTICE}\n\n```json\n{{\"tasks\": [{{\"id\": \"everything\", \"role\": \"wizard\", \"title\": \"Build it all\", \"depends_on\": [\"magic\"]}}]}}\n```\n"
+    )
+}
+
 fn files_answer(hints: &SimHints, rng: &mut Rng) -> String {
     let mut out = format!("{SIMULATED_NOTICE}\n\n");
     for path in &hints.files {
@@ -205,6 +212,11 @@ mod tests {
         }
         assert!(text.contains("/10"));
         assert_eq!(text, answer(&h, &mut Rng::new(3)));
+    }
+
+    #[test]
+    fn the_broken_plan_is_refused() {
+        assert!(Plan::parse(&broken_plan()).unwrap_err().contains("not an agent role"));
     }
 
     #[test]
