@@ -470,3 +470,22 @@ async fn a_plan_that_stays_invalid_falls_back_to_the_template_plan() {
     assert_eq!(team, template.manifest.plan.len());
     h.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_that_keeps_failing_opens_its_circuit_and_alerts() {
+    let mut t = Harness::new();
+    t.cfg.sim.failure_rate = 1.0;
+    t.cfg.retry.base_delay_ms = 1;
+    t.cfg.retry.max_delay_ms = 2;
+    t.cfg.retry.max_attempts = 4;
+    let h = t.start(true, true);
+    for k in 0..3 {
+        new_run(&h, &format!("Run {k}"), None).await;
+    }
+    until(&h, "the circuit alert", |s| s.alerts > 0).await;
+    assert_eq!(alerts(&h).await, vec![AlertKind::CircuitOpen]);
+    let snap = h.snapshot();
+    assert_eq!(snap.providers[0].circuit, Some(crate::providers::gateway::Circuit::Open));
+    assert!(snap.providers[0].errors >= 10);
+    h.shutdown().await.unwrap();
+}
