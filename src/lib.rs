@@ -13,4 +13,5 @@ pub mod prompts;
 pub mod providers;
 pub mod store;
 pub mod templates;
+pub mod tui;
 pub mod workspace;

@@ -17,6 +17,15 @@ pub struct Cli {
     /// Config file (default: config.toml in the platform config folder, if present)
     #[arg(long, global = true, env = "FACTORY_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Theme of the control room: dark, light, high-contrast, no-colour, or your own
+    #[arg(long, global = true, value_name = "NAME")]
+    pub theme: Option<String>,
+    /// Capture the mouse in the control room (off by default: it breaks text selection over SSH)
+    #[arg(long, global = true)]
+    pub mouse: bool,
+    /// Who decides gates from this terminal (default: the OS user, with the SSH client where known)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub reviewer: Option<String>,
     #[command(subcommand)]
     pub command: Option<Cmd>,
 }
@@ -64,11 +73,7 @@ pub enum Cmd {
     /// Resume a paused run, or retry a failed one
     Resume { run: String },
     /// Cancel a run
-    Cancel {
-        run: String,
-        #[arg(long)]
-        reviewer: Option<String>,
-    },
+    Cancel { run: String },
     /// Write a run report
     Export {
         run: String,
@@ -103,7 +108,7 @@ pub enum ExportFormat {
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct RunFlags {
-    /// No control room: print events
+    /// No control room: print events instead
     #[arg(long)]
     pub headless: bool,
     /// Print events as JSON lines
@@ -173,7 +178,4 @@ pub struct DecideArgs {
     /// For a budget gate: the new limit in dollars
     #[arg(long, value_name = "USD")]
     pub budget: Option<String>,
-    /// Who decides (default: the OS user, with the SSH client where known)
-    #[arg(long)]
-    pub reviewer: Option<String>,
 }

@@ -114,12 +114,10 @@ fn print_json(v: &serde_json::Value) {
 }
 
 async fn run(mut cli: Cli) -> Result<()> {
-    let Some(command) = cli.command.take() else {
-        return Err(FactoryError::usage(
-            "the control room is not built yet; run `factory demo --headless` or `factory run --headless`, and see `factory --help`",
-        ));
-    };
+    let command = cli.command.take().unwrap_or(Cmd::Run(args::RunArgs { simulate: false, flags: RunFlags::default() }));
     let mut ctx = Ctx::load(&cli)?;
+    let reviewer_name = reviewer(cli.reviewer.clone())?;
+    let tui = crate::tui::TuiOptions { theme: cli.theme.clone(), mouse: cli.mouse, reviewer: reviewer_name.clone() };
     match command {
         Cmd::Demo(a) => {
             let mut cfg = (*ctx.cfg).clone();
@@ -138,23 +136,23 @@ async fn run(mut cli: Cli) -> Result<()> {
                 cfg.sim.failure_rate = p;
             }
             ctx.cfg = Arc::new(cfg);
-            let mut opts = run_options(&ctx, &a.flags)?;
+            let mut opts = run_options(&ctx, &a.flags);
             opts.simulate = true;
             let handle = ctx.start(opts)?;
             if handle.snapshot().runs.is_empty() {
                 for new in demo::sample_runs(a.startups, ctx.cfg.sim.seed) {
                     handle.request(Command::NewRun(new)).await?;
                 }
-            } else if !a.flags.quiet {
+            } else if a.flags.headless && !a.flags.quiet {
                 eprintln!("resuming the {} runs already in {}", handle.snapshot().runs.len(), ctx.data_dir.display());
             }
-            headless::run(&handle, headless_options(&a.flags)).await
+            drive(&ctx, &handle, &a.flags, tui).await
         }
         Cmd::Run(a) => {
-            let mut opts = run_options(&ctx, &a.flags)?;
+            let mut opts = run_options(&ctx, &a.flags);
             opts.simulate = a.simulate;
             let handle = ctx.start(opts)?;
-            headless::run(&handle, headless_options(&a.flags)).await
+            drive(&ctx, &handle, &a.flags, tui).await
         }
         Cmd::Config { action: ConfigAction::Defaults } => {
             print!("{}", config::default_config_text());
@@ -170,38 +168,39 @@ async fn run(mut cli: Cli) -> Result<()> {
         }
         other => {
             let handle = ctx.start(ctx.options())?;
-            let result = one_shot(&handle, other).await;
+            let result = one_shot(&handle, other, &reviewer_name).await;
             let stopped = handle.shutdown().await;
             result.and(stopped)
         }
     }
 }
 
-fn run_options(ctx: &Ctx, flags: &RunFlags) -> Result<Options> {
-    if !flags.headless {
-        return Err(FactoryError::usage("the control room is not built yet; add --headless to run without it"));
-    }
+fn run_options(ctx: &Ctx, flags: &RunFlags) -> Options {
     let mut opts = ctx.options();
     opts.dispatch = true;
     opts.auto_approve = flags.auto_approve;
-    Ok(opts)
+    opts
+}
+
+/// Runs the orchestrator under the control room, or headless; then stops it cleanly.
+async fn drive(ctx: &Ctx, handle: &OrchestratorHandle, flags: &RunFlags, tui: crate::tui::TuiOptions) -> Result<()> {
+    if flags.headless {
+        return headless::run(handle, headless_options(flags)).await;
+    }
+    let shown = crate::tui::run(handle, &ctx.cfg, tui).await;
+    let stopped = handle.shutdown().await;
+    shown.and(stopped)
 }
 
 fn headless_options(flags: &RunFlags) -> HeadlessOptions {
     HeadlessOptions { json: flags.json, quiet: flags.quiet, exit_when_idle: flags.exit_when_idle }
 }
 
-fn decide(gate: DecideArgs, decision: Decision) -> Result<Command> {
-    Ok(Command::Decide {
-        gate: gate.gate,
-        decision,
-        note: gate.note,
-        by: reviewer(gate.reviewer)?,
-        budget_usd: gate.budget,
-    })
+fn decide(gate: DecideArgs, decision: Decision, by: &str) -> Command {
+    Command::Decide { gate: gate.gate, decision, note: gate.note, by: by.to_string(), budget_usd: gate.budget }
 }
 
-async fn one_shot(handle: &OrchestratorHandle, cmd: Cmd) -> Result<()> {
+async fn one_shot(handle: &OrchestratorHandle, cmd: Cmd, by: &str) -> Result<()> {
     let now = orchestrator::system_clock()();
     match cmd {
         Cmd::New(a) => {
@@ -245,14 +244,12 @@ async fn one_shot(handle: &OrchestratorHandle, cmd: Cmd) -> Result<()> {
                 }
             }
         }
-        Cmd::Approve(g) => print_decided(handle.request(decide(g, Decision::Approve)?).await?),
-        Cmd::Revise(g) => print_decided(handle.request(decide(g, Decision::Revise)?).await?),
-        Cmd::Reject(g) => print_decided(handle.request(decide(g, Decision::Reject)?).await?),
+        Cmd::Approve(g) => print_decided(handle.request(decide(g, Decision::Approve, by)).await?),
+        Cmd::Revise(g) => print_decided(handle.request(decide(g, Decision::Revise, by)).await?),
+        Cmd::Reject(g) => print_decided(handle.request(decide(g, Decision::Reject, by)).await?),
         Cmd::Pause { run } => print_done(handle.request(Command::Pause { run }).await?),
         Cmd::Resume { run } => print_done(handle.request(Command::Resume { run }).await?),
-        Cmd::Cancel { run, reviewer: who } => {
-            print_done(handle.request(Command::Cancel { run, by: reviewer(who)? }).await?)
-        }
+        Cmd::Cancel { run } => print_done(handle.request(Command::Cancel { run, by: by.to_string() }).await?),
         Cmd::Export { run, format, out } => {
             if let Reply::Export { data } = handle.request(Command::Export { run }).await? {
                 let text = match format {

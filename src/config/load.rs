@@ -139,6 +139,17 @@ fn validate(cfg: &Config) -> std::result::Result<(), Invalid> {
             }
         }
     }
+    if let Err(e) = crate::tui::keymap::Keymap::with_overrides(&cfg.tui.key_overrides()) {
+        let name = cfg
+            .tui
+            .keys
+            .keys()
+            .find(|k| e.message.contains(&format!("`{k}`")) || e.message.contains(&format!("] {k}")))
+            .cloned()
+            .unwrap_or_default();
+        let msg = e.message.split_once("] ").map(|(_, m)| m.to_string()).unwrap_or(e.message);
+        return Err(invalid(&["tui", "keys", &name], msg));
+    }
     for (name, p) in &cfg.providers {
         let at = |key: &'static str| vec!["providers".to_string(), name.clone(), key.to_string()];
         let Some(kind) = p.kind else {
@@ -270,6 +281,11 @@ mod tests {
         assert!(!err.message.contains("sk-secret123"));
         let err = parse("[providers.local]\nkind = \"cli\"\n", "c.toml").unwrap_err();
         assert!(err.message.contains("line 1, key `providers.local.command`"), "{}", err.message);
+        let err = parse("[tui.keys]\napprove = \"esc\"\n", "c.toml").unwrap_err();
+        assert!(err.message.contains("line 2, key `tui.keys.approve`"), "{}", err.message);
+        assert!(err.message.contains("cannot be bound to Esc"), "{}", err.message);
+        let cfg = parse("[tui.keys]\nquit = [\"q\", \"ctrl-q\"]\n", "c.toml").unwrap();
+        assert_eq!(cfg.tui.key_overrides()["quit"], ["q", "ctrl-q"]);
         let err = parse("x = [", "c.toml").unwrap_err();
         assert!(err.message.starts_with("c.toml, line 1"), "{}", err.message);
     }

@@ -24,6 +24,49 @@ pub struct Config {
     pub store: StoreConfig,
     pub routing: RoutingConfig,
     pub providers: BTreeMap<String, ProviderConfig>,
+    pub tui: TuiConfig,
+}
+
+/// One key or several, as the config may write them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum KeyList {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl KeyList {
+    pub fn keys(&self) -> Vec<String> {
+        match self {
+            KeyList::One(k) => vec![k.clone()],
+            KeyList::Many(v) => v.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TuiConfig {
+    /// `dark`, `light`, `high-contrast`, `no-colour`, or a theme file in the config folder.
+    pub theme: String,
+    /// Ring the terminal bell when a gate opens or an alert fires.
+    pub bell: bool,
+    /// Capture the mouse (it breaks text selection over SSH).
+    pub mouse: bool,
+    /// Action name to key(s), for the actions whose keys change.
+    pub keys: BTreeMap<String, KeyList>,
+}
+
+impl Default for TuiConfig {
+    fn default() -> Self {
+        TuiConfig { theme: "dark".into(), bell: true, mouse: false, keys: BTreeMap::new() }
+    }
+}
+
+impl TuiConfig {
+    pub fn key_overrides(&self) -> BTreeMap<String, Vec<String>> {
+        self.keys.iter().map(|(k, v)| (k.clone(), v.keys())).collect()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -333,6 +376,7 @@ impl Default for Config {
             store: StoreConfig::default(),
             routing: RoutingConfig::default(),
             providers,
+            tui: TuiConfig::default(),
         }
     }
 }

@@ -163,6 +163,7 @@ impl Actor {
             Command::Providers => Ok(Reply::Providers { providers: self.shared.gateway.stats() }),
             Command::Export { run } => s.export(&run),
             Command::Events { limit } => s.store.last_events(limit).map(|events| Reply::Events { events }),
+            Command::Review { gate } => s.review(&gate),
             Command::Shutdown => unreachable!("handled before"),
         }
     }

@@ -58,6 +58,10 @@ pub enum Command {
     Events {
         limit: usize,
     },
+    /// What a reviewer needs to decide a gate: the gate, its artifact, its history.
+    Review {
+        gate: String,
+    },
     /// Stop dispatching, let in-flight calls finish (up to a grace time), flush, stop.
     Shutdown,
 }
@@ -115,4 +119,18 @@ pub enum Reply {
     Events {
         events: Vec<Event>,
     },
+    Review {
+        review: Box<ReviewData>,
+    },
+}
+
+/// A gate with the artifact under review and every earlier opening of the same gate.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReviewData {
+    pub gate: Gate,
+    pub run: Run,
+    /// The artifact's text (for a budget gate, what was asked and why).
+    pub artifact: String,
+    /// Every opening of this gate for this run, oldest first, this one included.
+    pub history: Vec<Gate>,
 }

@@ -23,9 +23,9 @@ mod worker;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use command::{Command, ExportData, NewRun, Reply, RunDetail};
+pub use command::{Command, ExportData, NewRun, Reply, ReviewData, RunDetail};
 pub use handle::OrchestratorHandle;
-pub use snapshot::{RoleView, RunView, Snapshot, StatusCounts};
+pub use snapshot::{PhaseBrief, RoleView, RunView, Snapshot, StatusCounts};
 pub use state::{Clock, system_clock};
 
 use crate::config::Config;

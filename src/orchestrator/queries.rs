@@ -1,9 +1,10 @@
 //! Answers to questions about the state: runs, one run in detail, gates, a run's report.
 
-use super::command::{ExportData, Reply, RunDetail};
+use super::command::{ExportData, Reply, ReviewData, RunDetail};
 use super::state::State;
+use crate::domain::money::fmt_usd;
 use crate::domain::{Gate, GateId, GateStatus};
-use crate::error::Result;
+use crate::error::{FactoryError, Result};
 
 impl State {
     pub fn status(&self, run: Option<&str>) -> Result<Reply> {
@@ -59,5 +60,42 @@ impl State {
                 generated_at: self.now(),
             }),
         })
+    }
+}
+
+impl State {
+    /// A gate (any opening, pending or not) with its artifact and history.
+    pub fn review(&self, text: &str) -> Result<Reply> {
+        let r: crate::domain::GateRef = text.parse().map_err(FactoryError::usage)?;
+        let id = match (r.code, r.n) {
+            (Some(code), Some(n)) => GateId { run: r.run, code, n },
+            _ => self.resolve_gate(text)?,
+        };
+        let gate =
+            self.gates.get(&id).cloned().ok_or_else(|| {
+                FactoryError::usage(format!("there is no gate {id}; `factory gates --all` lists them"))
+            })?;
+        let i = self.run_index(&id.run.to_string())?;
+        let run = self.runs[i].run.clone();
+        let artifact = match (&gate.budget, &gate.review.artifact) {
+            (Some(ask), _) => format!(
+                "# Budget gate\n\nThe next call of {} may cost up to {}, which would pass its {} limit of {} ({} spent so far).\n\nApprove with a new limit and a note to go on, or reject to cancel the run.\n",
+                run.id,
+                fmt_usd(ask.needed_micros),
+                ask.scope,
+                fmt_usd(ask.limit_micros),
+                fmt_usd(ask.spent_micros)
+            ),
+            (None, Some(path)) => crate::workspace::Workspace::new(&run.workspace)
+                .read(path)
+                .unwrap_or_else(|e| format!("(the artifact cannot be read: {e})")),
+            (None, None) => "(this gate has no artifact)".into(),
+        };
+        let history = self
+            .gates
+            .range(GateId { run: id.run, code: id.code, n: 0 }..=GateId { run: id.run, code: id.code, n: u32::MAX })
+            .map(|(_, g)| g.clone())
+            .collect();
+        Ok(Reply::Review { review: Box::new(ReviewData { gate, run, artifact, history }) })
     }
 }

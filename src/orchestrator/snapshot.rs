@@ -22,10 +22,21 @@ pub struct RoleView {
     pub latest_report: Option<Report>,
 }
 
+/// One pass of one phase, in brief.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PhaseBrief {
+    pub phase: Phase,
+    pub revision: u32,
+    pub cost_micros: u64,
+    pub quality: Option<f32>,
+    pub done: bool,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunView {
     pub id: RunId,
     pub name: String,
+    pub idea: String,
     pub status: RunStatus,
     pub phase: Phase,
     pub revision: u32,
@@ -43,6 +54,8 @@ pub struct RunView {
     pub phase_started_at: u64,
     pub in_flight: u32,
     pub team: Vec<RoleView>,
+    pub phases: Vec<PhaseBrief>,
+    pub failure: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -88,6 +101,8 @@ pub struct Snapshot {
     pub daily_cap_micros: u64,
     pub total_cost_micros: u64,
     pub alerts: u32,
+    /// The newest alert: when, and what it says.
+    pub last_alert: Option<(u64, String)>,
     /// Whether a simulated provider may answer (the views show a badge).
     pub simulated: bool,
     /// Nothing can move without a person: no call in flight, nothing ready.

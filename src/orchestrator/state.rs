@@ -121,6 +121,7 @@ pub(super) struct State {
     pub daily_cap_today: Option<u64>,
     pub daily_alerted: bool,
     pub alerts: u32,
+    pub last_alert: Option<(u64, String)>,
     pub tasks_done: u64,
     /// Sum and count of finished phase passes, per phase, for ETAs.
     pub phase_ms: [(u64, u64); 7],
@@ -161,6 +162,7 @@ impl State {
             daily_cap_today: None,
             daily_alerted: false,
             alerts: 0,
+            last_alert: None,
             tasks_done: 0,
             phase_ms: [(0, 0); 7],
             shutting_down: false,
@@ -224,7 +226,12 @@ impl State {
                 state.daily_cap_today = text.parse().ok();
             }
         }
-        state.alerts = state.store.alerts()?.len() as u32;
+        let alerts = state.store.alerts()?;
+        state.alerts = alerts.len() as u32;
+        state.last_alert = alerts.last().and_then(|e| match &e.kind {
+            EventKind::Alert { message, .. } => Some((e.ts, message.clone())),
+            _ => None,
+        });
         if state.opts.auto_approve {
             let waiting: Vec<_> =
                 state.pending.iter().map(|(_, id)| *id).filter(|id| id.code != GateCode::Budget).collect();
@@ -246,10 +253,12 @@ impl State {
     pub fn emit(&mut self, run: Option<RunId>, kind: EventKind) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
-        if matches!(kind, EventKind::Alert { .. }) {
+        let ts = self.now();
+        if let EventKind::Alert { message, .. } = &kind {
             self.alerts += 1;
+            self.last_alert = Some((ts, message.clone()));
         }
-        self.events.push(Event { seq, ts: self.now(), startup: run, kind });
+        self.events.push(Event { seq, ts, startup: run, kind });
         self.changed = true;
         seq
     }

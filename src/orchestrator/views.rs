@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::snapshot::{RoleView, RunView, Snapshot, StatusCounts};
+use super::snapshot::{PhaseBrief, RoleView, RunView, Snapshot, StatusCounts};
 use super::state::{RunState, State};
 use crate::domain::{GateStatus, TaskKind, TaskStatus};
 use crate::providers::Gateway;
@@ -77,6 +77,7 @@ pub(super) fn run_view(rs: &RunState) -> RunView {
     RunView {
         id: run.id,
         name: run.name.clone(),
+        idea: run.idea.clone(),
         status: run.status,
         phase: run.phase,
         revision: run.revision,
@@ -93,6 +94,20 @@ pub(super) fn run_view(rs: &RunState) -> RunView {
         phase_started_at: run.phases.last().map(|s| s.started_at).unwrap_or(run.created_at),
         in_flight: rs.in_flight,
         team: team(rs),
+        phases: run
+            .phases
+            .iter()
+            .filter_map(|s| {
+                Some(PhaseBrief {
+                    phase: s.phase?,
+                    revision: s.revision,
+                    cost_micros: s.ledger.cost_micros,
+                    quality: s.quality,
+                    done: s.finished_at.is_some(),
+                })
+            })
+            .collect(),
+        failure: run.failure.clone(),
     }
 }
 
@@ -127,6 +142,7 @@ pub(super) fn snapshot(state: &State, gateway: &Gateway, version: u64) -> Snapsh
         daily_cap_micros: state.daily_cap(),
         total_cost_micros: total,
         alerts: state.alerts,
+        last_alert: state.last_alert.clone(),
         simulated: gateway.uses_simulated(),
         idle: state.is_idle(),
         phase_ms,

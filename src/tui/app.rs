@@ -1,0 +1,353 @@
+//! The control room's state: focus, selections, filters, the open screen and overlay, and
+//! what was asked of the orchestrator. Keys, snapshots and replies in; effects out; no I/O.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use ratatui_textarea::TextArea;
+
+use super::keymap::Keymap;
+use super::screens::new_run::NewRunForm;
+use super::screens::overlays::Overlay;
+use super::screens::review::ReviewScreen;
+use super::theme::{ColorMode, Theme};
+use crate::domain::{AgentRole, GateId, RunId, RunStatus};
+use crate::error::FactoryError;
+use crate::orchestrator::{Command, Reply, Snapshot};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pane {
+    Startups,
+    Team,
+    Providers,
+    Gates,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 4] = [Pane::Startups, Pane::Team, Pane::Providers, Pane::Gates];
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn next(self) -> Pane {
+        Pane::ALL[(self.index() + 1) % 4]
+    }
+
+    pub fn prev(self) -> Pane {
+        Pane::ALL[(self.index() + 3) % 4]
+    }
+}
+
+/// What the event loop must do for the app.
+#[derive(Debug, PartialEq)]
+pub enum Effect {
+    /// Send a command; its reply comes back to [`App::on_reply`] with the same number.
+    Request(u64, Command),
+    Bell,
+    Quit,
+}
+
+/// A one-line message in the footer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Status {
+    pub text: String,
+    pub error: bool,
+}
+
+/// What an outstanding request was for.
+#[derive(Clone, Debug)]
+pub enum Pending {
+    Decide(GateId),
+    NewRun,
+    Simple,
+    Review(String),
+    Reports(RunId, AgentRole),
+    Alerts,
+}
+
+pub enum Screen {
+    Dashboard,
+    Review(Box<ReviewScreen>),
+    NewRun(Box<NewRunForm>),
+}
+
+pub struct App {
+    pub snap: Arc<Snapshot>,
+    pub theme: Theme,
+    pub color_mode: ColorMode,
+    pub keymap: Keymap,
+    pub bell: bool,
+    /// Milliseconds since the epoch, set before each frame.
+    pub now: u64,
+    pub focus: Pane,
+    pub selected_run: Option<RunId>,
+    pub selected_gate: Option<GateId>,
+    pub selected_role: usize,
+    pub selected_provider: usize,
+    /// First visible row of each pane's list.
+    pub offsets: [usize; 4],
+    pub filters: [String; 4],
+    /// The filter being typed for the focused pane.
+    pub filter_input: Option<TextArea<'static>>,
+    pub screen: Screen,
+    pub overlay: Option<Overlay>,
+    pub status: Option<Status>,
+    pub pending: HashMap<u64, Pending>,
+    next_id: u64,
+    seen_gates: Option<HashSet<GateId>>,
+    seen_alerts: u32,
+    /// Alerts already looked at with `!`.
+    pub alerts_read: u32,
+    /// Who decides gates from this terminal.
+    pub reviewer: String,
+    /// Indices into `snap.runs` and `snap.gates` that pass the filters.
+    pub visible_runs: Vec<usize>,
+    pub visible_gates: Vec<usize>,
+    /// Template names for the new-run form.
+    pub templates: Vec<String>,
+    /// Milliseconds until a time shown in the last frame (a wait, an ETA) changes.
+    pub redraw_in: Option<u64>,
+}
+
+impl App {
+    pub fn new(snap: Arc<Snapshot>, theme: Theme, color_mode: ColorMode, keymap: Keymap, reviewer: String) -> App {
+        let mut app = App {
+            snap: Arc::new(Snapshot::default()),
+            theme,
+            color_mode,
+            keymap,
+            bell: true,
+            now: 0,
+            focus: Pane::Startups,
+            selected_run: None,
+            selected_gate: None,
+            selected_role: 0,
+            selected_provider: 0,
+            offsets: [0; 4],
+            filters: Default::default(),
+            filter_input: None,
+            screen: Screen::Dashboard,
+            overlay: None,
+            status: None,
+            pending: HashMap::new(),
+            next_id: 1,
+            seen_gates: None,
+            seen_alerts: 0,
+            alerts_read: 0,
+            reviewer,
+            visible_runs: Vec::new(),
+            visible_gates: Vec::new(),
+            templates: crate::templates::builtin()
+                .map(|ts| ts.iter().map(|t| t.name().to_string()).collect())
+                .unwrap_or_default(),
+            redraw_in: None,
+        };
+        app.alerts_read = snap.alerts;
+        app.on_snapshot(snap);
+        app
+    }
+
+    /// Starts a request; the reply comes to [`App::on_reply`].
+    pub fn request(&mut self, cmd: Command, why: Pending) -> Effect {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.pending.insert(id, why);
+        Effect::Request(id, cmd)
+    }
+
+    pub fn say(&mut self, text: impl Into<String>) {
+        self.status = Some(Status { text: text.into(), error: false });
+    }
+
+    pub fn fail(&mut self, text: impl Into<String>) {
+        self.status = Some(Status { text: text.into(), error: true });
+    }
+
+    /// A new snapshot: keep selections on the same run and gate, refilter, and ring the
+    /// bell once for each gate that opened or alert that fired since the last one.
+    pub fn on_snapshot(&mut self, snap: Arc<Snapshot>) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        let gates: HashSet<GateId> = snap.gates.iter().map(|g| g.id).collect();
+        match &self.seen_gates {
+            None => self.seen_alerts = snap.alerts,
+            Some(seen) => {
+                let opened = gates.iter().any(|g| !seen.contains(g));
+                let fired = snap.alerts > self.seen_alerts;
+                if self.bell && (opened || fired) {
+                    effects.push(Effect::Bell);
+                }
+            }
+        }
+        self.seen_gates = Some(gates);
+        self.seen_alerts = snap.alerts;
+        self.snap = snap;
+        self.refilter();
+        effects
+    }
+
+    /// Recomputes which runs and gates pass the filters, and keeps a selection.
+    pub fn refilter(&mut self) {
+        let f = self.filters[Pane::Startups.index()].to_lowercase();
+        self.visible_runs = (0..self.snap.runs.len())
+            .filter(|i| {
+                let r = &self.snap.runs[*i];
+                f.is_empty()
+                    || r.id.to_string().contains(&f)
+                    || r.name.to_lowercase().contains(&f)
+                    || r.status.as_str().contains(&f)
+                    || r.phase.as_str().contains(&f)
+            })
+            .collect();
+        let f = self.filters[Pane::Gates.index()].to_lowercase();
+        self.visible_gates = (0..self.snap.gates.len())
+            .filter(|i| {
+                let g = &self.snap.gates[*i];
+                f.is_empty()
+                    || g.id.to_string().to_lowercase().contains(&f)
+                    || g.id.code.name().to_lowercase().contains(&f)
+            })
+            .collect();
+        if !self.selected_run.is_some_and(|id| self.visible_runs.iter().any(|i| self.snap.runs[*i].id == id)) {
+            self.selected_run = self.visible_runs.first().map(|i| self.snap.runs[*i].id);
+        }
+        if !self.selected_gate.is_some_and(|id| self.visible_gates.iter().any(|i| self.snap.gates[*i].id == id)) {
+            self.selected_gate = self.visible_gates.first().map(|i| self.snap.gates[*i].id);
+        }
+    }
+
+    /// Position of the selected run among the visible ones.
+    pub fn run_position(&self) -> usize {
+        self.selected_run.and_then(|id| self.visible_runs.iter().position(|i| self.snap.runs[*i].id == id)).unwrap_or(0)
+    }
+
+    pub fn gate_position(&self) -> usize {
+        self.selected_gate
+            .and_then(|id| self.visible_gates.iter().position(|i| self.snap.gates[*i].id == id))
+            .unwrap_or(0)
+    }
+
+    pub fn selected_run_view(&self) -> Option<&crate::orchestrator::RunView> {
+        self.selected_run.and_then(|id| self.snap.runs.iter().find(|r| r.id == id)).map(|r| r.as_ref())
+    }
+
+    /// Moves the focused pane's selection by `delta` rows (clamped).
+    pub fn move_selection(&mut self, delta: isize) {
+        let step = |pos: usize, len: usize| -> usize {
+            if len == 0 {
+                return 0;
+            }
+            (pos as isize + delta).clamp(0, len as isize - 1) as usize
+        };
+        match self.focus {
+            Pane::Startups => {
+                let pos = step(self.run_position(), self.visible_runs.len());
+                self.selected_run = self.visible_runs.get(pos).map(|i| self.snap.runs[*i].id);
+                self.selected_role = 0;
+            }
+            Pane::Gates => {
+                let pos = step(self.gate_position(), self.visible_gates.len());
+                self.selected_gate = self.visible_gates.get(pos).map(|i| self.snap.gates[*i].id);
+            }
+            Pane::Team => {
+                let len = self.selected_run_view().map(|r| r.team.len()).unwrap_or(0);
+                self.selected_role = step(self.selected_role, len);
+            }
+            Pane::Providers => self.selected_provider = step(self.selected_provider, self.snap.providers.len()),
+        }
+    }
+
+    /// A reply to one of our requests.
+    pub fn on_reply(&mut self, id: u64, result: Result<Reply, FactoryError>) -> Vec<Effect> {
+        let Some(why) = self.pending.remove(&id) else { return Vec::new() };
+        match (why, result) {
+            (Pending::Decide(gate), result) => {
+                if let Screen::Review(r) = &mut self.screen
+                    && r.gate == gate
+                {
+                    r.decided(result);
+                } else {
+                    match result {
+                        Ok(Reply::Decided { gate }) => self.say(format!("{} {} (saved)", gate.id, gate.status)),
+                        Ok(_) => {}
+                        Err(e) => self.fail(e.message),
+                    }
+                }
+            }
+            (Pending::NewRun, result) => {
+                if let Screen::NewRun(form) = &mut self.screen {
+                    match result {
+                        Ok(Reply::Created { id }) => {
+                            self.screen = Screen::Dashboard;
+                            self.selected_run = id.parse().ok();
+                            self.focus = Pane::Startups;
+                            self.say(format!("created {id}"));
+                        }
+                        Ok(_) => {}
+                        Err(e) => form.failed(e.message),
+                    }
+                }
+            }
+            (Pending::Simple, Ok(Reply::Done { message })) => self.say(message),
+            (Pending::Simple, Ok(_)) => {}
+            (Pending::Review(_), Ok(Reply::Review { review })) => {
+                if let Screen::Review(r) = &mut self.screen {
+                    r.loaded(*review);
+                }
+            }
+            (Pending::Reports(run, role), Ok(Reply::Run { detail })) => {
+                if let Some(Overlay::Reports(v)) = &mut self.overlay
+                    && v.run == run
+                    && v.role == role
+                {
+                    v.items = Some(detail.reports.into_iter().filter(|r| r.role == role).rev().collect());
+                }
+            }
+            (Pending::Alerts, Ok(Reply::Alerts { alerts })) => {
+                if let Some(Overlay::Alerts(v)) = &mut self.overlay {
+                    v.items = Some(alerts.into_iter().rev().collect());
+                }
+            }
+            (Pending::Review(_), Err(e)) => {
+                self.screen = Screen::Dashboard;
+                self.fail(e.message);
+            }
+            (_, Err(e)) => self.fail(e.message),
+            (_, Ok(_)) => {}
+        }
+        Vec::new()
+    }
+
+    /// Pause the selected run, or resume it when it is paused or failed.
+    pub fn pause_or_resume(&mut self) -> Vec<Effect> {
+        let Some(run) = self.selected_run_view() else {
+            self.fail("no run is selected");
+            return Vec::new();
+        };
+        let id = run.id.to_string();
+        let cmd = if matches!(run.status, RunStatus::Paused | RunStatus::Failed) {
+            Command::Resume { run: id }
+        } else {
+            Command::Pause { run: id }
+        };
+        vec![self.request(cmd, Pending::Simple)]
+    }
+
+    /// Opens the review screen for a gate, optionally starting a decision at once.
+    pub fn open_review(&mut self, gate: GateId, start: Option<crate::tui::keymap::Action>) -> Vec<Effect> {
+        let mut screen = ReviewScreen::new(gate);
+        screen.start = start;
+        self.screen = Screen::Review(Box::new(screen));
+        vec![self.request(Command::Review { gate: gate.to_string() }, Pending::Review(gate.to_string()))]
+    }
+
+    /// Records that the frame shows a time that changes in `ms`.
+    pub fn time_shown(&mut self, ms: u64) {
+        self.redraw_in = Some(self.redraw_in.map_or(ms, |r| r.min(ms)));
+    }
+
+    /// Unread alerts (fired since the alerts list was last opened).
+    pub fn unread_alerts(&self) -> u32 {
+        self.snap.alerts.saturating_sub(self.alerts_read)
+    }
+}

@@ -1,0 +1,141 @@
+//! Keys in: the overlay on top gets them first, then the open screen, then the dashboard.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui_textarea::TextArea;
+
+use super::app::{App, Effect, Pane, Pending, Screen};
+use super::keymap::Action;
+use super::screens::new_run::NewRunForm;
+use super::screens::overlays::{self, Overlay};
+use super::screens::review;
+use crate::orchestrator::Command;
+
+/// Actions of the dashboard, in the order the help lists them.
+pub const DASHBOARD: [Action; 23] = [
+    Action::Up,
+    Action::Down,
+    Action::PageUp,
+    Action::PageDown,
+    Action::Top,
+    Action::Bottom,
+    Action::NextPane,
+    Action::PrevPane,
+    Action::Pane1,
+    Action::Pane2,
+    Action::Pane3,
+    Action::Pane4,
+    Action::Gates,
+    Action::Open,
+    Action::Approve,
+    Action::Revise,
+    Action::Reject,
+    Action::PauseResume,
+    Action::NewRun,
+    Action::Filter,
+    Action::Alerts,
+    Action::Command,
+    Action::Help,
+];
+
+impl App {
+    pub fn handle_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if let Some(input) = self.filter_input.as_mut() {
+            match key.code {
+                KeyCode::Enter => self.filter_input = None,
+                KeyCode::Esc => {
+                    self.filter_input = None;
+                    self.filters[self.focus.index()].clear();
+                    self.refilter();
+                }
+                _ => {
+                    input.input(key);
+                    self.filters[self.focus.index()] = input.lines().join("");
+                    self.refilter();
+                }
+            }
+            return Vec::new();
+        }
+        if self.overlay.is_some() {
+            return overlays::key(self, key);
+        }
+        match &self.screen {
+            Screen::Review(_) => return review::key(self, key),
+            Screen::NewRun(_) => return super::screens::new_run::key(self, key),
+            Screen::Dashboard => {}
+        }
+        let quit = self.keymap.action(&key, &[Action::Quit]);
+        if quit.is_some() {
+            return vec![Effect::Quit];
+        }
+        let Some(action) = self.keymap.action(&key, &DASHBOARD) else { return Vec::new() };
+        self.status = None;
+        let page = 10;
+        match action {
+            Action::Up => self.move_selection(-1),
+            Action::Down => self.move_selection(1),
+            Action::PageUp => self.move_selection(-page),
+            Action::PageDown => self.move_selection(page),
+            Action::Top => self.move_selection(isize::MIN / 2),
+            Action::Bottom => self.move_selection(isize::MAX / 2),
+            Action::NextPane => self.focus = self.focus.next(),
+            Action::PrevPane => self.focus = self.focus.prev(),
+            Action::Pane1 => self.focus = Pane::Startups,
+            Action::Pane2 => self.focus = Pane::Team,
+            Action::Pane3 => self.focus = Pane::Providers,
+            Action::Pane4 | Action::Gates => self.focus = Pane::Gates,
+            Action::Open => return self.open(),
+            Action::Approve | Action::Revise | Action::Reject => {
+                let gate = match self.focus {
+                    Pane::Gates => self.selected_gate,
+                    _ => self
+                        .selected_run_view()
+                        .and_then(|r| self.snap.gates.iter().find(|g| g.id.run == r.id).map(|g| g.id)),
+                };
+                match gate {
+                    Some(g) => return self.open_review(g, Some(action)),
+                    None => self.fail("no gate is waiting here; `g` jumps to the gate inbox"),
+                }
+            }
+            Action::PauseResume => return self.pause_or_resume(),
+            Action::NewRun => self.screen = Screen::NewRun(Box::new(NewRunForm::new(&self.templates))),
+            Action::Filter => {
+                let mut t = TextArea::new(vec![self.filters[self.focus.index()].clone()]);
+                t.move_cursor(ratatui_textarea::CursorMove::End);
+                self.filter_input = Some(t);
+            }
+            Action::Alerts => return self.open_alerts(),
+            Action::Command => self.overlay = Some(Overlay::command()),
+            Action::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// Enter on the focused pane.
+    fn open(&mut self) -> Vec<Effect> {
+        match self.focus {
+            Pane::Startups => {
+                self.focus = Pane::Team;
+                Vec::new()
+            }
+            Pane::Gates => match self.selected_gate {
+                Some(g) => self.open_review(g, None),
+                None => Vec::new(),
+            },
+            Pane::Team => {
+                let Some(run) = self.selected_run_view() else { return Vec::new() };
+                let Some(role) = run.team.get(self.selected_role).map(|r| r.role) else { return Vec::new() };
+                let id = run.id;
+                self.overlay = Some(Overlay::Reports(overlays::ReportsView { run: id, role, items: None, scroll: 0 }));
+                vec![self.request(Command::Status { run: Some(id.to_string()) }, Pending::Reports(id, role))]
+            }
+            Pane::Providers => Vec::new(),
+        }
+    }
+
+    pub fn open_alerts(&mut self) -> Vec<Effect> {
+        self.alerts_read = self.snap.alerts;
+        self.overlay = Some(Overlay::Alerts(overlays::AlertsView { items: None, scroll: 0 }));
+        vec![self.request(Command::Alerts, Pending::Alerts)]
+    }
+}

@@ -1,0 +1,132 @@
+//! The control room: a ratatui view over the orchestrator's snapshots, drawn only when
+//! something changed (at most 30 frames a second), sending commands for every intent.
+
+pub mod app;
+pub mod fixture;
+pub mod input;
+pub mod keymap;
+pub mod panes;
+pub mod sanitize;
+pub mod screens;
+pub mod terminal;
+#[cfg(test)]
+mod tests;
+pub mod theme;
+pub mod view;
+pub mod widgets;
+
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use ratatui::crossterm::event::{Event, EventStream, KeyEventKind};
+use tokio::sync::mpsc;
+
+use crate::config::Config;
+use crate::error::{FactoryError, Result};
+use crate::orchestrator::{OrchestratorHandle, system_clock};
+use app::{App, Effect};
+use keymap::Keymap;
+use terminal::Term;
+use theme::{ColorMode, Theme};
+
+/// The shortest time between two frames (30 a second at most).
+pub const FRAME: Duration = Duration::from_millis(33);
+
+pub struct TuiOptions {
+    /// `--theme`, over the config's.
+    pub theme: Option<String>,
+    /// `--mouse`, over the config's.
+    pub mouse: bool,
+    /// Who decides gates from this terminal.
+    pub reviewer: String,
+}
+
+/// Builds the app the control room shows for this config.
+pub fn app_for(cfg: &Config, handle: &OrchestratorHandle, opts: &TuiOptions) -> Result<App> {
+    let mode = ColorMode::detect();
+    let theme = Theme::load(opts.theme.as_deref().unwrap_or(&cfg.tui.theme), mode)?;
+    let keymap = Keymap::with_overrides(&cfg.tui.key_overrides())?;
+    let mut app = App::new(handle.snapshot(), theme, mode, keymap, opts.reviewer.clone());
+    app.bell = cfg.tui.bell;
+    Ok(app)
+}
+
+/// Runs the control room until the user quits or a signal (SIGHUP, SIGTERM) arrives.
+pub async fn run(handle: &OrchestratorHandle, cfg: &Config, opts: TuiOptions) -> Result<()> {
+    let mut app = app_for(cfg, handle, &opts)?;
+    let mut term = Term::setup(opts.mouse || cfg.tui.mouse).map_err(|e| {
+        FactoryError::usage(format!("cannot open the terminal for the control room ({e}); use --headless"))
+    })?;
+    let result = event_loop(handle, &mut app, &mut term).await;
+    drop(term);
+    result
+}
+
+async fn event_loop<W: std::io::Write>(handle: &OrchestratorHandle, app: &mut App, term: &mut Term<W>) -> Result<()> {
+    let io = |e: std::io::Error| FactoryError::internal(format!("the terminal failed: {e}"));
+    let mut keys = EventStream::new();
+    let mut snapshots = handle.watch();
+    let (tx, mut replies) = mpsc::unbounded_channel();
+    let mut signals = crate::headless::Signals::new();
+    let clock = system_clock();
+    let mut dirty = true;
+    let mut last_draw: Option<Instant> = None;
+    let mut time_due: Option<Instant> = None;
+    loop {
+        let now = Instant::now();
+        let may_draw = last_draw.is_none_or(|t| now.duration_since(t) >= FRAME);
+        if may_draw && (dirty || time_due.is_some_and(|d| now >= d)) {
+            app.now = clock();
+            term.draw(app).map_err(io)?;
+            dirty = false;
+            last_draw = Some(now);
+            time_due = app.redraw_in.map(|ms| now + Duration::from_millis(ms));
+        }
+        let wake = match (dirty, last_draw, time_due) {
+            (true, Some(t), _) => t + FRAME,
+            (_, _, Some(d)) => d.max(last_draw.map_or(d, |t| t + FRAME)),
+            _ => now + Duration::from_secs(3600),
+        };
+        let effects = tokio::select! {
+            ev = keys.next() => match ev {
+                Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => {
+                    dirty = true;
+                    app.handle_key(k)
+                }
+                Some(Ok(Event::Resize(..))) => {
+                    dirty = true;
+                    Vec::new()
+                }
+                Some(Ok(_)) => Vec::new(),
+                Some(Err(_)) | None => return Ok(()),
+            },
+            changed = snapshots.changed() => {
+                if changed.is_err() {
+                    return Err(FactoryError::new(crate::error::ErrorKind::Unavailable, "the orchestrator stopped"));
+                }
+                dirty = true;
+                let snap = std::sync::Arc::clone(&snapshots.borrow_and_update());
+                app.on_snapshot(snap)
+            }
+            Some((id, reply)) = replies.recv() => {
+                dirty = true;
+                app.on_reply(id, reply)
+            }
+            _ = signals.recv() => return Ok(()),
+            _ = tokio::time::sleep_until(wake.into()) => Vec::new(),
+        };
+        for effect in effects {
+            match effect {
+                Effect::Request(id, cmd) => {
+                    let handle = handle.clone();
+                    let tx = tx.clone();
+                    tokio::spawn(async move {
+                        let _ = tx.send((id, handle.request(cmd).await));
+                    });
+                }
+                Effect::Bell => term.bell().map_err(io)?,
+                Effect::Quit => return Ok(()),
+            }
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! The Gate inbox: pending gates oldest first, with how long each has waited; a gate past
+//! its timeout is marked.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Row, Table};
+
+use crate::headless::format_duration;
+use crate::tui::app::{App, Pane};
+use crate::tui::{sanitize, widgets};
+
+pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
+    let t = app.theme.s.clone();
+    let filter = app.filters[Pane::Gates.index()].clone();
+    let mut title =
+        vec![Span::styled(" Gate inbox ", t.title), Span::styled(format!("({}) ", app.snap.gates.len()), t.warn)];
+    if !filter.is_empty() {
+        title.push(Span::styled(format!("/{} ", sanitize::line(&filter)), t.accent));
+    }
+    let block = widgets::pane(Line::from(title), focused, &app.theme);
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    if app.visible_gates.is_empty() {
+        let msg = if app.snap.gates.is_empty() { "no gates are waiting" } else { "no gate matches the filter" };
+        f.render_widget(Span::styled(msg, t.muted), Rect { height: 1, ..inner });
+        return;
+    }
+    let fit = inner.height as usize;
+    let pos = app.gate_position();
+    let offset = &mut app.offsets[Pane::Gates.index()];
+    if pos < *offset {
+        *offset = pos;
+    } else if fit > 0 && pos >= *offset + fit {
+        *offset = pos + 1 - fit;
+    }
+    let offset = *offset;
+    let now = app.now;
+    let wide = inner.width >= 64;
+    let soonest = app
+        .visible_gates
+        .iter()
+        .skip(offset)
+        .take(fit)
+        .map(|i| widgets::next_change(app.snap.gates[*i].opened_at, now))
+        .min();
+    if let Some(ms) = soonest {
+        app.time_shown(ms);
+    }
+    let rows: Vec<Row> = app
+        .visible_gates
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(fit)
+        .map(|(k, &i)| {
+            let g = &app.snap.gates[i];
+            let late = g.timeout_alerted;
+            let name = app
+                .snap
+                .runs
+                .get(g.id.run.0 as usize - 1)
+                .map(|r| sanitize::line(&r.name).into_owned())
+                .unwrap_or_default();
+            let mut cells = vec![
+                Cell::from(Span::styled(if late { "!" } else { " " }, t.error)),
+                Cell::from(Span::styled(format!("{}.{}", g.id.run, g.id.code), t.accent)),
+                Cell::from(Span::styled(g.id.code.name(), t.base)),
+            ];
+            if wide {
+                cells.push(Cell::from(Span::styled(name, t.muted)));
+            }
+            cells.push(Cell::from(Span::styled(
+                format!("waiting {}", format_duration(app.now.saturating_sub(g.opened_at))),
+                if late { t.error } else { t.base },
+            )));
+            let row = Row::new(cells);
+            if k == pos && focused { row.style(t.selection) } else { row }
+        })
+        .collect();
+    let mut widths = vec![Constraint::Length(1), Constraint::Length(10), Constraint::Min(12)];
+    if wide {
+        widths.push(Constraint::Min(8));
+    }
+    widths.push(Constraint::Length(15));
+    f.render_widget(Table::new(rows, widths).column_spacing(1).style(t.base), inner);
+}

@@ -1,0 +1,6 @@
+//! The dashboard's four panes.
+
+pub mod gates;
+pub mod providers;
+pub mod startups;
+pub mod team;

@@ -1,0 +1,5 @@
+//! Screens that replace the dashboard (gate review, new run) and overlays above it.
+
+pub mod new_run;
+pub mod overlays;
+pub mod review;

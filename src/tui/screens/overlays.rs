@@ -1,0 +1,358 @@
+//! Overlays over the dashboard: help (built from the keymap), alerts, an agent's report
+//! history, and the `:` command line with completion.
+
+use ratatui::Frame;
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui_textarea::TextArea;
+
+use crate::domain::{AgentRole, Event, Report, RunId};
+use crate::headless::format_ts;
+use crate::orchestrator::Command;
+use crate::tui::app::{App, Effect, Pending, Screen};
+use crate::tui::input::DASHBOARD;
+use crate::tui::keymap::Action;
+use crate::tui::sanitize;
+use crate::tui::screens::new_run::NewRunForm;
+use crate::tui::theme::Theme;
+
+pub struct AlertsView {
+    pub items: Option<Vec<Event>>,
+    pub scroll: usize,
+}
+
+pub struct ReportsView {
+    pub run: RunId,
+    pub role: AgentRole,
+    /// Newest first.
+    pub items: Option<Vec<Report>>,
+    pub scroll: usize,
+}
+
+pub struct CommandLine {
+    pub input: TextArea<'static>,
+    pub completions: Vec<String>,
+    pub pick: Option<usize>,
+}
+
+pub enum Overlay {
+    Help { scroll: usize },
+    Alerts(AlertsView),
+    Reports(ReportsView),
+    Command(Box<CommandLine>),
+}
+
+/// The command line's commands, with what they take.
+pub const COMMANDS: [(&str, &str); 8] = [
+    ("new", "create a run"),
+    ("pause", "pause a run: :pause s-01"),
+    ("resume", "resume a paused or failed run: :resume s-01"),
+    ("cancel", "cancel a run: :cancel s-01"),
+    ("theme", "change the theme: :theme light"),
+    ("alerts", "list alerts"),
+    ("help", "this help"),
+    ("q", "quit (runs stay saved)"),
+];
+
+impl Overlay {
+    pub fn command() -> Overlay {
+        Overlay::Command(Box::new(CommandLine { input: TextArea::default(), completions: Vec::new(), pick: None }))
+    }
+}
+
+fn scroll(v: &mut usize, delta: isize) {
+    *v = (*v as isize + delta).max(0) as usize;
+}
+
+pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+    if let Some(Overlay::Command(_)) = &app.overlay {
+        return command_key(app, key);
+    }
+    let action = app.keymap.action(
+        &key,
+        &[
+            Action::Up,
+            Action::Down,
+            Action::PageUp,
+            Action::PageDown,
+            Action::Top,
+            Action::Back,
+            Action::Help,
+            Action::Alerts,
+            Action::Quit,
+        ],
+    );
+    let Some(overlay) = app.overlay.as_mut() else { return Vec::new() };
+    let pos = match overlay {
+        Overlay::Help { scroll } => scroll,
+        Overlay::Alerts(v) => &mut v.scroll,
+        Overlay::Reports(v) => &mut v.scroll,
+        Overlay::Command(_) => return Vec::new(),
+    };
+    match action {
+        Some(Action::Up) => scroll(pos, -1),
+        Some(Action::Down) => scroll(pos, 1),
+        Some(Action::PageUp) => scroll(pos, -10),
+        Some(Action::PageDown) => scroll(pos, 10),
+        Some(Action::Top) => *pos = 0,
+        Some(Action::Back | Action::Help | Action::Alerts | Action::Quit) => app.overlay = None,
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn command_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+    let runs: Vec<String> = app.snap.runs.iter().map(|r| r.id.to_string()).collect();
+    let Some(Overlay::Command(cl)) = app.overlay.as_mut() else { return Vec::new() };
+    match key.code {
+        KeyCode::Esc => app.overlay = None,
+        KeyCode::Enter => {
+            let line = cl.input.lines().join(" ");
+            app.overlay = None;
+            return run_command(app, line.trim());
+        }
+        KeyCode::Tab | KeyCode::BackTab => {
+            let text = cl.input.lines().join("");
+            if cl.completions.is_empty() || cl.pick.is_none() {
+                cl.completions = complete(&text, &runs);
+                cl.pick = if cl.completions.is_empty() { None } else { Some(0) };
+            } else if let Some(p) = cl.pick {
+                let n = cl.completions.len();
+                cl.pick = Some(if key.code == KeyCode::Tab { (p + 1) % n } else { (p + n - 1) % n });
+            }
+            if let Some(choice) = cl.pick.and_then(|p| cl.completions.get(p)) {
+                let mut input = TextArea::new(vec![choice.clone()]);
+                input.move_cursor(ratatui_textarea::CursorMove::End);
+                cl.input = input;
+            }
+        }
+        _ => {
+            cl.input.input(key);
+            cl.completions.clear();
+            cl.pick = None;
+        }
+    }
+    Vec::new()
+}
+
+/// Whole-line completions of what was typed: command names, then run ids or theme names.
+pub fn complete(text: &str, runs: &[String]) -> Vec<String> {
+    match text.split_once(' ') {
+        None => COMMANDS.iter().filter(|(c, _)| c.starts_with(text)).map(|(c, _)| c.to_string()).collect(),
+        Some((cmd, arg)) => {
+            let arg = arg.trim();
+            let choices: Vec<String> = match cmd {
+                "pause" | "resume" | "cancel" => runs.to_vec(),
+                "theme" => Theme::available(),
+                _ => Vec::new(),
+            };
+            choices.into_iter().filter(|c| c.starts_with(arg)).map(|c| format!("{cmd} {c}")).collect()
+        }
+    }
+}
+
+fn run_command(app: &mut App, line: &str) -> Vec<Effect> {
+    let (cmd, arg) = line.split_once(' ').map(|(c, a)| (c, a.trim())).unwrap_or((line, ""));
+    let need_run = |app: &mut App| -> Option<String> {
+        if arg.is_empty() {
+            app.fail(format!(":{cmd} needs a run id, such as :{cmd} s-01 (Tab completes)"));
+            None
+        } else {
+            Some(arg.to_string())
+        }
+    };
+    match cmd {
+        "" => Vec::new(),
+        "new" => {
+            app.screen = Screen::NewRun(Box::new(NewRunForm::new(&app.templates)));
+            Vec::new()
+        }
+        "pause" | "resume" | "cancel" => {
+            let Some(run) = need_run(app) else { return Vec::new() };
+            let c = match cmd {
+                "pause" => Command::Pause { run },
+                "resume" => Command::Resume { run },
+                _ => Command::Cancel { run, by: app.reviewer.clone() },
+            };
+            vec![app.request(c, Pending::Simple)]
+        }
+        "theme" => {
+            match Theme::load(arg, app.color_mode) {
+                Ok(t) => {
+                    app.say(format!("theme {}", t.name));
+                    app.theme = t;
+                }
+                Err(e) => app.fail(e.message),
+            }
+            Vec::new()
+        }
+        "alerts" => app.open_alerts(),
+        "help" => {
+            app.overlay = Some(Overlay::Help { scroll: 0 });
+            Vec::new()
+        }
+        "q" | "quit" => vec![Effect::Quit],
+        other => {
+            app.fail(format!(
+                "unknown command :{}; try {}",
+                sanitize::line(other),
+                COMMANDS.iter().map(|(c, _)| format!(":{c}")).collect::<Vec<_>>().join(" ")
+            ));
+            Vec::new()
+        }
+    }
+}
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let [v] = Layout::vertical([Constraint::Length(height.min(area.height))]).flex(Flex::Center).areas(area);
+    let [h] = Layout::horizontal([Constraint::Length(width.min(area.width))]).flex(Flex::Center).areas(v);
+    h
+}
+
+fn boxed(title: String, app: &App) -> Block<'static> {
+    let t = &app.theme.s;
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border_focused)
+        .style(t.base)
+        .title(Span::styled(title, t.title))
+}
+
+fn scrolled(lines: Vec<Line<'static>>, scroll: &mut usize, height: usize) -> Vec<Line<'static>> {
+    *scroll = (*scroll).min(lines.len().saturating_sub(height));
+    lines.into_iter().skip(*scroll).take(height).collect()
+}
+
+/// The help lines: the dashboard's keys, the command line's commands.
+pub fn help_lines(app: &App) -> Vec<Line<'static>> {
+    let t = &app.theme.s;
+    let mut lines = vec![Line::from(Span::styled("Keys", t.title))];
+    for (keys, what) in app.keymap.help(&DASHBOARD) {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {keys:<16}"), t.key),
+            Span::styled(what.to_string(), t.base),
+        ]));
+    }
+    for (keys, what) in app.keymap.help(&[Action::Back, Action::Confirm, Action::Submit, Action::Quit]) {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {keys:<16}"), t.key),
+            Span::styled(what.to_string(), t.base),
+        ]));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled("Commands (after :)", t.title)));
+    for (c, what) in COMMANDS {
+        lines
+            .push(Line::from(vec![Span::styled(format!("  :{c:<15}"), t.key), Span::styled(what.to_string(), t.base)]));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled("Keys can be changed in the config's [tui.keys].", t.muted)));
+    lines
+}
+
+pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
+    let t = app.theme.s.clone();
+    let width = area.width.saturating_sub(4).min(96);
+    let height = area.height.saturating_sub(2);
+    match app.overlay.take() {
+        None => {}
+        Some(Overlay::Command(cl)) => {
+            let [_, line] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
+            f.render_widget(Clear, line);
+            let [prompt, input] = Layout::horizontal([Constraint::Length(1), Constraint::Min(1)]).areas(line);
+            f.render_widget(Paragraph::new(Span::styled(":", t.key)).style(t.input), prompt);
+            let mut ta = cl.input.clone();
+            ta.set_style(t.input);
+            ta.set_cursor_line_style(t.input);
+            f.render_widget(&ta, input);
+            if !cl.completions.is_empty() {
+                let rows = cl.completions.len().min(8) as u16;
+                let w = cl.completions.iter().map(|c| c.chars().count()).max().unwrap_or(0) as u16 + 4;
+                let popup =
+                    Rect { x: area.x, y: line.y.saturating_sub(rows + 2), width: w.min(area.width), height: rows + 2 };
+                f.render_widget(Clear, popup);
+                let lines: Vec<Line> = cl
+                    .completions
+                    .iter()
+                    .take(8)
+                    .enumerate()
+                    .map(|(k, c)| {
+                        Line::from(Span::styled(c.clone(), if Some(k) == cl.pick { t.selection } else { t.base }))
+                    })
+                    .collect();
+                f.render_widget(Paragraph::new(lines).block(boxed(" Tab ".into(), app)), popup);
+            }
+            app.overlay = Some(Overlay::Command(cl));
+        }
+        Some(Overlay::Help { mut scroll }) => {
+            let lines = help_lines(app);
+            let r = centered(area, width, (lines.len() as u16 + 2).min(height));
+            f.render_widget(Clear, r);
+            let body = scrolled(lines, &mut scroll, r.height.saturating_sub(2) as usize);
+            f.render_widget(Paragraph::new(body).block(boxed(" Help · Esc closes ".into(), app)), r);
+            app.overlay = Some(Overlay::Help { scroll });
+        }
+        Some(Overlay::Alerts(mut v)) => {
+            let r = centered(area, width, height);
+            f.render_widget(Clear, r);
+            let lines: Vec<Line> = match &v.items {
+                None => vec![Line::from(Span::styled("loading…", t.muted))],
+                Some(items) if items.is_empty() => vec![Line::from(Span::styled("no alerts", t.muted))],
+                Some(items) => items
+                    .iter()
+                    .map(|e| {
+                        let run = e.startup.map(|r| r.to_string()).unwrap_or_else(|| "-".into());
+                        let kind = e.alert().map(|a| a.as_str()).unwrap_or("");
+                        Line::from(vec![
+                            Span::styled(format!("{} ", &format_ts(e.ts)[..19]), t.muted),
+                            Span::styled(format!("{run:<6} {kind:<13} "), t.warn),
+                            Span::styled(sanitize::line(&e.kind.describe()).into_owned(), t.base),
+                        ])
+                    })
+                    .collect(),
+            };
+            let body = scrolled(lines, &mut v.scroll, r.height.saturating_sub(2) as usize);
+            f.render_widget(Paragraph::new(body).block(boxed(" Alerts, newest first · Esc closes ".into(), app)), r);
+            app.overlay = Some(Overlay::Alerts(v));
+        }
+        Some(Overlay::Reports(mut v)) => {
+            let r = centered(area, width, height);
+            f.render_widget(Clear, r);
+            let mut lines: Vec<Line> = Vec::new();
+            match &v.items {
+                None => lines.push(Line::from(Span::styled("loading…", t.muted))),
+                Some(items) if items.is_empty() => lines.push(Line::from(Span::styled("no reports yet", t.muted))),
+                Some(items) => {
+                    for rep in items {
+                        lines.push(Line::from(Span::styled(format!("{} ", &format_ts(rep.at)[..19]), t.muted)));
+                        for l in sanitize::lines(&rep.to_markdown()) {
+                            let style = if l.starts_with("###") || l.starts_with("**") { t.title } else { t.base };
+                            lines.push(Line::from(Span::styled(l, style)));
+                        }
+                    }
+                }
+            }
+            let title = format!(" {} · {} reports, newest first · Esc closes ", v.run, v.role.title());
+            let body = scrolled(lines, &mut v.scroll, r.height.saturating_sub(2) as usize);
+            f.render_widget(Paragraph::new(body).block(boxed(title, app)), r);
+            app.overlay = Some(Overlay::Reports(v));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn completes_commands_then_ids() {
+        let runs = vec!["s-01".to_string(), "s-02".to_string(), "s-10".to_string()];
+        assert_eq!(complete("pa", &runs), vec!["pause"]);
+        assert_eq!(complete("pause s-0", &runs), vec!["pause s-01", "pause s-02"]);
+        assert_eq!(complete("cancel ", &runs).len(), 3);
+        assert!(complete("theme da", &runs).contains(&"theme dark".to_string()));
+        assert!(complete("zzz", &runs).is_empty());
+    }
+}

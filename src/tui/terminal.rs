@@ -1,0 +1,104 @@
+//! The terminal: raw mode and the alternate screen while the control room runs, restored on
+//! exit, on panic and on drop; frames wrapped in synchronized-update sequences; bytes counted.
+
+use std::io::{self, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use ratatui::crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+use ratatui::crossterm::terminal::{
+    BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode,
+    enable_raw_mode,
+};
+use ratatui::crossterm::{cursor, execute, queue};
+
+use super::app::App;
+
+/// A writer that counts what passes through it (bytes sent to the terminal).
+pub struct Counting<W> {
+    inner: W,
+    pub bytes: Arc<AtomicU64>,
+}
+
+impl<W: Write> Counting<W> {
+    pub fn new(inner: W) -> Self {
+        Counting { inner, bytes: Arc::default() }
+    }
+}
+
+impl<W: Write> Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Gives the terminal back: cooked mode, the main screen, the cursor, no mouse capture.
+pub fn restore() {
+    let _ = disable_raw_mode();
+    let _ = execute!(io::stdout(), DisableMouseCapture, LeaveAlternateScreen, cursor::Show);
+}
+
+pub struct Term<W: Write> {
+    pub terminal: Terminal<CrosstermBackend<Counting<W>>>,
+    pub bytes: Arc<AtomicU64>,
+    owns_tty: bool,
+}
+
+impl Term<io::Stdout> {
+    /// Takes over the real terminal; it is given back when this is dropped, and by a panic.
+    pub fn setup(mouse: bool) -> io::Result<Term<io::Stdout>> {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore();
+            previous(info);
+        }));
+        enable_raw_mode()?;
+        let mut out = io::stdout();
+        execute!(out, EnterAlternateScreen, cursor::Hide)?;
+        if mouse {
+            execute!(out, EnableMouseCapture)?;
+        }
+        let mut t = Term::on(out)?;
+        t.owns_tty = true;
+        t.terminal.clear()?;
+        Ok(t)
+    }
+}
+
+impl<W: Write> Term<W> {
+    /// A terminal over any writer (tests and benchmarks).
+    pub fn on(writer: W) -> io::Result<Term<W>> {
+        let counting = Counting::new(writer);
+        let bytes = Arc::clone(&counting.bytes);
+        Ok(Term { terminal: Terminal::new(CrosstermBackend::new(counting))?, bytes, owns_tty: false })
+    }
+
+    /// Draws one frame inside a synchronized update, so the terminal shows it whole.
+    pub fn draw(&mut self, app: &mut App) -> io::Result<()> {
+        queue!(self.terminal.backend_mut(), BeginSynchronizedUpdate)?;
+        self.terminal.draw(|f| super::view::render(app, f))?;
+        execute!(self.terminal.backend_mut(), EndSynchronizedUpdate)?;
+        Ok(())
+    }
+
+    pub fn bell(&mut self) -> io::Result<()> {
+        let b = self.terminal.backend_mut();
+        b.write_all(b"\x07")?;
+        b.flush()
+    }
+}
+
+impl<W: Write> Drop for Term<W> {
+    fn drop(&mut self) {
+        if self.owns_tty {
+            restore();
+        }
+    }
+}

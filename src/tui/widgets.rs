@@ -1,0 +1,192 @@
+//! Small drawing helpers shared by the panes: glyphs, bars, blocks, times, ETAs.
+
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders};
+
+use super::theme::Theme;
+use crate::domain::{Phase, RunStatus};
+use crate::headless::format_duration;
+use crate::orchestrator::RunView;
+
+/// Glyph and style of a run status.
+pub fn status_glyph(s: RunStatus, t: &Theme) -> (&'static str, Style) {
+    match s {
+        RunStatus::Queued => ("○", t.s.muted),
+        RunStatus::Running => ("●", t.s.info),
+        RunStatus::AwaitingGate => ("◆", t.s.warn),
+        RunStatus::Paused => ("‖", t.s.muted),
+        RunStatus::Completed => ("✓", t.s.ok),
+        RunStatus::Rejected => ("✗", t.s.error),
+        RunStatus::Failed => ("!", t.s.error),
+        RunStatus::Cancelled => ("–", t.s.muted),
+    }
+}
+
+/// A bar of `width` cells filled to `share` (0 to 1), with eighth-cell resolution.
+pub fn bar(share: f32, width: usize, t: &Theme) -> Vec<Span<'static>> {
+    const PARTS: [&str; 8] = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
+    let eighths = (share.clamp(0.0, 1.0) * (width * 8) as f32).round() as usize;
+    let full = eighths / 8;
+    let part = PARTS[eighths % 8];
+    let used = full + usize::from(!part.is_empty());
+    vec![
+        Span::styled("█".repeat(full) + part, t.s.bar),
+        Span::styled("░".repeat(width.saturating_sub(used)), t.s.bar_empty),
+    ]
+}
+
+/// A bar of `used` of `max` slots: `▰▰▱▱`.
+pub fn slots(used: u32, max: u32, width: usize, t: &Theme) -> Vec<Span<'static>> {
+    let filled = if max == 0 { 0 } else { ((used as usize * width).div_ceil(max as usize)).min(width) };
+    vec![Span::styled("▰".repeat(filled), t.s.bar), Span::styled("▱".repeat(width - filled), t.s.bar_empty)]
+}
+
+/// A pane's block: its title, and a heavier border when it has the focus.
+pub fn pane<'a>(title: Line<'a>, focused: bool, t: &Theme) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(if focused { BorderType::Thick } else { BorderType::Plain })
+        .border_style(if focused { t.s.border_focused } else { t.s.border })
+        .title(title)
+        .style(t.s.base)
+}
+
+/// Cuts text to `width` characters, marking the cut with `…`.
+pub fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// Time left for a run: the rest of its current phase and every later phase, at the mean
+/// duration of the passes finished so far; `None` when nothing is known yet.
+pub fn eta(run: &RunView, phase_ms: &[u64; 7], now: u64) -> Option<u64> {
+    if run.status.is_final() {
+        return None;
+    }
+    let i = run.phase.index();
+    if phase_ms[i..].contains(&0) {
+        return None;
+    }
+    let elapsed = now.saturating_sub(run.phase_started_at);
+    let current = if run.gate.is_some() { 0 } else { phase_ms[i].saturating_sub(elapsed) };
+    Some(current + phase_ms[i + 1..].iter().sum::<u64>())
+}
+
+/// `12m`, or `—` when unknown.
+pub fn eta_text(ms: Option<u64>) -> String {
+    ms.map(format_duration).unwrap_or_else(|| "—".into())
+}
+
+/// Where a run stands: its phase, or `spec ▸ G1` while a gate waits.
+pub fn where_text(run: &RunView) -> String {
+    match run.gate {
+        Some(g) => format!("{} ▸ {}", short_phase(run.phase), g),
+        None if run.revision > 0 => format!("{} r{}", short_phase(run.phase), run.revision),
+        None => short_phase(run.phase).to_string(),
+    }
+}
+
+pub fn short_phase(p: Phase) -> &'static str {
+    match p {
+        Phase::FounderFit => "fit",
+        Phase::Architecture => "arch",
+        p => p.as_str(),
+    }
+}
+
+/// Milliseconds until `format_duration(now - since)` shows something else.
+pub fn next_change(since: u64, now: u64) -> u64 {
+    let ms = now.saturating_sub(since);
+    let unit = match ms / 1000 {
+        0..60 => 1_000,
+        60..3_600 => 60_000,
+        3_600..86_400 => 60_000,
+        _ => 3_600_000,
+    };
+    unit - ms % unit
+}
+
+/// Display width of a string in terminal cells.
+pub fn width(s: &str) -> usize {
+    Span::raw(s).width()
+}
+
+/// Wraps lines at word boundaries to `max` cells (a word longer than a line is cut).
+pub fn wrap(lines: &[String], max: usize) -> Vec<String> {
+    let max = max.max(1);
+    let mut out = Vec::with_capacity(lines.len());
+    for line in lines {
+        if width(line) <= max {
+            out.push(line.clone());
+            continue;
+        }
+        let mut cur = String::new();
+        let mut cur_w = 0;
+        for word in line.split_inclusive(' ') {
+            let w = width(word);
+            if cur_w + w > max && !cur.is_empty() {
+                out.push(std::mem::take(&mut cur).trim_end().to_string());
+                cur_w = 0;
+            }
+            if w > max {
+                for c in word.chars() {
+                    let cw = width(c.encode_utf8(&mut [0; 4]));
+                    if cur_w + cw > max {
+                        out.push(std::mem::take(&mut cur));
+                        cur_w = 0;
+                    }
+                    cur.push(c);
+                    cur_w += cw;
+                }
+            } else {
+                cur.push_str(word);
+                cur_w += w;
+            }
+        }
+        out.push(cur.trim_end().to_string());
+    }
+    out
+}
+
+/// Milliseconds until a countdown of `eta` ms shows something else.
+pub fn next_eta_change(eta: u64) -> u64 {
+    let unit = match eta / 1000 {
+        0..60 => 1_000,
+        60..86_400 => 60_000,
+        _ => 3_600_000,
+    };
+    eta % unit + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_fill_by_eighths() {
+        let t = Theme::load("dark", super::super::theme::ColorMode::TrueColor).unwrap();
+        let text = |spans: Vec<Span>| spans.iter().map(|s| s.content.to_string()).collect::<String>();
+        assert_eq!(text(bar(0.5, 4, &t)), "██░░");
+        assert_eq!(text(bar(0.0, 4, &t)), "░░░░");
+        assert_eq!(text(bar(1.0, 4, &t)), "████");
+        assert_eq!(text(bar(0.25, 2, &t)), "▌░");
+        assert_eq!(text(slots(4, 8, 8, &t)), "▰▰▰▰▱▱▱▱");
+        assert_eq!(text(slots(1, 10, 8, &t)), "▰▱▱▱▱▱▱▱");
+        assert_eq!(fit("Ledgerly", 5), "Ledg…");
+        let wrapped = wrap(&["the quick brown fox jumps".to_string(), "abcdefghij".to_string()], 10);
+        assert_eq!(wrapped, vec!["the quick", "brown fox", "jumps", "abcdefghij"]);
+        assert_eq!(wrap(&["abcdefghijkl".to_string()], 5), vec!["abcde", "fghij", "kl"]);
+    }
+
+    #[test]
+    fn times_change_on_their_display_unit() {
+        assert_eq!(next_change(0, 1_500), 500);
+        assert_eq!(next_change(0, 61_000), 59_000);
+        assert_eq!(next_change(0, 2 * 86_400_000 + 10), 3_600_000 - 10);
+    }
+}
