@@ -102,11 +102,30 @@ pub fn reviewer(explicit: Option<String>) -> Result<String> {
         }
         return Ok(name);
     }
-    let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+    let user = os_user().unwrap_or_else(|| "unknown".into());
     match std::env::var("SSH_CLIENT").ok().and_then(|s| s.split_whitespace().next().map(str::to_string)) {
         Some(ip) => Ok(format!("{user}@{ip} (ssh)")),
         None => Ok(user),
     }
+}
+
+/// The OS user: `USER`, `LOGNAME`, else this process's uid looked up in /etc/passwd.
+fn os_user() -> Option<String> {
+    for k in ["USER", "LOGNAME"] {
+        if let Ok(v) = std::env::var(k)
+            && !v.trim().is_empty()
+        {
+            return Some(v);
+        }
+    }
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let uid = status.lines().find(|l| l.starts_with("Uid:"))?.split_whitespace().nth(1)?.to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let name = passwd.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.get(2) == Some(&uid.as_str())).then(|| f[0].to_string())
+    });
+    Some(name.unwrap_or_else(|| format!("uid {uid}")))
 }
 
 fn print_json(v: &serde_json::Value) {

@@ -2,6 +2,7 @@
 //! something changed (at most 30 frames a second), sending commands for every intent.
 
 pub mod app;
+pub mod bench;
 pub mod fixture;
 pub mod input;
 pub mod keymap;
@@ -96,6 +97,22 @@ async fn event_loop<W: std::io::Write>(handle: &OrchestratorHandle, app: &mut Ap
                 Some(Ok(Event::Resize(..))) => {
                     dirty = true;
                     Vec::new()
+                }
+                Some(Ok(Event::Mouse(m))) => {
+                    // With --mouse, the wheel moves like the arrow keys.
+                    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEventKind};
+                    let code = match m.kind {
+                        MouseEventKind::ScrollUp => Some(KeyCode::Up),
+                        MouseEventKind::ScrollDown => Some(KeyCode::Down),
+                        _ => None,
+                    };
+                    match code {
+                        Some(code) => {
+                            dirty = true;
+                            app.handle_key(KeyEvent::new(code, KeyModifiers::NONE))
+                        }
+                        None => Vec::new(),
+                    }
                 }
                 Some(Ok(_)) => Vec::new(),
                 Some(Err(_)) | None => return Ok(()),

@@ -1,0 +1,142 @@
+//! The real binary in tmux, driven as a person would: wait for the four panes, approve one
+//! gate and reject another with a typed note, quit, and check both decisions on disk.
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::Factory;
+
+struct Tmux {
+    socket: String,
+    session: String,
+}
+
+impl Tmux {
+    fn cmd(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux").args(["-L", &self.socket]).args(args).output().expect("tmux runs (.ci/run installs it)")
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            self.cmd(&["send-keys", "-t", &self.session, k]);
+            std::thread::sleep(Duration::from_millis(80));
+        }
+    }
+
+    fn type_text(&self, text: &str) {
+        self.cmd(&["send-keys", "-t", &self.session, "-l", text]);
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", &self.session]).stdout).into_owned()
+    }
+
+    fn alive(&self) -> bool {
+        self.cmd(&["has-session", "-t", &self.session]).status.success()
+    }
+
+    /// Waits until the screen satisfies `ok`, or fails showing the screen.
+    fn wait(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let s = self.screen();
+            if ok(&s) {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}; the screen:\n{s}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["-L", &self.socket, "kill-server"]).output();
+    }
+}
+
+/// The number in `Gate inbox (N)`.
+fn inbox_count(screen: &str) -> usize {
+    screen
+        .split("Gate inbox (")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The first gate id (`s-01.G0.0`) on the screen.
+fn gate_id(screen: &str) -> Option<String> {
+    let words = screen.split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-'));
+    words
+        .filter(|w| {
+            let parts: Vec<&str> = w.split('.').collect();
+            parts.len() == 3
+                && parts[0].starts_with("s-")
+                && parts[1].starts_with('G')
+                && parts[2].parse::<u32>().is_ok()
+        })
+        .map(str::to_string)
+        .next()
+}
+
+#[test]
+fn a_reviewer_approves_and_rejects_by_keypress() {
+    assert!(Command::new("tmux").arg("-V").output().is_ok(), "tmux is needed for this test; .ci/run installs it");
+    let f = Factory::new();
+    let bin = env!("CARGO_BIN_EXE_factory");
+    let tmux = Tmux { socket: format!("sf-test-{}", std::process::id()), session: "control".into() };
+    let command = format!(
+        "env -i PATH=/usr/bin:/bin HOME={home} TERM=xterm-256color USER=tester {bin} --data-dir {data} --reviewer tester demo --startups 3 --sim-latency-ms 40",
+        home = f.dir.path().display(),
+        data = f.data_dir().display(),
+    );
+    let out = tmux.cmd(&["new-session", "-d", "-s", &tmux.session, "-x", "160", "-y", "45", &command]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let screen = tmux.wait("the four panes and two waiting gates", |s| {
+        ["Startups", "Agent team", "Providers", "Gate inbox"].iter().all(|p| s.contains(p)) && inbox_count(s) >= 2
+    });
+    assert!(screen.contains("SIMULATED"), "the simulated badge shows:\n{screen}");
+
+    // Approve: open the oldest gate, a, then y.
+    tmux.keys(&["g", "Enter"]);
+    let review = tmux.wait("the gate review", |s| s.contains("Revision history") && gate_id(s).is_some());
+    let approved = gate_id(&review).unwrap();
+    tmux.keys(&["a"]);
+    tmux.wait("the confirmation", |s| s.contains("Press y to confirm"));
+    tmux.keys(&["y"]);
+    tmux.wait("the saved approval", |s| s.contains(&format!("{approved} approved by tester, saved")));
+    tmux.keys(&["Escape"]);
+    tmux.wait("the dashboard", |s| s.contains("Gate inbox"));
+
+    // Reject another: r, a typed note, Ctrl-S.
+    tmux.keys(&["g", "Enter"]);
+    let review =
+        tmux.wait("another gate", |s| s.contains("Revision history") && gate_id(s).is_some_and(|g| g != approved));
+    let rejected = gate_id(&review).unwrap();
+    tmux.keys(&["r"]);
+    tmux.wait("the note", |s| s.contains("Note to reject (required)"));
+    tmux.type_text("Not viable: the market is too small");
+    tmux.keys(&["C-s"]);
+    tmux.wait("the saved rejection", |s| s.contains(&format!("{rejected} rejected by tester, saved")));
+    tmux.keys(&["Escape", "q"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while tmux.alive() {
+        assert!(Instant::now() < deadline, "q did not quit:\n{}", tmux.screen());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let all = f.run(&["gates", "--all", "--json"]).ok().json();
+    let gate = |id: &str| all["gates"].as_array().unwrap().iter().find(|g| g["id"] == id).cloned().unwrap();
+    let a = gate(&approved);
+    assert_eq!((a["status"].as_str(), a["decided_by"].as_str()), (Some("approved"), Some("tester")), "{a}");
+    let r = gate(&rejected);
+    assert_eq!(
+        (r["status"].as_str(), r["decided_by"].as_str(), r["note"].as_str()),
+        (Some("rejected"), Some("tester"), Some("Not viable: the market is too small")),
+        "{r}"
+    );
+}
