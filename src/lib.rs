@@ -11,6 +11,7 @@ pub mod orchestrator;
 pub mod paths;
 pub mod prompts;
 pub mod providers;
+pub mod socket;
 pub mod store;
 pub mod templates;
 pub mod tui;

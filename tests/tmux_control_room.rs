@@ -140,3 +140,53 @@ fn a_reviewer_approves_and_rejects_by_keypress() {
         "{r}"
     );
 }
+
+#[test]
+fn a_second_terminal_attaches_and_the_cli_decides_through_the_owner() {
+    let f = Factory::new();
+    let bin = env!("CARGO_BIN_EXE_factory");
+    let tmux = Tmux { socket: format!("sf-attach-{}", std::process::id()), session: "owner".into() };
+    let launch = |session: &str, args: &str| {
+        let command = format!(
+            "env -i PATH=/usr/bin:/bin HOME={home} TERM=xterm-256color USER=tester {bin} --data-dir {data} {args}",
+            home = f.dir.path().display(),
+            data = f.data_dir().display(),
+        );
+        let out = tmux.cmd(&["new-session", "-d", "-s", session, "-x", "140", "-y", "40", &command]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    launch("owner", "--reviewer tester demo --startups 2 --sim-latency-ms 30");
+    tmux.wait("two gates at the owner", |s| inbox_count(s) >= 2);
+    launch("watcher", "--read-only");
+    let watcher = Tmux { socket: tmux.socket.clone(), session: "watcher".into() };
+    let screen = watcher.wait("the attached control room", |s| s.contains("attached to pid") && inbox_count(s) >= 2);
+    assert!(screen.contains("read-only"), "the lock shows:\n{screen}");
+    // A read-only terminal cannot decide.
+    watcher.keys(&["g", "Enter"]);
+    watcher.wait("its review", |s| s.contains("Revision history"));
+    watcher.keys(&["a"]);
+    watcher.wait("the refusal", |s| s.contains("read-only: this terminal watches"));
+    watcher.keys(&["Escape"]);
+
+    // The CLI goes through the owner while its control room runs.
+    let gates = f.run(&["gates", "--json"]).ok().json();
+    let gate = gates["gates"][0]["id"].as_str().unwrap().to_string();
+    let out = f.run(&["--reviewer", "carol", "approve", &gate, "--note", "from a script"]).ok();
+    assert_eq!(out.stdout.trim(), format!("{gate} approved by carol"));
+    let run = gate.split('.').next().unwrap().to_string();
+    for t in [&tmux, &watcher] {
+        t.wait("the decision on both screens", |s| {
+            !s.contains(&format!("{run}   G0")) && !s.contains(&format!("{run}.G0"))
+        });
+    }
+
+    // Quitting the attached terminal leaves the owner running.
+    watcher.keys(&["q"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while watcher.alive() {
+        assert!(Instant::now() < deadline, "q did not quit the attached terminal");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(tmux.alive(), "the owner still runs");
+    tmux.keys(&["q"]);
+}

@@ -26,6 +26,9 @@ pub struct Cli {
     /// Who decides gates from this terminal (default: the OS user, with the SSH client where known)
     #[arg(long, global = true, value_name = "NAME")]
     pub reviewer: Option<String>,
+    /// Attach to the running factory for watching only: no decisions, no changes
+    #[arg(long, global = true)]
+    pub read_only: bool,
     #[command(subcommand)]
     pub command: Option<Cmd>,
 }

@@ -6,8 +6,8 @@ mod demo;
 mod doctor;
 mod export;
 mod output;
+mod session;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Parser;
@@ -15,11 +15,12 @@ use clap::Parser;
 pub use args::{Cli, Cmd};
 use args::{ConfigAction, DecideArgs, ExportFormat, RunFlags};
 
-use crate::config::{self, Config, ConfigSource};
+use crate::config;
 use crate::domain::Decision;
 use crate::error::{FactoryError, Result};
 use crate::headless::{self, HeadlessOptions};
 use crate::orchestrator::{self, Command, NewRun, Options, OrchestratorHandle, Reply};
+use session::{Ctx, Session};
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
@@ -63,34 +64,6 @@ fn install_panic_hook() {
             "factory: internal error ({msg}{place}); this is a bug, please report it with the log from the data directory"
         );
     }));
-}
-
-struct Ctx {
-    cfg: Arc<Config>,
-    source: ConfigSource,
-    data_dir: PathBuf,
-    _log: Option<tracing_appender::non_blocking::WorkerGuard>,
-}
-
-impl Ctx {
-    fn load(cli: &Cli) -> Result<Ctx> {
-        let (cfg, source) = config::load(cli.config.as_deref())?;
-        let data_dir = crate::paths::data_dir(cli.data_dir.clone())?;
-        Ok(Ctx { cfg: Arc::new(cfg), source, data_dir, _log: None })
-    }
-
-    /// Starts the orchestrator over the data directory (logging into it from then on).
-    fn start(&mut self, opts: Options) -> Result<OrchestratorHandle> {
-        let store = crate::store::Store::open(&self.data_dir, self.cfg.store.cache_mb)?;
-        if self._log.is_none() {
-            self._log = crate::logging::init(&self.data_dir);
-        }
-        orchestrator::start_with_store(Arc::clone(&self.cfg), opts, store, orchestrator::system_clock())
-    }
-
-    fn options(&self) -> Options {
-        Options::new(self.data_dir.clone())
-    }
 }
 
 /// The reviewer's name: `--reviewer`, else the OS user, with the SSH client where known.
@@ -157,21 +130,28 @@ async fn run(mut cli: Cli) -> Result<()> {
             ctx.cfg = Arc::new(cfg);
             let mut opts = run_options(&ctx, &a.flags);
             opts.simulate = true;
-            let handle = ctx.start(opts)?;
-            if handle.snapshot().runs.is_empty() {
-                for new in demo::sample_runs(a.startups, ctx.cfg.sim.seed) {
-                    handle.request(Command::NewRun(new)).await?;
+            let session = ctx.run_session(opts, &a.flags, cli.read_only).await?;
+            let handle = &session.handle;
+            if handle.is_owner() {
+                if handle.snapshot().runs.is_empty() {
+                    for new in demo::sample_runs(a.startups, ctx.cfg.sim.seed) {
+                        handle.request(Command::NewRun(new)).await?;
+                    }
+                } else if a.flags.headless && !a.flags.quiet {
+                    eprintln!(
+                        "resuming the {} runs already in {}",
+                        handle.snapshot().runs.len(),
+                        ctx.data_dir.display()
+                    );
                 }
-            } else if a.flags.headless && !a.flags.quiet {
-                eprintln!("resuming the {} runs already in {}", handle.snapshot().runs.len(), ctx.data_dir.display());
             }
-            drive(&ctx, &handle, &a.flags, tui).await
+            drive(&ctx, &session, &a.flags, tui).await
         }
         Cmd::Run(a) => {
             let mut opts = run_options(&ctx, &a.flags);
             opts.simulate = a.simulate;
-            let handle = ctx.start(opts)?;
-            drive(&ctx, &handle, &a.flags, tui).await
+            let session = ctx.run_session(opts, &a.flags, cli.read_only).await?;
+            drive(&ctx, &session, &a.flags, tui).await
         }
         Cmd::Config { action: ConfigAction::Defaults } => {
             print!("{}", config::default_config_text());
@@ -186,9 +166,9 @@ async fn run(mut cli: Cli) -> Result<()> {
             Ok(())
         }
         other => {
-            let handle = ctx.start(ctx.options())?;
-            let result = one_shot(&handle, other, &reviewer_name).await;
-            let stopped = handle.shutdown().await;
+            let session = ctx.command_session(cli.read_only).await?;
+            let result = one_shot(&session.handle, other, &reviewer_name).await;
+            let stopped = session.handle.shutdown().await;
             result.and(stopped)
         }
     }
@@ -201,8 +181,10 @@ fn run_options(ctx: &Ctx, flags: &RunFlags) -> Options {
     opts
 }
 
-/// Runs the orchestrator under the control room, or headless; then stops it cleanly.
-async fn drive(ctx: &Ctx, handle: &OrchestratorHandle, flags: &RunFlags, tui: crate::tui::TuiOptions) -> Result<()> {
+/// Runs the orchestrator under the control room, or headless; then stops it cleanly (an
+/// attached control room leaves the owner running).
+async fn drive(ctx: &Ctx, session: &Session, flags: &RunFlags, tui: crate::tui::TuiOptions) -> Result<()> {
+    let handle = &session.handle;
     if flags.headless {
         return headless::run(handle, headless_options(flags)).await;
     }

@@ -167,7 +167,7 @@ pub struct GatesConfig {
 
 impl Default for GatesConfig {
     fn default() -> Self {
-        let gate = |hours| GateConfig { policy: GatePolicy::Human, timeout_hours: hours };
+        let gate = |hours| GateConfig { policy: GatePolicy::Human, timeout_hours: hours, reviewers: Vec::new() };
         GatesConfig { max_revisions: 3, g0: gate(48.0), g1: gate(24.0), g2: gate(12.0), g3: gate(6.0) }
     }
 }
@@ -183,6 +183,11 @@ impl GatesConfig {
         }
     }
 
+    /// Who may decide gates of this code; empty for anyone.
+    pub fn reviewers(&self, code: GateCode) -> &[String] {
+        self.get(code).map(|g| g.reviewers.as_slice()).unwrap_or(&[])
+    }
+
     /// How long a gate may wait before the timeout alert, in milliseconds.
     pub fn timeout_ms(&self, code: GateCode) -> u64 {
         let hours = self.get(code).map(|g| g.timeout_hours).unwrap_or(24.0);
@@ -196,11 +201,13 @@ pub struct GateConfig {
     /// `human`, `auto`, or `auto_if_quality >= 0.8`.
     pub policy: GatePolicy,
     pub timeout_hours: f64,
+    /// Who may decide this gate (reviewer names); empty for anyone.
+    pub reviewers: Vec<String>,
 }
 
 impl Default for GateConfig {
     fn default() -> Self {
-        GateConfig { policy: GatePolicy::Human, timeout_hours: 24.0 }
+        GateConfig { policy: GatePolicy::Human, timeout_hours: 24.0, reviewers: Vec::new() }
     }
 }
 

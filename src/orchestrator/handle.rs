@@ -1,9 +1,11 @@
 //! The handle everything else holds: send a command and await its reply; watch snapshots;
-//! subscribe to events.
+//! subscribe to events; the same whether the orchestrator runs in this process or is
+//! reached over the socket of the process that owns the data directory.
 
 use std::sync::Arc;
 
-use tokio::sync::{broadcast, oneshot, watch};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use super::Msg;
 use super::command::{Command, Reply};
@@ -11,11 +13,32 @@ use super::snapshot::Snapshot;
 use crate::domain::Event;
 use crate::error::{ErrorKind, FactoryError, Result};
 
+/// How this handle reaches the orchestrator.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Link {
+    /// The orchestrator runs in this process.
+    Owner,
+    /// Attached over the socket to the process that owns the data directory.
+    Attached { pid: u32, read_only: bool },
+    /// The owner went away; trying to attach again.
+    Lost { read_only: bool },
+}
+
+/// A command on its way over the socket, with where its reply goes.
+pub type RemoteCall = (Command, oneshot::Sender<Result<Reply>>);
+
+#[derive(Clone)]
+enum Route {
+    Local(std::sync::mpsc::Sender<Msg>),
+    Remote(mpsc::UnboundedSender<RemoteCall>),
+}
+
 #[derive(Clone)]
 pub struct OrchestratorHandle {
-    tx: std::sync::mpsc::Sender<Msg>,
+    route: Route,
     snapshots: watch::Receiver<Arc<Snapshot>>,
     events: broadcast::Sender<Arc<Event>>,
+    link: watch::Receiver<Link>,
 }
 
 fn stopped() -> FactoryError {
@@ -28,13 +51,27 @@ impl OrchestratorHandle {
         snapshots: watch::Receiver<Arc<Snapshot>>,
         events: broadcast::Sender<Arc<Event>>,
     ) -> Self {
-        OrchestratorHandle { tx, snapshots, events }
+        let (_, link) = watch::channel(Link::Owner);
+        OrchestratorHandle { route: Route::Local(tx), snapshots, events, link }
+    }
+
+    /// A handle whose commands go to a socket client task (see `crate::socket::client`).
+    pub fn remote(
+        calls: mpsc::UnboundedSender<RemoteCall>,
+        snapshots: watch::Receiver<Arc<Snapshot>>,
+        events: broadcast::Sender<Arc<Event>>,
+        link: watch::Receiver<Link>,
+    ) -> Self {
+        OrchestratorHandle { route: Route::Remote(calls), snapshots, events, link }
     }
 
     /// Sends a command and waits for its reply, which comes once its changes are on disk.
     pub async fn request(&self, cmd: Command) -> Result<Reply> {
         let (tx, rx) = oneshot::channel();
-        self.tx.send(Msg::Command(cmd, tx)).map_err(|_| stopped())?;
+        match &self.route {
+            Route::Local(local) => local.send(Msg::Command(cmd, tx)).map_err(|_| stopped())?,
+            Route::Remote(remote) => remote.send((cmd, tx)).map_err(|_| stopped())?,
+        }
         rx.await.map_err(|_| stopped())?
     }
 
@@ -53,8 +90,21 @@ impl OrchestratorHandle {
         self.events.subscribe()
     }
 
-    /// Stops dispatching, waits for calls in flight (up to the grace time), flushes, stops.
+    /// How this handle reaches the orchestrator, as it changes.
+    pub fn link(&self) -> watch::Receiver<Link> {
+        self.link.clone()
+    }
+
+    pub fn is_owner(&self) -> bool {
+        matches!(self.route, Route::Local(_))
+    }
+
+    /// The owner stops dispatching, waits for calls in flight (up to the grace time),
+    /// flushes and stops. An attached handle just lets go: the owner keeps running.
     pub async fn shutdown(&self) -> Result<()> {
-        self.request(Command::Shutdown).await.map(|_| ())
+        match self.route {
+            Route::Local(_) => self.request(Command::Shutdown).await.map(|_| ()),
+            Route::Remote(_) => Ok(()),
+        }
     }
 }

@@ -8,7 +8,7 @@ mod budget;
 pub mod command;
 mod dispatch;
 mod handle;
-mod pipeline;
+pub(crate) mod pipeline;
 mod pycheck;
 mod queries;
 mod scheduler;
@@ -24,7 +24,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use command::{Command, ExportData, NewRun, Reply, ReviewData, RunDetail};
-pub use handle::OrchestratorHandle;
+pub use handle::{Link, OrchestratorHandle, RemoteCall};
 pub use snapshot::{PhaseBrief, RoleView, RunView, Snapshot, StatusCounts};
 pub use state::{Clock, system_clock};
 

@@ -13,6 +13,11 @@ use crate::error::{FactoryError, Result};
 const MAX_NAME: usize = 80;
 const MAX_IDEA: usize = 10_000;
 
+/// The name part of a reviewer identity: `alice` of `alice@10.0.0.7 (ssh)`.
+pub fn reviewer_name(by: &str) -> &str {
+    by.split(['@', ' ']).next().unwrap_or(by)
+}
+
 fn fmt_time(ms: u64) -> String {
     crate::headless::format_ts(ms)
 }
@@ -300,6 +305,15 @@ impl State {
         budget: Option<String>,
     ) -> Result<Gate> {
         let id = self.resolve_gate(gate)?;
+        let allowed = self.cfg.gates.reviewers(id.code);
+        let who = reviewer_name(&by);
+        if !allowed.is_empty() && !allowed.iter().any(|a| a == who) {
+            return Err(FactoryError::usage(format!(
+                "only {} may decide {} gates, and you are {who}; ask one of them",
+                allowed.join(" or "),
+                id.code
+            )));
+        }
         let note = note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
         if matches!(decision, Decision::Revise | Decision::Reject) && note.is_none() {
             return Err(FactoryError::usage(format!(

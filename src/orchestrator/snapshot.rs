@@ -111,4 +111,19 @@ pub struct Snapshot {
     pub phase_ms: [u64; 7],
     pub in_flight: u32,
     pub tasks_done: u64,
+    /// Who may decide each gate code (absent: anyone).
+    pub gate_reviewers: Vec<(GateCode, Vec<String>)>,
+}
+
+impl Snapshot {
+    /// Whether `reviewer` may decide gates of `code`.
+    pub fn may_decide(&self, code: GateCode, reviewer: &str) -> Result<(), String> {
+        let name = super::pipeline::reviewer_name(reviewer);
+        match self.gate_reviewers.iter().find(|(c, _)| *c == code) {
+            Some((_, who)) if !who.is_empty() && !who.iter().any(|w| w == name) => {
+                Err(format!("only {} may decide {code} gates", who.join(" or ")))
+            }
+            _ => Ok(()),
+        }
+    }
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::snapshot::{PhaseBrief, RoleView, RunView, Snapshot, StatusCounts};
 use super::state::{RunState, State};
-use crate::domain::{GateStatus, TaskKind, TaskStatus};
+use crate::domain::{GateCode, GateStatus, TaskKind, TaskStatus};
 use crate::providers::Gateway;
 
 /// The team of a run in (or past) the build phase: one line per role of its plan.
@@ -148,5 +148,10 @@ pub(super) fn snapshot(state: &State, gateway: &Gateway, version: u64) -> Snapsh
         phase_ms,
         in_flight: state.in_flight,
         tasks_done: state.tasks_done,
+        gate_reviewers: GateCode::ALL
+            .iter()
+            .map(|c| (*c, state.cfg.gates.reviewers(*c).to_vec()))
+            .filter(|(_, who)| !who.is_empty())
+            .collect(),
     }
 }

@@ -108,6 +108,8 @@ pub struct App {
     pub templates: Vec<String>,
     /// Milliseconds until a time shown in the last frame (a wait, an ETA) changes.
     pub redraw_in: Option<u64>,
+    /// Owner, attached, or attached and lost.
+    pub link: crate::orchestrator::Link,
 }
 
 impl App {
@@ -142,6 +144,7 @@ impl App {
                 .map(|ts| ts.iter().map(|t| t.name().to_string()).collect())
                 .unwrap_or_default(),
             redraw_in: None,
+            link: crate::orchestrator::Link::Owner,
         };
         app.alerts_read = snap.alerts;
         app.on_snapshot(snap);
@@ -320,6 +323,10 @@ impl App {
 
     /// Pause the selected run, or resume it when it is paused or failed.
     pub fn pause_or_resume(&mut self) -> Vec<Effect> {
+        if let Some(why) = self.may_not(None) {
+            self.fail(why);
+            return Vec::new();
+        }
         let Some(run) = self.selected_run_view() else {
             self.fail("no run is selected");
             return Vec::new();
@@ -337,6 +344,12 @@ impl App {
     pub fn open_review(&mut self, gate: GateId, start: Option<crate::tui::keymap::Action>) -> Vec<Effect> {
         let mut screen = ReviewScreen::new(gate);
         screen.start = start;
+        if start.is_some()
+            && let Some(why) = self.may_not(Some(gate.code))
+        {
+            screen.start = None;
+            self.fail(why);
+        }
         self.screen = Screen::Review(Box::new(screen));
         vec![self.request(Command::Review { gate: gate.to_string() }, Pending::Review(gate.to_string()))]
     }
@@ -344,6 +357,26 @@ impl App {
     /// Records that the frame shows a time that changes in `ms`.
     pub fn time_shown(&mut self, ms: u64) {
         self.redraw_in = Some(self.redraw_in.map_or(ms, |r| r.min(ms)));
+    }
+
+    pub fn read_only(&self) -> bool {
+        matches!(
+            self.link,
+            crate::orchestrator::Link::Attached { read_only: true, .. }
+                | crate::orchestrator::Link::Lost { read_only: true }
+        )
+    }
+
+    /// Why this terminal may not change anything or decide this gate, if it may not.
+    pub fn may_not(&self, gate: Option<crate::domain::GateCode>) -> Option<String> {
+        if self.read_only() {
+            return Some("read-only: this terminal watches; attach without --read-only to decide".into());
+        }
+        if let crate::orchestrator::Link::Lost { .. } = self.link {
+            return Some("the owner went away; wait until it is back (reattaching)".into());
+        }
+        let code = gate?;
+        self.snap.may_decide(code, &self.reviewer).err().map(|e| format!("{e}; you are {}", self.reviewer))
     }
 
     /// Unread alerts (fired since the alerts list was last opened).

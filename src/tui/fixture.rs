@@ -244,6 +244,7 @@ pub fn snapshot(runs_n: usize, providers_n: usize, gates_n: usize) -> Snapshot {
         phase_ms: [42_000, 30_000, 51_000, 60_000, 240_000, 45_000, 38_000],
         in_flight: 27,
         tasks_done: 4_812,
+        gate_reviewers: vec![(GateCode::G3, vec!["alice".into()])],
     }
 }
 

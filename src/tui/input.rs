@@ -97,7 +97,10 @@ impl App {
                 }
             }
             Action::PauseResume => return self.pause_or_resume(),
-            Action::NewRun => self.screen = Screen::NewRun(Box::new(NewRunForm::new(&self.templates))),
+            Action::NewRun => match self.may_not(None) {
+                Some(why) => self.fail(why),
+                None => self.screen = Screen::NewRun(Box::new(NewRunForm::new(&self.templates))),
+            },
             Action::Filter => {
                 let mut t = TextArea::new(vec![self.filters[self.focus.index()].clone()]);
                 t.move_cursor(ratatui_textarea::CursorMove::End);

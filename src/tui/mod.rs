@@ -67,6 +67,8 @@ async fn event_loop<W: std::io::Write>(handle: &OrchestratorHandle, app: &mut Ap
     let io = |e: std::io::Error| FactoryError::internal(format!("the terminal failed: {e}"));
     let mut keys = EventStream::new();
     let mut snapshots = handle.watch();
+    let mut link = handle.link();
+    app.link = link.borrow_and_update().clone();
     let (tx, mut replies) = mpsc::unbounded_channel();
     let mut signals = crate::headless::Signals::new();
     let clock = system_clock();
@@ -124,6 +126,11 @@ async fn event_loop<W: std::io::Write>(handle: &OrchestratorHandle, app: &mut Ap
                 dirty = true;
                 let snap = std::sync::Arc::clone(&snapshots.borrow_and_update());
                 app.on_snapshot(snap)
+            }
+            Ok(()) = link.changed() => {
+                dirty = true;
+                app.link = link.borrow_and_update().clone();
+                Vec::new()
             }
             Some((id, reply)) = replies.recv() => {
                 dirty = true;

@@ -130,6 +130,18 @@ fn header(app: &App, f: &mut Frame, area: Rect) {
         }
     }
     let mut right = Vec::new();
+    match &app.link {
+        crate::orchestrator::Link::Owner => {}
+        crate::orchestrator::Link::Attached { pid, .. } => {
+            right.push(Span::styled(format!(" attached to pid {pid} "), t.header.patch(t.muted)))
+        }
+        crate::orchestrator::Link::Lost { .. } => {
+            right.push(Span::styled(" ⚠ owner gone, reattaching… ", t.header.patch(t.error)))
+        }
+    }
+    if app.read_only() {
+        right.push(Span::styled(" 🔒 read-only ", t.badge));
+    }
     if s.simulated {
         right.push(Span::styled(" SIMULATED ", t.badge));
     }

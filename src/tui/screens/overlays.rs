@@ -165,6 +165,11 @@ fn run_command(app: &mut App, line: &str) -> Vec<Effect> {
     };
     match cmd {
         "" => Vec::new(),
+        "new" | "pause" | "resume" | "cancel" if app.may_not(None).is_some() => {
+            let why = app.may_not(None).unwrap_or_default();
+            app.fail(why);
+            Vec::new()
+        }
         "new" => {
             app.screen = Screen::NewRun(Box::new(NewRunForm::new(&app.templates)));
             Vec::new()

@@ -167,11 +167,14 @@ impl ReviewScreen {
 enum Then {
     Nothing,
     Close,
+    Refuse(String),
     Submit(Decision, Option<String>, Option<String>),
 }
 
 pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     let keymap = app.keymap.clone();
+    let gate_code = if let Screen::Review(r) = &app.screen { Some(r.gate.code) } else { None };
+    let blocked = app.may_not(gate_code);
     let Screen::Review(r) = &mut app.screen else { return Vec::new() };
     let then = match &mut r.mode {
         Mode::View => match keymap.action(&key, &VIEW) {
@@ -199,12 +202,15 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
                 r.scroll = r.wrapped.len().saturating_sub(r.page);
                 Then::Nothing
             }
-            Some(a @ (Action::Approve | Action::Revise | Action::Reject)) => {
-                if r.data.is_some() {
-                    r.begin(a);
+            Some(a @ (Action::Approve | Action::Revise | Action::Reject)) => match blocked.clone() {
+                Some(why) => Then::Refuse(why),
+                None => {
+                    if r.data.is_some() {
+                        r.begin(a);
+                    }
+                    Then::Nothing
                 }
-                Then::Nothing
-            }
+            },
             Some(Action::Back) => Then::Close,
             _ => Then::Nothing,
         },
@@ -260,6 +266,10 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     };
     match then {
         Then::Nothing => Vec::new(),
+        Then::Refuse(why) => {
+            app.fail(why);
+            Vec::new()
+        }
         Then::Close => {
             app.screen = Screen::Dashboard;
             Vec::new()
@@ -305,6 +315,9 @@ fn facts(app: &App, d: &ReviewData) -> Vec<Line<'static>> {
         out.push(row("next call", format!("up to {}", fmt_usd(ask.needed_micros))));
     }
     out.push(row("run cost", format!("{} of {}", fmt_usd(d.run.ledger.cost_micros), fmt_usd(d.run.budget_micros))));
+    if let Err(who) = app.snap.may_decide(g.id.code, &app.reviewer) {
+        out.push(Line::from(Span::styled(who, t.warn)));
+    }
     out.push(Line::from(""));
     out.push(Line::from(Span::styled("Revision history", t.title)));
     for h in &d.history {

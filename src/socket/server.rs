@@ -1,0 +1,256 @@
+//! The owner's side: `<data-dir>/factory.sock`, mode 0600, peers of another uid refused;
+//! each snapshot and event is encoded once and sent to every attached terminal.
+
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::{broadcast, mpsc};
+
+use super::protocol::{ClientMsg, MAX_LINE, ServerMsg, SnapshotDelta, VERSION, mutates};
+use crate::error::{FactoryError, Result};
+use crate::orchestrator::{Command, OrchestratorHandle, Snapshot};
+
+/// One encoded snapshot, shared by every connection.
+struct Frame {
+    version: u64,
+    base: u64,
+    /// The delta from `base` as a JSON line.
+    delta: Arc<str>,
+    snapshot: Arc<Snapshot>,
+}
+
+/// The running server; the socket file is removed when it is dropped.
+pub struct Server {
+    path: PathBuf,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+fn line<T: serde::Serialize>(msg: &T) -> String {
+    let mut s = serde_json::to_string(msg).expect("protocol messages serialise");
+    s.push('\n');
+    s
+}
+
+/// Binds the socket (replacing a stale one) and serves it. The caller holds the data
+/// directory, so a socket file already there was left by a process that is gone.
+pub fn serve(handle: OrchestratorHandle, data_dir: &Path) -> Result<Server> {
+    serve_for_uid(handle, data_dir, own_uid())
+}
+
+/// Serves peers of `uid` only (tests pass another uid to see refusals).
+pub fn serve_for_uid(handle: OrchestratorHandle, data_dir: &Path, uid: u32) -> Result<Server> {
+    let path = super::socket_path(data_dir);
+    match std::fs::symlink_metadata(&path) {
+        Ok(m) if m.file_type().is_socket() => {
+            let _ = std::fs::remove_file(&path);
+        }
+        Ok(_) => {
+            return Err(FactoryError::storage(format!(
+                "{} exists and is not a socket; remove it so the factory can serve attached terminals",
+                path.display()
+            )));
+        }
+        Err(_) => {}
+    }
+    let listener = UnixListener::bind(&path)
+        .map_err(|e| FactoryError::storage(format!("cannot serve the socket {}: {e}", path.display())))?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| FactoryError::storage(format!("cannot make {} private: {e}", path.display())))?;
+    let (frames, _) = broadcast::channel::<Arc<Frame>>(64);
+    let (events, _) = broadcast::channel::<Arc<str>>(4096);
+    tokio::spawn(encode_snapshots(handle.clone(), frames.clone()));
+    tokio::spawn(encode_events(handle.clone(), events.clone()));
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { continue };
+            let peer = stream.peer_cred().map(|c| c.uid()).ok();
+            if peer != Some(uid) {
+                tokio::spawn(refuse(
+                    stream,
+                    format!("this factory serves only its own user (uid {uid}); connect as that user"),
+                ));
+                continue;
+            }
+            tokio::spawn(connection(stream, handle.clone(), frames.subscribe(), events.subscribe()));
+        }
+    });
+    Ok(Server { path, task })
+}
+
+fn own_uid() -> u32 {
+    // The uid that owns our own process, read from /proc (no libc dependency).
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .unwrap_or(u32::MAX)
+}
+
+async fn refuse(mut stream: UnixStream, message: String) {
+    let _ = stream.write_all(line(&ServerMsg::Refused { message }).as_bytes()).await;
+    let _ = stream.shutdown().await;
+}
+
+/// Encodes each new snapshot once, as a delta from the one before.
+async fn encode_snapshots(handle: OrchestratorHandle, frames: broadcast::Sender<Arc<Frame>>) {
+    let mut rx = handle.watch();
+    let mut prev = Arc::clone(&rx.borrow_and_update());
+    while rx.changed().await.is_ok() {
+        let next = Arc::clone(&rx.borrow_and_update());
+        if frames.receiver_count() > 0 {
+            let delta = SnapshotDelta::between(&prev, &next);
+            let frame = Frame {
+                version: next.version,
+                base: prev.version,
+                delta: line(&ServerMsg::Snapshot(delta)).into(),
+                snapshot: Arc::clone(&next),
+            };
+            let _ = frames.send(Arc::new(frame));
+        }
+        prev = next;
+    }
+}
+
+async fn encode_events(handle: OrchestratorHandle, lines: broadcast::Sender<Arc<str>>) {
+    let mut rx = handle.subscribe();
+    loop {
+        match rx.recv().await {
+            Ok(e) => {
+                if lines.receiver_count() > 0 {
+                    let _ = lines.send(line(&ServerMsg::Event { event: (*e).clone() }).into());
+                }
+            }
+            Err(broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
+async fn connection(
+    stream: UnixStream,
+    handle: OrchestratorHandle,
+    mut frames: broadcast::Receiver<Arc<Frame>>,
+    mut events: broadcast::Receiver<Arc<str>>,
+) {
+    let (read, mut write) = stream.into_split();
+    let mut reader = BufReader::new(read);
+    let mut first = String::new();
+    let hello = tokio::time::timeout(std::time::Duration::from_secs(5), reader.read_line(&mut first)).await;
+    let Ok(Ok(n)) = hello else { return };
+    let (read_only, want_snapshots, want_events) = match serde_json::from_str::<ClientMsg>(&first[..n]) {
+        Ok(ClientMsg::Hello { protocol, read_only, snapshots, events }) if protocol == VERSION => {
+            (read_only, snapshots, events)
+        }
+        Ok(ClientMsg::Hello { protocol, .. }) => {
+            let message =
+                format!("protocol {protocol} is not this factory's ({VERSION}); use the same factory version");
+            let _ = write.write_all(line(&ServerMsg::Refused { message }).as_bytes()).await;
+            return;
+        }
+        _ => return,
+    };
+    let hello = line(&ServerMsg::Hello { protocol: VERSION, pid: std::process::id() });
+    if write.write_all(hello.as_bytes()).await.is_err() {
+        return;
+    }
+    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<String>();
+    let (resync_tx, mut resync_rx) = mpsc::unbounded_channel::<()>();
+    // Reader: requests run concurrently; their replies join the outgoing lines.
+    let for_reader = handle.clone();
+    let reader_task = tokio::spawn(async move {
+        let handle = for_reader;
+        let mut buf = String::new();
+        loop {
+            buf.clear();
+            match reader.read_line(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) if n > MAX_LINE => return,
+                Ok(_) => {}
+            }
+            match serde_json::from_str::<ClientMsg>(&buf) {
+                Ok(ClientMsg::Request { id, command }) => {
+                    let handle = handle.clone();
+                    let out = out_tx.clone();
+                    tokio::spawn(async move {
+                        let result = if matches!(command, Command::Shutdown) {
+                            Err(FactoryError::usage(
+                                "only the process that owns the data directory can stop the orchestrator",
+                            ))
+                        } else if read_only && mutates(&command) {
+                            Err(FactoryError::usage(
+                                "this terminal is attached read-only; attach without --read-only to decide",
+                            ))
+                        } else {
+                            handle.request(command).await
+                        };
+                        let _ = out.send(line(&ServerMsg::Reply { id, result }));
+                    });
+                }
+                Ok(ClientMsg::Resync) => {
+                    let _ = resync_tx.send(());
+                }
+                Ok(ClientMsg::Hello { .. }) => {}
+                Err(e) => {
+                    let message = format!("a line from the client is not valid: {e}");
+                    let _ = out_tx.send(line(&ServerMsg::Refused { message }));
+                    return;
+                }
+            }
+        }
+    });
+    // Writer: the first snapshot whole, then deltas; whole again after a gap.
+    let mut sent_version = 0u64;
+    if want_snapshots {
+        let snap = frames_now(&handle);
+        sent_version = snap.version;
+        if write.write_all(line(&ServerMsg::Snapshot(SnapshotDelta::full(&snap))).as_bytes()).await.is_err() {
+            reader_task.abort();
+            return;
+        }
+    }
+    loop {
+        let out = tokio::select! {
+            l = out_rx.recv() => match l { Some(l) => l, None => break },
+            f = frames.recv(), if want_snapshots => match f {
+                Ok(f) if f.base == sent_version => { sent_version = f.version; f.delta.to_string() }
+                Ok(f) => { sent_version = f.version; line(&ServerMsg::Snapshot(SnapshotDelta::full(&f.snapshot))) }
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    let snap = frames_now(&handle);
+                    sent_version = snap.version;
+                    line(&ServerMsg::Snapshot(SnapshotDelta::full(&snap)))
+                }
+                Err(broadcast::error::RecvError::Closed) => break,
+            },
+            r = resync_rx.recv() => match r {
+                Some(()) => {
+                    let snap = frames_now(&handle);
+                    sent_version = snap.version;
+                    line(&ServerMsg::Snapshot(SnapshotDelta::full(&snap)))
+                }
+                None => break,
+            },
+            e = events.recv(), if want_events => match e {
+                Ok(l) => l.to_string(),
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => break,
+            },
+        };
+        if write.write_all(out.as_bytes()).await.is_err() {
+            break;
+        }
+    }
+    reader_task.abort();
+}
+
+fn frames_now(handle: &OrchestratorHandle) -> Arc<Snapshot> {
+    handle.snapshot()
+}
