@@ -93,6 +93,15 @@ pub enum Cmd {
     },
     /// Check keys, providers, terminal and data directory
     Doctor,
+    /// Measure a speed target (render, attach)
+    Bench {
+        scenario: String,
+        #[arg(long)]
+        json: bool,
+        /// A short run that checks the benchmark works (CI), not the figures
+        #[arg(long)]
+        quick: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -165,6 +165,10 @@ async fn run(mut cli: Cli) -> Result<()> {
             print!("{}", doctor::report(&ctx.cfg, &ctx.source, &ctx.data_dir));
             Ok(())
         }
+        Cmd::Bench { scenario, json, quick } => {
+            print!("{}", crate::bench::run(&scenario, quick, json).await?);
+            Ok(())
+        }
         other => {
             let session = ctx.command_session(cli.read_only).await?;
             let result = one_shot(&session.handle, other, &reviewer_name).await;
@@ -268,7 +272,7 @@ async fn one_shot(handle: &OrchestratorHandle, cmd: Cmd, by: &str) -> Result<()>
                 }
             }
         }
-        Cmd::Demo(_) | Cmd::Run(_) | Cmd::Config { .. } | Cmd::Doctor => {
+        Cmd::Demo(_) | Cmd::Run(_) | Cmd::Config { .. } | Cmd::Doctor | Cmd::Bench { .. } => {
             unreachable!("handled by run()")
         }
     }
