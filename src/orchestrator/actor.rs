@@ -163,6 +163,8 @@ impl Actor {
             Command::Providers => Ok(Reply::Providers { providers: self.shared.gateway.stats() }),
             Command::Export { run } => s.export(&run),
             Command::Events { limit } => s.store.last_events(limit).map(|events| Reply::Events { events }),
+            Command::Templates => Ok(s.templates_reply()),
+            Command::RemoveTemplate { template } => s.remove_template(&template).map(|message| Reply::Done { message }),
             Command::Shutdown => unreachable!("handled before"),
         }
     }
