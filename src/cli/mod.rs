@@ -6,6 +6,7 @@ mod demo;
 mod doctor;
 mod export;
 mod output;
+mod templates;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -89,8 +90,15 @@ impl Ctx {
     }
 
     fn options(&self) -> Options {
-        Options::new(self.data_dir.clone())
+        let mut opts = Options::new(self.data_dir.clone());
+        opts.user_templates = user_templates_dir();
+        opts
     }
+}
+
+/// The user's own templates: `templates/` in the platform config folder.
+fn user_templates_dir() -> Option<PathBuf> {
+    crate::paths::config_dir().map(|d| d.join("templates"))
 }
 
 /// The reviewer's name: `--reviewer`, else the OS user, with the SSH client where known.
@@ -168,6 +176,7 @@ async fn run(mut cli: Cli) -> Result<()> {
             print!("{}", doctor::report(&ctx.cfg, &ctx.source, &ctx.data_dir));
             Ok(())
         }
+        Cmd::Templates { action } => templates::run(&mut ctx, action).await,
         other => {
             let handle = ctx.start(ctx.options())?;
             let result = one_shot(&handle, other).await;
@@ -270,7 +279,7 @@ async fn one_shot(handle: &OrchestratorHandle, cmd: Cmd) -> Result<()> {
                 }
             }
         }
-        Cmd::Demo(_) | Cmd::Run(_) | Cmd::Config { .. } | Cmd::Doctor => {
+        Cmd::Demo(_) | Cmd::Run(_) | Cmd::Config { .. } | Cmd::Doctor | Cmd::Templates { .. } => {
             unreachable!("handled by run()")
         }
     }

@@ -25,10 +25,10 @@ pub fn export_archive(t: &Template, out: &Path) -> Result<(), String> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let tmp = tempfile::Builder::new()
-        .prefix(".factory-export-")
-        .tempfile_in(&parent)
-        .map_err(|e| format!("cannot write in {} ({e})", parent.display()))?;
+    let tmp = tempfile::Builder::new().prefix(".factory-export-").tempfile_in(&parent).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => format!("the folder {} does not exist", parent.display()),
+        _ => format!("cannot write in {} ({})", parent.display(), e.kind()),
+    })?;
     let top = format!("{}-{}", t.name(), t.version());
     let mut tar = tar::Builder::new(GzEncoder::new(tmp.as_file(), Compression::default()));
     let mut add = |path: &str, data: &[u8]| {

@@ -75,10 +75,13 @@ pub fn clone(url: &str, into: &Path) -> Result<(), String> {
         use std::io::Read;
         let _ = s.read_to_string(&mut err);
     }
-    let why = err
-        .lines()
-        .map(str::trim)
-        .rfind(|l| !l.is_empty())
+    // git's first `fatal:` line says what went wrong; the lines after it are advice.
+    let lines: Vec<&str> = err.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let why = lines
+        .iter()
+        .find(|l| l.starts_with("fatal:"))
+        .or(lines.last())
+        .copied()
         .unwrap_or("no reason given")
         .trim_start_matches("fatal: ")
         .replace(url, &shown);
