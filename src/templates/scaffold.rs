@@ -65,8 +65,16 @@ pub fn slug(name: &str) -> String {
     if out.is_empty() { "app".into() } else { out }
 }
 
-/// Words that cannot name a Python module or a Dart package.
-const RESERVED: [&str; 70] = [
+/// Words that cannot name a Python module or a Dart package (keywords, and the packages
+/// the templates depend on).
+const RESERVED: [&str; 77] = [
+    "flutter",
+    "flutter_test",
+    "flutter_lints",
+    "firebase_core",
+    "firebase_auth",
+    "cloud_firestore",
+    "test",
     "false",
     "none",
     "true",
@@ -186,6 +194,7 @@ mod tests {
         assert_eq!(py_name("3D Print Hub"), "app_3d_print_hub");
         assert_eq!(py_name("Import"), "import_app");
         assert_eq!(py_name("Class!"), "class_app");
+        assert_eq!(py_name("Flutter"), "flutter_app");
     }
 
     #[test]
