@@ -338,3 +338,38 @@ fn bad_templates_are_refused_with_nothing_installed() {
     fs::write(&plain, "hello").unwrap();
     check(&plain, "neither a folder, a .tar.gz archive nor a git URL");
 }
+
+#[test]
+fn a_run_on_each_builtin_template_completes_with_its_skeleton() {
+    let f = Factory::new();
+    let cfg = f.write("fast.toml", "[sim]\nlatency_ms = 0\n");
+    let cfg = path_str(&cfg);
+    let expect = [
+        ("fluttermobile", "pubspec.yaml"),
+        ("neoforge", "backend/app/main.py"),
+        ("pythonml", "app/model.py"),
+        ("reactnext", "app/page.tsx"),
+        ("vuenuxt", "nuxt.config.ts"),
+    ];
+    for (template, _) in expect {
+        f.run(&["--config", cfg, "new", "--name", &format!("On {template}"), "--idea", "x", "--template", template])
+            .ok();
+    }
+    f.run(&["--config", cfg, "run", "--headless", "--exit-when-idle", "--quiet", "--auto-approve", "--simulate"]).ok();
+    let status = f.status();
+    let mut ports = std::collections::HashSet::new();
+    for (k, (template, file)) in expect.iter().enumerate() {
+        let run = Factory::startup(&status, &format!("s-{:02}", k + 1));
+        assert_eq!((run["status"].as_str(), run["template"].as_str()), (Some("completed"), Some(*template)), "{run}");
+        let ws = Path::new(run["workspace"].as_str().unwrap());
+        assert!(ws.join("app").join(file).is_file(), "{template}: app/{file} was not scaffolded");
+        for p in run["ports"].as_object().unwrap().values() {
+            assert!(ports.insert(p.as_u64().unwrap()), "{template}: port {p} is another run's");
+        }
+    }
+    let l = list(&f);
+    for (template, _) in expect {
+        let t = find(&l, template, "1.0.0").unwrap();
+        assert_eq!((t["runs"].as_u64(), t["rating"].as_f64()), (Some(1), Some(1.0)), "{template}");
+    }
+}
