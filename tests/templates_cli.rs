@@ -340,6 +340,15 @@ fn bad_templates_are_refused_with_nothing_installed() {
 }
 
 #[test]
+fn a_refused_import_leaves_no_data_directory_behind() {
+    let f = Factory::new();
+    let bad = template_dir(f.dir.path(), "badver", "1.0", |m| m);
+    let out = f.run(&["templates", "import", path_str(&bad)]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(!f.data_dir().exists(), "the data directory was created for a refused import");
+}
+
+#[test]
 fn a_run_on_each_builtin_template_completes_with_its_skeleton() {
     let f = Factory::new();
     let cfg = f.write("fast.toml", "[sim]\nlatency_ms = 0\n");

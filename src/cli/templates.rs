@@ -33,16 +33,26 @@ pub async fn run(ctx: &mut Ctx, action: TemplatesAction) -> Result<()> {
             );
             Ok(())
         }
+        // Fetch and check first, so that bad input leaves no trace, not even a data directory.
+        TemplatesAction::Import { source, force } => {
+            let candidate = tokio::task::spawn_blocking(move || templates::prepare_import(&source))
+                .await
+                .map_err(|e| FactoryError::internal(format!("the import stopped: {e}")))??;
+            let handle = ctx.start(ctx.options())?;
+            let result = install(ctx, &handle, candidate, force).await;
+            let stopped = handle.shutdown().await;
+            result.and(stopped)
+        }
         other => {
             let handle = ctx.start(ctx.options())?;
-            let result = with_orchestrator(ctx, &handle, other).await;
+            let result = with_orchestrator(&handle, other).await;
             let stopped = handle.shutdown().await;
             result.and(stopped)
         }
     }
 }
 
-async fn with_orchestrator(ctx: &Ctx, handle: &OrchestratorHandle, action: TemplatesAction) -> Result<()> {
+async fn with_orchestrator(handle: &OrchestratorHandle, action: TemplatesAction) -> Result<()> {
     match action {
         TemplatesAction::List { json } => {
             let (infos, problems) = list(handle).await?;
@@ -70,26 +80,29 @@ async fn with_orchestrator(ctx: &Ctx, handle: &OrchestratorHandle, action: Templ
                 print!("{}", show_text(info));
             }
         }
-        TemplatesAction::Import { source, force } => {
-            let registry = Registry::load(Some(&ctx.data_dir), user_templates_dir().as_deref())?;
-            let done = tokio::task::spawn_blocking(move || templates::import(&source, &registry, force))
-                .await
-                .map_err(|e| FactoryError::internal(format!("the import stopped: {e}")))??;
-            // The orchestrator reads the template folders again, so new runs may use it.
-            list(handle).await?;
-            let beside = done
-                .older_than
-                .map(|newer| format!("; {newer} stays the default, name this one as {}@{}", done.name, done.version))
-                .unwrap_or_default();
-            println!("imported {} {} into {}{beside}", done.name, done.version, done.path.display());
-        }
         TemplatesAction::Remove { template } => {
             if let Reply::Done { message } = handle.request(Command::RemoveTemplate { template }).await? {
                 println!("{message}");
             }
         }
-        TemplatesAction::Export { .. } | TemplatesAction::New { .. } => unreachable!("handled by run()"),
+        TemplatesAction::Export { .. } | TemplatesAction::New { .. } | TemplatesAction::Import { .. } => {
+            unreachable!("handled by run()")
+        }
     }
+    Ok(())
+}
+
+/// Installs a checked template with the data directory held, then has the orchestrator
+/// read the template folders again, so that new runs may use it.
+async fn install(ctx: &Ctx, handle: &OrchestratorHandle, c: templates::Candidate, force: bool) -> Result<()> {
+    let registry = Registry::load(Some(&ctx.data_dir), user_templates_dir().as_deref())?;
+    let done = templates::install_candidate(c, &registry, force)?;
+    list(handle).await?;
+    let beside = done
+        .older_than
+        .map(|newer| format!("; {newer} stays the default, name this one as {}@{}", done.name, done.version))
+        .unwrap_or_default();
+    println!("imported {} {} into {}{beside}", done.name, done.version, done.path.display());
     Ok(())
 }
 

@@ -33,14 +33,20 @@ pub fn render_check(t: &Template) -> std::result::Result<(), String> {
     Ok(())
 }
 
-/// Reads the template `source` names (a folder, a `.tar.gz`, or a git URL), checks it, and
-/// installs it. Nothing is installed unless every check passes.
-pub fn import(source: &str, registry: &Registry, force: bool) -> Result<Imported> {
+/// A template read from an import's source and checked on its own, not yet installed.
+#[derive(Debug)]
+pub struct Candidate {
+    pub template: Template,
+    /// How the source was named in messages (any password in a URL left out).
+    shown: String,
+}
+
+/// Reads the template `source` names (a folder, a `.tar.gz`, or a git URL) and checks it on
+/// its own: manifest, limits, links, compatibility, rendering. Touches nothing but a
+/// temporary folder.
+pub fn prepare_import(source: &str) -> Result<Candidate> {
     let shown = git::redact(source);
     let refuse = |why: String| FactoryError::usage(format!("cannot import `{shown}`: {why}; nothing was installed"));
-    let data_dir = registry
-        .data_dir()
-        .ok_or_else(|| FactoryError::internal("the template registry was loaded without a data directory"))?;
     let stage = tempfile::Builder::new()
         .prefix("factory-import-")
         .tempdir()
@@ -48,6 +54,23 @@ pub fn import(source: &str, registry: &Registry, force: bool) -> Result<Imported
     let t = fetch(source, stage.path()).map_err(refuse)?;
     t.manifest.check_compatible().map_err(refuse)?;
     render_check(&t).map_err(refuse)?;
+    Ok(Candidate { template: t, shown })
+}
+
+/// Reads, checks and installs the template `source` names. Nothing is installed unless
+/// every check passes.
+pub fn import(source: &str, registry: &Registry, force: bool) -> Result<Imported> {
+    install_candidate(prepare_import(source)?, registry, force)
+}
+
+/// Installs a checked template beside the installed versions: refused if that version is
+/// already known, or (without `force`) if a newer one is installed.
+pub fn install_candidate(c: Candidate, registry: &Registry, force: bool) -> Result<Imported> {
+    let Candidate { template: t, shown } = c;
+    let refuse = |why: String| FactoryError::usage(format!("cannot import `{shown}`: {why}; nothing was installed"));
+    let data_dir = registry
+        .data_dir()
+        .ok_or_else(|| FactoryError::internal("the template registry was loaded without a data directory"))?;
     if let Some(same) = registry.get(t.name(), t.version()) {
         let why = match same.source {
             Source::Builtin => format!("{} is built in; give the imported one another version", t.id()),

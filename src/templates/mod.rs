@@ -23,7 +23,9 @@ pub use archive::{MAX_ARCHIVE_BYTES, export_archive, unpack_archive};
 pub use folder::{MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES, load_dir};
 pub use git::clone;
 pub use info::{GateTally, TemplateInfo};
-pub use install::{Imported, create_custom, import, remove_installed, render_check};
+pub use install::{
+    Candidate, Imported, create_custom, import, install_candidate, prepare_import, remove_installed, render_check,
+};
 pub use manifest::{Check, FACTORY_VERSION, Manifest, is_name, parse_version};
 pub use ports::{PORT_STEP, allocate_ports};
 pub use registry::{Registry, TemplateRef, imported_root};
