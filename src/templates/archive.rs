@@ -63,9 +63,16 @@ pub fn unpack_archive(file: &Path, into: &Path) -> Result<PathBuf, String> {
     let f = fs::File::open(file).map_err(|e| format!("cannot read it ({e})"))?;
     let mut archive = tar::Archive::new(GzDecoder::new(f));
     let bad = |e: std::io::Error| format!("it is not a readable .tar.gz archive ({e})");
-    let (mut total, mut count) = (0u64, 0usize);
+    let (mut total, mut count, mut entries) = (0u64, 0usize, 0usize);
     for entry in archive.entries().map_err(bad)? {
         let mut entry = entry.map_err(bad)?;
+        entries += 1;
+        if entries > 4 * MAX_FILES {
+            return Err(format!(
+                "it holds more than {} entries; a template holds at most {MAX_FILES} files",
+                4 * MAX_FILES
+            ));
+        }
         let raw = String::from_utf8(entry.path_bytes().into_owned())
             .map_err(|_| "an archive entry's name is not UTF-8; rename it".to_string())?;
         let rel = entry_path(&raw)?;
@@ -247,6 +254,15 @@ mod tests {
             let err = unpack(entries).unwrap_err();
             assert!(err.contains(needle), "{needle}: {err}");
         }
+    }
+
+    #[test]
+    fn endless_folders_are_cut_short() {
+        let names: Vec<String> = (0..=4 * MAX_FILES).map(|i| format!("t/d{i}/")).collect();
+        let entries: Vec<Entry> =
+            names.iter().map(|n| (n.as_str(), EntryType::Directory, b"".as_slice(), None)).collect();
+        let err = unpack(&entries).unwrap_err();
+        assert!(err.contains("more than 8000 entries"), "{err}");
     }
 
     #[test]

@@ -19,7 +19,8 @@ const MAX_MANIFEST_BYTES: u64 = 256 << 10;
 /// Reads and validates the template in `dir`. Errors are one sentence naming the file
 /// relative to the template (`files/app.py`), for the caller to prefix with the source.
 pub fn load_dir(dir: &Path, source: Source) -> Result<Template, String> {
-    let meta = fs::symlink_metadata(dir).map_err(|e| format!("cannot read it ({e})"))?;
+    // The folder itself may be reached through a link; nothing inside it may be one.
+    let meta = fs::metadata(dir).map_err(|e| format!("cannot read it ({e})"))?;
     if !meta.is_dir() {
         return Err("it is not a folder".into());
     }
@@ -181,6 +182,14 @@ mod tests {
         fs::remove_file(d.path().join("files/big.txt")).unwrap();
         fs::write(d.path().join("files/logo.png"), [0x89, b'P', b'N', b'G', 0xff, 0xfe]).unwrap();
         assert!(load_dir(d.path(), Source::Imported).unwrap_err().contains("files/logo.png is not UTF-8"));
+    }
+
+    #[test]
+    fn the_folder_itself_may_be_reached_through_a_link() {
+        let d = tempfile::tempdir().unwrap();
+        write_template(&d.path().join("real"), "mini", "1.0.0");
+        std::os::unix::fs::symlink(d.path().join("real"), d.path().join("link")).unwrap();
+        assert_eq!(load_dir(&d.path().join("link"), Source::Imported).unwrap().id(), "mini@1.0.0");
     }
 
     #[test]
