@@ -102,6 +102,55 @@ pub enum Cmd {
         #[arg(long)]
         quick: bool,
     },
+    /// Stack templates: list, show, import, export, remove, new
+    Templates {
+        #[command(subcommand)]
+        action: TemplatesAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TemplatesAction {
+    /// List every template version with its source, runs, rating and approvals per gate
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one template: its manifest, default plan, checks, files and runs
+    Show {
+        /// NAME (its newest version) or NAME@VERSION
+        template: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import a template from a folder, a .tar.gz archive or a git URL
+    Import {
+        /// DIR, FILE.tar.gz or GIT_URL
+        source: String,
+        /// Install it even if a newer version of it is installed (beside that one)
+        #[arg(long)]
+        force: bool,
+    },
+    /// Write a template as a .tar.gz archive to share
+    Export {
+        /// NAME (its newest version) or NAME@VERSION
+        template: String,
+        #[arg(long, value_name = "FILE.tar.gz")]
+        out: PathBuf,
+    },
+    /// Remove an imported template version (refused while a live run uses it)
+    Remove {
+        /// NAME@VERSION
+        template: String,
+    },
+    /// Make a template of your own, to edit, from an existing one
+    New {
+        /// The new template's name (a-z, 0-9, - and _)
+        name: String,
+        /// The template to start from: NAME or NAME@VERSION
+        #[arg(long, value_name = "BASE")]
+        from: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -170,6 +219,7 @@ pub struct NewArgs {
     pub name: String,
     #[arg(long)]
     pub idea: String,
+    /// Template NAME (its newest version) or NAME@VERSION
     #[arg(long)]
     pub template: Option<String>,
     /// Budget in dollars

@@ -24,7 +24,10 @@ pub fn markdown(d: &ExportData) -> String {
     out.push_str(&format!(
         "- Idea: {}\n- Template: {}\n- Status: {}\n- Created: {}\n- Total cost: {} of a {} budget{}\n- Tokens: {} in ({} cached) / {} out, {} calls\n- Cost of the MVP (build phase): {}\n- Workspace: {}\n\n",
         r.idea,
-        r.template,
+        match &r.template_version {
+            Some(v) => format!("{} {v}", r.template),
+            None => r.template.clone(),
+        },
         r.status,
         format_ts(r.created_at),
         fmt_usd_exact(r.ledger.cost_micros),

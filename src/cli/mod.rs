@@ -7,6 +7,7 @@ mod doctor;
 mod export;
 mod output;
 mod session;
+mod templates;
 
 use std::sync::Arc;
 
@@ -169,6 +170,7 @@ async fn run(mut cli: Cli) -> Result<()> {
             print!("{}", crate::bench::run(&scenario, quick, json).await?);
             Ok(())
         }
+        Cmd::Templates { action } => templates::run(&mut ctx, action).await,
         other => {
             let session = ctx.command_session(cli.read_only).await?;
             let result = one_shot(&session.handle, other, &reviewer_name).await;
@@ -272,7 +274,7 @@ async fn one_shot(handle: &OrchestratorHandle, cmd: Cmd, by: &str) -> Result<()>
                 }
             }
         }
-        Cmd::Demo(_) | Cmd::Run(_) | Cmd::Config { .. } | Cmd::Doctor | Cmd::Bench { .. } => {
+        Cmd::Demo(_) | Cmd::Run(_) | Cmd::Config { .. } | Cmd::Doctor | Cmd::Bench { .. } | Cmd::Templates { .. } => {
             unreachable!("handled by run()")
         }
     }

@@ -18,6 +18,8 @@ fn run_json(r: &Run) -> Value {
         "revision": r.revision,
         "gate": r.gate.map(|g| g.to_string()),
         "template": r.template,
+        "template_version": r.template_version,
+        "ports": r.ports,
         "priority": r.priority,
         "cost_micros": r.ledger.cost_micros,
         "budget_micros": r.budget_micros,
@@ -91,8 +93,9 @@ pub fn detail_json(d: &RunDetail) -> Value {
 
 pub fn detail_text(d: &RunDetail) -> String {
     let r = &d.run;
+    let ports: Vec<String> = r.ports.iter().map(|(k, v)| format!("{k} {v}")).collect();
     let mut out = format!(
-        "{} {}: {}\n{}\nstatus {} · phase {} (revision {}) · {} of {} · template {}{}\nworkspace {}\n",
+        "{} {}: {}\n{}\nstatus {} · phase {} (revision {}) · {} of {} · template {}{}{}\nworkspace {}\n{}",
         r.id,
         r.name,
         r.status,
@@ -103,8 +106,10 @@ pub fn detail_text(d: &RunDetail) -> String {
         fmt_usd(r.ledger.cost_micros),
         fmt_usd(r.budget_micros),
         r.template,
+        r.template_version.as_deref().map(|v| format!(" {v}")).unwrap_or_default(),
         if r.simulated { " · simulated" } else { "" },
-        r.workspace
+        r.workspace,
+        if ports.is_empty() { String::new() } else { format!("ports {}\n", ports.join(", ")) },
     );
     if let Some(f) = &r.failure {
         out.push_str(&format!("failure: {f}\n"));

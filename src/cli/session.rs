@@ -37,7 +37,9 @@ impl Ctx {
     }
 
     pub fn options(&self) -> Options {
-        Options::new(self.data_dir.clone())
+        let mut opts = Options::new(self.data_dir.clone());
+        opts.user_templates = user_templates_dir();
+        opts
     }
 
     /// Opens the data directory in this process (logging into it from then on).
@@ -98,6 +100,11 @@ impl Ctx {
         let server = socket::serve(handle.clone(), &self.data_dir)?;
         Ok(Session { handle, _server: Some(server) })
     }
+}
+
+/// The user's own templates: `templates/` in the platform config folder.
+pub fn user_templates_dir() -> Option<PathBuf> {
+    crate::paths::config_dir().map(|d| d.join("templates"))
 }
 
 fn unattachable(e: FactoryError) -> FactoryError {

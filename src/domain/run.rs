@@ -1,5 +1,6 @@
 //! A startup run: its facts, where it stands in the pipeline, and its ledger.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -105,6 +106,14 @@ pub struct Run {
     pub name: String,
     pub idea: String,
     pub template: String,
+    /// The template's version this run was created with (kept after an upgrade). Absent in
+    /// runs recorded before versions were; those are given the version installed at load.
+    #[serde(default)]
+    pub template_version: Option<String>,
+    /// Ports of the generated app by name (the template's base ports plus a step per run,
+    /// chosen so that no two runs share one).
+    #[serde(default)]
+    pub ports: BTreeMap<String, u16>,
     /// 1 (low) to 4 (urgent); the scheduler's weight.
     pub priority: u8,
     pub budget_micros: u64,

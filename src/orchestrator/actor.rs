@@ -164,6 +164,8 @@ impl Actor {
             Command::Export { run } => s.export(&run),
             Command::Events { limit } => s.store.last_events(limit).map(|events| Reply::Events { events }),
             Command::Review { gate } => s.review(&gate),
+            Command::Templates => Ok(s.templates_reply()),
+            Command::RemoveTemplate { template } => s.remove_template(&template).map(|message| Reply::Done { message }),
             Command::Shutdown => unreachable!("handled before"),
         }
     }

@@ -5,12 +5,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{Decision, Event, Gate, Report, Run, Task};
 use crate::providers::ProviderStats;
+use crate::templates::TemplateInfo;
 
 /// A new run's facts as the user gave them (validated by the orchestrator).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct NewRun {
     pub name: String,
     pub idea: String,
+    /// `name` (its newest version) or `name@version`; the config's default when absent.
     pub template: Option<String>,
     /// Dollars, as typed (`12.50`); the config's default when absent.
     pub budget_usd: Option<String>,
@@ -61,6 +63,13 @@ pub enum Command {
     /// What a reviewer needs to decide a gate: the gate, its artifact, its history.
     Review {
         gate: String,
+    },
+    /// Every template version (re-reading the template folders, so imports and the user's
+    /// edits show), each with its runs, rating and approvals per gate.
+    Templates,
+    /// Remove an imported template version (`name@version`), unless a live run uses it.
+    RemoveTemplate {
+        template: String,
     },
     /// Stop dispatching, let in-flight calls finish (up to a grace time), flush, stop.
     Shutdown,
@@ -121,6 +130,11 @@ pub enum Reply {
     },
     Review {
         review: Box<ReviewData>,
+    },
+    Templates {
+        templates: Vec<TemplateInfo>,
+        /// Template folders that were skipped, each with why.
+        problems: Vec<String>,
     },
 }
 

@@ -89,6 +89,8 @@ impl State {
                 template: run.template.clone(),
                 budget: money::fmt_usd(run.budget_micros),
             },
+            template: self.run_template(i),
+            ports: run.ports.clone(),
             workspace: run.workspace.clone().into(),
             memory,
             notes,

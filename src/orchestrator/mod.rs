@@ -15,6 +15,7 @@ mod scheduler;
 pub mod snapshot;
 mod state;
 mod team;
+mod templates;
 #[cfg(test)]
 mod tests;
 mod views;
@@ -45,11 +46,20 @@ pub struct Options {
     pub simulate: bool,
     /// How long a shutdown waits for calls in flight.
     pub grace_ms: u64,
+    /// The user's own templates (`templates new`), beside the config file; none in tests.
+    pub user_templates: Option<PathBuf>,
 }
 
 impl Options {
     pub fn new(data_dir: PathBuf) -> Self {
-        Options { data_dir, dispatch: false, auto_approve: false, simulate: false, grace_ms: 3_000 }
+        Options {
+            data_dir,
+            dispatch: false,
+            auto_approve: false,
+            simulate: false,
+            grace_ms: 3_000,
+            user_templates: None,
+        }
     }
 }
 
@@ -72,12 +82,15 @@ pub fn start_with_store(cfg: Arc<Config>, opts: Options, store: Store, clock: Cl
     let shared = Arc::new(worker::Shared {
         gateway: Arc::new(Gateway::from_config(&cfg, opts.simulate)),
         prompts: crate::prompts::Prompts::builtin()?,
-        templates: crate::templates::builtin()?,
         tx: tx.clone(),
         pycheck: Default::default(),
         cfg,
     });
-    let state = state::State::load(Arc::clone(&shared), opts, store, clock)?;
+    let templates = crate::templates::Registry::load(Some(&opts.data_dir), opts.user_templates.as_deref())?;
+    for p in &templates.problems {
+        tracing::warn!(problem = %p, "template skipped");
+    }
+    let state = state::State::load(Arc::clone(&shared), opts, store, clock, templates)?;
     let runtime = tokio::runtime::Handle::try_current()
         .map_err(|_| FactoryError::internal("the orchestrator must start inside a tokio runtime"))?;
     actor::spawn(state, shared, rx, tx, runtime)

@@ -36,14 +36,9 @@ impl State {
                 "the idea must be 1-{MAX_IDEA} characters; describe it with --idea"
             )));
         }
-        let template = new.template.unwrap_or_else(|| self.cfg.team.default_template.clone());
-        if self.shared.template(&template).is_none() {
-            let known: Vec<&str> = self.shared.templates.iter().map(|t| t.name()).collect();
-            return Err(FactoryError::usage(format!(
-                "there is no template named `{template}` (known: {}); pick one with --template",
-                known.join(", ")
-            )));
-        }
+        let asked = new.template.unwrap_or_else(|| self.cfg.team.default_template.clone());
+        let chosen = self.template_for_new_run(asked.trim())?;
+        let template = chosen.name().to_string();
         let budget_micros = match new.budget_usd {
             Some(text) => money::parse_usd(&text).map_err(FactoryError::usage)?,
             None => money::usd_f64_to_micros(self.cfg.budget.default_run_usd),
@@ -56,6 +51,7 @@ impl State {
             return Err(FactoryError::usage(format!("priority {priority} is out of range; use 1 (low) to 4 (urgent)")));
         }
         let id = RunId(self.runs.len() as u32 + 1);
+        let ports = self.ports_for_new_run(&chosen, id)?;
         let now = self.now();
         let workspace = self.workspaces_dir().join(id.to_string());
         let run = Run {
@@ -63,6 +59,8 @@ impl State {
             name: name.clone(),
             idea,
             template: template.clone(),
+            template_version: Some(chosen.version().to_string()),
+            ports,
             priority,
             budget_micros,
             status: RunStatus::Queued,

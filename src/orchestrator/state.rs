@@ -140,10 +140,18 @@ pub(super) struct State {
     /// Runs whose view must be rebuilt before the next snapshot.
     pub views_dirty: BTreeSet<usize>,
     pub shared: Arc<super::worker::Shared>,
+    /// Every template known: built in, imported, the user's.
+    pub templates: crate::templates::Registry,
 }
 
 impl State {
-    pub fn load(shared: Arc<super::worker::Shared>, opts: Options, store: Store, clock: Clock) -> Result<State> {
+    pub fn load(
+        shared: Arc<super::worker::Shared>,
+        opts: Options,
+        store: Store,
+        clock: Clock,
+        templates: crate::templates::Registry,
+    ) -> Result<State> {
         let cfg = Arc::clone(&shared.cfg);
         let loaded = store.load()?;
         let now = clock();
@@ -178,6 +186,7 @@ impl State {
             views_dirty: BTreeSet::new(),
             shared,
             clock,
+            templates,
         };
         let mut tasks_by_run: HashMap<RunId, Vec<Task>> = HashMap::new();
         for t in loaded.tasks {
@@ -232,6 +241,7 @@ impl State {
             EventKind::Alert { message, .. } => Some((e.ts, message.clone())),
             _ => None,
         });
+        state.record_template_facts();
         if state.opts.auto_approve {
             let waiting: Vec<_> =
                 state.pending.iter().map(|(_, id)| *id).filter(|id| id.code != GateCode::Budget).collect();

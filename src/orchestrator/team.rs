@@ -33,7 +33,7 @@ impl State {
             Some(p) => p,
             None => {
                 let template = self.runs[i].run.template.clone();
-                match self.shared.template(&template) {
+                match self.run_template(i) {
                     Some(tmpl) => (tmpl.manifest.default_plan(), "template"),
                     None => {
                         self.fail_run(

@@ -489,3 +489,71 @@ async fn a_provider_that_keeps_failing_opens_its_circuit_and_alerts() {
     assert!(snap.providers[0].errors >= 10);
     h.shutdown().await.unwrap();
 }
+
+async fn template_infos(h: &OrchestratorHandle) -> Vec<crate::templates::TemplateInfo> {
+    match h.request(Command::Templates).await.unwrap() {
+        Reply::Templates { templates, .. } => templates,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_recorded_without_a_template_version_or_ports_get_them_at_load() {
+    let t = Harness::new();
+    let h = t.start(false, false);
+    new_run(&h, "A", None).await;
+    new_run(&h, "B", None).await;
+    assert_eq!(detail(&h, "s-02").await.run.ports["backend"], 8020);
+    h.shutdown().await.unwrap();
+    {
+        // As an older factory wrote them: no version, no ports.
+        let store = crate::store::Store::open(&t.dir.path().join("data"), 1).unwrap();
+        let mut w = crate::store::Writes::default();
+        for mut run in store.load().unwrap().runs {
+            run.template_version = None;
+            run.ports.clear();
+            w.run(&run);
+        }
+        store.commit(&w).unwrap();
+        store.flush().unwrap();
+    }
+    let h = t.start(false, false);
+    for (id, backend) in [("s-01", 8010), ("s-02", 8020)] {
+        let run = detail(&h, id).await.run;
+        assert_eq!(run.template_version.as_deref(), Some("1.0.0"));
+        assert_eq!((run.ports["backend"], run.ports["frontend"]), (backend, backend - 8000 + 5173));
+    }
+    h.shutdown().await.unwrap();
+    let h = t.start(false, false);
+    assert_eq!(detail(&h, "s-01").await.run.template_version.as_deref(), Some("1.0.0"), "written back");
+    h.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_template_is_rated_by_its_runs_approved_at_g3() {
+    let t = Harness::new();
+    let h = t.start(true, false);
+    for name in ["A", "B", "C"] {
+        new_run(&h, name, None).await;
+    }
+    gate_waiting(&h, GateCode::G0).await;
+    decide(&h, "s-03", Decision::Reject, Some("no market")).await.unwrap();
+    let neo = template_infos(&h).await.into_iter().find(|i| i.name == "neoforge").unwrap();
+    assert_eq!((neo.runs, neo.live_runs, neo.finished_runs, neo.rating), (3, 2, 1, Some(0.0)));
+    assert_eq!((neo.gates[0].reached, neo.gates[0].approved), (3, 0));
+    for code in [GateCode::G0, GateCode::G1, GateCode::G2, GateCode::G3] {
+        until(&h, &format!("{code} on s-01 and s-02"), |s| s.runs[..2].iter().all(|r| r.gate == Some(code))).await;
+        decide(&h, &format!("s-01.{code}"), Decision::Approve, None).await.unwrap();
+        if code != GateCode::G3 {
+            decide(&h, &format!("s-02.{code}"), Decision::Approve, None).await.unwrap();
+        }
+    }
+    decide(&h, "s-02.G3", Decision::Reject, Some("not ready")).await.unwrap();
+    until(&h, "s-01 completed", |s| s.runs[0].status == RunStatus::Completed).await;
+    let neo = template_infos(&h).await.into_iter().find(|i| i.name == "neoforge").unwrap();
+    assert_eq!((neo.runs, neo.live_runs, neo.finished_runs), (3, 0, 3));
+    assert_eq!(neo.rating, Some(1.0 / 3.0), "one of three finished runs was approved at G3");
+    let approvals: Vec<(u32, u32)> = neo.gates.iter().map(|g| (g.reached, g.approved)).collect();
+    assert_eq!(approvals, [(3, 2), (2, 2), (2, 2), (2, 1)]);
+    h.shutdown().await.unwrap();
+}

@@ -21,15 +21,8 @@ pub(crate) struct Shared {
     pub cfg: Arc<Config>,
     pub gateway: Arc<Gateway>,
     pub prompts: Prompts,
-    pub templates: Vec<Template>,
     pub tx: std::sync::mpsc::Sender<Msg>,
     pub pycheck: super::pycheck::PyCheck,
-}
-
-impl Shared {
-    pub fn template(&self, name: &str) -> Option<&Template> {
-        self.templates.iter().find(|t| t.name() == name)
-    }
 }
 
 /// Everything a task needs, copied out of the actor's state.
@@ -39,6 +32,10 @@ pub(crate) struct Job {
     pub task_index: usize,
     pub task: Task,
     pub facts: StartupFacts,
+    /// The run's template version, as the registry held it when the task was dispatched.
+    pub template: Option<Arc<Template>>,
+    /// The run's ports, for scaffolding.
+    pub ports: std::collections::BTreeMap<String, u16>,
     pub workspace: PathBuf,
     /// Phases whose artifacts form the prompt's project memory.
     pub memory: Vec<Phase>,
@@ -123,10 +120,15 @@ fn prompt_name(task: &Task) -> &'static str {
     }
 }
 
-fn context(shared: &Shared, job: &Job, ws: &Workspace, sections: Vec<String>) -> Result<PromptContext, Failure> {
-    let template = shared
-        .template(&job.facts.template)
-        .ok_or_else(|| Failure::Machine(format!("the template `{}` is not installed", job.facts.template)))?;
+/// The run's template, or why there is none.
+fn template(job: &Job) -> Result<&Template, Failure> {
+    job.template
+        .as_deref()
+        .ok_or_else(|| Failure::Machine(format!("the template `{}` is not installed", job.facts.template)))
+}
+
+fn context(job: &Job, ws: &Workspace, sections: Vec<String>) -> Result<PromptContext, Failure> {
+    let template = template(job)?;
     let mut memory = Vec::new();
     for p in &job.memory {
         if let Ok(text) = ws.read(p.artifact()) {
@@ -236,7 +238,7 @@ fn write_app_files(ws: &Workspace, task: &str, blocks: &[(String, String)]) -> R
 
 async fn phase(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Failure> {
     let sections = shared.prompts.meta(prompt_name(&job.task)).sections.clone();
-    let ctx = context(shared, job, ws, sections.clone())?;
+    let ctx = context(job, ws, sections.clone())?;
     let answer = call(shared, job, &ctx, hints(job, &sections)).await?;
     let meta = meta_of(&answer);
     let mut text = answer.response.text.clone();
@@ -270,13 +272,11 @@ async fn phase(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Fai
 }
 
 async fn plan(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Failure> {
-    let template = shared
-        .template(&job.facts.template)
-        .ok_or_else(|| Failure::Machine(format!("the template `{}` is not installed", job.facts.template)))?;
-    let vars = ScaffoldVars::new(template, job.run.0, &job.facts.name, &job.facts.idea);
+    let template = template(job)?;
+    let vars = ScaffoldVars::new(template, job.run.0, &job.facts.name, &job.facts.idea).with_ports(&job.ports);
     let rendered = templates::render_files(template, &vars).map_err(Failure::Machine)?;
     let scaffolded = write_app_files(ws, &job.task.id, &rendered)?;
-    let ctx = context(shared, job, ws, Vec::new())?;
+    let ctx = context(job, ws, Vec::new())?;
     let mut h = hints(job, &[]);
     h.plan = Some(template.manifest.default_plan());
     let answer = call(shared, job, &ctx, h).await?;
@@ -292,7 +292,7 @@ async fn plan(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Fail
 }
 
 async fn team(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Failure> {
-    let mut ctx = context(shared, job, ws, Vec::new())?;
+    let mut ctx = context(job, ws, Vec::new())?;
     ctx.task = Some(TaskFacts {
         id: job.task.local_id().to_string(),
         role: job.task.role.as_str().into(),
@@ -337,7 +337,7 @@ async fn integrate(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output,
     }
     problems.extend(shared.pycheck.check(&app, &python).await);
     if shared.cfg.team.run_template_checks
-        && let Some(t) = shared.template(&job.facts.template)
+        && let Some(t) = job.template.as_deref()
     {
         for check in &t.manifest.checks {
             if let Err(e) = run_check(&app, check).await {

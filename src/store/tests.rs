@@ -10,6 +10,8 @@ fn run(n: u32) -> Run {
         name: format!("Run {n}"),
         idea: "idea".into(),
         template: "neoforge".into(),
+        template_version: Some("1.0.0".into()),
+        ports: [("backend".to_string(), 8010)].into(),
         priority: 2,
         budget_micros: 5_000_000,
         status: RunStatus::Running,
@@ -113,4 +115,14 @@ fn creates_the_data_dir_private() {
     let _store = Store::open(&path, 4).unwrap();
     let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o700);
+}
+
+#[test]
+fn runs_recorded_before_template_versions_and_ports_still_load() {
+    let mut old = serde_json::to_value(run(1)).unwrap();
+    let obj = old.as_object_mut().unwrap();
+    obj.remove("template_version");
+    obj.remove("ports");
+    let back: Run = serde_json::from_value(old).unwrap();
+    assert_eq!((back.template_version, back.ports.len()), (None, 0));
 }

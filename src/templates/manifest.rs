@@ -8,6 +8,12 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{Plan, PlanTask};
 use crate::error::{FactoryError, Result};
 
+/// The version of this factory, which templates' `min_factory_version` is checked against.
+pub const FACTORY_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Lowest port a template may ask for (below are privileged ports).
+pub const MIN_PORT: u16 = 1024;
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Check {
@@ -32,8 +38,10 @@ pub struct Manifest {
     pub description: String,
     pub stack: Vec<String>,
     pub min_factory_version: String,
+    /// Base ports by name; each run gets these plus a step per run (see `ports`).
     #[serde(default)]
     pub ports: BTreeMap<String, u16>,
+    /// Variables with their defaults, available to files/ as `vars.<name>`.
     #[serde(default)]
     pub variables: BTreeMap<String, String>,
     #[serde(default)]
@@ -51,7 +59,7 @@ impl Manifest {
             let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1).unwrap_or(0);
             FactoryError::usage(format!(
                 "{file}, line {line}: {}",
-                e.message().trim().replace("unknown field", "unknown key")
+                e.message().trim().replace("unknown field", "unknown key").replace("missing field", "missing key")
             ))
         })?;
         m.validate().map_err(|e| FactoryError::usage(format!("{file}: {e}")))?;
@@ -59,15 +67,43 @@ impl Manifest {
     }
 
     fn validate(&self) -> std::result::Result<(), String> {
-        let ok_name = !self.name.is_empty()
-            && self.name.len() <= 40
-            && self.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-        if !ok_name {
+        if !is_name(&self.name) {
             return Err(format!("the name `{}` must be 1-40 characters of a-z, 0-9, - and _", self.name));
         }
         for (key, v) in [("version", &self.version), ("min_factory_version", &self.min_factory_version)] {
-            if !is_semver(v) {
-                return Err(format!("`{key}` = \"{v}\" is not a semantic version such as 1.2.0"));
+            parse_version(v).map_err(|_| format!("`{key}` = \"{v}\" is not a semantic version such as 1.2.0"))?;
+        }
+        if self.description.trim().is_empty() {
+            return Err("`description` is empty; say in a sentence what the template builds".into());
+        }
+        if self.stack.is_empty() || self.stack.iter().any(|s| s.trim().is_empty()) {
+            return Err("`stack` must list the technologies, e.g. [\"python\", \"fastapi\"]".into());
+        }
+        let mut seen = BTreeMap::new();
+        for (name, port) in &self.ports {
+            if !is_identifier(name) {
+                return Err(format!("the port name `{name}` must be a-z, 0-9 and _, starting with a letter"));
+            }
+            if *port < MIN_PORT {
+                return Err(format!(
+                    "`ports.{name}` = {port} is below {MIN_PORT}; pick a port from {MIN_PORT} to 65535"
+                ));
+            }
+            if let Some(other) = seen.insert(*port, name) {
+                return Err(format!("`ports.{name}` and `ports.{other}` are both {port}; give each its own port"));
+            }
+        }
+        for name in self.variables.keys() {
+            if !is_identifier(name) {
+                return Err(format!("the variable name `{name}` must be a-z, 0-9 and _, starting with a letter"));
+            }
+        }
+        for c in &self.checks {
+            if c.name.trim().is_empty() || c.command.is_empty() {
+                return Err("every [[checks]] needs a `name` and a non-empty `command`".into());
+            }
+            if let Some(cwd) = &c.cwd {
+                crate::workspace::check_relative_path(cwd).map_err(|e| format!("check `{}`: cwd {e}", c.name))?;
             }
         }
         if self.plan.is_empty() {
@@ -79,35 +115,108 @@ impl Manifest {
     pub fn default_plan(&self) -> Plan {
         Plan { tasks: self.plan.clone() }
     }
+
+    /// The template's version (validated at parse time).
+    pub fn version(&self) -> semver::Version {
+        parse_version(&self.version).unwrap_or_else(|_| semver::Version::new(0, 0, 0))
+    }
+
+    /// Whether this factory is recent enough for the template; the error says what is needed.
+    pub fn check_compatible(&self) -> std::result::Result<(), String> {
+        let needed = parse_version(&self.min_factory_version).map_err(|e| e.to_string())?;
+        let ours = parse_version(FACTORY_VERSION).map_err(|e| e.to_string())?;
+        if ours < needed {
+            return Err(format!(
+                "template {}@{} needs factory {} or newer, and this is {FACTORY_VERSION}; upgrade factory or use an older version of the template",
+                self.name, self.version, self.min_factory_version
+            ));
+        }
+        Ok(())
+    }
 }
 
-/// `MAJOR.MINOR.PATCH` with an optional `-pre` and `+build`.
-pub fn is_semver(v: &str) -> bool {
-    let core = v.split(['-', '+']).next().unwrap_or("");
-    let parts: Vec<&str> = core.split('.').collect();
-    parts.len() == 3
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()) && (p.len() == 1 || !p.starts_with('0')))
+/// `MAJOR.MINOR.PATCH` with an optional `-pre` and `+build`, as the `semver` crate reads it.
+pub fn parse_version(v: &str) -> std::result::Result<semver::Version, semver::Error> {
+    semver::Version::parse(v)
+}
+
+/// A template name: 1-40 characters of a-z, 0-9, `-` and `_`.
+pub fn is_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 40
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+fn is_identifier(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const GOOD: &str = r#"
+name = "mini"
+version = "1.2.3"
+description = "A small one."
+stack = ["python"]
+min_factory_version = "0.1.0"
+[ports]
+web = 8000
+[[plan]]
+id = "a"
+role = "backend"
+title = "A"
+"#;
+
     #[test]
-    fn semver_is_checked() {
-        assert!(is_semver("1.0.0"));
-        assert!(is_semver("0.12.3-beta.1+b5"));
-        assert!(!is_semver("1.0"));
-        assert!(!is_semver("01.0.0"));
-        assert!(!is_semver("v1.0.0"));
+    fn versions_are_semver() {
+        assert!(parse_version("1.0.0").is_ok());
+        assert!(parse_version("0.12.3-beta.1+b5").is_ok());
+        for bad in ["1.0", "01.0.0", "v1.0.0", "1.0.0.0", ""] {
+            assert!(parse_version(bad).is_err(), "{bad}");
+        }
+        assert!(parse_version("1.10.0").unwrap() > parse_version("1.9.0").unwrap());
     }
 
     #[test]
-    fn manifests_missing_fields_are_refused_with_the_file() {
+    fn a_good_manifest_parses() {
+        let m = Manifest::parse(GOOD, "t/template.toml").unwrap();
+        assert_eq!(m.version(), semver::Version::new(1, 2, 3));
+        assert!(m.check_compatible().is_ok());
+    }
+
+    #[test]
+    fn manifests_missing_fields_are_refused_with_the_file_and_key() {
         let err = Manifest::parse("name = \"x\"\n", "t/template.toml").unwrap_err();
         assert!(err.message.starts_with("t/template.toml"), "{}", err.message);
-        assert!(err.message.contains("missing field"), "{}", err.message);
+        assert!(err.message.contains("missing key `version`"), "{}", err.message);
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let cases = [
+            (GOOD.replace("1.2.3", "1.2"), "`version` = \"1.2\" is not a semantic version"),
+            (GOOD.replace("\"0.1.0\"", "\"0.1\""), "`min_factory_version` = \"0.1\""),
+            (GOOD.replace("web = 8000", "web = 80"), "`ports.web` = 80 is below 1024"),
+            (GOOD.replace("web = 8000", "web = 8000\napi = 8000"), "are both 8000"),
+            (GOOD.replace("name = \"mini\"", "name = \"Mini App\""), "the name `Mini App`"),
+            (GOOD.replace("stack = [\"python\"]", "stack = []"), "`stack` must list"),
+            (GOOD.replace("role = \"backend\"", "role = \"wizard\""), "line"),
+            (GOOD.replace("[ports]", "colour = 1\n[ports]"), "unknown key `colour`"),
+        ];
+        for (text, needle) in cases {
+            let err = Manifest::parse(&text, "t/template.toml").unwrap_err();
+            assert!(err.message.contains(needle), "{needle}: {}", err.message);
+            assert_eq!(err.exit_code(), 2);
+        }
+    }
+
+    #[test]
+    fn a_template_for_a_newer_factory_is_incompatible() {
+        let m = Manifest::parse(&GOOD.replace("\"0.1.0\"", "\"99.0.0\""), "t").unwrap();
+        let err = m.check_compatible().unwrap_err();
+        assert!(err.contains("needs factory 99.0.0 or newer"), "{err}");
     }
 }

@@ -1,27 +1,92 @@
-//! Stack templates: the manifest (`template.toml`), the built-in set, and scaffolding a
+//! Stack templates: the manifest (`template.toml`), the built-in set, templates in folders
+//! (imported or the user's own), the registry of all of them, archives, and scaffolding a
 //! run's `app/` from one.
 
+mod archive;
+#[cfg(test)]
+pub(crate) mod fixtures;
+mod folder;
+mod git;
+mod info;
+mod install;
 mod manifest;
+mod ports;
+mod registry;
 mod scaffold;
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
-pub use manifest::{Check, Manifest};
+use serde::{Deserialize, Serialize};
+
+pub use archive::{MAX_ARCHIVE_BYTES, export_archive, unpack_archive};
+pub use folder::{MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES, load_dir};
+pub use git::clone;
+pub use info::{GateTally, TemplateInfo};
+pub use install::{
+    Candidate, Imported, create_custom, import, install_candidate, prepare_import, remove_installed, render_check,
+};
+pub use manifest::{Check, FACTORY_VERSION, Manifest, is_name, parse_version};
+pub use ports::{PORT_STEP, allocate_ports};
+pub use registry::{Registry, TemplateRef, imported_root};
 pub use scaffold::{ScaffoldVars, py_name, render_files, slug};
 
 use crate::assets::ASSETS;
 use crate::error::{FactoryError, Result};
 
-/// A template: its manifest and its files (path relative to `app/`, unrendered text).
+/// Where a template comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// Built into the binary (`assets/templates/`).
+    Builtin,
+    /// Imported into the data directory (`<data-dir>/templates/<name>/<version>/`).
+    Imported,
+    /// The user's own, made with `templates new` (`<config-dir>/templates/<name>/`).
+    User,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Builtin => "builtin",
+            Source::Imported => "imported",
+            Source::User => "user",
+        }
+    }
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A template: its manifest (parsed, and as written), its files (path relative to `app/`,
+/// unrendered text), where it comes from.
 #[derive(Clone, Debug)]
 pub struct Template {
     pub manifest: Manifest,
+    /// `template.toml` byte for byte, so that an export gives back what was imported.
+    pub manifest_text: String,
     pub files: BTreeMap<String, String>,
+    pub source: Source,
+    /// The folder it was read from (none for a built-in one).
+    pub path: Option<PathBuf>,
 }
 
 impl Template {
     pub fn name(&self) -> &str {
         &self.manifest.name
+    }
+
+    pub fn version(&self) -> &str {
+        &self.manifest.version
+    }
+
+    /// `name@version`.
+    pub fn id(&self) -> String {
+        format!("{}@{}", self.manifest.name, self.manifest.version)
     }
 }
 
@@ -42,7 +107,7 @@ pub fn builtin() -> Result<Vec<Template>> {
         let mut files = BTreeMap::new();
         let files_root = dir.path().join("files");
         collect(dir, &files_root, &mut files)?;
-        out.push(Template { manifest, files });
+        out.push(Template { manifest, manifest_text: text.to_string(), files, source: Source::Builtin, path: None });
     }
     out.sort_by(|a, b| a.manifest.name.cmp(&b.manifest.name));
     Ok(out)

@@ -20,17 +20,14 @@ pub struct ScaffoldVars {
     pub factory_version: String,
 }
 
-/// Gap between the ports of two runs using one template.
-pub const PORT_STEP: u16 = 10;
+/// Most template instructions one file may run (bounds a runaway loop in an imported template).
+const FUEL: u64 = 2_000_000;
 
 impl ScaffoldVars {
+    /// The facts of run number `run`, with the template's base ports plus a step per run.
+    /// A run created by the orchestrator records its own ports; see `with_ports`.
     pub fn new(template: &Template, run: u32, name: &str, idea: &str) -> Self {
-        let ports = template
-            .manifest
-            .ports
-            .iter()
-            .map(|(k, base)| (k.clone(), base.saturating_add(PORT_STEP.saturating_mul((run % 1000) as u16))))
-            .collect();
+        let ports = super::allocate_ports(&template.manifest.ports, run, &Default::default()).unwrap_or_default();
         ScaffoldVars {
             name: name.to_string(),
             slug: slug(name),
@@ -39,8 +36,18 @@ impl ScaffoldVars {
             run_id: format!("s-{run:02}"),
             ports,
             vars: template.manifest.variables.clone(),
-            factory_version: env!("CARGO_PKG_VERSION").to_string(),
+            factory_version: super::FACTORY_VERSION.to_string(),
         }
+    }
+
+    /// Uses the ports recorded with the run (a port the run lacks keeps its default).
+    pub fn with_ports(mut self, ports: &BTreeMap<String, u16>) -> Self {
+        for (k, v) in ports {
+            if let Some(slot) = self.ports.get_mut(k) {
+                *slot = *v;
+            }
+        }
+        self
     }
 }
 
@@ -58,10 +65,99 @@ pub fn slug(name: &str) -> String {
     if out.is_empty() { "app".into() } else { out }
 }
 
-/// A valid Python identifier in snake_case.
+/// Words that cannot name a Python module or a Dart package (keywords, and the packages
+/// the templates depend on).
+const RESERVED: [&str; 77] = [
+    "flutter",
+    "flutter_test",
+    "flutter_lints",
+    "firebase_core",
+    "firebase_auth",
+    "cloud_firestore",
+    "test",
+    "false",
+    "none",
+    "true",
+    "and",
+    "as",
+    "assert",
+    "async",
+    "await",
+    "break",
+    "class",
+    "continue",
+    "def",
+    "del",
+    "elif",
+    "else",
+    "except",
+    "finally",
+    "for",
+    "from",
+    "global",
+    "if",
+    "import",
+    "in",
+    "is",
+    "lambda",
+    "nonlocal",
+    "not",
+    "or",
+    "pass",
+    "raise",
+    "return",
+    "try",
+    "while",
+    "with",
+    "yield",
+    "match",
+    "case",
+    "type",
+    "abstract",
+    "covariant",
+    "default",
+    "deferred",
+    "do",
+    "dynamic",
+    "enum",
+    "export",
+    "extends",
+    "extension",
+    "external",
+    "factory",
+    "final",
+    "function",
+    "get",
+    "implements",
+    "interface",
+    "late",
+    "library",
+    "mixin",
+    "new",
+    "null",
+    "operator",
+    "part",
+    "required",
+    "rethrow",
+    "set",
+    "static",
+    "super",
+    "switch",
+    "this",
+    "throw",
+];
+
+/// A valid Python identifier (and Dart package name) in snake_case: never a keyword,
+/// never starting with a digit.
 pub fn py_name(name: &str) -> String {
     let s = slug(name).replace('-', "_");
-    if s.starts_with(|c: char| c.is_ascii_digit()) { format!("app_{s}") } else { s }
+    if s.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("app_{s}")
+    } else if RESERVED.contains(&s.as_str()) {
+        format!("{s}_app")
+    } else {
+        s
+    }
 }
 
 /// Renders every file of the template: `(path, content)` pairs, paths relative to `app/`.
@@ -70,6 +166,7 @@ pub fn render_files(template: &Template, vars: &ScaffoldVars) -> Result<Vec<(Str
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|_| AutoEscape::None);
     env.set_keep_trailing_newline(true);
+    env.set_fuel(Some(FUEL));
     let ctx = minijinja::Value::from_serialize(vars);
     let mut out = Vec::with_capacity(template.files.len());
     for (path, text) in &template.files {
@@ -95,6 +192,9 @@ mod tests {
         assert_eq!(slug("Café \"Zoë\" & <Co>"), "caf-zo-co");
         assert_eq!(slug("😀"), "app");
         assert_eq!(py_name("3D Print Hub"), "app_3d_print_hub");
+        assert_eq!(py_name("Import"), "import_app");
+        assert_eq!(py_name("Class!"), "class_app");
+        assert_eq!(py_name("Flutter"), "flutter_app");
     }
 
     #[test]
@@ -117,5 +217,20 @@ mod tests {
             }
         }
         assert_eq!(vars.ports.get("backend"), Some(&8070));
+        let moved = vars.with_ports(&[("backend".to_string(), 8123), ("other".to_string(), 1)].into());
+        assert_eq!(moved.ports.get("backend"), Some(&8123));
+        assert!(!moved.ports.contains_key("other"));
+    }
+
+    #[test]
+    fn a_runaway_loop_runs_out_of_fuel() {
+        let mut t = crate::templates::find("neoforge").unwrap();
+        t.files = [(
+            "x.txt".to_string(),
+            "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}".to_string(),
+        )]
+        .into();
+        let err = render_files(&t, &ScaffoldVars::new(&t, 1, "A", "B")).unwrap_err();
+        assert!(err.contains("x.txt"), "{err}");
     }
 }

@@ -1,0 +1,42 @@
+/** An HTTP error from the app's API, with the `error` message it sent when there is one. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+/** Calls the app's own JSON API (relative URLs) and returns the decoded answer. */
+export async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const headers = new Headers(init.headers);
+  headers.set("Accept", "application/json");
+  if (init.body !== undefined && !headers.has("Content-Type")) {
+    headers.set("Content-Type", "application/json");
+  }
+  const response = await fetch(path, { ...init, headers });
+  if (!response.ok) {
+    let message = `${response.status} ${response.statusText}`;
+    try {
+      const body: unknown = await response.json();
+      if (body && typeof body === "object" && "error" in body && typeof body.error === "string") {
+        message = body.error;
+      }
+    } catch {
+      // No JSON body: keep the status line.
+    }
+    throw new ApiError(response.status, message);
+  }
+  return (response.status === 204 ? undefined : await response.json()) as T;
+}
+
+export interface Health {
+  status: string;
+  version: string;
+}
+
+export function getHealth(): Promise<Health> {
+  return request<Health>("/api/health");
+}
