@@ -39,6 +39,11 @@ impl Pane {
     }
 }
 
+/// How a template version is named in a run: `name` for the default version, else `name@version`.
+pub fn template_label(t: &crate::templates::TemplateInfo) -> String {
+    if t.latest { t.name.clone() } else { format!("{}@{}", t.name, t.version) }
+}
+
 /// What the event loop must do for the app.
 #[derive(Debug, PartialEq)]
 pub enum Effect {
@@ -64,6 +69,7 @@ pub enum Pending {
     Review(String),
     Reports(RunId, AgentRole),
     Alerts,
+    Templates,
 }
 
 pub enum Screen {
@@ -306,6 +312,15 @@ impl App {
                     v.items = Some(detail.reports.into_iter().filter(|r| r.role == role).rev().collect());
                 }
             }
+            (Pending::Templates, Ok(Reply::Templates { templates, .. })) => {
+                self.templates = templates.iter().map(template_label).collect();
+                if let Some(Overlay::Templates(v)) = &mut self.overlay {
+                    v.items = Some(templates.clone());
+                }
+                if let Screen::NewRun(form) = &mut self.screen {
+                    form.set_templates(templates);
+                }
+            }
             (Pending::Alerts, Ok(Reply::Alerts { alerts })) => {
                 if let Some(Overlay::Alerts(v)) = &mut self.overlay {
                     v.items = Some(alerts.into_iter().rev().collect());
@@ -377,6 +392,16 @@ impl App {
         }
         let code = gate?;
         self.snap.may_decide(code, &self.reviewer).err().map(|e| format!("{e}; you are {}", self.reviewer))
+    }
+
+    /// Opens the new-run form (on `template` if given) and asks for the templates.
+    pub fn open_new_run(&mut self, template: Option<String>) -> Vec<Effect> {
+        let mut form = NewRunForm::new(&self.templates);
+        if let Some(t) = template {
+            form.select(&t);
+        }
+        self.screen = Screen::NewRun(Box::new(form));
+        vec![self.request(Command::Templates, Pending::Templates)]
     }
 
     /// Unread alerts (fired since the alerts list was last opened).

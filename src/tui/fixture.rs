@@ -319,3 +319,28 @@ pub fn reports(run: RunId) -> Vec<Report> {
         report(run, AgentRole::Backend, &["data-models"], &["api", "auth"], &[]),
     ]
 }
+
+/// The built-in templates as the registry lists them, with some runs counted.
+pub fn templates() -> Vec<crate::templates::TemplateInfo> {
+    let mut out: Vec<_> = crate::templates::builtin()
+        .unwrap_or_default()
+        .iter()
+        .map(|t| crate::templates::TemplateInfo::new(t, true))
+        .collect();
+    for (k, t) in out.iter_mut().enumerate() {
+        t.runs = 10 * k as u32;
+        t.finished_runs = 5 * k as u32;
+        t.rating = (k > 0).then(|| 0.2 * k as f64);
+        t.gates = ["G0", "G1", "G2", "G3"]
+            .iter()
+            .enumerate()
+            .map(|(g, code)| crate::templates::GateTally {
+                gate: code.to_string(),
+                name: String::new(),
+                reached: (5 * k as u32).saturating_sub(g as u32),
+                approved: (4 * k as u32).saturating_sub(g as u32),
+            })
+            .collect();
+    }
+    out
+}

@@ -5,7 +5,6 @@ use ratatui_textarea::TextArea;
 
 use super::app::{App, Effect, Pane, Pending, Screen};
 use super::keymap::Action;
-use super::screens::new_run::NewRunForm;
 use super::screens::overlays::{self, Overlay};
 use super::screens::review;
 use crate::orchestrator::Command;
@@ -99,7 +98,7 @@ impl App {
             Action::PauseResume => return self.pause_or_resume(),
             Action::NewRun => match self.may_not(None) {
                 Some(why) => self.fail(why),
-                None => self.screen = Screen::NewRun(Box::new(NewRunForm::new(&self.templates))),
+                None => return self.open_new_run(None),
             },
             Action::Filter => {
                 let mut t = TextArea::new(vec![self.filters[self.focus.index()].clone()]);

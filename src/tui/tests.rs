@@ -233,6 +233,34 @@ fn command_line_completing_a_run_id() {
 }
 
 #[test]
+fn templates_overlay_with_versions_and_ratings() {
+    scene("templates", |app| {
+        key(app, KeyCode::Char(':'));
+        typed(app, "templates");
+        let effects = key(app, KeyCode::Enter);
+        answer(app, effects, Reply::Templates { templates: fixture::templates(), problems: Vec::new() });
+        key(app, KeyCode::Down);
+    });
+}
+
+#[test]
+fn a_template_picked_on_the_templates_screen_opens_the_new_run_form_on_it() {
+    let mut app = app("dark");
+    key(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "templates");
+    let effects = key(&mut app, KeyCode::Enter);
+    answer(&mut app, effects, Reply::Templates { templates: fixture::templates(), problems: Vec::new() });
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Down);
+    let effects = key(&mut app, KeyCode::Enter);
+    answer(&mut app, effects, Reply::Templates { templates: fixture::templates(), problems: Vec::new() });
+    let frame = draw(&mut app, 120, 40);
+    assert!(frame.contains("New run"), "{frame}");
+    let super::app::Screen::NewRun(form) = &app.screen else { panic!("the form is open") };
+    assert_eq!(form.templates[form.template], fixture::templates()[2].name);
+}
+
+#[test]
 fn a_terminal_too_small_says_what_it_needs() {
     for theme in ["dark", "no-colour"] {
         let mut app = app(theme);

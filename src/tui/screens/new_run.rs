@@ -27,6 +27,8 @@ pub struct NewRunForm {
     /// The orchestrator's refusal, if it refused.
     pub error: Option<String>,
     pub submitting: bool,
+    /// What the registry says of each template (after it answered).
+    pub infos: Vec<crate::templates::TemplateInfo>,
 }
 
 impl NewRunForm {
@@ -48,6 +50,7 @@ impl NewRunForm {
             field: 0,
             error: None,
             submitting: false,
+            infos: Vec::new(),
         }
     }
 
@@ -82,6 +85,24 @@ impl NewRunForm {
             },
             None,
         ]
+    }
+
+    /// The registry's templates, keeping the current choice when it is still there.
+    pub fn set_templates(&mut self, infos: Vec<crate::templates::TemplateInfo>) {
+        let current = self.templates.get(self.template).cloned();
+        self.templates = infos.iter().map(crate::tui::app::template_label).collect();
+        self.infos = infos;
+        match current {
+            Some(c) => self.select(&c),
+            None => self.template = 0,
+        }
+    }
+
+    /// Chooses a template by its label, if it is offered.
+    pub fn select(&mut self, label: &str) {
+        if let Some(i) = self.templates.iter().position(|t| t == label) {
+            self.template = i;
+        }
     }
 
     pub fn failed(&mut self, message: String) {
@@ -203,6 +224,17 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         choices.push(Span::styled(format!(" {} ", sanitize::line(name)), style));
     }
     choices.push(Span::styled(" →", t.muted));
+    if let Some(info) = form
+        .templates
+        .get(form.template)
+        .and_then(|l| form.infos.iter().find(|i| &crate::tui::app::template_label(i) == l))
+    {
+        let rating = info.rating.map(|r| format!(" · rated {:.0}%", r * 100.0)).unwrap_or_default();
+        choices.push(Span::styled(
+            format!("  {} {}{rating}", info.version, sanitize::line(&info.stack.join("+"))),
+            t.muted,
+        ));
+    }
     f.render_widget(Paragraph::new(Line::from(choices)).block(block(2)), rows[2]);
     let mut prio = vec![Span::styled("← ", t.muted)];
     for p in 1..=4u8 {

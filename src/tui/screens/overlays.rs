@@ -11,12 +11,11 @@ use ratatui_textarea::TextArea;
 use crate::domain::{AgentRole, Event, Report, RunId};
 use crate::headless::format_ts;
 use crate::orchestrator::Command;
-use crate::tui::app::{App, Effect, Pending, Screen};
+use crate::tui::app::{App, Effect, Pending};
 use crate::tui::input::DASHBOARD;
 use crate::tui::keymap::Action;
-use crate::tui::sanitize;
-use crate::tui::screens::new_run::NewRunForm;
 use crate::tui::theme::Theme;
+use crate::tui::{sanitize, widgets};
 
 pub struct AlertsView {
     pub items: Option<Vec<Event>>,
@@ -31,6 +30,11 @@ pub struct ReportsView {
     pub scroll: usize,
 }
 
+pub struct TemplatesView {
+    pub items: Option<Vec<crate::templates::TemplateInfo>>,
+    pub selected: usize,
+}
+
 pub struct CommandLine {
     pub input: TextArea<'static>,
     pub completions: Vec<String>,
@@ -42,11 +46,13 @@ pub enum Overlay {
     Alerts(AlertsView),
     Reports(ReportsView),
     Command(Box<CommandLine>),
+    Templates(TemplatesView),
 }
 
 /// The command line's commands, with what they take.
-pub const COMMANDS: [(&str, &str); 8] = [
+pub const COMMANDS: [(&str, &str); 9] = [
     ("new", "create a run"),
+    ("templates", "templates with versions and ratings"),
     ("pause", "pause a run: :pause s-01"),
     ("resume", "resume a paused or failed run: :resume s-01"),
     ("cancel", "cancel a run: :cancel s-01"),
@@ -70,6 +76,9 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     if let Some(Overlay::Command(_)) = &app.overlay {
         return command_key(app, key);
     }
+    if let Some(Overlay::Templates(_)) = &app.overlay {
+        return templates_key(app, key);
+    }
     let action = app.keymap.action(
         &key,
         &[
@@ -89,7 +98,7 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         Overlay::Help { scroll } => scroll,
         Overlay::Alerts(v) => &mut v.scroll,
         Overlay::Reports(v) => &mut v.scroll,
-        Overlay::Command(_) => return Vec::new(),
+        Overlay::Command(_) | Overlay::Templates(_) => return Vec::new(),
     };
     match action {
         Some(Action::Up) => scroll(pos, -1),
@@ -98,6 +107,29 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         Some(Action::PageDown) => scroll(pos, 10),
         Some(Action::Top) => *pos = 0,
         Some(Action::Back | Action::Help | Action::Alerts | Action::Quit) => app.overlay = None,
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn templates_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+    let action =
+        app.keymap.action(&key, &[Action::Up, Action::Down, Action::Open, Action::NewRun, Action::Back, Action::Quit]);
+    let Some(Overlay::Templates(v)) = app.overlay.as_mut() else { return Vec::new() };
+    let len = v.items.as_ref().map(|i| i.len()).unwrap_or(0);
+    match action {
+        Some(Action::Up) => v.selected = v.selected.saturating_sub(1),
+        Some(Action::Down) => v.selected = (v.selected + 1).min(len.saturating_sub(1)),
+        Some(Action::Open | Action::NewRun) => {
+            let pick = v.items.as_ref().and_then(|i| i.get(v.selected)).map(crate::tui::app::template_label);
+            app.overlay = None;
+            if let Some(why) = app.may_not(None) {
+                app.fail(why);
+                return Vec::new();
+            }
+            return app.open_new_run(pick);
+        }
+        Some(Action::Back | Action::Quit) => app.overlay = None,
         _ => {}
     }
     Vec::new()
@@ -170,9 +202,10 @@ fn run_command(app: &mut App, line: &str) -> Vec<Effect> {
             app.fail(why);
             Vec::new()
         }
-        "new" => {
-            app.screen = Screen::NewRun(Box::new(NewRunForm::new(&app.templates)));
-            Vec::new()
+        "new" => app.open_new_run(None),
+        "templates" => {
+            app.overlay = Some(Overlay::Templates(TemplatesView { items: None, selected: 0 }));
+            vec![app.request(Command::Templates, Pending::Templates)]
         }
         "pause" | "resume" | "cancel" => {
             let Some(run) = need_run(app) else { return Vec::new() };
@@ -321,6 +354,55 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
             let body = scrolled(lines, &mut v.scroll, r.height.saturating_sub(2) as usize);
             f.render_widget(Paragraph::new(body).block(boxed(" Alerts, newest first · Esc closes ".into(), app)), r);
             app.overlay = Some(Overlay::Alerts(v));
+        }
+        Some(Overlay::Templates(v)) => {
+            let r = centered(area, area.width.saturating_sub(4).min(130), height);
+            f.render_widget(Clear, r);
+            let mut lines: Vec<Line> = Vec::new();
+            match &v.items {
+                None => lines.push(Line::from(Span::styled("loading…", t.muted))),
+                Some(items) => {
+                    lines.push(Line::from(Span::styled(
+                        format!(
+                            "{:<16} {:<9} {:<9} {:>5} {:>7}  {:<20} {}",
+                            "Template", "Version", "Source", "Runs", "Rating", "G0 G1 G2 G3 approved", "Stack"
+                        ),
+                        t.muted,
+                    )));
+                    for (k, i) in items.iter().enumerate() {
+                        let rating = i.rating.map(|r| format!("{:.0}%", r * 100.0)).unwrap_or_else(|| "—".into());
+                        let gates: Vec<String> =
+                            i.gates.iter().map(|g| format!("{}/{}", g.approved, g.reached)).collect();
+                        let text = format!(
+                            "{:<16} {:<9} {:<9} {:>5} {:>7}  {:<20} {}",
+                            widgets::fit(&sanitize::line(&i.name), 16),
+                            format!("{}{}", i.version, if i.latest { "" } else { "*" }),
+                            i.source.as_str(),
+                            i.runs,
+                            rating,
+                            gates.join(" "),
+                            sanitize::line(&i.stack.join(", ")),
+                        );
+                        lines.push(Line::from(Span::styled(text, if k == v.selected { t.selection } else { t.base })));
+                    }
+                    if let Some(i) = items.get(v.selected) {
+                        lines.push(Line::from(""));
+                        lines.push(Line::from(Span::styled(sanitize::line(&i.description).into_owned(), t.muted)));
+                        lines.push(Line::from(Span::styled(
+                            "Enter: a new run from this template · * not the default version",
+                            t.muted,
+                        )));
+                    }
+                }
+            }
+            f.render_widget(
+                Paragraph::new(lines).block(boxed(
+                    " Templates · ratings are the share of finished runs approved at G3 · Esc closes ".into(),
+                    app,
+                )),
+                r,
+            );
+            app.overlay = Some(Overlay::Templates(v));
         }
         Some(Overlay::Reports(mut v)) => {
             let r = centered(area, width, height);
