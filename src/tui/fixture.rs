@@ -330,7 +330,7 @@ pub fn templates() -> Vec<crate::templates::TemplateInfo> {
     for (k, t) in out.iter_mut().enumerate() {
         t.runs = 10 * k as u32;
         t.finished_runs = 5 * k as u32;
-        t.rating = (k > 0).then(|| 0.2 * k as f64);
+        t.rating = (k > 0).then_some(0.2 * k as f64);
         t.gates = ["G0", "G1", "G2", "G3"]
             .iter()
             .enumerate()
