@@ -19,6 +19,9 @@ use crate::error::{ErrorKind, FactoryError, Result};
 /// Most messages applied in one group commit.
 const MAX_BATCH: usize = 8192;
 const PUBLISH_EVERY: Duration = Duration::from_millis(50);
+/// Workers' results wait at most this long to be written together; a command's reply
+/// never waits for it.
+const COMMIT_EVERY: Duration = Duration::from_millis(5);
 const TICK_EVERY: Duration = Duration::from_secs(1);
 
 struct Actor {
@@ -31,6 +34,7 @@ struct Actor {
     version: u64,
     last_publish: Instant,
     last_tick: Instant,
+    last_commit: Instant,
     shutdown: Option<(ReplyTo, Instant)>,
 }
 
@@ -61,6 +65,7 @@ pub(super) fn spawn(
         version: 0,
         last_publish: Instant::now() - PUBLISH_EVERY,
         last_tick: Instant::now(),
+        last_commit: Instant::now(),
         shutdown: None,
     };
     std::thread::Builder::new()
@@ -73,11 +78,14 @@ pub(super) fn spawn(
 impl Actor {
     fn run(mut self) {
         loop {
-            let wait = if self.state.changed {
+            let mut wait = if self.state.changed {
                 PUBLISH_EVERY.saturating_sub(self.last_publish.elapsed())
             } else {
                 TICK_EVERY.saturating_sub(self.last_tick.elapsed())
             };
+            if self.state.has_pending_writes() {
+                wait = wait.min(COMMIT_EVERY.saturating_sub(self.last_commit.elapsed()));
+            }
             match self.rx.recv_timeout(wait.max(Duration::from_millis(1))) {
                 Ok(msg) => {
                     self.handle(msg);
@@ -104,11 +112,18 @@ impl Actor {
                     self.runtime.spawn(worker::run(Arc::clone(&self.shared), job));
                 }
             }
-            if let Err(e) = self.commit() {
-                self.fail_all(e);
-                return;
+            // Group commit: workers' results gather for up to COMMIT_EVERY; anyone waiting
+            // for a reply (a command, a decision, a shutdown) gets the commit at once.
+            let someone_waits = !self.state.replies.is_empty() || self.state.durable || self.shutdown.is_some();
+            if someone_waits || self.last_commit.elapsed() >= COMMIT_EVERY {
+                if let Err(e) = self.commit() {
+                    self.fail_all(e);
+                    return;
+                }
+                self.last_commit = Instant::now();
             }
-            if self.last_publish.elapsed() >= PUBLISH_EVERY {
+            // Nothing is announced before it is on disk.
+            if self.last_publish.elapsed() >= PUBLISH_EVERY && !self.state.has_pending_writes() {
                 self.publish();
             }
             if let Some((_, deadline)) = &self.shutdown

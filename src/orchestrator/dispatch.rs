@@ -75,7 +75,11 @@ impl State {
             _ => None,
         };
         Job {
-            app_files: if task.kind == TaskKind::Team { self.app_files_for(i, &task) } else { Vec::new() },
+            app_files: match task.kind {
+                TaskKind::Team => self.app_files_for(i, &task),
+                TaskKind::Integrate => self.team_files(i),
+                _ => Vec::new(),
+            },
             run_index: i,
             run: run.id,
             task_index: t,
@@ -118,6 +122,20 @@ impl State {
         let deps = rs.build_tasks().filter(|t| seen.contains(&t.id.as_str()));
         let mut files: Vec<String> = plan
             .chain(deps)
+            .filter_map(|t| t.result.as_ref())
+            .flat_map(|r| r.files.iter())
+            .filter_map(|f| f.strip_prefix("app/").map(str::to_string))
+            .collect();
+        files.sort();
+        files.dedup();
+        files
+    }
+
+    /// Every file the build team wrote, relative to `app/`.
+    fn team_files(&self, i: usize) -> Vec<String> {
+        let mut files: Vec<String> = self.runs[i]
+            .build_tasks()
+            .filter(|t| t.kind == TaskKind::Team)
             .filter_map(|t| t.result.as_ref())
             .flat_map(|r| r.files.iter())
             .filter_map(|f| f.strip_prefix("app/").map(str::to_string))
@@ -228,8 +246,16 @@ impl State {
             rs.artifact_chars[task_phase.index()] = out.output_chars;
         }
         let id = rs.run.id;
+        let ended = rs.run.status.is_final();
         self.touch_task(i, t);
-        self.touch_run(i);
+        // The task's record carries the ledger; the run's is rebuilt from its tasks at
+        // start-up, so a live run's record is not rewritten for every call. A run that has
+        // ended (its tasks are not loaded again) is.
+        if ended {
+            self.touch_run(i);
+        } else {
+            self.views_dirty.insert(i);
+        }
         self.emit(
             Some(id),
             EventKind::TaskDone {

@@ -213,6 +213,10 @@ impl State {
             let mut tasks = tasks_by_run.remove(&run.id).unwrap_or_default();
             tasks.sort_by_key(|t| t.created_at);
             state.tasks_done += tasks.iter().filter(|t| t.status == TaskStatus::Done).count() as u64;
+            let mut run = run;
+            if loaded_tasks {
+                rebuild_ledger(&mut run, &tasks);
+            }
             let mut rs = RunState::new(run, tasks, loaded_tasks);
             if rs.run.phase == Phase::Build && loaded_tasks {
                 for r in state.store.reports_of(rs.run.id)? {
@@ -329,6 +333,16 @@ impl State {
         self.runs[i].view = Arc::new(super::views::run_view(&self.runs[i]));
     }
 
+    /// Whether changes wait for the next commit.
+    pub fn has_pending_writes(&self) -> bool {
+        !(self.dirty_runs.is_empty()
+            && self.dirty_tasks.is_empty()
+            && self.dirty_gates.is_empty()
+            && self.events.is_empty()
+            && self.reports.is_empty()
+            && self.meta.is_empty())
+    }
+
     /// Serialises every pending change for one transaction.
     pub fn take_writes(&mut self) -> Writes {
         let mut w = Writes::default();
@@ -349,9 +363,35 @@ impl State {
         for (seq, r) in std::mem::take(&mut self.reports) {
             w.report(seq, &r);
         }
-        for (k, v) in std::mem::take(&mut self.meta) {
+        // Only the last value of each key matters (the day's spend is rewritten per call).
+        let mut meta: Vec<(String, Vec<u8>)> = Vec::new();
+        for (k, v) in std::mem::take(&mut self.meta).into_iter().rev() {
+            if !meta.iter().any(|(seen, _)| *seen == k) {
+                meta.push((k, v));
+            }
+        }
+        for (k, v) in meta {
             w.meta(&k, &v);
         }
         w
+    }
+}
+
+/// A live run's ledger (and its phase passes') as the sum of its tasks' results: tasks are
+/// written with every call, the run's record only when its phase or status changes.
+fn rebuild_ledger(run: &mut Run, tasks: &[Task]) {
+    run.ledger = crate::domain::Ledger::default();
+    for span in &mut run.phases {
+        span.ledger = crate::domain::Ledger::default();
+    }
+    for t in tasks {
+        let Some(r) = &t.result else { continue };
+        run.ledger.add(&r.ledger);
+        run.simulated |= r.simulated;
+        run.unpriced |= r.unpriced;
+        run.last_progress_at = run.last_progress_at.max(r.finished_at);
+        if let Some(span) = run.phases.iter_mut().rev().find(|s| s.phase == Some(t.phase) && s.revision == t.revision) {
+            span.ledger.add(&r.ledger);
+        }
     }
 }
