@@ -2,7 +2,7 @@
 //! every error as one sentence with its exit code.
 
 mod args;
-mod demo;
+pub mod demo;
 mod doctor;
 mod export;
 mod output;

@@ -179,6 +179,7 @@ impl Actor {
             Command::Export { run } => s.export(&run),
             Command::Events { limit } => s.store.last_events(limit).map(|events| Reply::Events { events }),
             Command::Review { gate } => s.review(&gate),
+            Command::Metrics => Ok(Reply::Metrics { metrics: s.metrics() }),
             Command::Templates => Ok(s.templates_reply()),
             Command::RemoveTemplate { template } => s.remove_template(&template).map(|message| Reply::Done { message }),
             Command::Shutdown => unreachable!("handled before"),
@@ -191,6 +192,10 @@ impl Actor {
     fn commit(&mut self) -> Result<()> {
         let writes = self.state.take_writes();
         let durable = std::mem::take(&mut self.state.durable);
+        if !writes.is_empty() {
+            self.state.commits += 1;
+            self.state.records_written += writes.len() as u64;
+        }
         self.state.store.commit(&writes)?;
         if durable {
             self.state.store.flush()?;

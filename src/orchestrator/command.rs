@@ -60,6 +60,8 @@ pub enum Command {
     Events {
         limit: usize,
     },
+    /// Figures for the benchmarks: scheduling delays, group commits.
+    Metrics,
     /// What a reviewer needs to decide a gate: the gate, its artifact, its history.
     Review {
         gate: String,
@@ -131,6 +133,9 @@ pub enum Reply {
     Review {
         review: Box<ReviewData>,
     },
+    Metrics {
+        metrics: Metrics,
+    },
     Templates {
         templates: Vec<TemplateInfo>,
         /// Template folders that were skipped, each with why.
@@ -147,4 +152,17 @@ pub struct ReviewData {
     pub artifact: String,
     /// Every opening of this gate for this run, oldest first, this one included.
     pub history: Vec<Gate>,
+}
+
+/// What the orchestrator measures of itself.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    pub tasks_done: u64,
+    /// Ready to dispatched, over the last 65,536 dispatches, in microseconds.
+    pub sched_delay_p50_us: u32,
+    pub sched_delay_p99_us: u32,
+    pub sched_delay_samples: usize,
+    /// Group commits written, and the records (runs, tasks, gates, events, reports) in them.
+    pub commits: u64,
+    pub records_written: u64,
 }

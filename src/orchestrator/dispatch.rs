@@ -25,6 +25,12 @@ impl State {
             }
             let rs = &mut self.runs[i];
             rs.ready.retain(|x| *x != t);
+            if let Some(at) = rs.ready_at[t].take() {
+                if self.sched_delays.len() >= 65_536 {
+                    self.sched_delays.pop_front();
+                }
+                self.sched_delays.push_back(at.elapsed().as_micros().min(u32::MAX as u128) as u32);
+            }
             let task = &mut rs.tasks[t];
             task.status = TaskStatus::Running;
             rs.in_flight += 1;

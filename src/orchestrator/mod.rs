@@ -24,7 +24,7 @@ mod worker;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use command::{Command, ExportData, NewRun, Reply, ReviewData, RunDetail};
+pub use command::{Command, ExportData, Metrics, NewRun, Reply, ReviewData, RunDetail};
 pub use handle::{Link, OrchestratorHandle, RemoteCall};
 pub use snapshot::{PhaseBrief, RoleView, RunView, Snapshot, StatusCounts};
 pub use state::{Clock, system_clock};

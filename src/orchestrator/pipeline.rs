@@ -432,10 +432,8 @@ impl State {
                     .filter(|t| self.runs[i].tasks[*t].status == TaskStatus::Failed)
                     .collect();
                 for t in failed {
-                    let task = &mut self.runs[i].tasks[t];
-                    task.status = TaskStatus::Ready;
-                    task.error = None;
-                    self.runs[i].ready.push_back(t);
+                    self.runs[i].tasks[t].error = None;
+                    self.runs[i].make_ready(t);
                     self.touch_task(i, t);
                 }
                 self.runs[i].run.failure = None;

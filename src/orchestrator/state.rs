@@ -35,6 +35,8 @@ pub(super) struct RunState {
     /// Whether `tasks` holds the run's tasks (finished runs' are read from the store on demand).
     pub tasks_loaded: bool,
     pub ready: VecDeque<usize>,
+    /// When each task last became ready (for the scheduling delay), by task index.
+    pub ready_at: Vec<Option<std::time::Instant>>,
     pub in_flight: u32,
     pub role_in_flight: [u32; 7],
     /// Worst-case cost of the calls in flight.
@@ -55,6 +57,7 @@ impl RunState {
             index: HashMap::new(),
             tasks_loaded: loaded,
             ready: VecDeque::new(),
+            ready_at: Vec::new(),
             in_flight: 0,
             role_in_flight: [0; 7],
             reserved: 0,
@@ -82,12 +85,21 @@ impl RunState {
             }
         }
         let i = self.tasks.len();
-        if task.status == TaskStatus::Ready {
-            self.ready.push_back(i);
-        }
+        let ready = task.status == TaskStatus::Ready;
         self.index.insert(task.id.clone(), i);
         self.tasks.push(task);
+        self.ready_at.push(None);
+        if ready {
+            self.make_ready(i);
+        }
         i
+    }
+
+    /// Queues task `t` to run, noting when it became ready.
+    pub fn make_ready(&mut self, t: usize) {
+        self.tasks[t].status = TaskStatus::Ready;
+        self.ready.push_back(t);
+        self.ready_at[t] = Some(std::time::Instant::now());
     }
 
     pub fn task(&self, id: &str) -> Option<&Task> {
@@ -139,6 +151,10 @@ pub(super) struct State {
     pub changed: bool,
     /// Runs whose view must be rebuilt before the next snapshot.
     pub views_dirty: BTreeSet<usize>,
+    /// The last scheduling delays (ready to dispatched), in microseconds.
+    pub sched_delays: VecDeque<u32>,
+    pub commits: u64,
+    pub records_written: u64,
     pub shared: Arc<super::worker::Shared>,
     /// Every template known: built in, imported, the user's.
     pub templates: crate::templates::Registry,
@@ -184,6 +200,9 @@ impl State {
             replies: Vec::new(),
             changed: true,
             views_dirty: BTreeSet::new(),
+            sched_delays: VecDeque::new(),
+            commits: 0,
+            records_written: 0,
             shared,
             clock,
             templates,
@@ -331,6 +350,20 @@ impl State {
 
     pub fn refresh_view(&mut self, i: usize) {
         self.runs[i].view = Arc::new(super::views::run_view(&self.runs[i]));
+    }
+
+    pub fn metrics(&self) -> super::command::Metrics {
+        let mut d: Vec<u32> = self.sched_delays.iter().copied().collect();
+        d.sort_unstable();
+        let pct = |p: usize| d.get(d.len().saturating_sub(1) * p / 100).copied().unwrap_or(0);
+        super::command::Metrics {
+            tasks_done: self.tasks_done,
+            sched_delay_p50_us: pct(50),
+            sched_delay_p99_us: pct(99),
+            sched_delay_samples: d.len(),
+            commits: self.commits,
+            records_written: self.records_written,
+        }
     }
 
     /// Whether changes wait for the next commit.

@@ -18,10 +18,8 @@ impl State {
                 let attempt = task.attempts;
                 self.emit(Some(id), EventKind::PlanInvalid { attempt, error: reason.clone() });
                 if attempt < self.cfg.team.max_plan_attempts {
-                    let task = &mut self.runs[i].tasks[t];
-                    task.status = TaskStatus::Ready;
-                    task.error = Some(reason);
-                    self.runs[i].ready.push_back(t);
+                    self.runs[i].tasks[t].error = Some(reason);
+                    self.runs[i].make_ready(t);
                     self.touch_task(i, t);
                     return;
                 }
@@ -86,8 +84,7 @@ impl State {
                 .iter()
                 .all(|d| self.runs[i].task(d).is_some_and(|d| d.status == TaskStatus::Done));
             if ready {
-                self.runs[i].tasks[k].status = TaskStatus::Ready;
-                self.runs[i].ready.push_back(k);
+                self.runs[i].make_ready(k);
                 self.touch_task(i, k);
             }
         }

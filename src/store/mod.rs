@@ -34,6 +34,11 @@ impl Writes {
             && self.meta.is_empty()
     }
 
+    /// Records in this batch.
+    pub fn len(&self) -> usize {
+        self.runs.len() + self.gates.len() + self.tasks.len() + self.events.len() + self.reports.len() + self.meta.len()
+    }
+
     pub fn run(&mut self, run: &Run) {
         self.runs.push((run_key(run.id).to_vec(), to_json(run)));
     }
