@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::util::{Scratch, machine, peak_rss_mib};
 use crate::config::Config;
 use crate::error::Result;
-use crate::orchestrator::{self, Command, NewRun, Options, Reply};
+use crate::orchestrator::{self, Command, Options, Reply};
 
 #[derive(Debug, Serialize)]
 pub struct OrchestratorFigures {
