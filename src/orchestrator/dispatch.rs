@@ -240,7 +240,7 @@ impl State {
                 tokens_out: a.usage.output,
                 cost_micros: a.cost_micros,
                 quality: out.quality,
-                cached: false,
+                cached: a.cached,
             },
         );
         self.record_spend(i, a.cost_micros);

@@ -65,6 +65,8 @@ pub(crate) struct AnswerMeta {
     pub cost_micros: u64,
     pub unpriced: bool,
     pub latency_ms: u64,
+    /// Answered from the response cache.
+    pub cached: bool,
 }
 
 #[derive(Debug, Default)]
@@ -111,6 +113,9 @@ pub(crate) async fn run(shared: Arc<Shared>, job: Job) {
         TaskKind::Team => team(&shared, &job, &ws).await,
         TaskKind::Integrate => integrate(&shared, &job, &ws).await,
     };
+    if let Ok(out) = &outcome {
+        super::feedback::output_scored(&shared, &job, out);
+    }
     let done = Finished { run_index: job.run_index, task_index: job.task_index, reserved: job.reserved, outcome };
     let _ = shared.tx.send(Msg::Finished(Box::new(done)));
 }
@@ -176,7 +181,8 @@ async fn call(shared: &Shared, job: &Job, ctx: &PromptContext, hints: SimHints) 
         system: meta.system.clone(),
         prompt,
         max_tokens: meta.max_output_tokens,
-        bypass_cache: job.task.revision > 0,
+        // A revision, or a retry because the last answer was refused, must ask again.
+        bypass_cache: job.task.revision > 0 || job.task.attempts > 0,
         hints,
     };
     let tx = shared.tx.clone();
@@ -196,6 +202,7 @@ fn meta_of(a: &Answer) -> AnswerMeta {
         cost_micros: a.cost_micros,
         unpriced: a.unpriced,
         latency_ms: a.latency_ms,
+        cached: a.cached,
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::{BoxFuture, CallRequest, CallResponse, ErrorClass, Provider, ProviderError, Usage};
+use super::{BoxFuture, CallRequest, CallResponse, ErrorClass, Provider, ProviderError, Secret, Usage};
 use crate::config::ProviderKind;
 
 /// Most bytes of answer read from the tool.
@@ -105,14 +105,18 @@ impl Provider for CliProvider {
         &self.model
     }
 
-    fn call<'a>(&'a self, req: &'a CallRequest) -> BoxFuture<'a, Result<CallResponse, ProviderError>> {
+    fn call<'a>(
+        &'a self,
+        req: &'a CallRequest,
+        _key: Option<&'a Secret>,
+    ) -> BoxFuture<'a, Result<CallResponse, ProviderError>> {
         Box::pin(async move {
             let input =
                 if req.system.is_empty() { req.prompt.clone() } else { format!("{}\n\n{}", req.system, req.prompt) };
             let input_chars = input.len();
             let text = self.run(input).await?;
             let usage = Usage::estimate(input_chars, text.len());
-            Ok(CallResponse { text, usage, model: self.model.clone(), citations: Vec::new() })
+            Ok(CallResponse { text, usage, model: self.model.clone(), citations: Vec::new(), rest_key_for: None })
         })
     }
 }
@@ -141,7 +145,7 @@ mod tests {
 
     #[tokio::test]
     async fn prompt_goes_to_stdin_verbatim_and_tokens_are_estimated() {
-        let r = cli(&["cat"], 5).call(&req()).await.unwrap();
+        let r = cli(&["cat"], 5).call(&req(), None).await.unwrap();
         assert_eq!(r.text, "hello; $(rm -rf /) `x`");
         assert!(r.usage.estimated);
         assert_eq!(r.usage.output, (r.text.len() as u64).div_ceil(4));
@@ -149,13 +153,13 @@ mod tests {
 
     #[tokio::test]
     async fn failures_are_errors() {
-        let e = cli(&["false"], 5).call(&req()).await.unwrap_err();
+        let e = cli(&["false"], 5).call(&req(), None).await.unwrap_err();
         assert_eq!(e.class, ErrorClass::Process);
-        let e = cli(&["true"], 5).call(&req()).await.unwrap_err();
+        let e = cli(&["true"], 5).call(&req(), None).await.unwrap_err();
         assert_eq!(e.class, ErrorClass::BadResponse);
-        let e = cli(&["sleep", "5"], 1).call(&req()).await.unwrap_err();
+        let e = cli(&["sleep", "5"], 1).call(&req(), None).await.unwrap_err();
         assert_eq!(e.class, ErrorClass::Timeout);
-        let e = cli(&["/no/such/tool"], 1).call(&req()).await.unwrap_err();
+        let e = cli(&["/no/such/tool"], 1).call(&req(), None).await.unwrap_err();
         assert!(e.message.contains("cannot start"));
     }
 }
