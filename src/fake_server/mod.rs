@@ -28,7 +28,7 @@ pub use faults::{Fault, FaultPlan};
 use crate::providers::Usage;
 
 /// The three shapes the server speaks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Format {
     OpenAi,
     Perplexity,

@@ -583,3 +583,7 @@ impl Drop for Counted<'_> {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "gateway_tests.rs"]
+mod tests;
