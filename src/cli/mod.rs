@@ -165,7 +165,7 @@ async fn run(mut cli: Cli) -> Result<()> {
             Ok(())
         }
         Cmd::Doctor => {
-            print!("{}", doctor::report(&ctx.cfg, &ctx.source, &ctx.data_dir));
+            print!("{}", doctor::report(&ctx.cfg, &ctx.source, &ctx.data_dir).await);
             Ok(())
         }
         other => {

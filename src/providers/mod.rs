@@ -12,6 +12,7 @@ pub mod openai;
 pub mod perplexity;
 pub mod pool;
 pub mod prices;
+pub mod probe;
 pub mod quality;
 pub mod rate_headers;
 pub mod rng;
