@@ -1,6 +1,7 @@
 //! Startup Factory: a terminal control room that supervises many AI-driven startup runs.
 
 pub mod assets;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod domain;

@@ -85,6 +85,26 @@ pub enum Cmd {
     },
     /// Check keys, providers, terminal and data directory
     Doctor,
+    /// Measure the factory's own overhead on this machine (scenario: gateway)
+    Bench(BenchArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// What to measure: gateway
+    pub scenario: String,
+    /// Print the report as JSON
+    #[arg(long)]
+    pub json: bool,
+    /// A short, light run that checks the benchmark works (not a measurement)
+    #[arg(long)]
+    pub quick: bool,
+    /// Requests per second offered in the open-loop part
+    #[arg(long, default_value_t = 1000)]
+    pub rate: u32,
+    /// Calls launched at once in the burst part
+    #[arg(long, default_value_t = 2000)]
+    pub burst: u32,
 }
 
 #[derive(Subcommand, Debug)]

@@ -2,6 +2,7 @@
 //! every error as one sentence with its exit code.
 
 mod args;
+mod bench;
 mod demo;
 mod doctor;
 mod export;
@@ -168,6 +169,7 @@ async fn run(mut cli: Cli) -> Result<()> {
             print!("{}", doctor::report(&ctx.cfg, &ctx.source, &ctx.data_dir).await);
             Ok(())
         }
+        Cmd::Bench(a) => bench::run(a).await,
         other => {
             let handle = ctx.start(ctx.options())?;
             let result = one_shot(&handle, other).await;
@@ -270,7 +272,7 @@ async fn one_shot(handle: &OrchestratorHandle, cmd: Cmd) -> Result<()> {
                 }
             }
         }
-        Cmd::Demo(_) | Cmd::Run(_) | Cmd::Config { .. } | Cmd::Doctor => {
+        Cmd::Demo(_) | Cmd::Run(_) | Cmd::Config { .. } | Cmd::Doctor | Cmd::Bench(_) => {
             unreachable!("handled by run()")
         }
     }

@@ -89,6 +89,9 @@ pub struct Reported {
 struct Shared {
     opts: Mutex<FakeOptions>,
     requests: AtomicU64,
+    /// Answers being sent now, and the most at once.
+    open: AtomicU64,
+    peak_open: AtomicU64,
     ledger: Mutex<Vec<Reported>>,
     keys: Mutex<HashMap<String, u64>>,
 }
@@ -117,6 +120,8 @@ impl FakeServer {
         let shared = Arc::new(Shared {
             opts: Mutex::new(opts),
             requests: AtomicU64::new(0),
+            open: AtomicU64::new(0),
+            peak_open: AtomicU64::new(0),
             ledger: Mutex::new(Vec::new()),
             keys: Mutex::new(HashMap::new()),
         });
@@ -157,6 +162,11 @@ impl FakeServer {
     /// Requests received so far.
     pub fn requests(&self) -> u64 {
         self.shared.requests.load(Ordering::Relaxed)
+    }
+
+    /// The most requests handled at once (from arrival to the last byte of the answer).
+    pub fn peak_open(&self) -> u64 {
+        self.shared.peak_open.load(Ordering::Relaxed)
     }
 
     /// Every answer completed so far.
@@ -245,7 +255,29 @@ fn parse_request(format: Format, body: &[u8]) -> Result<Asked, String> {
     Ok(Asked { model, prompt, stream: v["stream"].as_bool().unwrap_or(false) })
 }
 
+/// Counts a request as open until its answer is sent (or dropped).
+struct Open(Arc<Shared>);
+
+impl Open {
+    fn new(s: &Arc<Shared>) -> Open {
+        let now = s.open.fetch_add(1, Ordering::Relaxed) + 1;
+        s.peak_open.fetch_max(now, Ordering::Relaxed);
+        Open(Arc::clone(s))
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 async fn handle(s: Arc<Shared>, format: Format, headers: &HeaderMap, body: &[u8]) -> Response {
+    let open = Open::new(&s);
+    answer(s, format, headers, body, open).await
+}
+
+async fn answer(s: Arc<Shared>, format: Format, headers: &HeaderMap, body: &[u8], open: Open) -> Response {
     let n = s.requests.fetch_add(1, Ordering::Relaxed) + 1;
     let opts = s.opts.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let Some(key) = key_of(headers) else {
@@ -335,7 +367,10 @@ async fn handle(s: Arc<Shared>, format: Format, headers: &HeaderMap, body: &[u8]
         // Nothing after the cut or the broken chunk is billed: the answer never completes.
         return streamed(frames, opts.chunk_delay, cut.then_some(half), "text/event-stream", || {});
     }
-    streamed(frames, opts.chunk_delay, None, "text/event-stream", ledger_entry)
+    streamed(frames, opts.chunk_delay, None, "text/event-stream", move || {
+        ledger_entry();
+        drop(open);
+    })
 }
 
 /// The usage as the provider bills it (see [`Reported`]).
