@@ -193,6 +193,14 @@ async fn call(shared: &Shared, job: &Job, ctx: &PromptContext, hints: SimHints) 
     shared.gateway.call(req, &note).await.map_err(|f| Failure::Call(f.message))
 }
 
+/// A refused answer must not come back from the cache when the task is tried again.
+fn refused(shared: &Shared, answer: &Answer, failure: Failure) -> Failure {
+    if matches!(failure, Failure::Output(_)) {
+        shared.gateway.forget(answer);
+    }
+    failure
+}
+
 fn meta_of(a: &Answer) -> AnswerMeta {
     AnswerMeta {
         provider: a.provider.clone(),
@@ -268,7 +276,8 @@ async fn phase(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Fai
     });
     let mut files = Vec::new();
     if job.task.phase == Phase::Deploy {
-        files = write_app_files(ws, &job.task.id, &answer::file_blocks(&text))?;
+        files =
+            write_app_files(ws, &job.task.id, &answer::file_blocks(&text)).map_err(|f| refused(shared, &answer, f))?;
     }
     ws.write(job.task.phase.artifact(), format!("{header}{text}").as_bytes())
         .map_err(|e| Failure::Machine(e.to_string()))?;
@@ -288,6 +297,9 @@ async fn plan(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Fail
     h.plan = Some(template.manifest.default_plan());
     let answer = call(shared, job, &ctx, h).await?;
     let parsed = Plan::parse(&answer.response.text);
+    if parsed.is_err() {
+        shared.gateway.forget(&answer);
+    }
     Ok(Output {
         quality: if parsed.is_ok() { 1.0 } else { 0.0 },
         output_chars: answer.response.text.len() as u64,
@@ -316,7 +328,7 @@ async fn team(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Fail
     let answer = call(shared, job, &ctx, hints(job, &[])).await?;
     let blocks = answer::file_blocks(&answer.response.text);
     let quality = answer::score_files(&job.task.files, &blocks);
-    let files = write_app_files(ws, &job.task.id, &blocks)?;
+    let files = write_app_files(ws, &job.task.id, &blocks).map_err(|f| refused(shared, &answer, f))?;
     Ok(Output {
         output_chars: answer.response.text.len() as u64,
         answer: Some(meta_of(&answer)),

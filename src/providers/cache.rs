@@ -82,6 +82,10 @@ impl ResponseCache {
         }
     }
 
+    pub fn remove(&self, key: &[u8; 32]) {
+        let _ = self.tree.remove(key);
+    }
+
     pub fn entry(resp: &CallResponse, cost_micros: u64, unpriced: bool, task_id: &str) -> Entry {
         Entry {
             stored_at_ms: now_ms(),

@@ -49,6 +49,8 @@ pub struct Answer {
     pub latency_ms: u64,
     /// Served from the response cache.
     pub cached: bool,
+    /// Where the answer sits in the cache, so that a refused answer can be dropped from it.
+    pub cache_key: Option<[u8; 32]>,
 }
 
 /// Every provider of the chain failed.
@@ -237,6 +239,14 @@ impl Gateway {
     pub fn close_store(&self) {
         *self.cache.write().unwrap_or_else(|e| e.into_inner()) = None;
         self.quality.close();
+    }
+
+    /// Drops a refused answer (files out of the workspace, an invalid plan) from the cache,
+    /// so that trying the task again asks the provider again.
+    pub fn forget(&self, answer: &Answer) {
+        if let (Some(cache), Some(key)) = (self.cache(), answer.cache_key) {
+            cache.remove(&key);
+        }
     }
 
     fn cache(&self) -> Option<Arc<ResponseCache>> {
@@ -441,6 +451,7 @@ impl Gateway {
             unpriced: recovered && entry.unpriced,
             latency_ms: 0,
             cached: true,
+            cache_key: Some(super::cache::key(slot.name(), slot.provider.model(), req)),
         })
     }
 
@@ -491,11 +502,13 @@ impl Gateway {
                     tracing::warn!(provider = slot.name(), model = %response.model, "model missing from the price table; the run's cost is marked unpriced");
                 }
                 self.quality.record_call(slot.name(), req.route, latency_ms, cost.unwrap_or(0));
+                let mut cache_key = None;
                 if !slot.provider.simulated()
                     && let Some(cache) = self.cache()
                 {
                     let entry = ResponseCache::entry(&response, cost.unwrap_or(0), cost.is_none(), &req.task_id);
                     cache.put(slot.name(), req, slot.provider.model(), &entry);
+                    cache_key = Some(super::cache::key(slot.name(), slot.provider.model(), req));
                 }
                 Ok(Answer {
                     provider: slot.name().to_string(),
@@ -505,6 +518,7 @@ impl Gateway {
                     latency_ms,
                     response,
                     cached: false,
+                    cache_key,
                 })
             }
         }

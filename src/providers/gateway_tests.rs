@@ -199,7 +199,12 @@ async fn a_cache_hit_costs_nothing_is_counted_and_revisions_bypass_it() {
     assert_eq!((s.cache_hits, s.cache_misses), (2, 1));
     // The cache lives in the data directory: a new gateway over it hits too.
     let g2 = gateway(&config(&server), &db);
-    assert!(g2.call(request("spec", 1), &quiet).await.unwrap().cached);
+    let hit = g2.call(request("spec", 1), &quiet).await.unwrap();
+    assert!(hit.cached);
+    // A refused answer is dropped: the next call asks the provider again.
+    g2.forget(&hit);
+    assert!(!g2.call(request("spec", 1), &quiet).await.unwrap().cached);
+    assert_eq!(server.requests(), 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
