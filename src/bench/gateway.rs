@@ -31,6 +31,7 @@ const PACE: Duration = Duration::from_millis(50);
 struct Compare {
     bare: Latency,
     layer: Latency,
+    added_mean_us: i64,
     added_p50_us: i64,
     added_p99_us: i64,
 }
@@ -38,6 +39,7 @@ struct Compare {
 impl Compare {
     fn new(bare: Latency, layer: Latency) -> Compare {
         Compare {
+            added_mean_us: layer.mean_us as i64 - bare.mean_us as i64,
             added_p50_us: layer.p50_us as i64 - bare.p50_us as i64,
             added_p99_us: layer.p99_us as i64 - bare.p99_us as i64,
             bare,
@@ -49,13 +51,14 @@ impl Compare {
 #[derive(Serialize)]
 struct OpenLoop {
     rate_per_s: u32,
-    seconds_per_path: f64,
+    seconds: f64,
     stream_ms: u64,
     peak_streams_open: usize,
     latency: Compare,
     cpu_us_per_request_bare: u64,
     cpu_us_per_request_layer: u64,
     cpu_us_added_per_request: i64,
+    cpu_errors: usize,
 }
 
 #[derive(Serialize)]
@@ -205,35 +208,27 @@ async fn sequential(s: &Setup, n: u64) -> Compare {
     Compare::new(Latency::of(b, be), Latency::of(l, le))
 }
 
-/// What one open-loop series measured.
+type Call = std::pin::Pin<Box<dyn Future<Output = bool> + Send>>;
+
+/// What an open-loop series measured, per path.
 #[derive(Default)]
 struct Series {
-    latencies_us: Vec<u64>,
-    errors: usize,
-    requests: u64,
+    bare: (Vec<u64>, usize),
+    layer: (Vec<u64>, usize),
     cpu_us: u64,
+    requests: u64,
 }
 
 impl Series {
-    fn add(&mut self, (lat, errors, cpu): (Vec<u64>, usize, u64)) {
-        self.requests += (lat.len() + errors) as u64;
-        self.latencies_us.extend(lat);
-        self.errors += errors;
-        self.cpu_us += cpu;
-    }
     fn cpu_per_request(&self) -> u64 {
         self.cpu_us.checked_div(self.requests).unwrap_or(0)
     }
 }
 
 /// Starts `make(i)` at `rate` per second for `secs`, whatever the answers do; each latency
-/// runs from the request's scheduled start. Returns latencies, errors and CPU used, and
-/// raises `peak` to the most requests open at once.
-async fn open_loop<F, Fut>(rate: u32, secs: f64, first: u64, peak: &Arc<AtomicUsize>, make: F) -> (Vec<u64>, usize, u64)
-where
-    F: Fn(u64) -> Fut,
-    Fut: Future<Output = bool> + Send + 'static,
-{
+/// runs from the request's scheduled start (no coordinated omission). `make` says which
+/// path the call takes. `peak` is raised to the most calls open at once.
+async fn open_loop(rate: u32, secs: f64, peak: &Arc<AtomicUsize>, make: impl Fn(u64) -> (bool, Call)) -> Series {
     let n = (rate as f64 * secs) as u64;
     let open = Arc::new(AtomicUsize::new(0));
     let cpu0 = cpu_us();
@@ -242,32 +237,36 @@ where
     for k in 0..n {
         let at = start + Duration::from_secs_f64(k as f64 / rate as f64);
         tokio::time::sleep_until(at).await;
-        let fut = make(first + k);
+        let (is_layer, fut) = make(k);
         let (open, peak) = (Arc::clone(&open), Arc::clone(peak));
         handles.push(tokio::spawn(async move {
             let now = open.fetch_add(1, Ordering::Relaxed) + 1;
             peak.fetch_max(now, Ordering::Relaxed);
             let ok = fut.await;
             open.fetch_sub(1, Ordering::Relaxed);
-            (ok, at.elapsed().as_micros() as u64)
+            (is_layer, ok, at.elapsed().as_micros() as u64)
         }));
     }
-    let (mut lat, mut errors) = (Vec::with_capacity(n as usize), 0);
+    let mut series = Series { requests: n, ..Series::default() };
     for h in handles {
-        match h.await {
-            Ok((true, us)) => lat.push(us),
-            _ => errors += 1,
+        let (is_layer, ok, us) = h.await.unwrap_or((false, false, 0));
+        let side = if is_layer { &mut series.layer } else { &mut series.bare };
+        if ok {
+            side.0.push(us);
+        } else {
+            side.1 += 1;
         }
     }
-    (lat, errors, cpu_us().saturating_sub(cpu0))
+    series.cpu_us = cpu_us().saturating_sub(cpu0);
+    series
 }
 
 pub async fn run(opts: BenchOptions) -> Result<(Value, String)> {
     let s = setup().await?;
-    let (seq_n, secs, rounds, rate, burst_n) = if opts.quick {
-        (100, 0.5, 1, opts.rate.min(100), opts.burst.min(100))
+    let (seq_n, secs, cpu_secs, rate, burst_n) = if opts.quick {
+        (100, 0.5, 0.5, opts.rate.min(100), opts.burst.min(100))
     } else {
-        (2000, 5.0, 2, opts.rate, opts.burst)
+        (2000, 10.0, 4.0, opts.rate, opts.burst)
     };
     // Warm the connection pool to the paced server for both paths alike.
     let warm: Vec<_> = (0..rate.min(1200)).map(|_| tokio::spawn(bare(&s, true))).collect();
@@ -276,28 +275,30 @@ pub async fn run(opts: BenchOptions) -> Result<(Value, String)> {
     }
     let seq = sequential(&s, seq_n).await;
 
-    let (mut bare_s, mut layer_s) = (Series::default(), Series::default());
+    // Latency: bare and layer calls interleaved in one open-loop series, so that both
+    // meet the same moment of a shared machine and the same number of open streams.
     let peak = Arc::new(AtomicUsize::new(0));
-    for round in 0..rounds {
-        bare_s.add(open_loop(rate, secs, 0, &peak, |_| bare(&s, true)).await);
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let first = 10_000_000 * (round as u64 + 1);
-        layer_s.add(open_loop(rate, secs, first, &peak, |i| layer(&s, true, i)).await);
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+    let mixed = open_loop(rate, secs, &peak, |k| -> (bool, Call) {
+        if k % 2 == 0 { (false, Box::pin(bare(&s, true))) } else { (true, Box::pin(layer(&s, true, 10_000_000 + k))) }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // CPU: each path alone at the same rate, the process's CPU time divided by the calls.
+    let bare_cpu = open_loop(rate, cpu_secs, &peak, |_| (false, Box::pin(bare(&s, true)))).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let layer_cpu = open_loop(rate, cpu_secs, &peak, |k| (true, Box::pin(layer(&s, true, 20_000_000 + k)))).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let open = OpenLoop {
         rate_per_s: rate,
-        seconds_per_path: secs * rounds as f64,
+        seconds: secs,
         // Role, pieces, finish, usage and [DONE] chunks, a pause between each two.
         stream_ms: (PACE * (CHUNKS as u32 + 3)).as_millis() as u64,
         peak_streams_open: peak.load(Ordering::Relaxed),
-        cpu_us_per_request_bare: bare_s.cpu_per_request(),
-        cpu_us_per_request_layer: layer_s.cpu_per_request(),
-        cpu_us_added_per_request: layer_s.cpu_per_request() as i64 - bare_s.cpu_per_request() as i64,
-        latency: Compare::new(
-            Latency::of(std::mem::take(&mut bare_s.latencies_us), bare_s.errors),
-            Latency::of(std::mem::take(&mut layer_s.latencies_us), layer_s.errors),
-        ),
+        cpu_us_per_request_bare: bare_cpu.cpu_per_request(),
+        cpu_us_per_request_layer: layer_cpu.cpu_per_request(),
+        cpu_us_added_per_request: layer_cpu.cpu_per_request() as i64 - bare_cpu.cpu_per_request() as i64,
+        cpu_errors: bare_cpu.bare.1 + layer_cpu.layer.1,
+        latency: Compare::new(Latency::of(mixed.bare.0, mixed.bare.1), Latency::of(mixed.layer.0, mixed.layer.1)),
     };
 
     let t = Instant::now();
@@ -326,7 +327,7 @@ pub async fn run(opts: BenchOptions) -> Result<(Value, String)> {
         "verdict": {
             "added_p99_us_open_loop": open.latency.added_p99_us,
             "added_p99_within_1ms": within,
-            "burst_all_ok": burst.errors == 0,
+            "burst_all_ok": burst.errors == 0 && open.cpu_errors == 0,
         },
     });
     Ok((json, text(&seq, &open, &burst, within, opts.quick)))
@@ -356,15 +357,19 @@ fn text(seq: &Compare, open: &OpenLoop, burst: &Burst, within: bool, quick: bool
     out.push_str("Concurrency 1:\n");
     out.push_str(&row("bare", &seq.bare));
     out.push_str(&row("layer", &seq.layer));
-    out.push_str(&format!("  added: p50 {} us, p99 {} us\n\n", seq.added_p50_us, seq.added_p99_us));
     out.push_str(&format!(
-        "Open loop, {} requests/s for {:.0} s per path, streams of ~{} ms, up to {} open at once:\n",
-        open.rate_per_s, open.seconds_per_path, open.stream_ms, open.peak_streams_open
+        "  added: mean {} us, p50 {} us, p99 {} us\n\n",
+        seq.added_mean_us, seq.added_p50_us, seq.added_p99_us
+    ));
+    out.push_str(&format!(
+        "Open loop, {} requests/s for {:.0} s, bare and layer interleaved, streams of ~{} ms, up to {} open at once:\n",
+        open.rate_per_s, open.seconds, open.stream_ms, open.peak_streams_open
     ));
     out.push_str(&row("bare", &open.latency.bare));
     out.push_str(&row("layer", &open.latency.layer));
     out.push_str(&format!(
-        "  added: p50 {} us, p99 {} us ({})\n  CPU per request: bare {} us, layer {} us, added {} us\n\n",
+        "  added: mean {} us, p50 {} us, p99 {} us ({})\n  CPU per request (each path alone at the same rate): bare {} us, layer {} us, added {} us\n\n",
+        open.latency.added_mean_us,
         open.latency.added_p50_us,
         open.latency.added_p99_us,
         if within { "within 1 ms" } else { "MORE than 1 ms" },

@@ -7,6 +7,7 @@ use serde::Serialize;
 pub struct Latency {
     pub n: usize,
     pub errors: usize,
+    pub mean_us: u64,
     pub p50_us: u64,
     pub p90_us: u64,
     pub p99_us: u64,
@@ -22,6 +23,7 @@ impl Latency {
         Latency {
             n: us.len(),
             errors,
+            mean_us: if us.is_empty() { 0 } else { us.iter().sum::<u64>() / us.len() as u64 },
             p50_us: pct(0.50),
             p90_us: pct(0.90),
             p99_us: pct(0.99),
@@ -50,6 +52,7 @@ mod tests {
     fn percentiles() {
         let l = Latency::of((1..=100).rev().collect(), 2);
         assert_eq!((l.n, l.errors, l.p50_us, l.p90_us, l.p99_us, l.max_us), (100, 2, 51, 90, 99, 100));
+        assert_eq!(l.mean_us, 50);
         assert_eq!(Latency::of(Vec::new(), 0).p99_us, 0);
     }
 

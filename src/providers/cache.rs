@@ -3,11 +3,13 @@
 //! task that paid for the entry asks again: its first answer was lost (a crash, a refused
 //! output) before it was recorded, so its cost is recorded now, once.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::writer::Writer;
 use super::{CallRequest, CallResponse, Usage};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -38,6 +40,8 @@ impl Entry {
 pub struct ResponseCache {
     tree: sled::Tree,
     ttl: Duration,
+    /// Puts and removals go through the writer thread, off the call's path.
+    writer: Arc<Writer>,
 }
 
 fn now_ms() -> u64 {
@@ -57,8 +61,8 @@ pub fn key(provider: &str, model: &str, req: &CallRequest) -> [u8; 32] {
 }
 
 impl ResponseCache {
-    pub fn new(tree: sled::Tree, ttl: Duration) -> Self {
-        ResponseCache { tree, ttl }
+    pub fn new(tree: sled::Tree, ttl: Duration, writer: Arc<Writer>) -> Self {
+        ResponseCache { tree, ttl, writer }
     }
 
     /// A live entry for the request, if any (an expired one is removed).
@@ -68,7 +72,7 @@ impl ResponseCache {
         match serde_json::from_slice::<Entry>(&bytes) {
             Ok(e) if now_ms().saturating_sub(e.stored_at_ms) < self.ttl.as_millis() as u64 => Some(e),
             _ => {
-                let _ = self.tree.remove(k);
+                self.writer.remove(&self.tree, k.to_vec());
                 None
             }
         }
@@ -77,13 +81,11 @@ impl ResponseCache {
     pub fn put(&self, provider: &str, req: &CallRequest, configured_model: &str, entry: &Entry) {
         let k = key(provider, configured_model, req);
         let bytes = serde_json::to_vec(entry).unwrap_or_default();
-        if let Err(e) = self.tree.insert(k, bytes) {
-            tracing::warn!(error = %e, "could not save an answer in the cache");
-        }
+        self.writer.insert(&self.tree, k.to_vec(), bytes);
     }
 
     pub fn remove(&self, key: &[u8; 32]) {
-        let _ = self.tree.remove(key);
+        self.writer.remove(&self.tree, key.to_vec());
     }
 
     pub fn entry(resp: &CallResponse, cost_micros: u64, unpriced: bool, task_id: &str) -> Entry {
@@ -153,17 +155,21 @@ mod tests {
     #[test]
     fn stores_and_expires() {
         let (_d, t) = tree();
-        let cache = ResponseCache::new(t.clone(), Duration::from_secs(3600));
+        let w = Arc::new(Writer::start());
+        let cache = ResponseCache::new(t.clone(), Duration::from_secs(3600), Arc::clone(&w));
         let r = CallRequest::test("spec", "sys", "prompt");
         assert!(cache.get("p", "m", &r).is_none());
         cache.put("p", &r, "m", &ResponseCache::entry(&resp("hello"), 42, false, "s-01.spec.r0"));
+        w.sync();
         let e = cache.get("p", "m", &r).unwrap();
         assert_eq!(e.response(), resp("hello"));
         assert_eq!((e.cost_micros, e.task_id.as_str()), (42, "s-01.spec.r0"));
-        let expired = ResponseCache::new(t.clone(), Duration::ZERO);
+        let expired = ResponseCache::new(t.clone(), Duration::ZERO, Arc::clone(&w));
         assert!(expired.get("p", "m", &r).is_none());
+        w.sync();
         assert!(t.is_empty(), "an expired entry is removed when met");
         cache.put("p", &r, "m", &ResponseCache::entry(&resp("x"), 1, false, ""));
+        w.sync();
         assert_eq!(cache.sweep(), 0);
         assert_eq!(expired.sweep(), 1);
     }

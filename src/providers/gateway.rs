@@ -19,6 +19,7 @@ use super::router::{self, Adaptive, Candidate, Policy};
 use super::secret::Scrubber;
 use super::sim::SimProvider;
 use super::stats::{BUCKET_SECS, Live};
+use super::writer::Writer;
 use super::{CallRequest, CallResponse, ErrorClass, Prices, Provider, ProviderError, Secret, Usage};
 use crate::config::{Config, ProviderConfig, ProviderKind, RetryConfig};
 
@@ -91,6 +92,8 @@ pub struct Gateway {
     /// `None` when caching is off, or once the store has closed.
     cache: RwLock<Option<Arc<ResponseCache>>>,
     quality: QualityBook,
+    /// Saves cache entries and scores on its own thread.
+    writer: Arc<Writer>,
     scrubber: Scrubber,
     started: Instant,
 }
@@ -212,9 +215,11 @@ impl Gateway {
             chains.insert(route.clone(), chain);
         }
         let scrubber = Scrubber::new(slots.iter().flat_map(|s| s.pool.keys()));
+        let writer = Arc::new(Writer::start());
         let cache = match (&trees.cache, cfg.cache.enabled) {
             (Some(tree), true) => {
-                let c = ResponseCache::new(tree.clone(), Duration::from_secs_f64(cfg.cache.ttl_hours * 3600.0));
+                let ttl = Duration::from_secs_f64(cfg.cache.ttl_hours * 3600.0);
+                let c = ResponseCache::new(tree.clone(), ttl, Arc::clone(&writer));
                 c.sweep();
                 Some(Arc::new(c))
             }
@@ -228,7 +233,8 @@ impl Gateway {
             policy: cfg.routing.policy.parse().unwrap_or(Policy::Preferred),
             adaptive: Adaptive { quality_floor: cfg.routing.quality_floor, explore: cfg.routing.explore },
             cache: RwLock::new(cache),
-            quality: QualityBook::open(trees.quality),
+            quality: QualityBook::open_with(trees.quality, Arc::clone(&writer)),
+            writer,
             scrubber,
             started: Instant::now(),
         }
@@ -239,6 +245,12 @@ impl Gateway {
     pub fn close_store(&self) {
         *self.cache.write().unwrap_or_else(|e| e.into_inner()) = None;
         self.quality.close();
+        self.writer.close();
+    }
+
+    /// Waits until every cache entry and score sent for saving is in the store.
+    pub fn sync_writes(&self) {
+        self.writer.sync();
     }
 
     /// Drops a refused answer (files out of the workspace, an invalid plan) from the cache,

@@ -179,6 +179,7 @@ async fn a_cache_hit_costs_nothing_is_counted_and_revisions_bypass_it() {
     let quiet = |_: GatewayNote| {};
     let first = g.call(request("spec", 1), &quiet).await.unwrap();
     assert!(!first.cached && first.cost_micros > 0);
+    g.sync_writes();
     let mut other_task = request("spec", 1);
     other_task.task_id = "s-01.spec.r0#1".into();
     let hit = g.call(other_task, &quiet).await.unwrap();
@@ -198,11 +199,13 @@ async fn a_cache_hit_costs_nothing_is_counted_and_revisions_bypass_it() {
     let s = stats(g.stats(), "anthropic");
     assert_eq!((s.cache_hits, s.cache_misses), (2, 1));
     // The cache lives in the data directory: a new gateway over it hits too.
+    g.sync_writes();
     let g2 = gateway(&config(&server), &db);
     let hit = g2.call(request("spec", 1), &quiet).await.unwrap();
     assert!(hit.cached);
     // A refused answer is dropped: the next call asks the provider again.
     g2.forget(&hit);
+    g2.sync_writes();
     assert!(!g2.call(request("spec", 1), &quiet).await.unwrap().cached);
     assert_eq!(server.requests(), 3);
 }
@@ -277,6 +280,7 @@ async fn policies_choose_by_price_and_by_learned_quality() {
     g.record_output_quality("openai", "spec", 1.0);
     assert_eq!(g.call(request("spec", 3), &quiet).await.unwrap().provider, "openai");
     // Scores persist: a new gateway over the same data directory routes the same way.
+    g.sync_writes();
     let g = gateway(&cfg, &db);
     assert_eq!(g.call(request("spec", 4), &quiet).await.unwrap().provider, "openai");
     cfg.routing.policy = "adaptive".into();

@@ -22,6 +22,7 @@ pub mod sim;
 pub mod sim_text;
 pub mod sse;
 pub mod stats;
+pub mod writer;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -3,9 +3,11 @@
 //! latency and cost observed; kept in the data directory's `quality` tree.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use serde::{Deserialize, Serialize};
+
+use super::writer::Writer;
 
 /// Each older observation counts this much less than the next (a half-life of ~14).
 const DECAY: f64 = 0.95;
@@ -70,6 +72,7 @@ pub struct QualityBook {
     /// Taken away when the store closes (see [`QualityBook::close`]).
     tree: RwLock<Option<sled::Tree>>,
     map: Mutex<HashMap<(String, String), RouteRecord>>,
+    writer: Arc<Writer>,
 }
 
 fn key(provider: &str, route: &str) -> Vec<u8> {
@@ -82,6 +85,11 @@ fn key(provider: &str, route: &str) -> Vec<u8> {
 impl QualityBook {
     /// Loads the records kept in `tree` (unreadable ones are skipped and rewritten later).
     pub fn open(tree: Option<sled::Tree>) -> QualityBook {
+        QualityBook::open_with(tree, Arc::new(Writer::start()))
+    }
+
+    /// Loads the records, saving later changes through `writer`.
+    pub fn open_with(tree: Option<sled::Tree>, writer: Arc<Writer>) -> QualityBook {
         let mut map = HashMap::new();
         if let Some(t) = &tree {
             for (k, v) in t.iter().flatten() {
@@ -93,20 +101,20 @@ impl QualityBook {
                 }
             }
         }
-        QualityBook { tree: RwLock::new(tree), map: Mutex::new(map) }
+        QualityBook { tree: RwLock::new(tree), map: Mutex::new(map), writer }
     }
 
-    /// Stops saving (the data directory is closing); scores stay in memory.
+    /// Stops saving (the data directory is closing) once what was sent is written; scores
+    /// stay in memory.
     pub fn close(&self) {
         *self.tree.write().unwrap_or_else(|e| e.into_inner()) = None;
+        self.writer.sync();
     }
 
     fn save(&self, provider: &str, route: &str, bytes: Vec<u8>) {
         let tree = self.tree.read().unwrap_or_else(|e| e.into_inner());
-        if let Some(tree) = tree.as_ref()
-            && let Err(e) = tree.insert(key(provider, route), bytes)
-        {
-            tracing::warn!(error = %e, "could not save a quality score");
+        if let Some(tree) = tree.as_ref() {
+            self.writer.insert(tree, key(provider, route), bytes);
         }
     }
 
@@ -223,6 +231,7 @@ mod tests {
         book.record_gate("anthropic", "spec", GateFeedback::Rejected);
         book.record_call("anthropic", "spec", 1200, 5000);
         let before = book.get("anthropic", "spec").unwrap();
+        book.close();
         drop(book);
         let again = QualityBook::open(Some(tree));
         let after = again.get("anthropic", "spec").unwrap();
