@@ -571,5 +571,13 @@ async fn a_refused_answer_is_asked_again_on_resume_not_replayed_from_the_cache()
     };
     let failed = events.iter().filter(|e| matches!(e.kind, EventKind::TaskFailed { .. })).count();
     assert_eq!(failed, 2, "failed, resumed, failed again on a fresh answer");
+    // Both refused answers were paid for, and both are in the ledger.
+    let d = detail(&h, "s-01").await;
+    let refused = d.tasks.iter().find(|t| t.status == crate::domain::TaskStatus::Failed).unwrap();
+    let ledger = &refused.result.as_ref().expect("the paid answers are recorded").ledger;
+    assert_eq!(ledger.calls, 2);
+    assert!(ledger.cost_micros > 0);
+    let tasks_cost: u64 = d.tasks.iter().filter_map(|t| t.result.as_ref()).map(|r| r.ledger.cost_micros).sum();
+    assert_eq!(d.run.ledger.cost_micros, tasks_cost, "the run's cost is the sum of what its tasks paid");
     h.shutdown().await.unwrap();
 }

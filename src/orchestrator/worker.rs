@@ -53,6 +53,9 @@ pub(crate) struct Job {
     /// dependencies wrote). Known in advance, so that the prompt does not depend on which
     /// other tasks happen to have finished.
     pub app_files: Vec<String>,
+    /// The answer this task has paid for, so that its cost is recorded even if the task
+    /// then fails (a refused answer, a disk error).
+    pub paid: std::sync::Mutex<Option<AnswerMeta>>,
 }
 
 /// What a provider call produced and cost.
@@ -103,6 +106,8 @@ pub(crate) struct Finished {
     pub task_index: usize,
     pub reserved: u64,
     pub outcome: Result<Output, Failure>,
+    /// On failure: an answer that was paid for before the task failed.
+    pub paid: Option<AnswerMeta>,
 }
 
 pub(crate) async fn run(shared: Arc<Shared>, job: Job) {
@@ -116,7 +121,8 @@ pub(crate) async fn run(shared: Arc<Shared>, job: Job) {
     if let Ok(out) = &outcome {
         super::feedback::output_scored(&shared, &job, out);
     }
-    let done = Finished { run_index: job.run_index, task_index: job.task_index, reserved: job.reserved, outcome };
+    let paid = if outcome.is_err() { job.paid.lock().unwrap_or_else(|e| e.into_inner()).take() } else { None };
+    let done = Finished { run_index: job.run_index, task_index: job.task_index, reserved: job.reserved, outcome, paid };
     let _ = shared.tx.send(Msg::Finished(Box::new(done)));
 }
 
@@ -190,7 +196,9 @@ async fn call(shared: &Shared, job: &Job, ctx: &PromptContext, hints: SimHints) 
     let note = move |note: GatewayNote| {
         let _ = tx.send(Msg::Note { run_index, task: task.clone(), note });
     };
-    shared.gateway.call(req, &note).await.map_err(|f| Failure::Call(f.message))
+    let answer = shared.gateway.call(req, &note).await.map_err(|f| Failure::Call(f.message))?;
+    *job.paid.lock().unwrap_or_else(|e| e.into_inner()) = Some(meta_of(&answer));
+    Ok(answer)
 }
 
 /// A refused answer must not come back from the cache when the task is tried again.
