@@ -2,6 +2,7 @@
 //! routes, limits, retries and falls back.
 
 pub mod anthropic;
+mod assemble;
 pub mod breaker;
 pub mod cache;
 pub mod cli;
