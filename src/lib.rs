@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod fake_server;
 pub mod headless;
 pub mod logging;
 pub mod orchestrator;

@@ -1,6 +1,8 @@
 //! `factory bench SCENARIO`: the benchmarks that check the speed targets, each printing its
 //! figures (or JSON), with a quick mode that CI uses to check they still run.
 
+mod gateway;
+mod measure;
 pub mod orchestrator;
 pub mod util;
 
@@ -9,35 +11,64 @@ use serde::Serialize;
 use crate::error::{FactoryError, Result};
 
 /// The scenarios, with what each measures.
-pub const SCENARIOS: [(&str, &str); 3] = [
+pub const SCENARIOS: [(&str, &str); 4] = [
     ("orchestrator", "1,000 runs through the whole pipeline at latency 0: tasks/s, scheduling delay, memory"),
     ("render", "a 200x50 control-room frame of 1,000 runs; key to screen; bytes sent when idle"),
+    ("gateway", "the latency and CPU the provider layer adds over a bare HTTP call, and a 2,000-call burst"),
     ("attach", "owner to attached terminal latency; the cost of 20 idle attached terminals"),
 ];
+
+/// How hard to push.
+#[derive(Clone, Copy, Debug)]
+pub struct BenchOptions {
+    /// A short run that checks the benchmark works (CI), not a measurement.
+    pub quick: bool,
+    /// Requests per second offered in the gateway's open-loop part.
+    pub rate: u32,
+    /// Calls launched at once in the gateway's burst part.
+    pub burst: u32,
+}
 
 fn out<T: Serialize>(json: bool, figures: &T, text: String) -> String {
     if json { serde_json::to_string_pretty(figures).unwrap_or_default() + "\n" } else { text }
 }
 
 /// Runs a scenario and returns what to print.
-pub async fn run(scenario: &str, quick: bool, json: bool) -> Result<String> {
+pub async fn run(scenario: &str, opts: BenchOptions, json: bool) -> Result<String> {
     match scenario {
         "orchestrator" => {
-            let f = orchestrator::run(quick, None).await?;
+            let f = orchestrator::run(opts.quick, None).await?;
             Ok(out(json, &f, f.text()))
         }
         "render" => {
-            let f = crate::tui::bench::run(quick)
+            let f = crate::tui::bench::run(opts.quick)
                 .map_err(|e| FactoryError::internal(format!("the render benchmark failed: {e}")))?;
             Ok(out(json, &f, f.text()))
         }
+        "gateway" => {
+            let (value, text) = gateway::run(opts).await?;
+            Ok(if json { serde_json::to_string_pretty(&value).unwrap_or_default() + "\n" } else { text })
+        }
         "attach" => {
-            let f = crate::socket::bench::run(quick).await?;
+            let f = crate::socket::bench::run(opts.quick).await?;
             Ok(out(json, &f, f.text()))
         }
         other => Err(FactoryError::usage(format!(
-            "there is no benchmark `{other}`; the scenarios are: {}",
+            "there is no benchmark scenario `{other}`; the scenarios are: {}",
             SCENARIOS.iter().map(|(n, what)| format!("{n} ({what})")).collect::<Vec<_>>().join(", ")
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_unknown_scenario_is_a_clear_error() {
+        let opts = BenchOptions { quick: true, rate: 1, burst: 1 };
+        let e = run("speed", opts, false).await.unwrap_err();
+        assert!(e.message.contains("no benchmark scenario `speed`") && e.message.contains("gateway"), "{}", e.message);
+        assert_eq!(e.exit_code(), 2);
     }
 }

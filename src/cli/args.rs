@@ -93,15 +93,8 @@ pub enum Cmd {
     },
     /// Check keys, providers, terminal and data directory
     Doctor,
-    /// Measure a speed target (render, attach)
-    Bench {
-        scenario: String,
-        #[arg(long)]
-        json: bool,
-        /// A short run that checks the benchmark works (CI), not the figures
-        #[arg(long)]
-        quick: bool,
-    },
+    /// Measure a speed target: orchestrator, render, gateway, attach
+    Bench(BenchArgs),
     /// Stack templates: list, show, import, export, remove, new
     Templates {
         #[command(subcommand)]
@@ -151,6 +144,24 @@ pub enum TemplatesAction {
         #[arg(long, value_name = "BASE")]
         from: String,
     },
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// What to measure: orchestrator, render, gateway, attach
+    pub scenario: String,
+    /// Print the report as JSON
+    #[arg(long)]
+    pub json: bool,
+    /// A short, light run that checks the benchmark works (not a measurement)
+    #[arg(long)]
+    pub quick: bool,
+    /// Requests per second offered in the open-loop part
+    #[arg(long, default_value_t = 1000)]
+    pub rate: u32,
+    /// Calls launched at once in the burst part
+    #[arg(long, default_value_t = 2000)]
+    pub burst: u32,
 }
 
 #[derive(Subcommand, Debug)]

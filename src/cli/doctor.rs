@@ -1,11 +1,14 @@
 //! `factory doctor` and `factory config check`: what is configured, which keys are set
-//! (never their values), the terminal's colours, the data directory's state.
+//! (never their values), which providers answer, the terminal's colours, the data
+//! directory's state.
 
 use std::fmt::Write;
 use std::path::Path;
 
 use crate::config::{Config, ConfigSource};
+use crate::providers::Secret;
 use crate::providers::gateway::unavailable_reason;
+use crate::providers::probe::probe;
 use crate::store::DATA_DIR_MARKER;
 
 pub fn config_summary(cfg: &Config, source: &ConfigSource) -> String {
@@ -24,16 +27,30 @@ pub fn config_summary(cfg: &Config, source: &ConfigSource) -> String {
     )
 }
 
-pub fn report(cfg: &Config, source: &ConfigSource, data_dir: &Path) -> String {
+pub async fn report(cfg: &Config, source: &ConfigSource, data_dir: &Path) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}\n\nProviders:", config_summary(cfg, source));
-    for (name, p) in &cfg.providers {
+    // Every usable provider is asked at once (each within its own timeout).
+    let probes = futures_util::future::join_all(cfg.providers.iter().map(|(name, p)| async move {
+        if unavailable_reason(p).is_some() {
+            return None;
+        }
+        let keys = Secret::from_env(p.keys());
+        Some(probe(name, p, &keys).await)
+    }))
+    .await;
+    for ((name, p), probed) in cfg.providers.iter().zip(probes) {
         let keys: Vec<String> = p
             .keys()
             .iter()
             .map(|k| format!("{k} {}", if std::env::var(k).is_ok_and(|v| !v.is_empty()) { "set" } else { "not set" }))
             .collect();
-        let state = unavailable_reason(p).map(|r| format!("not used: {r}")).unwrap_or_else(|| "usable".into());
+        let state = match (unavailable_reason(p), probed) {
+            (Some(r), _) => format!("not used: {r}"),
+            (None, Some(r)) if r.ok => format!("usable, {}", r.detail),
+            (None, Some(r)) => format!("usable but does not answer: {}", r.detail),
+            (None, None) => "usable".into(),
+        };
         let _ = writeln!(
             out,
             "  {name:<12} {:<10} {:<20} {state}{}",

@@ -2,6 +2,7 @@
 //! every error as one sentence with its exit code.
 
 mod args;
+mod bench;
 pub mod demo;
 mod doctor;
 mod export;
@@ -163,13 +164,10 @@ async fn run(mut cli: Cli) -> Result<()> {
             Ok(())
         }
         Cmd::Doctor => {
-            print!("{}", doctor::report(&ctx.cfg, &ctx.source, &ctx.data_dir));
+            print!("{}", doctor::report(&ctx.cfg, &ctx.source, &ctx.data_dir).await);
             Ok(())
         }
-        Cmd::Bench { scenario, json, quick } => {
-            print!("{}", crate::bench::run(&scenario, quick, json).await?);
-            Ok(())
-        }
+        Cmd::Bench(a) => bench::run(a).await,
         Cmd::Templates { action } => templates::run(&mut ctx, action).await,
         other => {
             let session = ctx.command_session(cli.read_only).await?;
@@ -274,7 +272,7 @@ async fn one_shot(handle: &OrchestratorHandle, cmd: Cmd, by: &str) -> Result<()>
                 }
             }
         }
-        Cmd::Demo(_) | Cmd::Run(_) | Cmd::Config { .. } | Cmd::Doctor | Cmd::Bench { .. } | Cmd::Templates { .. } => {
+        Cmd::Demo(_) | Cmd::Run(_) | Cmd::Config { .. } | Cmd::Doctor | Cmd::Bench(_) | Cmd::Templates { .. } => {
             unreachable!("handled by run()")
         }
     }

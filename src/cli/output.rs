@@ -209,19 +209,42 @@ pub fn providers_json(p: &[ProviderStats]) -> Value {
 
 pub fn providers_text(p: &[ProviderStats]) -> String {
     let mut out = format!(
-        "{:<12} {:<10} {:<22} {:>9} {:>9} {:>7} {:>8}\n",
-        "NAME", "KIND", "MODEL", "IN FLIGHT", "REQUESTS", "ERRORS", "COST"
+        "{:<12} {:<9} {:<20} {:>9} {:>6} {:>8} {:>6} {:>7} {:>7} {:>9} {:>9} {:<9} {:>5}\n",
+        "NAME",
+        "KIND",
+        "MODEL",
+        "IN FLIGHT",
+        "QUEUED",
+        "REQUESTS",
+        "ERRORS",
+        "P50",
+        "P95",
+        "CACHE",
+        "COST",
+        "CIRCUIT",
+        "KEYS"
     );
     for s in p {
+        let circuit = match s.circuit {
+            Some(crate::providers::gateway::Circuit::Open) => "open",
+            Some(crate::providers::gateway::Circuit::HalfOpen) => "half-open",
+            _ => "closed",
+        };
         out.push_str(&format!(
-            "{:<12} {:<10} {:<22} {:>9} {:>9} {:>7} {:>8}{}\n",
+            "{:<12} {:<9} {:<20} {:>9} {:>6} {:>8} {:>6} {:>7} {:>7} {:>9} {:>9} {:<9} {:>5}{}\n",
             s.name,
             s.kind,
             s.model,
             format!("{}/{}", s.in_flight, s.max_concurrent),
+            s.queued,
             s.requests,
             s.errors,
+            format!("{}ms", s.p50_ms),
+            format!("{}ms", s.p95_ms),
+            format!("{}/{}", s.cache_hits, s.cache_hits + s.cache_misses),
             fmt_usd(s.cost_micros),
+            circuit,
+            if s.simulated { "-".to_string() } else { format!("{}/{}", s.keys_ready, s.keys_total) },
             if s.simulated { "  (simulated)" } else { "" }
         ));
     }

@@ -114,6 +114,18 @@ fn validate(cfg: &Config) -> std::result::Result<(), Invalid> {
             return Err(invalid(&["gates", code, "policy"], "the quality threshold must be between 0 and 1"));
         }
     }
+    if cfg.retry.circuit_failures == 0 {
+        return Err(invalid(&["retry", "circuit_failures"], "must be at least 1"));
+    }
+    if !(cfg.cache.ttl_hours >= 0.0 && cfg.cache.ttl_hours.is_finite()) {
+        return Err(invalid(&["cache", "ttl_hours"], "must be 0 or a positive number of hours"));
+    }
+    if !(0.0..=1.0).contains(&cfg.routing.quality_floor) {
+        return Err(invalid(&["routing", "quality_floor"], "must be between 0 and 1"));
+    }
+    if !(0.0..=1.0).contains(&cfg.routing.explore) {
+        return Err(invalid(&["routing", "explore"], "must be a share between 0 and 1"));
+    }
     const POLICIES: [&str; 5] = ["preferred", "cheapest", "fastest", "best_quality", "adaptive"];
     if !POLICIES.contains(&cfg.routing.policy.as_str()) {
         return Err(invalid(
@@ -184,6 +196,23 @@ fn validate(cfg: &Config) -> std::result::Result<(), Invalid> {
         }
         if p.max_concurrent() == 0 {
             return Err((at("max_concurrent"), "must be at least 1".into()));
+        }
+        if p.max_concurrent_per_key() == 0 {
+            return Err((at("max_concurrent_per_key"), "must be at least 1".into()));
+        }
+        if p.rpm == Some(0) {
+            return Err((at("rpm"), "must be at least 1 (leave it out for no limit)".into()));
+        }
+        if p.rpm_total == Some(0) {
+            return Err((at("rpm_total"), "must be at least 1 (leave it out for no limit)".into()));
+        }
+        if p.max_tokens == Some(0) {
+            return Err((at("max_tokens"), "must be at least 1".into()));
+        }
+        if let Some(url) = &p.base_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err((at("base_url"), "must start with http:// or https://".into()));
         }
         if p.timeout_s() == 0 {
             return Err((at("timeout_s"), "must be at least 1 second".into()));

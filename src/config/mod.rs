@@ -22,6 +22,7 @@ pub struct Config {
     pub gates: GatesConfig,
     pub sim: SimConfig,
     pub store: StoreConfig,
+    pub cache: CacheConfig,
     pub routing: RoutingConfig,
     pub providers: BTreeMap<String, ProviderConfig>,
     pub tui: TuiConfig,
@@ -142,11 +143,21 @@ pub struct RetryConfig {
     pub max_attempts: u32,
     pub base_delay_ms: u64,
     pub max_delay_ms: u64,
+    /// Failures in a row that open a provider's circuit (it is then skipped).
+    pub circuit_failures: u32,
+    /// How long an open circuit stays open before one probe call is let through.
+    pub circuit_open_ms: u64,
 }
 
 impl Default for RetryConfig {
     fn default() -> Self {
-        RetryConfig { max_attempts: 6, base_delay_ms: 200, max_delay_ms: 10_000 }
+        RetryConfig {
+            max_attempts: 6,
+            base_delay_ms: 200,
+            max_delay_ms: 10_000,
+            circuit_failures: 10,
+            circuit_open_ms: 15_000,
+        }
     }
 }
 
@@ -246,11 +257,31 @@ impl Default for StoreConfig {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+pub struct CacheConfig {
+    /// Answer a request seen before (same provider, model and prompt) from the data directory.
+    pub enabled: bool,
+    /// How long a cached answer is used, in hours.
+    pub ttl_hours: f64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig { enabled: true, ttl_hours: 24.0 }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct RoutingConfig {
     /// `preferred`, `cheapest`, `fastest`, `best_quality` or `adaptive`.
     pub policy: String,
     /// Whether the simulated provider may stand in when every configured one failed.
     pub allow_simulated_fallback: bool,
+    /// `adaptive`: a provider whose quality for a task kind falls below this (0 to 1) is
+    /// tried only after the others.
+    pub quality_floor: f64,
+    /// `adaptive`: the share of calls that try another candidate than the best so far.
+    pub explore: f64,
     /// Per task kind (a phase name, or `plan`), the providers to try in order.
     pub chains: BTreeMap<String, Vec<String>>,
 }
@@ -270,7 +301,13 @@ impl Default for RoutingConfig {
             ("quality".to_string(), writing.clone()),
             ("deploy".to_string(), writing),
         ]);
-        RoutingConfig { policy: "preferred".into(), allow_simulated_fallback: false, chains }
+        RoutingConfig {
+            policy: "preferred".into(),
+            allow_simulated_fallback: false,
+            quality_floor: 0.5,
+            explore: 0.1,
+            chains,
+        }
     }
 }
 
@@ -306,9 +343,16 @@ pub struct ProviderConfig {
     /// Names of environment variables holding API keys; never the keys themselves.
     pub keys: Option<Vec<String>>,
     pub model: Option<String>,
+    /// Calls in flight to this provider, all keys together.
     pub max_concurrent: Option<u32>,
+    /// Calls in flight on one key (default: `max_concurrent`).
+    pub max_concurrent_per_key: Option<u32>,
     /// Requests per minute, per key.
     pub rpm: Option<u32>,
+    /// Requests per minute to this provider, all keys together (default: no limit beyond the keys').
+    pub rpm_total: Option<u32>,
+    /// Stream answers (SSE); `false` asks for one JSON body.
+    pub stream: Option<bool>,
     /// For `kind = "cli"`: the program and its arguments, run without a shell.
     pub command: Option<Vec<String>>,
     pub timeout_s: Option<u64>,
@@ -325,7 +369,10 @@ impl ProviderConfig {
             keys: over.keys.clone().or_else(|| self.keys.clone()),
             model: over.model.clone().or_else(|| self.model.clone()),
             max_concurrent: over.max_concurrent.or(self.max_concurrent),
+            max_concurrent_per_key: over.max_concurrent_per_key.or(self.max_concurrent_per_key),
             rpm: over.rpm.or(self.rpm),
+            rpm_total: over.rpm_total.or(self.rpm_total),
+            stream: over.stream.or(self.stream),
             command: over.command.clone().or_else(|| self.command.clone()),
             timeout_s: over.timeout_s.or(self.timeout_s),
             max_tokens: over.max_tokens.or(self.max_tokens),
@@ -335,6 +382,12 @@ impl ProviderConfig {
 
     pub fn max_concurrent(&self) -> u32 {
         self.max_concurrent.unwrap_or(8)
+    }
+    pub fn max_concurrent_per_key(&self) -> u32 {
+        self.max_concurrent_per_key.unwrap_or_else(|| self.max_concurrent())
+    }
+    pub fn stream(&self) -> bool {
+        self.stream.unwrap_or(true)
     }
     pub fn timeout_s(&self) -> u64 {
         self.timeout_s.unwrap_or(300)
@@ -381,6 +434,7 @@ impl Default for Config {
             gates: GatesConfig::default(),
             sim: SimConfig::default(),
             store: StoreConfig::default(),
+            cache: CacheConfig::default(),
             routing: RoutingConfig::default(),
             providers,
             tui: TuiConfig::default(),

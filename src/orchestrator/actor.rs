@@ -132,8 +132,10 @@ impl Actor {
                 self.publish();
                 let flushed = self.state.store.flush();
                 tracing::info!(in_flight = self.state.in_flight, "orchestrator stopped");
-                let Actor { state, shutdown, .. } = self;
-                // Close the store (and its lock on the data directory) before saying so.
+                let Actor { state, shutdown, shared, .. } = self;
+                // Close the store (and its lock on the data directory) before saying so;
+                // the gateway lets go of its trees too, even if a late worker still holds it.
+                shared.gateway.close_store();
                 drop(state);
                 if let Some((reply, _)) = shutdown {
                     let _ = reply.send(flushed.map(|()| Reply::Done { message: "the orchestrator stopped".into() }));

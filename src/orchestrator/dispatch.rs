@@ -90,6 +90,7 @@ impl State {
             run: run.id,
             task_index: t,
             plan_error: if task.kind == TaskKind::Plan { task.error.clone() } else { None },
+            paid: Default::default(),
             summary: (task.kind == TaskKind::Integrate).then(|| self.build_summary(i)),
             task,
             facts: StartupFacts {
@@ -164,6 +165,9 @@ impl State {
         let id = self.runs[i].run.id;
         match f.outcome {
             Err(failure) => {
+                if let Some(a) = &f.paid {
+                    self.record_paid_failure(i, t, a);
+                }
                 let task = &mut self.runs[i].tasks[t];
                 task.status = TaskStatus::Failed;
                 task.error = Some(failure.message().to_string());
@@ -274,9 +278,36 @@ impl State {
                 tokens_out: a.usage.output,
                 cost_micros: a.cost_micros,
                 quality: out.quality,
-                cached: false,
+                cached: a.cached,
             },
         );
+        self.record_spend(i, a.cost_micros);
+    }
+
+    /// An answer paid for by a task that then failed: its cost and tokens still count.
+    fn record_paid_failure(&mut self, i: usize, t: usize, a: &AnswerMeta) {
+        let ledger = Ledger {
+            cost_micros: a.cost_micros,
+            tokens_in: a.usage.input,
+            tokens_out: a.usage.output,
+            tokens_cached: a.usage.cached_input,
+            calls: 1,
+        };
+        let rs = &mut self.runs[i];
+        rs.run.ledger.add(&ledger);
+        rs.run.simulated |= a.simulated;
+        rs.run.unpriced |= a.unpriced;
+        let task_phase = rs.tasks[t].phase;
+        if rs.run.phase == task_phase
+            && let Some(span) = rs.run.current_span_mut()
+        {
+            span.ledger.add(&ledger);
+        }
+        let result = rs.tasks[t].result.get_or_insert_with(TaskResult::default);
+        result.ledger.add(&ledger);
+        result.unpriced |= a.unpriced;
+        self.touch_task(i, t);
+        self.touch_run(i);
         self.record_spend(i, a.cost_micros);
     }
 

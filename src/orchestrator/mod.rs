@@ -7,6 +7,7 @@ pub mod answer;
 mod budget;
 pub mod command;
 mod dispatch;
+mod feedback;
 mod handle;
 pub(crate) mod pipeline;
 mod pycheck;
@@ -31,7 +32,7 @@ pub use state::{Clock, system_clock};
 
 use crate::config::Config;
 use crate::error::{FactoryError, Result};
-use crate::providers::{Gateway, GatewayNote};
+use crate::providers::{Gateway, GatewayNote, Trees};
 use crate::store::Store;
 
 /// How the orchestrator runs.
@@ -79,8 +80,9 @@ pub fn start(cfg: Arc<Config>, opts: Options, clock: Clock) -> Result<Orchestrat
 
 pub fn start_with_store(cfg: Arc<Config>, opts: Options, store: Store, clock: Clock) -> Result<OrchestratorHandle> {
     let (tx, rx) = std::sync::mpsc::channel();
+    let trees = Trees { cache: Some(store.cache_tree().clone()), quality: Some(store.quality_tree().clone()) };
     let shared = Arc::new(worker::Shared {
-        gateway: Arc::new(Gateway::from_config(&cfg, opts.simulate)),
+        gateway: Arc::new(Gateway::from_config(&cfg, opts.simulate, trees)),
         prompts: crate::prompts::Prompts::builtin()?,
         tx: tx.clone(),
         pycheck: Default::default(),

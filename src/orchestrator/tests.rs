@@ -555,5 +555,96 @@ async fn a_template_is_rated_by_its_runs_approved_at_g3() {
     assert_eq!(neo.rating, Some(1.0 / 3.0), "one of three finished runs was approved at G3");
     let approvals: Vec<(u32, u32)> = neo.gates.iter().map(|g| (g.reached, g.approved)).collect();
     assert_eq!(approvals, [(3, 2), (2, 2), (2, 2), (2, 1)]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outputs_and_peoples_gate_decisions_feed_the_persisted_quality_scores() {
+    let t = Harness::new();
+    let h = t.start(true, false);
+    new_run(&h, "Scored", None).await;
+    gate_waiting(&h, GateCode::G0).await;
+    decide(&h, "s-01", Decision::Approve, Some("good niche")).await.unwrap();
+    gate_waiting(&h, GateCode::G1).await;
+    decide(&h, "s-01", Decision::Revise, Some("tighter scope")).await.unwrap();
+    until(&h, "the revised spec", |s| s.runs[0].gate == Some(GateCode::G1) && s.runs[0].revision == 1).await;
+    decide(&h, "s-01", Decision::Reject, Some("no")).await.unwrap();
+    h.shutdown().await.unwrap();
+    let store = crate::store::Store::open(&t.dir.path().join("data"), 1).unwrap();
+    let book = crate::providers::quality::QualityBook::open(Some(store.quality_tree().clone()));
+    let research = book.get("sim", "research").unwrap();
+    assert_eq!(research.outputs, 1, "every output's checks are scored");
+    let fit = book.get("sim", "founder_fit").unwrap();
+    assert_eq!((fit.outputs, fit.approvals), (1, 1), "G0 reviews the founder-fit artifact");
+    let spec = book.get("sim", "spec").unwrap();
+    assert_eq!((spec.outputs, spec.revisions, spec.rejections), (2, 1, 1));
+    assert!(spec.quality() < fit.quality(), "revise and reject lower the score");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn automatic_approvals_teach_the_router_nothing() {
+    let t = Harness::new();
+    let h = t.start(true, true);
+    new_run(&h, "Auto", None).await;
+    until(&h, "completion", |s| s.runs[0].status == RunStatus::Completed).await;
+    h.shutdown().await.unwrap();
+    let store = crate::store::Store::open(&t.dir.path().join("data"), 1).unwrap();
+    let book = crate::providers::quality::QualityBook::open(Some(store.quality_tree().clone()));
+    let all = book.all();
+    assert!(all.iter().all(|(_, _, r)| r.approvals == 0), "{all:?}");
+    assert!(all.iter().any(|(_, route, r)| route == "build" && r.outputs > 3));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_answer_is_asked_again_on_resume_not_replayed_from_the_cache() {
+    let mut t = Harness::new();
+    let calls = t.dir.path().join("calls");
+    let script = format!(
+        "echo call >> '{}'; cat >/dev/null; printf '### File: ../../../escaped.txt\\n```text\\npwned\\n```\\n'",
+        calls.display()
+    );
+    t.cfg.providers.insert(
+        "careless".into(),
+        ProviderConfig {
+            kind: Some(ProviderKind::Cli),
+            command: Some(vec!["sh".into(), "-c".into(), script]),
+            model: Some("sim-standard".into()),
+            ..Default::default()
+        },
+    );
+    t.cfg.routing.chains.insert("build".into(), vec!["careless".into()]);
+    let h = t.start(true, true);
+    new_run(&h, "Careless", None).await;
+    until(&h, "the failure", |s| s.runs[0].status == RunStatus::Failed).await;
+    let first = std::fs::read_to_string(&calls).unwrap().lines().count();
+    let failed_tasks = |d: &RunDetail| d.tasks.iter().filter(|t| t.status == crate::domain::TaskStatus::Failed).count();
+    assert_eq!(failed_tasks(&detail(&h, "s-01").await), 1);
+    h.request(Command::Resume { run: "s-01".into() }).await.unwrap();
+    // Resumed, the task runs again and fails again; the tool must have been asked again.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let d = detail(&h, "s-01").await;
+        if d.run.status == RunStatus::Failed && failed_tasks(&d) == 1 && d.run.failure.is_some() {
+            let second = std::fs::read_to_string(&calls).unwrap().lines().count();
+            if second > first {
+                break;
+            }
+        }
+        assert!(std::time::Instant::now() < deadline, "the resumed task never asked the tool again");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let events = match h.request(Command::Events { limit: 10_000 }).await.unwrap() {
+        Reply::Events { events } => events,
+        other => panic!("{other:?}"),
+    };
+    let failed = events.iter().filter(|e| matches!(e.kind, EventKind::TaskFailed { .. })).count();
+    assert_eq!(failed, 2, "failed, resumed, failed again on a fresh answer");
+    // Both refused answers were paid for, and both are in the ledger.
+    let d = detail(&h, "s-01").await;
+    let refused = d.tasks.iter().find(|t| t.status == crate::domain::TaskStatus::Failed).unwrap();
+    let ledger = &refused.result.as_ref().expect("the paid answers are recorded").ledger;
+    assert_eq!(ledger.calls, 2);
+    assert!(ledger.cost_micros > 0);
+    let tasks_cost: u64 = d.tasks.iter().filter_map(|t| t.result.as_ref()).map(|r| r.ledger.cost_micros).sum();
+    assert_eq!(d.run.ledger.cost_micros, tasks_cost, "the run's cost is the sum of what its tasks paid");
     h.shutdown().await.unwrap();
 }

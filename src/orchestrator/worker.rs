@@ -50,6 +50,9 @@ pub(crate) struct Job {
     /// dependencies wrote). Known in advance, so that the prompt does not depend on which
     /// other tasks happen to have finished. For the integration: the files the team wrote.
     pub app_files: Vec<String>,
+    /// The answer this task has paid for, so that its cost is recorded even if the task
+    /// then fails (a refused answer, a disk error).
+    pub paid: std::sync::Mutex<Option<AnswerMeta>>,
 }
 
 /// What a provider call produced and cost.
@@ -62,6 +65,8 @@ pub(crate) struct AnswerMeta {
     pub cost_micros: u64,
     pub unpriced: bool,
     pub latency_ms: u64,
+    /// Answered from the response cache.
+    pub cached: bool,
 }
 
 #[derive(Debug, Default)]
@@ -98,6 +103,8 @@ pub(crate) struct Finished {
     pub task_index: usize,
     pub reserved: u64,
     pub outcome: Result<Output, Failure>,
+    /// On failure: an answer that was paid for before the task failed.
+    pub paid: Option<AnswerMeta>,
 }
 
 pub(crate) async fn run(shared: Arc<Shared>, job: Job) {
@@ -108,7 +115,11 @@ pub(crate) async fn run(shared: Arc<Shared>, job: Job) {
         TaskKind::Team => team(&shared, &job, &ws).await,
         TaskKind::Integrate => integrate(&shared, &job, &ws).await,
     };
-    let done = Finished { run_index: job.run_index, task_index: job.task_index, reserved: job.reserved, outcome };
+    if let Ok(out) = &outcome {
+        super::feedback::output_scored(&shared, &job, out);
+    }
+    let paid = if outcome.is_err() { job.paid.lock().unwrap_or_else(|e| e.into_inner()).take() } else { None };
+    let done = Finished { run_index: job.run_index, task_index: job.task_index, reserved: job.reserved, outcome, paid };
     let _ = shared.tx.send(Msg::Finished(Box::new(done)));
 }
 
@@ -178,7 +189,8 @@ async fn call(shared: &Shared, job: &Job, ctx: &PromptContext, hints: SimHints) 
         system: meta.system.clone(),
         prompt,
         max_tokens: meta.max_output_tokens,
-        bypass_cache: job.task.revision > 0,
+        // A revision, or a retry because the last answer was refused, must ask again.
+        bypass_cache: job.task.revision > 0 || job.task.attempts > 0,
         hints,
     };
     let tx = shared.tx.clone();
@@ -186,7 +198,17 @@ async fn call(shared: &Shared, job: &Job, ctx: &PromptContext, hints: SimHints) 
     let note = move |note: GatewayNote| {
         let _ = tx.send(Msg::Note { run_index, task: task.clone(), note });
     };
-    shared.gateway.call(req, &note).await.map_err(|f| Failure::Call(f.message))
+    let answer = shared.gateway.call(req, &note).await.map_err(|f| Failure::Call(f.message))?;
+    *job.paid.lock().unwrap_or_else(|e| e.into_inner()) = Some(meta_of(&answer));
+    Ok(answer)
+}
+
+/// A refused answer must not come back from the cache when the task is tried again.
+fn refused(shared: &Shared, answer: &Answer, failure: Failure) -> Failure {
+    if matches!(failure, Failure::Output(_)) {
+        shared.gateway.forget(answer);
+    }
+    failure
 }
 
 fn meta_of(a: &Answer) -> AnswerMeta {
@@ -198,6 +220,7 @@ fn meta_of(a: &Answer) -> AnswerMeta {
         cost_micros: a.cost_micros,
         unpriced: a.unpriced,
         latency_ms: a.latency_ms,
+        cached: a.cached,
     }
 }
 
@@ -263,7 +286,8 @@ async fn phase(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Fai
     });
     let mut files = Vec::new();
     if job.task.phase == Phase::Deploy {
-        files = write_app_files(ws, &job.task.id, &answer::file_blocks(&text))?;
+        files =
+            write_app_files(ws, &job.task.id, &answer::file_blocks(&text)).map_err(|f| refused(shared, &answer, f))?;
     }
     ws.write(job.task.phase.artifact(), format!("{header}{text}").as_bytes())
         .map_err(|e| Failure::Machine(e.to_string()))?;
@@ -281,6 +305,9 @@ async fn plan(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Fail
     h.plan = Some(template.manifest.default_plan());
     let answer = call(shared, job, &ctx, h).await?;
     let parsed = Plan::parse(&answer.response.text);
+    if parsed.is_err() {
+        shared.gateway.forget(&answer);
+    }
     Ok(Output {
         quality: if parsed.is_ok() { 1.0 } else { 0.0 },
         output_chars: answer.response.text.len() as u64,
@@ -309,7 +336,7 @@ async fn team(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Fail
     let answer = call(shared, job, &ctx, hints(job, &[])).await?;
     let blocks = answer::file_blocks(&answer.response.text);
     let quality = answer::score_files(&job.task.files, &blocks);
-    let files = write_app_files(ws, &job.task.id, &blocks)?;
+    let files = write_app_files(ws, &job.task.id, &blocks).map_err(|f| refused(shared, &answer, f))?;
     Ok(Output {
         output_chars: answer.response.text.len() as u64,
         answer: Some(meta_of(&answer)),

@@ -1,27 +1,32 @@
-//! The gateway: per task kind a chain of providers, each behind a concurrency limit and a
-//! circuit breaker; retries with backoff (honouring retry-after), then the next provider;
-//! usage priced from the table; live figures for the providers pane.
+//! The gateway: per task kind a chain of providers ordered by the routing policy, each
+//! behind its key pool and circuit breaker; the cache first, then retries with backoff and
+//! jitter (honouring retry-after), then the next candidate; usage priced from the table;
+//! quality, latency and cost fed to the router; live figures for the providers pane.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
-use tokio::sync::Semaphore;
+use super::breaker::Admit;
+use super::cache::ResponseCache;
+use super::pool::{KeyVerdict, Pool, PoolError};
+use super::quality::{GateFeedback, PRIOR, QualityBook};
+use super::rng::{Rng, fnv1a};
+use super::router::{self, Adaptive, Candidate, Policy};
+use super::secret::Scrubber;
+use super::stats::{BUCKET_SECS, Live};
+use super::writer::Writer;
+use super::{CallRequest, CallResponse, ErrorClass, Prices, Provider, ProviderError, Usage};
+use crate::config::RetryConfig;
 
-use super::cli::CliProvider;
-use super::rng::Rng;
-use super::sim::SimProvider;
-use super::{CallRequest, CallResponse, Prices, Provider, ProviderError};
-use crate::config::{Config, ProviderKind, RetryConfig};
+pub use super::assemble::{EnvLookup, unavailable_reason, unavailable_reason_with};
+pub use super::breaker::Circuit;
+pub use super::stats::ProviderStats;
 
-/// Consecutive failures that open a provider's circuit.
-const CIRCUIT_THRESHOLD: u32 = 10;
-/// How long an open circuit stays open before one probe is let through.
-const CIRCUIT_COOLDOWN: Duration = Duration::from_secs(15);
-/// Seconds per bucket of the load history, and buckets kept (5 minutes).
-const BUCKET_SECS: u64 = 5;
-const BUCKETS: usize = 60;
+/// Longest a call waits for a resting key before it tries the next candidate instead.
+const MAX_KEY_WAIT: Duration = Duration::from_secs(60);
+/// Longest backoff honoured from a server's retry-after on a 5xx.
+const MAX_SERVER_WAIT: Duration = Duration::from_secs(120);
 
 /// Something the caller should record: a retry, a fallback, a circuit opening.
 #[derive(Clone, Debug, PartialEq)]
@@ -40,6 +45,10 @@ pub struct Answer {
     pub cost_micros: u64,
     pub unpriced: bool,
     pub latency_ms: u64,
+    /// Served from the response cache.
+    pub cached: bool,
+    /// Where the answer sits in the cache, so that a refused answer can be dropped from it.
+    pub cache_key: Option<[u8; 32]>,
 }
 
 /// Every provider of the chain failed.
@@ -48,143 +57,68 @@ pub struct CallFailure {
     pub message: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Circuit {
-    Closed,
-    Open,
-    HalfOpen,
+/// The sled trees the gateway keeps its cache and quality scores in (none in some tests).
+#[derive(Clone, Default)]
+pub struct Trees {
+    pub cache: Option<sled::Tree>,
+    pub quality: Option<sled::Tree>,
 }
 
-/// Live figures of one provider.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ProviderStats {
-    pub name: String,
-    pub kind: String,
-    pub model: String,
-    pub simulated: bool,
-    pub in_flight: u32,
-    pub max_concurrent: u32,
-    pub queued: u32,
-    pub requests: u64,
-    pub errors: u64,
-    pub p50_ms: u64,
-    pub p95_ms: u64,
-    pub tokens_in: u64,
-    pub tokens_out: u64,
-    pub cost_micros: u64,
-    pub cache_hits: u64,
-    pub cache_misses: u64,
-    pub circuit: Option<Circuit>,
-    pub keys_ready: u32,
-    pub keys_total: u32,
-    /// Requests started per 5-second bucket, oldest first, over the last 5 minutes.
-    pub load: Vec<u32>,
-}
-
-#[derive(Default)]
-struct Live {
-    in_flight: u32,
-    queued: u32,
-    requests: u64,
-    errors: u64,
-    latencies: VecDeque<u32>,
-    tokens_in: u64,
-    tokens_out: u64,
-    cost_micros: u64,
-    consecutive_failures: u32,
-    open_until: Option<Instant>,
-    probing: bool,
-    load: VecDeque<(u64, u32)>,
-}
-
-struct Slot {
-    provider: Arc<dyn Provider>,
-    limit: Semaphore,
-    max_concurrent: u32,
-    keys_total: u32,
-    live: Mutex<Live>,
+pub(super) struct Slot {
+    pub(super) provider: Arc<dyn Provider>,
+    pub(super) pool: Pool,
+    pub(super) live: Mutex<Live>,
 }
 
 impl Slot {
-    fn live(&self) -> std::sync::MutexGuard<'_, Live> {
+    pub(super) fn live(&self) -> std::sync::MutexGuard<'_, Live> {
         self.live.lock().unwrap_or_else(|e| e.into_inner())
+    }
+    pub(super) fn name(&self) -> &str {
+        self.provider.name()
     }
 }
 
 pub struct Gateway {
-    slots: Vec<Slot>,
-    chains: HashMap<String, Vec<usize>>,
-    prices: Prices,
-    retry: RetryConfig,
-    started: Instant,
-}
-
-/// Why a configured provider is not used (no key set, disabled, not yet supported).
-pub fn unavailable_reason(cfg: &crate::config::ProviderConfig) -> Option<String> {
-    if !cfg.enabled() {
-        return Some("disabled in the config".into());
-    }
-    match cfg.kind {
-        Some(ProviderKind::Openai | ProviderKind::Anthropic) => {
-            if !cfg.keys().iter().any(|k| std::env::var(k).is_ok_and(|v| !v.is_empty())) {
-                return Some(format!("none of its key variables is set ({})", cfg.keys().join(", ")));
-            }
-            Some("this build has no client for its wire format yet".into())
-        }
-        Some(ProviderKind::Cli) if cfg.command().is_empty() => Some("it has no command".into()),
-        Some(ProviderKind::Sim) | Some(ProviderKind::Cli) => None,
-        None => Some("it has no kind".into()),
-    }
+    pub(super) slots: Vec<Slot>,
+    pub(super) chains: HashMap<String, Vec<usize>>,
+    pub(super) prices: Prices,
+    pub(super) retry: RetryConfig,
+    pub(super) policy: Policy,
+    pub(super) adaptive: Adaptive,
+    /// `None` when caching is off, or once the store has closed.
+    pub(super) cache: RwLock<Option<Arc<ResponseCache>>>,
+    pub(super) quality: QualityBook,
+    /// Saves cache entries and scores on its own thread.
+    pub(super) writer: Arc<Writer>,
+    pub(super) scrubber: Scrubber,
+    pub(super) started: Instant,
 }
 
 impl Gateway {
-    /// Builds the providers the config makes available. With `simulate`, or when none is
-    /// available, the simulated provider does all the work.
-    pub fn from_config(cfg: &Config, simulate: bool) -> Gateway {
-        let mut providers: Vec<(Arc<dyn Provider>, u32, u32)> = Vec::new();
-        if !simulate {
-            for (name, p) in &cfg.providers {
-                if unavailable_reason(p).is_some() {
-                    continue;
-                }
-                let provider: Arc<dyn Provider> = match p.kind {
-                    Some(ProviderKind::Cli) => {
-                        Arc::new(CliProvider::new(name, p.command().to_vec(), p.model.clone(), p.timeout_s()))
-                    }
-                    Some(ProviderKind::Sim) => Arc::new(SimProvider::new(&cfg.sim)),
-                    _ => continue,
-                };
-                providers.push((provider, p.max_concurrent(), p.keys().len() as u32));
-            }
+    /// Lets go of the data directory's trees (the store is closing); the cache is off and
+    /// scores are no longer saved from then on.
+    pub fn close_store(&self) {
+        *self.cache.write().unwrap_or_else(|e| e.into_inner()) = None;
+        self.quality.close();
+        self.writer.close();
+    }
+
+    /// Waits until every cache entry and score sent for saving is in the store.
+    pub fn sync_writes(&self) {
+        self.writer.sync();
+    }
+
+    /// Drops a refused answer (files out of the workspace, an invalid plan) from the cache,
+    /// so that trying the task again asks the provider again.
+    pub fn forget(&self, answer: &Answer) {
+        if let (Some(cache), Some(key)) = (self.cache(), answer.cache_key) {
+            cache.remove(&key);
         }
-        let sim_index = providers.iter().position(|(p, _, _)| p.simulated());
-        let sim_index = sim_index.unwrap_or_else(|| {
-            providers.push((Arc::new(SimProvider::new(&cfg.sim)), cfg.sim.max_concurrent, 0));
-            providers.len() - 1
-        });
-        let by_name: HashMap<String, usize> =
-            providers.iter().enumerate().map(|(i, (p, _, _))| (p.name().to_string(), i)).collect();
-        let mut chains = HashMap::new();
-        for (route, names) in &cfg.routing.chains {
-            let mut chain: Vec<usize> = names.iter().filter_map(|n| by_name.get(n).copied()).collect();
-            chain.dedup();
-            if chain.is_empty() || (cfg.routing.allow_simulated_fallback && !chain.contains(&sim_index)) {
-                chain.push(sim_index);
-            }
-            chains.insert(route.clone(), chain);
-        }
-        let slots = providers
-            .into_iter()
-            .map(|(provider, max_concurrent, keys_total)| Slot {
-                provider,
-                limit: Semaphore::new(max_concurrent as usize),
-                max_concurrent,
-                keys_total,
-                live: Mutex::new(Live::default()),
-            })
-            .collect();
-        Gateway { slots, chains, prices: Prices::builtin(), retry: cfg.retry.clone(), started: Instant::now() }
+    }
+
+    fn cache(&self) -> Option<Arc<ResponseCache>> {
+        self.cache.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     fn chain(&self, route: &str) -> Vec<usize> {
@@ -213,211 +147,325 @@ impl Gateway {
         &self.prices
     }
 
+    pub fn quality(&self) -> &QualityBook {
+        &self.quality
+    }
+
+    /// The checks' score of an output a provider wrote for a task kind.
+    pub fn record_output_quality(&self, provider: &str, route: &str, score: f32) {
+        self.quality.record_output(provider, route, score as f64);
+    }
+
+    /// A reviewer's gate decision about an artifact a provider wrote.
+    pub fn record_gate_feedback(&self, provider: &str, route: &str, feedback: GateFeedback) {
+        self.quality.record_gate(provider, route, feedback);
+    }
+
+    /// The candidates of the request's chain in the order the policy wants them tried.
+    fn order(&self, req: &CallRequest, rng: &mut Rng) -> Vec<usize> {
+        let chain = self.chain(req.route);
+        if self.policy == Policy::Preferred || chain.len() < 2 {
+            return chain;
+        }
+        let expected = Usage {
+            input: (req.system.len() + req.prompt.len()).div_ceil(4) as u64,
+            output: req.max_tokens as u64 / 2,
+            cached_input: 0,
+            estimated: true,
+        };
+        let cands = chain
+            .iter()
+            .map(|&i| {
+                let p = &self.slots[i].provider;
+                let rec = self.quality.get(p.name(), req.route);
+                Candidate {
+                    index: i,
+                    simulated: p.simulated(),
+                    cost_micros: self.prices.cost(p.model(), &expected),
+                    latency_ms: rec.as_ref().filter(|r| r.calls > 0).map(|r| r.latency_ms),
+                    quality: rec.as_ref().map_or(PRIOR, |r| r.quality()),
+                    observations: rec.as_ref().map_or(0, |r| r.observations()),
+                }
+            })
+            .collect();
+        router::order(self.policy, cands, self.adaptive, rng)
+    }
+
     fn backoff(&self, attempt: u32, err: &ProviderError, rng: &mut Rng) -> Duration {
         if let Some(after) = err.retry_after {
-            return after.min(Duration::from_secs(120));
+            return after.min(MAX_SERVER_WAIT);
         }
         let exp = self.retry.base_delay_ms.saturating_mul(1u64 << attempt.min(16)).min(self.retry.max_delay_ms);
         Duration::from_millis(exp / 2 + rng.range(0, exp / 2 + 1))
     }
 
-    /// Calls the chain for `req.route`: each provider up to `max_attempts` times while its
-    /// errors are retryable, then the next. `note` hears of retries, fallbacks and circuits.
+    /// Calls the candidates for `req.route` in the policy's order: the cache, then each
+    /// provider up to `max_attempts` times while its errors are retryable, then the next.
+    /// `note` hears of retries, fallbacks and circuits.
     pub async fn call(&self, mut req: CallRequest, note: &(dyn Fn(GatewayNote) + Sync)) -> Result<Answer, CallFailure> {
-        let chain = self.chain(req.route);
-        let mut jitter =
-            Rng::new(self.started.elapsed().as_nanos() as u64 ^ crate::providers::rng::fnv1a(req.task_id.as_bytes()));
+        let mut rng = Rng::new(self.started.elapsed().as_nanos() as u64 ^ fnv1a(req.task_id.as_bytes()));
+        let order = self.order(&req, &mut rng);
         let mut last_error = String::from("no provider was available");
-        for (pos, &index) in chain.iter().enumerate() {
+        for (pos, &index) in order.iter().enumerate() {
             let slot = &self.slots[index];
-            let name = slot.provider.name().to_string();
-            let is_last = pos + 1 == chain.len();
-            if !self.admit(slot, is_last).await {
-                last_error = format!("{name}: circuit open");
-                if let Some(&next) = chain.get(pos + 1) {
-                    note(GatewayNote::Fallback {
-                        from: name,
-                        to: self.slots[next].provider.name().into(),
-                        reason: "circuit open".into(),
-                    });
-                }
-                continue;
-            }
-            for attempt in 0..self.retry.max_attempts {
-                req.attempt = attempt;
-                match self.call_once(slot, &req).await {
-                    Ok(answer) => return Ok(answer),
-                    Err(err) => {
-                        last_error = format!("{name}: {err}");
-                        if let Some(failures) = self.record_failure(slot) {
-                            note(GatewayNote::CircuitOpened { provider: name.clone(), failures });
-                        }
-                        let more = attempt + 1 < self.retry.max_attempts;
-                        if !err.retryable() || !more {
-                            break;
-                        }
-                        let wait = self.backoff(attempt, &err, &mut jitter);
-                        note(GatewayNote::Retry {
-                            provider: name.clone(),
-                            attempt: attempt + 1,
-                            error: err.to_string(),
-                            wait_ms: wait.as_millis() as u64,
+            let is_last = pos + 1 == order.len();
+            match self.try_candidate(slot, &mut req, is_last, note, &mut rng).await {
+                Ok(answer) => return Ok(answer),
+                Err(reason) => {
+                    last_error = format!("{}: {reason}", slot.name());
+                    if let Some(&next) = order.get(pos + 1) {
+                        note(GatewayNote::Fallback {
+                            from: slot.name().into(),
+                            to: self.slots[next].name().into(),
+                            reason,
                         });
-                        tokio::time::sleep(wait).await;
-                        if !self.admit(slot, is_last).await {
-                            break;
-                        }
                     }
                 }
             }
-            if let Some(&next) = chain.get(pos + 1) {
-                note(GatewayNote::Fallback {
-                    from: name,
-                    to: self.slots[next].provider.name().into(),
-                    reason: last_error.clone(),
-                });
-            }
         }
         Err(CallFailure { message: last_error })
+    }
+
+    /// One candidate: the cache, then calls with retries. `Err` is why it gave up.
+    async fn try_candidate(
+        &self,
+        slot: &Slot,
+        req: &mut CallRequest,
+        is_last: bool,
+        note: &(dyn Fn(GatewayNote) + Sync),
+        rng: &mut Rng,
+    ) -> Result<Answer, String> {
+        if let Some(answer) = self.cached_answer(slot, req) {
+            return Ok(answer);
+        }
+        let mut last: Option<String> = None;
+        let mut attempt = 0;
+        loop {
+            if !self.admit(slot, is_last).await {
+                return Err(match last {
+                    Some(e) => format!("its circuit opened after repeated failures (last: {e})"),
+                    None => "its circuit is open after repeated failures".into(),
+                });
+            }
+            match slot.pool.wait_hint() {
+                Err(PoolError::NoKeys(reason)) => return Err(reason),
+                Ok(Some(wait)) if wait > MAX_KEY_WAIT => {
+                    return Err(format!(
+                        "every key is resting for another {} s{}",
+                        wait.as_secs(),
+                        last.map(|e| format!(" (after: {e})")).unwrap_or_default()
+                    ));
+                }
+                _ => {}
+            }
+            req.attempt = attempt;
+            let (err, key) = match self.call_once(slot, req).await {
+                Ok(answer) => return Ok(answer),
+                Err(failed) => failed,
+            };
+            let verdict = key.map_or(KeyVerdict::Unchanged, |i| slot.pool.failed(i, &err));
+            let key_fault = matches!(err.class, ErrorClass::Auth | ErrorClass::Quota);
+            if !key_fault
+                && err.class != ErrorClass::BadRequest
+                && let Some(failures) = self.record_failure(slot)
+            {
+                note(GatewayNote::CircuitOpened { provider: slot.name().into(), failures });
+            }
+            let other_key =
+                key_fault && verdict != KeyVerdict::Unchanged && key.is_some_and(|i| slot.pool.has_other_key(i));
+            attempt += 1;
+            let message = err.to_string();
+            if !(err.retryable() || other_key) || attempt >= self.retry.max_attempts {
+                return Err(message);
+            }
+            // A resting key is waited for by the pool (another key may serve at once);
+            // other failures back off with jitter.
+            let pool_waits = verdict != KeyVerdict::Unchanged;
+            let wait = if pool_waits {
+                slot.pool.wait_hint().ok().flatten().unwrap_or(Duration::ZERO)
+            } else {
+                self.backoff(attempt - 1, &err, rng)
+            };
+            note(GatewayNote::Retry {
+                provider: slot.name().into(),
+                attempt,
+                error: message.clone(),
+                wait_ms: wait.as_millis() as u64,
+            });
+            if !pool_waits {
+                tokio::time::sleep(wait).await;
+            }
+            last = Some(message);
+        }
+    }
+
+    fn cached_answer(&self, slot: &Slot, req: &CallRequest) -> Option<Answer> {
+        if slot.provider.simulated() || req.bypass_cache {
+            return None;
+        }
+        let cache = self.cache()?;
+        let Some(entry) = cache.get(slot.name(), slot.provider.model(), req) else {
+            slot.live().cache_misses += 1;
+            return None;
+        };
+        slot.live().cache_hits += 1;
+        // The task that paid for this answer never recorded it: record its cost now.
+        let recovered = !req.task_id.is_empty() && entry.task_id == req.task_id;
+        Some(Answer {
+            response: entry.response(),
+            provider: slot.name().into(),
+            simulated: false,
+            cost_micros: if recovered { entry.cost_micros } else { 0 },
+            unpriced: recovered && entry.unpriced,
+            latency_ms: 0,
+            cached: true,
+            cache_key: Some(super::cache::key(slot.name(), slot.provider.model(), req)),
+        })
     }
 
     /// Whether the slot's circuit lets a call through; the last candidate waits for the
     /// circuit to half-open rather than giving up.
     async fn admit(&self, slot: &Slot, wait: bool) -> bool {
         loop {
-            let until = {
-                let mut live = slot.live();
-                match live.open_until {
-                    None => return true,
-                    Some(t) if Instant::now() >= t && !live.probing => {
-                        live.probing = true;
-                        return true;
-                    }
-                    Some(t) => t,
-                }
+            let until = match slot.live().breaker.admit(Instant::now()) {
+                Admit::Yes => return true,
+                Admit::No(t) => t,
             };
             if !wait {
                 return false;
             }
-            let now = Instant::now();
-            tokio::time::sleep(if until > now { until - now } else { Duration::from_millis(100) }).await;
+            tokio::time::sleep_until(until.into()).await;
         }
     }
 
     fn record_failure(&self, slot: &Slot) -> Option<u32> {
-        let mut live = slot.live();
-        live.errors += 1;
-        live.consecutive_failures += 1;
-        let reopen = live.probing;
-        live.probing = false;
-        if live.consecutive_failures >= CIRCUIT_THRESHOLD || reopen {
-            let was_closed = live.open_until.is_none();
-            live.open_until = Some(Instant::now() + CIRCUIT_COOLDOWN);
-            if was_closed {
-                return Some(live.consecutive_failures);
-            }
-        }
-        None
+        slot.live().breaker.failure(Instant::now())
     }
 
-    async fn call_once(&self, slot: &Slot, req: &CallRequest) -> Result<Answer, ProviderError> {
-        slot.live().queued += 1;
-        let permit = slot.limit.acquire().await;
-        {
-            let mut live = slot.live();
-            live.queued -= 1;
-            live.in_flight += 1;
-            live.requests += 1;
-            let bucket = self.started.elapsed().as_secs() / BUCKET_SECS;
-            match live.load.back_mut() {
-                Some((b, n)) if *b == bucket => *n += 1,
-                _ => {
-                    live.load.push_back((bucket, 1));
-                    while live.load.len() > BUCKETS {
-                        live.load.pop_front();
-                    }
+    /// One call on one key. On failure, the error (keys scrubbed out) and the key used.
+    async fn call_once(&self, slot: &Slot, req: &CallRequest) -> Result<Answer, (ProviderError, Option<usize>)> {
+        let mut guard = Counted::queued(slot);
+        let lease = match slot.pool.acquire().await {
+            Ok(l) => l,
+            Err(PoolError::NoKeys(reason)) => return Err((ProviderError::new(ErrorClass::Auth, reason), None)),
+        };
+        guard.start(self.started.elapsed().as_secs() / BUCKET_SECS);
+        let start = Instant::now();
+        let result = slot.provider.call(req, lease.key()).await;
+        let latency_ms = start.elapsed().as_millis() as u64;
+        let index = lease.index();
+        match result {
+            Err(mut err) => {
+                drop(lease);
+                guard.fail();
+                err.message = self.scrubber.scrub(&err.message);
+                Err((err, Some(index)))
+            }
+            Ok(response) => {
+                slot.pool.succeeded(index, response.rest_key_for);
+                drop(lease);
+                let cost = self.prices.cost(&response.model, &response.usage);
+                guard.succeed(latency_ms, &response.usage, cost.unwrap_or(0));
+                if cost.is_none() {
+                    tracing::warn!(provider = slot.name(), model = %response.model, "model missing from the price table; the run's cost is marked unpriced");
                 }
+                self.quality.record_call(slot.name(), req.route, latency_ms, cost.unwrap_or(0));
+                let mut cache_key = None;
+                if !slot.provider.simulated()
+                    && let Some(cache) = self.cache()
+                {
+                    let entry = ResponseCache::entry(&response, cost.unwrap_or(0), cost.is_none(), &req.task_id);
+                    cache.put(slot.name(), req, slot.provider.model(), &entry);
+                    cache_key = Some(super::cache::key(slot.name(), slot.provider.model(), req));
+                }
+                Ok(Answer {
+                    provider: slot.name().to_string(),
+                    simulated: slot.provider.simulated(),
+                    cost_micros: cost.unwrap_or(0),
+                    unpriced: cost.is_none(),
+                    latency_ms,
+                    response,
+                    cached: false,
+                    cache_key,
+                })
             }
         }
-        let start = Instant::now();
-        let result = slot.provider.call(req).await;
-        drop(permit);
-        let latency_ms = start.elapsed().as_millis() as u64;
-        let mut live = slot.live();
-        live.in_flight -= 1;
-        let response = result?;
-        let model = response.model.clone();
-        let cost = self.prices.cost(&model, &response.usage);
-        live.consecutive_failures = 0;
-        live.open_until = None;
-        live.probing = false;
-        live.latencies.push_back(latency_ms.min(u32::MAX as u64) as u32);
-        if live.latencies.len() > 512 {
-            live.latencies.pop_front();
-        }
-        live.tokens_in += response.usage.input + response.usage.cached_input;
-        live.tokens_out += response.usage.output;
-        live.cost_micros += cost.unwrap_or(0);
-        if cost.is_none() {
-            tracing::warn!(provider = slot.provider.name(), model = %model, "model missing from the price table; the run's cost is marked unpriced");
-        }
-        Ok(Answer {
-            provider: slot.provider.name().to_string(),
-            simulated: slot.provider.simulated(),
-            cost_micros: cost.unwrap_or(0),
-            unpriced: cost.is_none(),
-            latency_ms,
-            response,
-        })
     }
 
     /// Live figures of every provider, for the snapshot.
     pub fn stats(&self) -> Vec<ProviderStats> {
         let bucket_now = self.started.elapsed().as_secs() / BUCKET_SECS;
+        let now = Instant::now();
         self.slots
             .iter()
             .map(|slot| {
-                let live = slot.live();
-                let mut lat: Vec<u32> = live.latencies.iter().copied().collect();
-                lat.sort_unstable();
-                let pct = |p: usize| {
-                    if lat.is_empty() { 0 } else { lat[(lat.len() - 1) * p / 100] as u64 }
-                };
-                let mut load = vec![0u32; BUCKETS];
-                for (b, n) in &live.load {
-                    let age = bucket_now.saturating_sub(*b) as usize;
-                    if age < BUCKETS {
-                        load[BUCKETS - 1 - age] = *n;
-                    }
-                }
-                let circuit = match live.open_until {
-                    None => Circuit::Closed,
-                    Some(t) if Instant::now() >= t => Circuit::HalfOpen,
-                    Some(_) => Circuit::Open,
-                };
+                let base = slot.live().stats(bucket_now, now);
                 ProviderStats {
-                    name: slot.provider.name().into(),
+                    name: slot.name().into(),
                     kind: slot.provider.kind().as_str().into(),
                     model: slot.provider.model().into(),
                     simulated: slot.provider.simulated(),
-                    in_flight: live.in_flight,
-                    max_concurrent: slot.max_concurrent,
-                    queued: live.queued,
-                    requests: live.requests,
-                    errors: live.errors,
-                    p50_ms: pct(50),
-                    p95_ms: pct(95),
-                    tokens_in: live.tokens_in,
-                    tokens_out: live.tokens_out,
-                    cost_micros: live.cost_micros,
-                    cache_hits: 0,
-                    cache_misses: 0,
-                    circuit: Some(circuit),
-                    keys_ready: slot.keys_total,
-                    keys_total: slot.keys_total,
-                    load,
+                    max_concurrent: slot.pool.max_concurrent(),
+                    keys_ready: slot.pool.keys_ready(),
+                    keys_total: slot.pool.keys_total(),
+                    ..base
                 }
             })
             .collect()
     }
 }
+
+/// Keeps a slot's queued and in-flight counts right even when a call is abandoned midway
+/// (its future dropped at shutdown or by a timeout).
+struct Counted<'a> {
+    slot: &'a Slot,
+    stage: Stage,
+}
+
+#[derive(PartialEq)]
+enum Stage {
+    Queued,
+    InFlight,
+    Done,
+}
+
+impl<'a> Counted<'a> {
+    fn queued(slot: &'a Slot) -> Self {
+        slot.live().queued += 1;
+        Counted { slot, stage: Stage::Queued }
+    }
+    fn start(&mut self, bucket: u64) {
+        self.slot.live().started(bucket);
+        self.stage = Stage::InFlight;
+    }
+    fn fail(&mut self) {
+        self.slot.live().failed();
+        self.stage = Stage::Done;
+    }
+    fn succeed(&mut self, latency_ms: u64, usage: &Usage, cost: u64) {
+        let mut live = self.slot.live();
+        live.succeeded(latency_ms, usage, cost);
+        live.breaker.success();
+        self.stage = Stage::Done;
+    }
+}
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        match self.stage {
+            Stage::Queued => {
+                let mut live = self.slot.live();
+                live.queued = live.queued.saturating_sub(1);
+            }
+            Stage::InFlight => {
+                let mut live = self.slot.live();
+                live.in_flight = live.in_flight.saturating_sub(1);
+            }
+            Stage::Done => {}
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "gateway_tests.rs"]
+mod tests;

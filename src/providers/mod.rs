@@ -1,12 +1,29 @@
 //! The provider layer: one trait, one file per wire format, prices, and the gateway that
 //! routes, limits, retries and falls back.
 
+pub mod anthropic;
+mod assemble;
+pub mod breaker;
+pub mod cache;
 pub mod cli;
 pub mod gateway;
+pub mod http;
+pub mod http_error;
+pub mod openai;
+pub mod perplexity;
+pub mod pool;
 pub mod prices;
+pub mod probe;
+pub mod quality;
+pub mod rate_headers;
 pub mod rng;
+pub mod router;
+pub mod secret;
 pub mod sim;
 pub mod sim_text;
+pub mod sse;
+pub mod stats;
+pub mod writer;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -16,8 +33,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::ProviderKind;
 use crate::domain::{AgentRole, Phase, Plan, TaskKind};
-pub use gateway::{Gateway, GatewayNote, ProviderStats};
+pub use gateway::{Gateway, GatewayNote, ProviderStats, Trees};
 pub use prices::Prices;
+pub use secret::Secret;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -54,6 +72,27 @@ pub struct CallRequest {
     pub hints: SimHints,
 }
 
+impl CallRequest {
+    /// A request outside any run (benchmarks, probes, tests).
+    pub fn new(route: &'static str, system: &str, prompt: &str, max_tokens: u32) -> Self {
+        CallRequest {
+            task_id: String::new(),
+            attempt: 0,
+            route,
+            system: system.into(),
+            prompt: prompt.into(),
+            max_tokens,
+            bypass_cache: false,
+            hints: SimHints::default(),
+        }
+    }
+
+    #[cfg(test)]
+    pub fn test(route: &'static str, system: &str, prompt: &str) -> Self {
+        CallRequest::new(route, system, prompt, 4000)
+    }
+}
+
 /// Tokens of one call. `input` excludes cached input.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
@@ -84,6 +123,8 @@ pub struct CallResponse {
     pub model: String,
     /// Sources a search model cited (Perplexity).
     pub citations: Vec<String>,
+    /// The response's headers said one of the key's limits is used up for this long.
+    pub rest_key_for: Option<Duration>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -149,5 +190,10 @@ pub trait Provider: Send + Sync {
     fn simulated(&self) -> bool {
         false
     }
-    fn call<'a>(&'a self, req: &'a CallRequest) -> BoxFuture<'a, Result<CallResponse, ProviderError>>;
+    /// Makes one call with `key` (`None` for providers that need none).
+    fn call<'a>(
+        &'a self,
+        req: &'a CallRequest,
+        key: Option<&'a Secret>,
+    ) -> BoxFuture<'a, Result<CallResponse, ProviderError>>;
 }

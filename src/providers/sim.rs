@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::rng::Rng;
-use super::{BoxFuture, CallRequest, CallResponse, ErrorClass, Provider, ProviderError, Usage, sim_text};
+use super::{BoxFuture, CallRequest, CallResponse, ErrorClass, Provider, ProviderError, Secret, Usage, sim_text};
 use crate::config::{ProviderKind, SimConfig};
 use crate::domain::TaskKind;
 
@@ -49,7 +49,11 @@ impl Provider for SimProvider {
         true
     }
 
-    fn call<'a>(&'a self, req: &'a CallRequest) -> BoxFuture<'a, Result<CallResponse, ProviderError>> {
+    fn call<'a>(
+        &'a self,
+        req: &'a CallRequest,
+        _key: Option<&'a Secret>,
+    ) -> BoxFuture<'a, Result<CallResponse, ProviderError>> {
         Box::pin(async move {
             // The same (task, attempt) gives the same answer: after a retry, a crash and
             // restart, or in a second run with the same seed.
@@ -89,7 +93,7 @@ impl Provider for SimProvider {
             let mut usage = Usage::estimate(req.system.len() + req.prompt.len(), text.len());
             usage.estimated = false;
             usage.output = usage.output.min(req.max_tokens as u64);
-            Ok(CallResponse { text, usage, model: self.model.clone(), citations: Vec::new() })
+            Ok(CallResponse { text, usage, model: self.model.clone(), citations: Vec::new(), rest_key_for: None })
         })
     }
 }
@@ -118,8 +122,8 @@ mod tests {
         let slow = SimProvider::new(&SimConfig { latency_ms: 2, failure_rate: 0.5, ..SimConfig::default() });
         for attempt in 0..8 {
             let r = CallRequest { attempt, ..req("s-01.spec.r0") };
-            let a = fast.call(&r).await.map(|x| x.text).map_err(|e| e.message);
-            let b = slow.call(&r).await.map(|x| x.text).map_err(|e| e.message);
+            let a = fast.call(&r, None).await.map(|x| x.text).map_err(|e| e.message);
+            let b = slow.call(&r, None).await.map(|x| x.text).map_err(|e| e.message);
             assert_eq!(a, b, "attempt {attempt}");
         }
     }
@@ -131,7 +135,7 @@ mod tests {
             let mut v = Vec::new();
             for attempt in 0..6 {
                 let r = CallRequest { attempt, ..req("s-01.research.r0") };
-                v.push(p.call(&r).await.map(|r| r.text).map_err(|e| e.message));
+                v.push(p.call(&r, None).await.map(|r| r.text).map_err(|e| e.message));
             }
             v
         };

@@ -94,6 +94,7 @@ pub struct Store {
     alerts: sled::Tree,
     reports: sled::Tree,
     cache: sled::Tree,
+    quality: sled::Tree,
 }
 
 impl Store {
@@ -189,6 +190,11 @@ impl Store {
     /// The provider response cache tree (entries written by the provider layer).
     pub fn cache_tree(&self) -> &sled::Tree {
         &self.cache
+    }
+
+    /// Quality, latency and cost learned per provider and task kind (written by the provider layer).
+    pub fn quality_tree(&self) -> &sled::Tree {
+        &self.quality
     }
 
     pub fn size_on_disk(&self) -> u64 {

@@ -37,6 +37,7 @@ impl Store {
             alerts: tree("alerts")?,
             reports: tree("reports")?,
             cache: tree("cache")?,
+            quality: tree("quality")?,
             db,
         };
         match store.meta.get("schema")? {

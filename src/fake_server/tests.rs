@@ -1,0 +1,160 @@
+//! The fake server spoken to by the real wire-format clients: every format, streamed and
+//! not, every fault typed as the client should type it, and the ledger of billed usage.
+
+use std::time::{Duration, Instant};
+
+use super::*;
+use crate::providers::anthropic::AnthropicProvider;
+use crate::providers::openai::OpenAiProvider;
+use crate::providers::{CallRequest, CallResponse, ErrorClass, Provider, ProviderError, Secret};
+
+fn key() -> Secret {
+    Secret::new("FAKE_KEY", "sk-fake-test-key-0001")
+}
+
+fn providers(server: &FakeServer, stream: bool, timeout_s: u64) -> Vec<(Format, Box<dyn Provider>)> {
+    vec![
+        (
+            Format::OpenAi,
+            Box::new(OpenAiProvider::new("openai", &server.openai_url(), "gpt-4o-mini", stream, timeout_s, None)),
+        ),
+        (
+            Format::Perplexity,
+            Box::new(OpenAiProvider::new("perplexity", &server.perplexity_url(), "sonar", stream, timeout_s, None)),
+        ),
+        (
+            Format::Anthropic,
+            Box::new(AnthropicProvider::new(
+                "anthropic",
+                &server.anthropic_url(),
+                "claude-sonnet-4-5",
+                stream,
+                timeout_s,
+                None,
+            )),
+        ),
+    ]
+}
+
+fn request() -> CallRequest {
+    CallRequest::new(
+        "research",
+        "You are an analyst.",
+        "You are doing the research phase of startup run `s-03`.\nIt must contain:\n- `## Market size`\n- `## Sources`\n",
+        1000,
+    )
+}
+
+async fn call(p: &dyn Provider) -> Result<CallResponse, ProviderError> {
+    let k = key();
+    p.call(&request(), Some(&k)).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_format_streamed_and_not_bills_what_the_server_reported() {
+    let server = FakeServer::start(FakeOptions::default()).await.unwrap();
+    for stream in [true, false] {
+        for (format, p) in providers(&server, stream, 10) {
+            let before = server.ledger().len();
+            let r = call(p.as_ref()).await.unwrap_or_else(|e| panic!("{format:?} stream={stream}: {e}"));
+            assert!(r.text.contains("## Market size") && r.text.contains("## Sources"), "{}", r.text);
+            let ledger = server.ledger();
+            assert_eq!(ledger.len(), before + 1);
+            let reported = ledger.last().unwrap();
+            assert_eq!(reported.format, format);
+            assert_eq!(reported.run.as_deref(), Some("s-03"));
+            assert_eq!(r.usage, reported.billed, "{format:?} stream={stream}");
+            assert_eq!(r.model, reported.model);
+            assert!(r.model.ends_with("-2025-01-01"));
+            assert_eq!(!r.citations.is_empty(), format == Format::Perplexity, "{format:?}");
+        }
+    }
+    assert_eq!(server.keys_seen().get("sk-fake-test-key-0001"), Some(&6));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_are_typed_as_retryable_or_not() {
+    let server = FakeServer::start(FakeOptions::default()).await.unwrap();
+    let cases: Vec<(Fault, ErrorClass)> = vec![
+        (Fault::RateLimited { retry_after: Duration::from_millis(1500) }, ErrorClass::RateLimited),
+        (Fault::Quota, ErrorClass::Quota),
+        (Fault::Overloaded, ErrorClass::Overloaded),
+        (Fault::ServerError, ErrorClass::Server),
+        (Fault::HtmlPage, ErrorClass::Server),
+        (Fault::Unauthorized, ErrorClass::Auth),
+        (Fault::CutStream, ErrorClass::CutStream),
+        (Fault::MalformedJson, ErrorClass::BadResponse),
+    ];
+    for stream in [true, false] {
+        for (fault, class) in &cases {
+            for (format, p) in providers(&server, stream, 10) {
+                server.set_faults(FaultPlan { script: Vec::new(), every: 1, cycle: vec![fault.clone()] });
+                let before = server.ledger().len();
+                let e = call(p.as_ref()).await.unwrap_err();
+                let what = format!("{fault:?} {format:?} stream={stream}: {e}");
+                assert_eq!(e.class, *class, "{what}");
+                assert_eq!(e.retryable(), !matches!(class, ErrorClass::Quota | ErrorClass::Auth), "{what}");
+                assert_eq!(server.ledger().len(), before, "a failed answer is not billed: {what}");
+                if let Fault::RateLimited { .. } = fault {
+                    let after = e.retry_after.expect("a 429 says when");
+                    assert!(
+                        after > Duration::from_millis(1000) && after <= Duration::from_millis(1500),
+                        "{what}: {after:?}"
+                    );
+                }
+                if *fault == Fault::HtmlPage {
+                    assert!(e.message.contains("HTML page") && !e.message.contains("nginx"), "{what}");
+                }
+                assert!(!e.to_string().contains("sk-fake-test-key"), "{what}");
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_inside_a_stream_after_http_200() {
+    let server = FakeServer::start(FakeOptions::default()).await.unwrap();
+    server.set_faults(FaultPlan::cycle(1, vec![Fault::ErrorInStream]));
+    for (format, p) in providers(&server, true, 10) {
+        let e = call(p.as_ref()).await.unwrap_err();
+        let expected = if format == Format::Anthropic { ErrorClass::Overloaded } else { ErrorClass::Server };
+        assert_eq!(e.class, expected, "{format:?}: {e}");
+        assert!(e.retryable() && e.message.contains("after starting"), "{e}");
+    }
+    assert!(server.ledger().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_first_byte_is_waited_for_and_a_silent_server_times_out() {
+    let server = FakeServer::start(FakeOptions::default()).await.unwrap();
+    server.set_faults(FaultPlan::cycle(1, vec![Fault::SlowFirstByte(Duration::from_millis(300))]));
+    let t = Instant::now();
+    for (_, p) in providers(&server, true, 10) {
+        call(p.as_ref()).await.unwrap();
+    }
+    assert!(t.elapsed() >= Duration::from_millis(900));
+    server.set_faults(FaultPlan::cycle(1, vec![Fault::SlowFirstByte(Duration::from_millis(1500))]));
+    let p = OpenAiProvider::new("openai", &server.openai_url(), "gpt-4o-mini", true, 1, None);
+    let e = call(&p).await.unwrap_err();
+    assert_eq!(e.class, ErrorClass::Timeout);
+    assert!(e.retryable());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_without_a_key_or_version_are_refused_by_the_server() {
+    let server = FakeServer::start(FakeOptions::default()).await.unwrap();
+    let p = OpenAiProvider::new("openai", &server.openai_url(), "gpt-4o-mini", true, 10, None);
+    let e = p.call(&request(), None).await.unwrap_err();
+    assert_eq!(e.class, ErrorClass::Auth);
+    assert!(e.message.contains("the API key was refused"), "{}", e.message);
+}
+
+#[test]
+fn billed_usage_follows_each_providers_rules() {
+    let c = Counts { prompt: 100, cached: 25, completion: 10, citation: 0 };
+    assert_eq!(billed(Format::OpenAi, &c), Usage { input: 75, cached_input: 25, output: 10, estimated: false });
+    assert_eq!(billed(Format::Anthropic, &c), Usage { input: 75, cached_input: 25, output: 10, estimated: false });
+    let p = Counts { cached: 0, citation: 17, ..c };
+    assert_eq!(billed(Format::Perplexity, &p), Usage { input: 117, cached_input: 0, output: 10, estimated: false });
+    assert_eq!(split("abcdefg", 3), vec!["abc", "def", "g"]);
+}

@@ -1,0 +1,201 @@
+//! Server-sent events, parsed incrementally from the bytes of a response as they arrive
+//! (the WHATWG event-stream rules: `event:`/`data:` fields, comments, any line ending,
+//! events dispatched on a blank line, chunks split anywhere).
+
+/// One dispatched event.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SseEvent {
+    /// The `event:` field, if any (Anthropic names its events; OpenAI does not).
+    pub event: Option<String>,
+    /// The `data:` lines joined with `\n`.
+    pub data: String,
+}
+
+/// Largest event accepted; a stream that sends more without a blank line is broken.
+pub const MAX_EVENT_BYTES: usize = 16 << 20;
+
+#[derive(Debug, Default)]
+pub struct SseParser {
+    /// Bytes of a line not yet ended.
+    line: Vec<u8>,
+    /// The last chunk ended in `\r`: a `\n` opening the next one belongs to that line end.
+    after_cr: bool,
+    event: Option<String>,
+    data: String,
+    has_data: bool,
+    size: usize,
+}
+
+/// The stream broke the format.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SseError(pub String);
+
+impl SseParser {
+    pub fn new() -> Self {
+        SseParser::default()
+    }
+
+    /// Feeds a chunk; complete events are appended to `out`.
+    pub fn push(&mut self, mut chunk: &[u8], out: &mut Vec<SseEvent>) -> Result<(), SseError> {
+        if self.after_cr {
+            self.after_cr = false;
+            if let Some(rest) = chunk.strip_prefix(b"\n") {
+                chunk = rest;
+            }
+        }
+        while let Some(pos) = chunk.iter().position(|b| *b == b'\n' || *b == b'\r') {
+            let (head, tail) = chunk.split_at(pos);
+            let crlf_len = if tail[0] == b'\r' {
+                match tail.get(1) {
+                    Some(b'\n') => 2,
+                    Some(_) => 1,
+                    None => {
+                        self.after_cr = true;
+                        1
+                    }
+                }
+            } else {
+                1
+            };
+            if self.line.is_empty() {
+                self.line_done(head, out)?;
+            } else {
+                self.line.extend_from_slice(head);
+                let line = std::mem::take(&mut self.line);
+                self.line_done(&line, out)?;
+            }
+            chunk = &tail[crlf_len..];
+        }
+        self.line.extend_from_slice(chunk);
+        if self.line.len() + self.size > MAX_EVENT_BYTES {
+            return Err(SseError(format!("an event of more than {} MiB", MAX_EVENT_BYTES >> 20)));
+        }
+        Ok(())
+    }
+
+    /// Whether the stream stopped in the middle of an event (a cut stream, unless the
+    /// caller already saw its end marker).
+    pub fn has_partial(&self) -> bool {
+        !self.line.is_empty() || self.has_data
+    }
+
+    fn line_done(&mut self, line: &[u8], out: &mut Vec<SseEvent>) -> Result<(), SseError> {
+        if line.is_empty() {
+            if self.has_data {
+                out.push(SseEvent { event: self.event.take(), data: std::mem::take(&mut self.data) });
+            }
+            self.event = None;
+            self.has_data = false;
+            self.size = 0;
+            return Ok(());
+        }
+        if line[0] == b':' {
+            return Ok(()); // a comment, used as a keep-alive
+        }
+        let (name, value) = match line.iter().position(|b| *b == b':') {
+            Some(i) => {
+                let v = &line[i + 1..];
+                (&line[..i], v.strip_prefix(b" ").unwrap_or(v))
+            }
+            None => (line, &[][..]),
+        };
+        let value = std::str::from_utf8(value).map_err(|_| SseError("an event that is not UTF-8".into()))?;
+        self.size += line.len();
+        if self.size > MAX_EVENT_BYTES {
+            return Err(SseError(format!("an event of more than {} MiB", MAX_EVENT_BYTES >> 20)));
+        }
+        match name {
+            b"data" => {
+                if self.has_data {
+                    self.data.push('\n');
+                }
+                self.data.push_str(value);
+                self.has_data = true;
+            }
+            b"event" => self.event = Some(value.to_string()),
+            _ => {} // `id`, `retry` and unknown fields are not used here
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn parse_all(chunks: &[&[u8]]) -> (Vec<SseEvent>, bool) {
+        let mut p = SseParser::new();
+        let mut out = Vec::new();
+        for c in chunks {
+            p.push(c, &mut out).unwrap();
+        }
+        (out, p.has_partial())
+    }
+
+    fn ev(event: Option<&str>, data: &str) -> SseEvent {
+        SseEvent { event: event.map(String::from), data: data.into() }
+    }
+
+    #[test]
+    fn named_events_comments_and_multiline_data() {
+        let text =
+            b": keep-alive\nevent: message_start\ndata: {\"a\":1}\n\nevent: ping\ndata: {}\n\ndata: one\ndata:two\n\n";
+        let (events, partial) = parse_all(&[text]);
+        assert_eq!(events, vec![ev(Some("message_start"), "{\"a\":1}"), ev(Some("ping"), "{}"), ev(None, "one\ntwo")]);
+        assert!(!partial);
+    }
+
+    #[test]
+    fn any_line_ending_and_splits_inside_line_endings() {
+        let (a, _) = parse_all(&[b"data: x\r\n\r\ndata: y\r\r"]);
+        assert_eq!(a, vec![ev(None, "x"), ev(None, "y")]);
+        let (b, _) = parse_all(&[b"data: x\r", b"\n\r", b"\ndata: y\n", b"\n"]);
+        assert_eq!(b, vec![ev(None, "x"), ev(None, "y")]);
+    }
+
+    #[test]
+    fn an_unfinished_event_is_not_dispatched_and_is_reported() {
+        let (events, partial) = parse_all(&[b"data: {\"choices\":[]}\n\ndata: {\"cho"]);
+        assert_eq!(events.len(), 1);
+        assert!(partial);
+        let (_, partial) = parse_all(&[b"data: whole line\n"]);
+        assert!(partial, "data without its blank line is an unfinished event");
+    }
+
+    #[test]
+    fn refuses_an_endless_event() {
+        let mut p = SseParser::new();
+        let mut out = Vec::new();
+        let big = vec![b'a'; 1 << 20];
+        let mut failed = false;
+        for _ in 0..20 {
+            if p.push(&big, &mut out).is_err() {
+                failed = true;
+                break;
+            }
+        }
+        assert!(failed);
+    }
+
+    proptest! {
+        /// However the bytes are split into chunks, the same events come out.
+        #[test]
+        fn chunking_never_changes_the_events(cuts in proptest::collection::vec(0usize..200, 0..12)) {
+            let text = "event: a\ndata: h\u{e9}llo \u{1F600}\r\n\r\n: c\r\ndata: x\rdata: y\n\ndata: [DONE]\n\n".as_bytes();
+            let (whole, _) = parse_all(&[text]);
+            let mut points: Vec<usize> = cuts.into_iter().map(|c| c % (text.len() + 1)).collect();
+            points.sort();
+            let mut chunks = Vec::new();
+            let mut last = 0;
+            for p in points {
+                chunks.push(&text[last..p]);
+                last = p;
+            }
+            chunks.push(&text[last..]);
+            let (split, partial) = parse_all(&chunks);
+            prop_assert_eq!(split, whole);
+            prop_assert!(!partial);
+        }
+    }
+}
