@@ -135,8 +135,14 @@ async fn run(mut cli: Cli) -> Result<()> {
             let session = ctx.run_session(opts, &a.flags, cli.read_only).await?;
             let handle = &session.handle;
             if handle.is_owner() {
-                if handle.snapshot().runs.is_empty() {
-                    for new in demo::sample_runs(a.startups, ctx.cfg.sim.seed) {
+                // Seeding may have been cut short (a crash): add the sample runs still missing,
+                // if the runs there are the demo's own.
+                let samples = demo::sample_runs(a.startups, ctx.cfg.sim.seed);
+                let existing: Vec<String> = handle.snapshot().runs.iter().map(|r| r.name.clone()).collect();
+                let ours = existing.len() < samples.len()
+                    && existing.iter().zip(&samples).all(|(have, want)| *have == want.name);
+                if ours {
+                    for new in samples.into_iter().skip(existing.len()) {
                         handle.request(Command::NewRun(new)).await?;
                     }
                 } else if a.flags.headless && !a.flags.quiet {
@@ -228,6 +234,17 @@ async fn one_shot(handle: &OrchestratorHandle, cmd: Cmd, by: &str) -> Result<()>
                     print_json(&output::gates_json(&gates));
                 } else {
                     print!("{}", output::gates_text(&gates, now, all));
+                }
+            }
+        }
+        Cmd::Events { limit, json } => {
+            if let Reply::Events { events } = handle.request(Command::Events { limit }).await? {
+                for e in &events {
+                    if json {
+                        println!("{}", headless::event_json(e));
+                    } else {
+                        println!("{}", headless::event_line(e));
+                    }
                 }
             }
         }

@@ -241,12 +241,8 @@ impl Gateway {
         let mut last: Option<String> = None;
         let mut attempt = 0;
         loop {
-            if !self.admit(slot, is_last).await {
-                return Err(match last {
-                    Some(e) => format!("its circuit opened after repeated failures (last: {e})"),
-                    None => "its circuit is open after repeated failures".into(),
-                });
-            }
+            // Keys first: a provider with no key to use for a long while is given up on
+            // without taking the circuit's one probe (which would then go unanswered).
             match slot.pool.wait_hint() {
                 Err(PoolError::NoKeys(reason)) => return Err(reason),
                 Ok(Some(wait)) if wait > MAX_KEY_WAIT => {
@@ -257,6 +253,12 @@ impl Gateway {
                     ));
                 }
                 _ => {}
+            }
+            if !self.admit(slot, is_last).await {
+                return Err(match last {
+                    Some(e) => format!("its circuit opened after repeated failures (last: {e})"),
+                    None => "its circuit is open after repeated failures".into(),
+                });
             }
             req.attempt = attempt;
             let (err, key) = match self.call_once(slot, req).await {
