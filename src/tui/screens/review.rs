@@ -14,9 +14,10 @@ use crate::domain::{Decision, GateCode, GateId, GateStatus};
 use crate::error::FactoryError;
 use crate::headless::format_duration;
 use crate::orchestrator::{Command, Reply, ReviewData};
+use crate::sanitize;
 use crate::tui::app::{App, Effect, Pending, Screen};
 use crate::tui::keymap::Action;
-use crate::tui::{sanitize, widgets};
+use crate::tui::widgets;
 
 pub struct Note {
     pub decision: Decision,
