@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use super::{Config, GatePolicy, ProviderKind};
 use crate::error::{FactoryError, Result};
+use crate::tui::sanitize;
 
 const DEFAULT_CONFIG: &str = include_str!("../../assets/default-config.toml");
 
@@ -52,9 +53,9 @@ pub fn parse(text: &str, file: &str) -> Result<Config> {
             (None, t) => format!(" in [{t}]"),
         };
         let msg = plain_message(e.message(), key.as_deref());
-        FactoryError::config(format!(
+        FactoryError::config(sanitize::line(&format!(
             "{file}, line {line}{place}: {msg}; fix it or run `factory config check` after editing"
-        ))
+        )))
     })?;
     let defaults = Config::default();
     for (name, base) in &defaults.providers {
@@ -69,7 +70,7 @@ pub fn parse(text: &str, file: &str) -> Result<Config> {
     }
     validate(&cfg).map_err(|(path, msg)| {
         let line = find_key_line(text, &path).map(|l| format!(", line {l}")).unwrap_or_default();
-        FactoryError::config(format!("{file}{line}, key `{}`: {msg}", path.join(".")))
+        FactoryError::config(sanitize::line(&format!("{file}{line}, key `{}`: {msg}", path.join("."))))
     })?;
     Ok(cfg)
 }

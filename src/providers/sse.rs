@@ -37,7 +37,8 @@ impl SseParser {
 
     /// Feeds a chunk; complete events are appended to `out`.
     pub fn push(&mut self, mut chunk: &[u8], out: &mut Vec<SseEvent>) -> Result<(), SseError> {
-        if self.after_cr {
+        // An empty chunk (a transport may deliver one) must not forget a `\r` left pending.
+        if self.after_cr && !chunk.is_empty() {
             self.after_cr = false;
             if let Some(rest) = chunk.strip_prefix(b"\n") {
                 chunk = rest;
@@ -152,6 +153,15 @@ mod tests {
         assert_eq!(a, vec![ev(None, "x"), ev(None, "y")]);
         let (b, _) = parse_all(&[b"data: x\r", b"\n\r", b"\ndata: y\n", b"\n"]);
         assert_eq!(b, vec![ev(None, "x"), ev(None, "y")]);
+    }
+
+    /// Found by the `sse` fuzz target: an empty chunk between `\r` and `\n` made the `\n` a
+    /// second line end, a blank line that dispatched the event early.
+    #[test]
+    fn an_empty_chunk_between_cr_and_lf_is_still_one_line_end() {
+        let (events, partial) = parse_all(&[b"data: x\r", b"", b"\ndata: y\n\n"]);
+        assert_eq!(events, vec![ev(None, "x\ny")]);
+        assert!(!partial);
     }
 
     #[test]

@@ -57,12 +57,11 @@ impl Manifest {
     pub fn parse(text: &str, file: &str) -> Result<Manifest> {
         let m: Manifest = toml::from_str(text).map_err(|e| {
             let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1).unwrap_or(0);
-            FactoryError::usage(format!(
-                "{file}, line {line}: {}",
-                e.message().trim().replace("unknown field", "unknown key").replace("missing field", "missing key")
-            ))
+            let msg =
+                e.message().trim().replace("unknown field", "unknown key").replace("missing field", "missing key");
+            FactoryError::usage(one_line(&format!("{file}, line {line}: {msg}")))
         })?;
-        m.validate().map_err(|e| FactoryError::usage(format!("{file}: {e}")))?;
+        m.validate().map_err(|e| FactoryError::usage(one_line(&format!("{file}: {e}"))))?;
         Ok(m)
     }
 
@@ -133,6 +132,12 @@ impl Manifest {
         }
         Ok(())
     }
+}
+
+/// A message quoting the manifest as one inert line: its line breaks become spaces, other
+/// control characters visible symbols.
+fn one_line(msg: &str) -> String {
+    crate::tui::sanitize::line(&msg.split(['\n', '\r']).collect::<Vec<_>>().join(" ")).into_owned()
 }
 
 /// `MAJOR.MINOR.PATCH` with an optional `-pre` and `+build`, as the `semver` crate reads it.
