@@ -4,6 +4,8 @@
 mod gates;
 mod load;
 mod policy;
+#[cfg(test)]
+mod props;
 
 use std::collections::BTreeMap;
 
