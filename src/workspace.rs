@@ -22,7 +22,7 @@ pub fn check_relative_path(path: &str) -> Result<(), String> {
     }
     if path.contains(|c: char| c.is_control() || c == '\\') {
         // A line break or an escape in a file name would act on the terminal showing it.
-        return Err(format!("`{}` holds a control character or a backslash", crate::tui::sanitize::line(path)));
+        return Err(format!("`{}` holds a control character or a backslash", crate::sanitize::line(path)));
     }
     let p = Path::new(path);
     if p.is_absolute() || path.starts_with('~') {

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use super::{Config, GatePolicy, ProviderKind};
 use crate::error::{FactoryError, Result};
-use crate::tui::sanitize;
+use crate::sanitize;
 
 const DEFAULT_CONFIG: &str = include_str!("../../assets/default-config.toml");
 

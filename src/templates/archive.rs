@@ -13,7 +13,7 @@ use tar::EntryType;
 
 use super::Template;
 use super::folder::{MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES, symlink_problem};
-use crate::tui::sanitize;
+use crate::sanitize;
 
 /// Largest archive file accepted (compressed).
 pub const MAX_ARCHIVE_BYTES: u64 = 32 << 20;

@@ -137,7 +137,7 @@ impl Manifest {
 /// A message quoting the manifest as one inert line: its line breaks become spaces, other
 /// control characters visible symbols.
 fn one_line(msg: &str) -> String {
-    crate::tui::sanitize::line(&msg.split(['\n', '\r']).collect::<Vec<_>>().join(" ")).into_owned()
+    crate::sanitize::line(&msg.split(['\n', '\r']).collect::<Vec<_>>().join(" ")).into_owned()
 }
 
 /// `MAJOR.MINOR.PATCH` with an optional `-pre` and `+build`, as the `semver` crate reads it.
