@@ -110,6 +110,20 @@ impl SnapshotDelta {
     }
 }
 
+/// Reads one line, refusing one longer than `max` bytes.
+pub async fn read_line_bounded<R: tokio::io::AsyncBufRead + Unpin>(
+    reader: &mut R,
+    buf: &mut String,
+    max: usize,
+) -> std::io::Result<usize> {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+    let n = (&mut *reader).take(max as u64 + 1).read_line(buf).await?;
+    if n > max {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("a line is longer than {max} bytes")));
+    }
+    Ok(n)
+}
+
 /// Whether a command changes anything (refused on a read-only connection).
 pub fn mutates(cmd: &Command) -> bool {
     matches!(
