@@ -64,8 +64,7 @@ pub fn run(quick: bool) -> std::io::Result<RenderFigures> {
     let frames = if quick { 20 } else { 600 };
     let base = fixture::snapshot(runs, providers, gates);
     let mut app = app_for(base.clone());
-    let mut term = Term::on(std::io::sink())?;
-    term.terminal.resize(ratatui::layout::Rect::new(0, 0, w, h))?;
+    let mut term = Term::fixed(std::io::sink(), w, h)?;
     let bytes = |term: &Term<std::io::Sink>| term.bytes.load(std::sync::atomic::Ordering::Relaxed);
     term.draw(&mut app)?;
     let first_frame_bytes = bytes(&term);
@@ -104,8 +103,7 @@ pub fn run(quick: bool) -> std::io::Result<RenderFigures> {
     fresh.opened_at = fixture::NOW - 5_000;
     idle_snap.gates.insert(0, fresh);
     let mut idle = app_for(idle_snap);
-    let mut term = Term::on(std::io::sink())?;
-    term.terminal.resize(ratatui::layout::Rect::new(0, 0, w, h))?;
+    let mut term = Term::fixed(std::io::sink(), w, h)?;
     idle.focus = super::app::Pane::Gates;
     term.draw(&mut idle)?;
     let start_bytes = bytes(&term);
