@@ -116,7 +116,7 @@ fn populate(dir: &std::path::Path, runs: u32, events: u64) -> Result<()> {
     for chunk in (1..=runs).collect::<Vec<_>>().chunks(50) {
         let mut w = Writes::default();
         for &n in chunk {
-            let live = n % 10 == 0;
+            let live = n.is_multiple_of(10);
             let run = run_record(n, live);
             w.run(&run);
             for (k, code) in [GateCode::G0, GateCode::G1, GateCode::G2, GateCode::G3].iter().enumerate() {
@@ -148,7 +148,7 @@ fn populate(dir: &std::path::Path, runs: u32, events: u64) -> Result<()> {
                 break;
             }
             let run = RunId((seq % runs as u64) as u32 + 1);
-            let kind = if seq % 7 == 0 {
+            let kind = if seq.is_multiple_of(7) {
                 EventKind::GateDecided {
                     gate: GateId { run, code: GateCode::G0, n: 0 },
                     decision: Decision::Approve,
