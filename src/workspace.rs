@@ -61,15 +61,26 @@ impl WorkspaceError {
 #[derive(Clone, Debug)]
 pub struct Workspace {
     root: PathBuf,
+    /// Folders already checked (real folders, no symlink on the way) by this handle, so
+    /// that a task writing many files walks each folder once.
+    checked: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<PathBuf>>>,
 }
 
 impl Workspace {
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Workspace { root: root.into() }
+        Workspace { root: root.into(), checked: Default::default() }
     }
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    fn is_checked(&self, dir: &Path) -> bool {
+        self.checked.lock().unwrap_or_else(|e| e.into_inner()).contains(dir)
+    }
+
+    fn mark_checked(&self, dir: PathBuf) {
+        self.checked.lock().unwrap_or_else(|e| e.into_inner()).insert(dir);
     }
 
     /// Writes `content` at `rel`, refusing any path that would leave the workspace,
@@ -80,13 +91,20 @@ impl Workspace {
             return Err(WorkspaceError::TooBig { path: rel.into(), size: content.len() });
         }
         let io = |source| WorkspaceError::Io { path: rel.into(), source };
-        fs::create_dir_all(&self.root).map_err(io)?;
         let target = self.root.join(rel);
-        // Walk every component below the root: none may be a symlink.
-        let mut at = self.root.clone();
-        for c in Path::new(rel).components() {
-            if let Component::Normal(name) = c {
+        let parent = target.parent().unwrap_or(&self.root).to_path_buf();
+        if !self.is_checked(&parent) {
+            fs::create_dir_all(&self.root).map_err(io)?;
+            // Walk every folder below the root, making the missing ones: none may be a
+            // symlink or a file.
+            let mut at = self.root.clone();
+            let folders = Path::new(rel).parent().map(|p| p.components().collect::<Vec<_>>()).unwrap_or_default();
+            for c in folders {
+                let Component::Normal(name) = c else { continue };
                 at.push(name);
+                if self.is_checked(&at) {
+                    continue;
+                }
                 match fs::symlink_metadata(&at) {
                     Ok(m) if m.file_type().is_symlink() => {
                         return Err(WorkspaceError::Escape(format!(
@@ -94,20 +112,32 @@ impl Workspace {
                             at.display()
                         )));
                     }
-                    Ok(m) if at != target && !m.is_dir() => {
+                    Ok(m) if !m.is_dir() => {
                         return Err(io(std::io::Error::other(format!("`{}` is a file, not a folder", at.display()))));
                     }
                     Ok(_) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => match fs::create_dir(&at) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                            // Made at the same moment by someone else: check it again.
+                            if !fs::symlink_metadata(&at).is_ok_and(|m| m.is_dir()) {
+                                return Err(WorkspaceError::Escape(format!(
+                                    "`{}` changed under the write",
+                                    at.display()
+                                )));
+                            }
+                        }
+                        Err(e) => return Err(io(e)),
+                    },
                     Err(e) => return Err(io(e)),
                 }
+                self.mark_checked(at.clone());
             }
+            self.mark_checked(parent);
         }
-        if let Some(parent) = target.parent() {
-            fs::create_dir_all(parent).map_err(io)?;
-        }
-        // No temporary file and rename: a task whose write is cut short by a crash is not
-        // recorded done, so it runs again and rewrites the file whole.
+        // The file itself: never through a symlink (O_NOFOLLOW). No temporary file and
+        // rename: a task whose write is cut short by a crash is not recorded done, so it
+        // runs again and rewrites the file whole.
         let mut f = fs::OpenOptions::new()
             .write(true)
             .create(true)

@@ -162,24 +162,61 @@ pub fn py_name(name: &str) -> String {
 
 /// Renders every file of the template: `(path, content)` pairs, paths relative to `app/`.
 pub fn render_files(template: &Template, vars: &ScaffoldVars) -> Result<Vec<(String, String)>, String> {
+    let env = compiled(template)?;
+    let ctx = minijinja::Value::from_serialize(vars);
+    let mut out = Vec::with_capacity(template.files.len());
+    for path in template.files.keys() {
+        let failed = |what: &str, e: minijinja::Error| {
+            format!("template {} file {path}: {what} failed to render: {e}", template.name())
+        };
+        let rendered_path = if path.contains("{{") {
+            env.render_str(path, &ctx).map_err(|e| failed("the path", e))?
+        } else {
+            path.clone()
+        };
+        crate::workspace::check_relative_path(&rendered_path)
+            .map_err(|e| format!("template {} file {e}", template.name()))?;
+        let tmpl = env.get_template(path).map_err(|e| failed("the content", e))?;
+        out.push((rendered_path, tmpl.render(&ctx).map_err(|e| failed("the content", e))?));
+    }
+    Ok(out)
+}
+
+fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|_| AutoEscape::None);
     env.set_keep_trailing_newline(true);
     env.set_fuel(Some(FUEL));
-    let ctx = minijinja::Value::from_serialize(vars);
-    let mut out = Vec::with_capacity(template.files.len());
+    env
+}
+
+/// A template's files compiled once (per content: an edited template compiles again), so
+/// that a thousand runs do not parse the same files a thousand times.
+fn compiled(template: &Template) -> Result<std::sync::Arc<Environment<'static>>, String> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    type Compiled = HashMap<(String, u64), Arc<Environment<'static>>>;
+    static CACHE: OnceLock<Mutex<Compiled>> = OnceLock::new();
+    let mut hash = crate::providers::rng::fnv1a(template.manifest_text.as_bytes());
     for (path, text) in &template.files {
-        let render = |source: &str, what: &str| {
-            env.render_str(source, &ctx)
-                .map_err(|e| format!("template {} file {path}: {what} failed to render: {e}", template.name()))
-        };
-        let rendered_path = if path.contains("{{") { render(path, "the path")? } else { path.clone() };
-        crate::workspace::check_relative_path(&rendered_path)
-            .map_err(|e| format!("template {} file {e}", template.name()))?;
-        out.push((rendered_path, render(text, "the content")?));
+        hash ^= crate::providers::rng::fnv1a(path.as_bytes()).rotate_left(7)
+            ^ crate::providers::rng::fnv1a(text.as_bytes());
+        hash = hash.rotate_left(11);
     }
-    Ok(out)
+    let key = (format!("{}@{}", template.name(), template.manifest.version), hash);
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(env) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return Ok(Arc::clone(env));
+    }
+    let mut env = environment();
+    for (path, text) in &template.files {
+        env.add_template_owned(path.clone(), text.clone())
+            .map_err(|e| format!("template {} file {path}: the content failed to render: {e}", template.name()))?;
+    }
+    let env = Arc::new(env);
+    cache.lock().unwrap_or_else(|e| e.into_inner()).insert(key, Arc::clone(&env));
+    Ok(env)
 }
 
 #[cfg(test)]
