@@ -19,7 +19,8 @@ pub struct RoleView {
     pub running: u32,
     pub done: u32,
     pub total: u32,
-    pub latest_report: Option<Report>,
+    /// Shared with the orchestrator: a view refresh does not copy the report.
+    pub latest_report: Option<std::sync::Arc<Report>>,
 }
 
 /// One pass of one phase, in brief.

@@ -44,7 +44,7 @@ pub(super) struct RunState {
     /// Characters of the latest artifact of each phase (bounds the next prompts' size).
     pub artifact_chars: [u64; 7],
     /// Each role's latest progress report in the build phase.
-    pub latest_reports: BTreeMap<crate::domain::AgentRole, Report>,
+    pub latest_reports: BTreeMap<crate::domain::AgentRole, Arc<Report>>,
     pub view: Arc<RunView>,
 }
 
@@ -239,7 +239,7 @@ impl State {
             let mut rs = RunState::new(run, tasks, loaded_tasks);
             if rs.run.phase == Phase::Build && loaded_tasks {
                 for r in state.store.reports_of(rs.run.id)? {
-                    rs.latest_reports.insert(r.role, r);
+                    rs.latest_reports.insert(r.role, Arc::new(r));
                 }
             }
             state.runs.push(rs);

@@ -153,7 +153,7 @@ impl State {
         report.blockers.extend(extra_blockers);
         let id = rs.run.id;
         let seq = self.emit(Some(id), EventKind::ReportPosted { task: after.to_string(), role });
-        self.runs[i].latest_reports.insert(role, report.clone());
+        self.runs[i].latest_reports.insert(role, std::sync::Arc::new(report.clone()));
         self.reports.push((seq, report));
     }
 

@@ -42,7 +42,13 @@ fn team(run: RunId) -> Vec<RoleView> {
             running: 1,
             done: 3,
             total: 5,
-            latest_report: Some(report(run, AgentRole::Backend, &["data-models", "api"], &["auth"], &[])),
+            latest_report: Some(std::sync::Arc::new(report(
+                run,
+                AgentRole::Backend,
+                &["data-models", "api"],
+                &["auth"],
+                &[],
+            ))),
         },
         RoleView {
             role: AgentRole::Frontend,
@@ -51,13 +57,13 @@ fn team(run: RunId) -> Vec<RoleView> {
             running: 0,
             done: 1,
             total: 3,
-            latest_report: Some(report(
+            latest_report: Some(std::sync::Arc::new(report(
                 run,
                 AgentRole::Frontend,
                 &["ui-shell"],
                 &[],
                 &["views waits on auth (backend)"],
-            )),
+            ))),
         },
         RoleView {
             role: AgentRole::Testing,
