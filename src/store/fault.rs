@@ -40,6 +40,9 @@ pub fn sled_cause(e: &sled::Error) -> (Cause, String) {
     }
 }
 
+/// What every damaged-store message says after naming the store.
+pub const DAMAGED: &str = " is damaged";
+
 /// One sentence for a failure of the store in `dir` (the data directory, when known).
 pub fn message(dir: Option<&Path>, cause: Cause, what: &str) -> String {
     let shown = dir.map(|d| format!(" {}", d.display())).unwrap_or_default();
@@ -51,7 +54,7 @@ pub fn message(dir: Option<&Path>, cause: Cause, what: &str) -> String {
             "the data directory{shown} cannot be written ({what}); give this user write access again (its permissions, its mount) and try again"
         ),
         Cause::Damaged => format!(
-            "the data store in{} is damaged ({what}); restore the data directory from a backup, or use another --data-dir",
+            "the data store in{}{DAMAGED} ({what}); restore the data directory from a backup, or use another --data-dir",
             if shown.is_empty() { " the data directory".to_string() } else { shown }
         ),
         Cause::Other => format!(

@@ -5,6 +5,7 @@ pub mod fault;
 mod keys;
 mod mark;
 mod open;
+mod room;
 mod safety;
 
 use std::sync::atomic::Ordering;
@@ -16,6 +17,7 @@ use crate::domain::{Event, Gate, Report, Run, RunId, Task};
 use crate::error::{FactoryError, Result};
 pub use keys::{gate_key, report_key, run_key, seq_key, task_key};
 pub use open::{DATA_DIR_MARKER, SCHEMA_VERSION};
+pub use room::{DEFAULT_MIN_FREE_MB, free_bytes};
 
 /// Everything one group commit writes, already serialised.
 #[derive(Default, Debug)]
@@ -106,6 +108,8 @@ pub struct Store {
     commits: std::sync::atomic::AtomicU64,
     /// The highest commit known flushed, kept outside sled (see `mark`).
     mark: mark::Mark,
+    /// Free bytes kept on the disk (see `room`).
+    min_free: u64,
 }
 
 impl Store {
@@ -114,6 +118,7 @@ impl Store {
         if w.is_empty() {
             return Ok(());
         }
+        room::check(&self.dir, self.min_free)?;
         let number = self.commits.load(Ordering::Relaxed) + 1;
         let counted = number.to_string();
         (&self.runs, &self.gates, &self.tasks, &self.events, &self.alerts, &self.reports, &self.meta)
@@ -141,6 +146,11 @@ impl Store {
                     FactoryError::internal("a group commit was aborted, which it never asks for")
                 }
             })
+    }
+
+    /// Below `mb` MiB free on the data directory's disk, commits are refused (`store.min_free_mb`).
+    pub fn set_min_free_mb(&mut self, mb: u64) {
+        self.min_free = mb.saturating_mul(1024 * 1024);
     }
 
     /// Forces everything committed so far to disk, then notes outside sled how far that is.

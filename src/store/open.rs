@@ -43,7 +43,8 @@ impl Store {
             }
             (Err(e), Some(copy)) if e.kind != ErrorKind::Held => {
                 let restored = copy.restore();
-                Err(if restored { left_as_it_was(e) } else { e })
+                let damaged = e.message.contains(&format!("{} (", fault::DAMAGED));
+                Err(if restored && damaged { left_as_it_was(e) } else { e })
             }
             (Err(e), copy) => {
                 if let Some(copy) = copy {
@@ -100,6 +101,7 @@ impl Store {
             quality: tree("quality")?,
             commits: AtomicU64::new(commits),
             mark: saved,
+            min_free: super::DEFAULT_MIN_FREE_MB * 1024 * 1024,
             db,
         })
     }
