@@ -20,8 +20,9 @@ pub fn check_relative_path(path: &str) -> Result<(), String> {
     if path.is_empty() {
         return Err("path is empty".into());
     }
-    if path.contains('\0') || path.contains('\\') {
-        return Err(format!("`{path}` holds a NUL or a backslash"));
+    if path.contains(|c: char| c.is_control() || c == '\\') {
+        // A line break or an escape in a file name would act on the terminal showing it.
+        return Err(format!("`{}` holds a control character or a backslash", crate::sanitize::line(path)));
     }
     let p = Path::new(path);
     if p.is_absolute() || path.starts_with('~') {

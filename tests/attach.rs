@@ -199,3 +199,26 @@ async fn clients_reattach_after_the_owner_is_killed_and_nothing_is_lost() {
     second.kill().unwrap();
     second.wait().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endless_line_from_a_client_is_refused_not_held() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let f = Factory::new();
+    let cfg = config(&f);
+    let mut owner = owner(&f, &cfg);
+    let mut raw = tokio::net::UnixStream::connect(socket::socket_path(&f.data_dir())).await.unwrap();
+    raw.write_all(b"{\"type\":\"hello\",\"protocol\":1,\"read_only\":true,\"snapshots\":false,\"events\":false}\n")
+        .await
+        .unwrap();
+    let junk = vec![b'x'; 2 << 20];
+    let _ = raw.write_all(&junk).await;
+    // The owner drops the connection rather than hold the line; it keeps serving others.
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(10), raw.read_to_end(&mut rest)).await;
+    assert!(closed.is_ok(), "the connection was closed");
+    assert!(owner.try_wait().unwrap().is_none(), "the owner still runs");
+    let again = attach(&f, WATCH).await;
+    assert!(again.request(Command::Status { run: None }).await.is_ok());
+    owner.kill().unwrap();
+    owner.wait().unwrap();
+}

@@ -32,3 +32,30 @@ fn unknown_scenarios_are_usage_errors() {
     assert!(out.stderr.contains("no benchmark scenario `warp-speed`"), "{}", out.stderr);
     assert!(out.stderr.contains("orchestrator") && out.stderr.contains("render"), "{}", out.stderr);
 }
+
+/// Every scenario in its quick mode: it runs and its JSON has the figures it promises
+/// (never checked for speed: CI machines vary).
+#[test]
+fn every_scenario_runs_quickly_with_well_formed_output() {
+    let f = Factory::new();
+    let cases: [(&str, &[&str]); 7] = [
+        (
+            "orchestrator",
+            &["tasks_per_second", "runs_per_second", "sched_delay_p50_us", "sched_delay_p99_us", "peak_rss_mib"],
+        ),
+        ("render", &["frame_p50_us", "key_to_frame_p50_us", "idle_bytes_10s"]),
+        ("startup", &["first_frame_p50_ms", "events", "runs"]),
+        ("store", &["events_per_second", "decision_p50_us", "decision_p99_us"]),
+        ("fairness", &["jain_index", "shares"]),
+        ("routing", &["adaptive", "preferred", "best_fixed", "saving_vs_preferred"]),
+        ("attach", &["event_p50_us", "snapshot_p50_us", "idle_cpu_percent_of_one_core"]),
+    ];
+    for (scenario, keys) in cases {
+        let v = f.run(&["bench", scenario, "--quick", "--json"]).ok().json();
+        for k in keys {
+            assert!(v.get(*k).is_some(), "{scenario}: no `{k}` in {v}");
+        }
+        let text = f.run(&["bench", scenario, "--quick"]).ok().stdout;
+        assert!(text.starts_with(scenario), "{scenario}: {text}");
+    }
+}

@@ -43,13 +43,18 @@ fn config_errors_name_file_line_and_key() {
     let f = Factory::new();
     let bad = f.write("bad.toml", "[factory]\nmax_concurrent_calls = 4\ncolour = \"blue\"\n");
     let bad = bad.to_str().unwrap();
-    refused(&f, &["--config", bad, "status"], 2, "bad.toml, line 3 in [factory]: unknown key `colour`");
+    refused(&f, &["--config", bad, "status"], 2, "bad.toml, line 3, key `factory.colour`: unknown key `colour`");
     let typed = f.write("typed.toml", "[budget]\ndaily_cap_usd = \"lots\"\n");
-    refused(&f, &["--config", typed.to_str().unwrap(), "config", "check"], 2, "typed.toml, line 2 in [budget]");
+    refused(
+        &f,
+        &["--config", typed.to_str().unwrap(), "config", "check"],
+        2,
+        "typed.toml, line 2, key `budget.daily_cap_usd`",
+    );
     let broken = f.write("broken.toml", "[routing\npolicy = 1\n");
     refused(&f, &["--config", broken.to_str().unwrap(), "config", "check"], 2, "broken.toml, line 1");
     let policy = f.write("policy.toml", "[gates.G1]\npolicy = \"sometimes\"\n");
-    refused(&f, &["--config", policy.to_str().unwrap(), "config", "check"], 2, "line 2 in [gates.G1]");
+    refused(&f, &["--config", policy.to_str().unwrap(), "config", "check"], 2, "line 2, key `gates.G1.policy`");
     refused(&f, &["--config", "/no/such/file.toml", "status"], 2, "cannot read the config file /no/such/file.toml");
     let good = f.write("good.toml", "[gates.G0]\npolicy = \"auto_if_quality >= 0.8\"\n");
     let ok = f.run(&["--config", good.to_str().unwrap(), "config", "check"]).ok();

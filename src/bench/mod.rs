@@ -1,9 +1,13 @@
 //! `factory bench SCENARIO`: the benchmarks that check the speed targets, each printing its
 //! figures (or JSON), with a quick mode that CI uses to check they still run.
 
+pub mod fairness;
 mod gateway;
 mod measure;
 pub mod orchestrator;
+pub mod routing;
+pub mod startup;
+pub mod store;
 pub mod util;
 
 use serde::Serialize;
@@ -11,10 +15,14 @@ use serde::Serialize;
 use crate::error::{FactoryError, Result};
 
 /// The scenarios, with what each measures.
-pub const SCENARIOS: [(&str, &str); 4] = [
+pub const SCENARIOS: [(&str, &str); 8] = [
     ("orchestrator", "1,000 runs through the whole pipeline at latency 0: tasks/s, scheduling delay, memory"),
     ("render", "a 200x50 control-room frame of 1,000 runs; key to screen; bytes sent when idle"),
     ("gateway", "the latency and CPU the provider layer adds over a bare HTTP call, and a 2,000-call burst"),
+    ("startup", "opening 1,000 runs and 100,000 events to the first frame"),
+    ("store", "events appended per second with group commits; a flushed gate decision"),
+    ("fairness", "ten runs of unequal size and priority sharing a provider limit: Jain's index"),
+    ("routing", "adaptive routing against preferred and the best fixed choice"),
     ("attach", "owner to attached terminal latency; the cost of 20 idle attached terminals"),
 ];
 
@@ -48,6 +56,22 @@ pub async fn run(scenario: &str, opts: BenchOptions, json: bool) -> Result<Strin
         "gateway" => {
             let (value, text) = gateway::run(opts).await?;
             Ok(if json { serde_json::to_string_pretty(&value).unwrap_or_default() + "\n" } else { text })
+        }
+        "startup" => {
+            let f = startup::run(opts.quick).await?;
+            Ok(out(json, &f, f.text()))
+        }
+        "store" => {
+            let f = store::run(opts.quick)?;
+            Ok(out(json, &f, f.text()))
+        }
+        "fairness" => {
+            let f = fairness::run(opts.quick);
+            Ok(out(json, &f, f.text()))
+        }
+        "routing" => {
+            let f = routing::run(opts.quick);
+            Ok(out(json, &f, f.text()))
         }
         "attach" => {
             let f = crate::socket::bench::run(opts.quick).await?;

@@ -55,6 +55,13 @@ pub enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// The event log, oldest first (the last N with --limit)
+    Events {
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// List alerts
     Alerts {
         #[arg(long)]

@@ -46,7 +46,7 @@ pub fn main() -> i32 {
     match result {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("factory: {}", e.message);
+            eprintln!("factory: {}", crate::sanitize::text(&e.message));
             e.exit_code()
         }
     }
@@ -104,7 +104,7 @@ fn os_user() -> Option<String> {
 }
 
 fn print_json(v: &serde_json::Value) {
-    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+    println!("{}", crate::sanitize::json(serde_json::to_string_pretty(v).unwrap_or_default()));
 }
 
 async fn run(mut cli: Cli) -> Result<()> {
@@ -135,8 +135,14 @@ async fn run(mut cli: Cli) -> Result<()> {
             let session = ctx.run_session(opts, &a.flags, cli.read_only).await?;
             let handle = &session.handle;
             if handle.is_owner() {
-                if handle.snapshot().runs.is_empty() {
-                    for new in demo::sample_runs(a.startups, ctx.cfg.sim.seed) {
+                // Seeding may have been cut short (a crash): add the sample runs still missing,
+                // if the runs there are the demo's own.
+                let samples = demo::sample_runs(a.startups, ctx.cfg.sim.seed);
+                let existing: Vec<String> = handle.snapshot().runs.iter().map(|r| r.name.clone()).collect();
+                let ours = existing.len() < samples.len()
+                    && existing.iter().zip(&samples).all(|(have, want)| *have == want.name);
+                if ours {
+                    for new in samples.into_iter().skip(existing.len()) {
                         handle.request(Command::NewRun(new)).await?;
                     }
                 } else if a.flags.headless && !a.flags.quiet {
@@ -217,9 +223,9 @@ async fn one_shot(handle: &OrchestratorHandle, cmd: Cmd, by: &str) -> Result<()>
         }
         Cmd::Status { run, json } => match handle.request(Command::Status { run }).await? {
             Reply::Runs { runs } if json => print_json(&output::status_json(&runs)),
-            Reply::Runs { runs } => print!("{}", output::status_text(&runs)),
+            Reply::Runs { runs } => print!("{}", crate::sanitize::text(&output::status_text(&runs))),
             Reply::Run { detail } if json => print_json(&output::detail_json(&detail)),
-            Reply::Run { detail } => print!("{}", output::detail_text(&detail)),
+            Reply::Run { detail } => print!("{}", crate::sanitize::text(&output::detail_text(&detail))),
             _ => {}
         },
         Cmd::Gates { all, json } => {
@@ -227,7 +233,18 @@ async fn one_shot(handle: &OrchestratorHandle, cmd: Cmd, by: &str) -> Result<()>
                 if json {
                     print_json(&output::gates_json(&gates));
                 } else {
-                    print!("{}", output::gates_text(&gates, now, all));
+                    print!("{}", crate::sanitize::text(&output::gates_text(&gates, now, all)));
+                }
+            }
+        }
+        Cmd::Events { limit, json } => {
+            if let Reply::Events { events } = handle.request(Command::Events { limit }).await? {
+                for e in &events {
+                    if json {
+                        println!("{}", crate::sanitize::json(headless::event_json(e).to_string()));
+                    } else {
+                        println!("{}", crate::sanitize::text(&headless::event_line(e)));
+                    }
                 }
             }
         }
@@ -236,7 +253,7 @@ async fn one_shot(handle: &OrchestratorHandle, cmd: Cmd, by: &str) -> Result<()>
                 if json {
                     print_json(&output::alerts_json(&alerts));
                 } else {
-                    print!("{}", output::alerts_text(&alerts));
+                    print!("{}", crate::sanitize::text(&output::alerts_text(&alerts)));
                 }
             }
         }
@@ -245,7 +262,7 @@ async fn one_shot(handle: &OrchestratorHandle, cmd: Cmd, by: &str) -> Result<()>
                 if json {
                     print_json(&output::providers_json(&providers));
                 } else {
-                    print!("{}", output::providers_text(&providers));
+                    print!("{}", crate::sanitize::text(&output::providers_text(&providers)));
                 }
             }
         }
@@ -257,9 +274,13 @@ async fn one_shot(handle: &OrchestratorHandle, cmd: Cmd, by: &str) -> Result<()>
         Cmd::Cancel { run } => print_done(handle.request(Command::Cancel { run, by: by.to_string() }).await?),
         Cmd::Export { run, format, out } => {
             if let Reply::Export { data } = handle.request(Command::Export { run }).await? {
+                // A report is read in terminals and editors: untrusted text in it is made inert.
                 let text = match format {
-                    ExportFormat::Md => export::markdown(&data),
-                    ExportFormat::Json => serde_json::to_string_pretty(&export::json(&data)).unwrap_or_default() + "\n",
+                    ExportFormat::Md => crate::sanitize::text(&export::markdown(&data)).into_owned(),
+                    ExportFormat::Json => {
+                        crate::sanitize::json(serde_json::to_string_pretty(&export::json(&data)).unwrap_or_default())
+                            + "\n"
+                    }
                 };
                 match out {
                     Some(path) => std::fs::write(&path, text).map_err(|e| {
@@ -281,12 +302,12 @@ async fn one_shot(handle: &OrchestratorHandle, cmd: Cmd, by: &str) -> Result<()>
 
 fn print_decided(reply: Reply) {
     if let Reply::Decided { gate } = reply {
-        println!("{} {} by {}", gate.id, gate.status, gate.decided_by.unwrap_or_default());
+        println!("{} {} by {}", gate.id, gate.status, crate::sanitize::text(&gate.decided_by.unwrap_or_default()));
     }
 }
 
 fn print_done(reply: Reply) {
     if let Reply::Done { message } = reply {
-        println!("{message}");
+        println!("{}", crate::sanitize::text(&message));
     }
 }

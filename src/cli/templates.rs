@@ -64,7 +64,7 @@ async fn with_orchestrator(handle: &OrchestratorHandle, action: TemplatesAction)
                     "problems": problems,
                 }));
             } else {
-                print!("{}", list_text(&infos));
+                print!("{}", crate::sanitize::text(&list_text(&infos)));
             }
         }
         TemplatesAction::Show { template, json } => {
@@ -78,7 +78,7 @@ async fn with_orchestrator(handle: &OrchestratorHandle, action: TemplatesAction)
                 v["files"] = json!(info.files);
                 print_json(&v);
             } else {
-                print!("{}", show_text(info));
+                print!("{}", crate::sanitize::text(&show_text(info)));
             }
         }
         TemplatesAction::Remove { template } => {

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use super::{Config, GatePolicy, ProviderKind};
 use crate::error::{FactoryError, Result};
+use crate::sanitize;
 
 const DEFAULT_CONFIG: &str = include_str!("../../assets/default-config.toml");
 
@@ -45,12 +46,16 @@ pub fn load(explicit: Option<&Path>) -> Result<(Config, ConfigSource)> {
 pub fn parse(text: &str, file: &str) -> Result<Config> {
     let mut cfg: Config = toml::from_str(text).map_err(|e| {
         let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(0);
-        let table = table_at(text, line);
-        let msg = e.message().trim().replace("unknown field", "unknown key").replace('\n', " ");
-        let place = if table.is_empty() { String::new() } else { format!(" in [{table}]") };
-        FactoryError::config(format!(
+        let key = key_at(text, line);
+        let place = match (&key, table_at(text, line)) {
+            (Some(k), _) => format!(", key `{k}`"),
+            (None, t) if t.is_empty() => String::new(),
+            (None, t) => format!(" in [{t}]"),
+        };
+        let msg = plain_message(e.message(), key.as_deref());
+        FactoryError::config(sanitize::line(&format!(
             "{file}, line {line}{place}: {msg}; fix it or run `factory config check` after editing"
-        ))
+        )))
     })?;
     let defaults = Config::default();
     for (name, base) in &defaults.providers {
@@ -65,7 +70,7 @@ pub fn parse(text: &str, file: &str) -> Result<Config> {
     }
     validate(&cfg).map_err(|(path, msg)| {
         let line = find_key_line(text, &path).map(|l| format!(", line {l}")).unwrap_or_default();
-        FactoryError::config(format!("{file}{line}, key `{}`: {msg}", path.join(".")))
+        FactoryError::config(sanitize::line(&format!("{file}{line}, key `{}`: {msg}", path.join("."))))
     })?;
     Ok(cfg)
 }
@@ -152,14 +157,12 @@ fn validate(cfg: &Config) -> std::result::Result<(), Invalid> {
         }
     }
     if let Err(e) = crate::tui::keymap::Keymap::with_overrides(&cfg.tui.key_overrides()) {
-        let name = cfg
-            .tui
-            .keys
-            .keys()
-            .find(|k| e.message.contains(&format!("`{k}`")) || e.message.contains(&format!("] {k}")))
-            .cloned()
-            .unwrap_or_default();
-        let msg = e.message.split_once("] ").map(|(_, m)| m.to_string()).unwrap_or(e.message);
+        // The keymap's errors read `[tui.keys] NAME: what is wrong`.
+        let found = cfg.tui.keys.keys().find_map(|k| {
+            let rest = e.message.strip_prefix(&format!("[tui.keys] {k}: "))?;
+            Some((k.clone(), rest.to_string()))
+        });
+        let (name, msg) = found.unwrap_or_else(|| (String::new(), e.message.clone()));
         return Err(invalid(&["tui", "keys", &name], msg));
     }
     for (name, p) in &cfg.providers {
@@ -226,6 +229,61 @@ fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].bytes().filter(|b| *b == b'\n').count() + 1
 }
 
+/// A TOML or serde message in the user's words: no Rust type names, no line breaks, and
+/// no string value that may be a pasted secret (any value of a `keys` entry, or a long word).
+fn plain_message(message: &str, key: Option<&str>) -> String {
+    let mut msg = message.trim().replace('\n', " ");
+    if let Some(start) = msg.find("string \"")
+        && let Some(len) = msg[start + 8..].find('"')
+    {
+        let value = &msg[start + 8..start + 8 + len];
+        let secret_like = value.len() >= 20 && !value.contains(char::is_whitespace);
+        if secret_like || key.is_some_and(|k| k.ends_with(".keys")) {
+            msg.replace_range(start..start + 8 + len + 1, "a string");
+        }
+    }
+    const WORDS: [(&str, &str); 11] = [
+        ("unknown field", "unknown key"),
+        ("expected f64", "expected a number"),
+        ("expected f32", "expected a number"),
+        ("expected u16", "expected a whole number from 0 to 65535"),
+        ("expected u32", "expected a whole number from 0 to 4294967295"),
+        ("expected u64", "expected a whole number of 0 or more"),
+        ("expected usize", "expected a whole number of 0 or more"),
+        ("expected a sequence", "expected a list"),
+        ("expected a map", "expected a table"),
+        ("expected a boolean", "expected true or false"),
+        ("data did not match any variant of untagged enum KeyList", "expected a key name or a list of key names"),
+    ];
+    for (from, to) in WORDS {
+        msg = msg.replace(from, to);
+    }
+    msg
+}
+
+/// The dotted key set on a 1-based line (`budget.daily_cap_usd`), or the table a header
+/// line opens; `None` when the line is neither (a syntax error, a multi-line value).
+fn key_at(text: &str, line: usize) -> Option<String> {
+    let l = text.lines().nth(line.checked_sub(1)?)?;
+    if let Some(h) = header(l) {
+        return Some(h.join("."));
+    }
+    let (key, _) = l.split_once('=')?;
+    let parts: Vec<&str> = key.split('.').map(str::trim).collect();
+    let bare = |p: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let quoted = |p: &str| {
+        p.len() >= 2
+            && ((p.starts_with('"') && p.ends_with('"')) || (p.starts_with('\'') && p.ends_with('\'')))
+            && !p[1..p.len() - 1].contains(['"', '\''])
+    };
+    if !parts.iter().all(|p| bare(p) || quoted(p)) {
+        return None;
+    }
+    let mut path: Vec<String> = table_at(text, line).split('.').filter(|s| !s.is_empty()).map(String::from).collect();
+    path.extend(parts.iter().map(|p| p.trim_matches(['"', '\'']).to_string()));
+    Some(path.join("."))
+}
+
 /// The `[table]` header in force at a 1-based line.
 fn table_at(text: &str, line: usize) -> String {
     let mut table = String::new();
@@ -237,12 +295,17 @@ fn table_at(text: &str, line: usize) -> String {
     table
 }
 
+/// The path of a `[table]` or `[[array]]` header line (a comment may follow it).
 fn header(line: &str) -> Option<Vec<String>> {
     let t = line.trim();
-    let inner = t
-        .strip_prefix("[[")
-        .and_then(|s| s.strip_suffix("]]"))
-        .or_else(|| t.strip_prefix('[').and_then(|s| s.strip_suffix(']')))?;
+    let (inner, rest) = match t.strip_prefix("[[") {
+        Some(s) => s.split_once("]]")?,
+        None => t.strip_prefix('[')?.split_once(']')?,
+    };
+    let rest = rest.trim_start();
+    if !(rest.is_empty() || rest.starts_with('#')) {
+        return None;
+    }
     Some(inner.split('.').map(|p| p.trim().trim_matches('"').to_string()).collect())
 }
 
@@ -300,9 +363,10 @@ mod tests {
     #[test]
     fn errors_name_file_line_and_key() {
         let err = parse("[factory]\nmax_concurrent_calls = 4\ncolour = 1\n", "c.toml").unwrap_err();
-        assert!(err.message.contains("c.toml, line 3 in [factory]: unknown key `colour`"), "{}", err.message);
+        assert!(err.message.contains("c.toml, line 3, key `factory.colour`: unknown key `colour`"), "{}", err.message);
         let err = parse("[budget]\ndaily_cap_usd = \"lots\"\n", "c.toml").unwrap_err();
-        assert!(err.message.contains("line 2"), "{}", err.message);
+        assert!(err.message.contains("line 2, key `budget.daily_cap_usd`: invalid type"), "{}", err.message);
+        assert!(err.message.contains("expected a number"), "{}", err.message);
         let err = parse("[routing]\npolicy = \"random\"\n", "c.toml").unwrap_err();
         assert!(err.message.contains("c.toml, line 2, key `routing.policy`"), "{}", err.message);
         let err = parse("[providers.mine]\nkind = \"openai\"\nkeys = [\"sk-secret123\"]\n", "c.toml").unwrap_err();

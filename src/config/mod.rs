@@ -1,8 +1,11 @@
 //! The TOML configuration: every section with its defaults (the same as
 //! `assets/default-config.toml`, which a test holds equal).
 
+mod gates;
 mod load;
 mod policy;
+#[cfg(test)]
+mod props;
 
 use std::collections::BTreeMap;
 
@@ -161,8 +164,9 @@ impl Default for RetryConfig {
     }
 }
 
+/// Read through `gates::RawGates`, so that a gate section changes only the keys it names.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(from = "gates::RawGates")]
 pub struct GatesConfig {
     /// Revisions allowed per gate; past it the gate must be approved or rejected.
     pub max_revisions: u32,

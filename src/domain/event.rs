@@ -62,6 +62,9 @@ pub enum EventKind {
     },
     TaskDone {
         task: String,
+        /// Which try of the task this answer was (a refused plan is asked for again).
+        #[serde(default)]
+        attempt: u32,
         role: Option<AgentRole>,
         provider: String,
         model: String,

@@ -141,9 +141,71 @@ fn extract_json(answer: &str) -> Option<&str> {
     (end > start).then(|| &answer[start..=end])
 }
 
+/// Generated valid plans, for the property tests here and of the template manifest.
+#[cfg(test)]
+pub(crate) fn valid_plan() -> impl proptest::strategy::Strategy<Value = Plan> {
+    use proptest::prelude::*;
+    let task = (
+        "[a-z0-9_-]{0,6}",
+        0..AgentRole::ALL.len(),
+        // Titles without backticks: a title holding ``` would end a fenced answer early.
+        "[A-Za-z][A-Za-z0-9 .,:;!?'\"{}()/\\\\\\[\\]é€😀-]{0,20}",
+        proptest::collection::vec(any::<prop::sample::Index>(), 0..3),
+        proptest::collection::vec("[a-z0-9_]{1,6}(/[a-z0-9_]{1,6}){0,2}(\\.[a-z]{1,3})?", 0..3),
+    );
+    proptest::collection::vec(task, 1..8).prop_map(|tasks| {
+        let mut out: Vec<PlanTask> = Vec::new();
+        for (i, (suffix, role, title, deps, files)) in tasks.into_iter().enumerate() {
+            // Dependencies only on earlier tasks, so the graph has no cycle.
+            let mut depends_on: Vec<String> = Vec::new();
+            for d in deps.iter().filter(|_| i > 0) {
+                let id = out[d.index(i)].id.clone();
+                if !depends_on.contains(&id) {
+                    depends_on.push(id);
+                }
+            }
+            out.push(PlanTask { id: format!("t{i}{suffix}"), role: AgentRole::ALL[role], title, depends_on, files });
+        }
+        Plan { tasks: out }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+        /// A plan serialised and parsed back is equal, bare or fenced in an answer's prose,
+        /// and its order puts every task after its dependencies.
+        #[test]
+        fn a_serialised_plan_parses_back_equal(plan in valid_plan(), prose in "[A-Za-z .,]{0,30}") {
+            let json = serde_json::to_string(&plan).unwrap();
+            prop_assert_eq!(Plan::parse(&json), Ok(plan.clone()));
+            let answer = format!("{prose}\n```json\n{}\n```\n{prose}", serde_json::to_string_pretty(&plan).unwrap());
+            prop_assert_eq!(Plan::parse(&answer), Ok(plan.clone()));
+            let order = plan.topological_order().unwrap();
+            let place = |id: &str| order.iter().position(|i| plan.tasks[*i].id == id).unwrap();
+            for t in &plan.tasks {
+                for d in &t.depends_on {
+                    prop_assert!(place(d) < place(&t.id));
+                }
+            }
+        }
+
+        /// Any answer gives a valid plan or a reason, never a panic.
+        #[test]
+        fn any_answer_gives_a_plan_or_a_reason(text in "\\PC{0,200}", json in "[{}\\[\\]\":,a-z_ -]{0,120}") {
+            for t in [text, json.clone(), format!("{{\"tasks\": [{json}]}}")] {
+                match Plan::parse(&t) {
+                    Ok(p) => prop_assert!(p.validate().is_ok()),
+                    Err(e) => prop_assert!(!e.is_empty()),
+                }
+            }
+        }
+    }
 
     const GOOD: &str = r#"Here is the plan.
 ```json

@@ -70,7 +70,11 @@ pub async fn run(handle: &OrchestratorHandle, opts: HeadlessOptions) -> Result<(
             return;
         }
         let mut out = stdout.lock();
-        let _ = if opts.json { writeln!(out, "{}", event_json(e)) } else { writeln!(out, "{}", event_line(e)) };
+        let _ = if opts.json {
+            writeln!(out, "{}", crate::sanitize::json(event_json(e).to_string()))
+        } else {
+            writeln!(out, "{}", crate::sanitize::text(&event_line(e)))
+        };
     };
     // Already idle (every run finished or waiting on a person): nothing will change.
     let mut done = opts.exit_when_idle && snapshots.borrow_and_update().idle;

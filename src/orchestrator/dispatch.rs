@@ -251,7 +251,7 @@ impl State {
         result.output_chars = out.output_chars;
         result.files = out.files.clone();
         result.finished_at = now;
-        let (task_id, role, kind) = (task.id.clone(), task.role, task.kind);
+        let (task_id, role, kind, attempt) = (task.id.clone(), task.role, task.kind, task.attempts);
         if kind == TaskKind::Phase {
             rs.artifact_chars[task_phase.index()] = out.output_chars;
         }
@@ -270,6 +270,7 @@ impl State {
             Some(id),
             EventKind::TaskDone {
                 task: task_id,
+                attempt,
                 role: (kind == TaskKind::Team).then_some(role),
                 provider: a.provider.clone(),
                 model: a.model.clone(),

@@ -12,7 +12,7 @@ mod handle;
 pub(crate) mod pipeline;
 mod pycheck;
 mod queries;
-mod scheduler;
+pub mod scheduler;
 pub mod snapshot;
 mod state;
 mod team;

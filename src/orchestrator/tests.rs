@@ -47,10 +47,10 @@ async fn new_run(h: &OrchestratorHandle, name: &str, budget: Option<&str>) -> St
     }
 }
 
-/// Waits until the snapshot satisfies `cond` (or fails after 10 s).
+/// Waits until the snapshot satisfies `cond` (or fails after 60 s: a busy machine is slow).
 async fn until(h: &OrchestratorHandle, what: &str, cond: impl Fn(&Snapshot) -> bool) -> Arc<Snapshot> {
     let mut rx = h.watch();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         let snap = Arc::clone(&rx.borrow_and_update());
         if cond(&snap) {

@@ -130,7 +130,7 @@ impl WireUsage {
     /// Cache writes are charged as input (their 25% premium is not in the price table).
     fn usage(&self) -> Usage {
         Usage {
-            input: self.input_tokens.unwrap_or(0) + self.cache_creation_input_tokens.unwrap_or(0),
+            input: self.input_tokens.unwrap_or(0).saturating_add(self.cache_creation_input_tokens.unwrap_or(0)),
             output: self.output_tokens.unwrap_or(0),
             cached_input: self.cache_read_input_tokens.unwrap_or(0),
             estimated: false,

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use super::breaker::Admit;
 use super::cache::ResponseCache;
 use super::pool::{KeyVerdict, Pool, PoolError};
-use super::quality::{GateFeedback, PRIOR, QualityBook};
+use super::quality::{GateFeedback, QualityBook};
 use super::rng::{Rng, fnv1a};
 use super::router::{self, Adaptive, Candidate, Policy};
 use super::secret::Scrubber;
@@ -178,14 +178,7 @@ impl Gateway {
             .map(|&i| {
                 let p = &self.slots[i].provider;
                 let rec = self.quality.get(p.name(), req.route);
-                Candidate {
-                    index: i,
-                    simulated: p.simulated(),
-                    cost_micros: self.prices.cost(p.model(), &expected),
-                    latency_ms: rec.as_ref().filter(|r| r.calls > 0).map(|r| r.latency_ms),
-                    quality: rec.as_ref().map_or(PRIOR, |r| r.quality()),
-                    observations: rec.as_ref().map_or(0, |r| r.observations()),
-                }
+                Candidate::from_record(i, p.simulated(), self.prices.cost(p.model(), &expected), rec.as_ref())
             })
             .collect();
         router::order(self.policy, cands, self.adaptive, rng)
@@ -241,12 +234,8 @@ impl Gateway {
         let mut last: Option<String> = None;
         let mut attempt = 0;
         loop {
-            if !self.admit(slot, is_last).await {
-                return Err(match last {
-                    Some(e) => format!("its circuit opened after repeated failures (last: {e})"),
-                    None => "its circuit is open after repeated failures".into(),
-                });
-            }
+            // Keys first: a provider with no key to use for a long while is given up on
+            // without taking the circuit's one probe (which would then go unanswered).
             match slot.pool.wait_hint() {
                 Err(PoolError::NoKeys(reason)) => return Err(reason),
                 Ok(Some(wait)) if wait > MAX_KEY_WAIT => {
@@ -257,6 +246,12 @@ impl Gateway {
                     ));
                 }
                 _ => {}
+            }
+            if !self.admit(slot, is_last).await {
+                return Err(match last {
+                    Some(e) => format!("its circuit opened after repeated failures (last: {e})"),
+                    None => "its circuit is open after repeated failures".into(),
+                });
             }
             req.attempt = attempt;
             let (err, key) = match self.call_once(slot, req).await {

@@ -39,7 +39,8 @@ pub fn json_detail(v: &Value) -> (Option<String>, String) {
         return (None, excerpt(s));
     }
     let code = ["code", "type"].iter().filter_map(|k| err.get(*k)).find_map(|c| match c {
-        Value::String(s) if !s.is_empty() && s != "error" => Some(s.clone()),
+        // The provider's code is quoted in a one-line message: its whitespace is collapsed too.
+        Value::String(s) if !s.is_empty() && s != "error" => Some(excerpt(s)),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     });
@@ -195,6 +196,17 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `anthropic` fuzz target: an error object whose `type` held a line break
+    /// made the message two lines.
+    #[test]
+    fn an_error_code_with_a_line_break_stays_one_line() {
+        let v: Value =
+            serde_json::from_str(r#"{"type":"error","error":{"type":"ove\nrloaded","message":"m"}}"#).unwrap();
+        let e = from_stream_error(&v, None);
+        assert!(!e.message.contains('\n'), "{:?}", e.message);
+        assert!(e.message.contains("ove rloaded: m"), "{:?}", e.message);
+    }
 
     fn err(status: u16, body: &str) -> ProviderError {
         from_status(StatusCode::from_u16(status).unwrap(), &HeaderMap::new(), body.as_bytes(), Some("OPENAI_API_KEY"))

@@ -23,6 +23,8 @@ pub mod sim;
 pub mod sim_text;
 pub mod sse;
 pub mod stats;
+#[cfg(test)]
+mod wire_props;
 pub mod writer;
 
 use std::future::Future;

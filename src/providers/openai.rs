@@ -126,7 +126,7 @@ impl WireUsage {
     fn usage(&self) -> Usage {
         let cached = self.prompt_tokens_details.as_ref().and_then(|d| d.cached_tokens).unwrap_or(0);
         Usage {
-            input: self.prompt_tokens.saturating_sub(cached) + self.citation_tokens.unwrap_or(0),
+            input: self.prompt_tokens.saturating_sub(cached).saturating_add(self.citation_tokens.unwrap_or(0)),
             output: self.completion_tokens,
             cached_input: cached.min(self.prompt_tokens),
             estimated: false,

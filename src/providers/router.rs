@@ -46,6 +46,25 @@ pub struct Candidate {
     pub observations: u64,
 }
 
+impl Candidate {
+    /// A candidate as the quality book knows it (the prior when it has no record yet).
+    pub fn from_record(
+        index: usize,
+        simulated: bool,
+        cost_micros: Option<u64>,
+        rec: Option<&super::quality::RouteRecord>,
+    ) -> Candidate {
+        Candidate {
+            index,
+            simulated,
+            cost_micros,
+            latency_ms: rec.filter(|r| r.calls > 0).map(|r| r.latency_ms),
+            quality: rec.map_or(super::quality::PRIOR, |r| r.quality()),
+            observations: rec.map_or(0, |r| r.observations()),
+        }
+    }
+}
+
 /// Settings of the adaptive policy.
 #[derive(Clone, Copy, Debug)]
 pub struct Adaptive {
@@ -58,6 +77,8 @@ const FLOOR_EVIDENCE: u64 = 3;
 /// How much latency and cost weigh against quality in `adaptive` (each relative to the
 /// slowest or dearest candidate).
 const LATENCY_WEIGHT: f64 = 0.2;
+/// Observations after which exploration is half as likely as at the start.
+const EXPLORE_HALF_LIFE: f64 = 100.0;
 const COST_WEIGHT: f64 = 0.2;
 
 /// The candidates in the order to try them (a stable sort: ties keep the chain's order).
@@ -104,9 +125,13 @@ fn adaptive_order(cands: &mut Vec<Candidate>, settings: Adaptive, rng: &mut Rng)
             .then(utility(b).partial_cmp(&utility(a)).unwrap_or(std::cmp::Ordering::Equal))
     });
     // Exploration: now and then another candidate above the floor goes first, so that a
-    // provider that was unlucky, or has improved, is measured again.
+    // provider that was unlucky, or has improved, is measured again. It fades as evidence
+    // builds up (the records decay, so it never stops), so that a settled choice is not
+    // taxed for ever by detours to dearer providers.
+    let evidence: u64 = cands.iter().map(|c| c.observations).sum();
+    let chance = settings.explore / (1.0 + evidence as f64 / EXPLORE_HALF_LIFE);
     let eligible: Vec<usize> = (1..cands.len()).filter(|i| !below_floor(&cands[*i])).collect();
-    if !eligible.is_empty() && rng.chance(settings.explore) {
+    if !eligible.is_empty() && rng.chance(chance) {
         let pick = *rng.pick(&eligible);
         let c = cands.remove(pick);
         cands.insert(0, c);
@@ -180,7 +205,30 @@ mod tests {
         }
         let best = firsts.iter().enumerate().max_by_key(|(_, n)| **n).unwrap().0;
         let others: u32 = firsts.iter().enumerate().filter(|(i, _)| *i != best).map(|(_, n)| n).sum();
-        assert!((800..1200).contains(&others), "explored {others} of 5000: {firsts:?}");
+        // Forty observations so far: 0.2 / (1 + 40/100) of the calls explore.
+        let expected = 5000.0 * 0.2 / (1.0 + 40.0 / EXPLORE_HALF_LIFE);
+        assert!(
+            (others as f64 - expected).abs() < expected * 0.2,
+            "explored {others} of 5000, expected {expected}: {firsts:?}"
+        );
         assert_eq!(firsts[3], 0, "a provider below the floor is not explored first");
+    }
+
+    #[test]
+    fn exploration_fades_as_evidence_builds_up() {
+        let settings = Adaptive { quality_floor: 0.5, explore: 0.2 };
+        let explored = |obs: u64| {
+            let mut rng = Rng::new(9);
+            let c: Vec<Candidate> = three()
+                .into_iter()
+                .map(|mut x| {
+                    x.observations = obs;
+                    x
+                })
+                .collect();
+            (0..4000).filter(|_| order(Policy::Adaptive, c.clone(), settings, &mut rng)[0] != 0).count()
+        };
+        let (early, late) = (explored(0), explored(3000));
+        assert!(early > 600 && late < 100, "early {early}, late {late} of 4000");
     }
 }

@@ -37,7 +37,8 @@ impl SseParser {
 
     /// Feeds a chunk; complete events are appended to `out`.
     pub fn push(&mut self, mut chunk: &[u8], out: &mut Vec<SseEvent>) -> Result<(), SseError> {
-        if self.after_cr {
+        // An empty chunk (a transport may deliver one) must not forget a `\r` left pending.
+        if self.after_cr && !chunk.is_empty() {
             self.after_cr = false;
             if let Some(rest) = chunk.strip_prefix(b"\n") {
                 chunk = rest;
@@ -154,6 +155,15 @@ mod tests {
         assert_eq!(b, vec![ev(None, "x"), ev(None, "y")]);
     }
 
+    /// Found by the `sse` fuzz target: an empty chunk between `\r` and `\n` made the `\n` a
+    /// second line end, a blank line that dispatched the event early.
+    #[test]
+    fn an_empty_chunk_between_cr_and_lf_is_still_one_line_end() {
+        let (events, partial) = parse_all(&[b"data: x\r", b"", b"\ndata: y\n\n"]);
+        assert_eq!(events, vec![ev(None, "x\ny")]);
+        assert!(!partial);
+    }
+
     #[test]
     fn an_unfinished_event_is_not_dispatched_and_is_reported() {
         let (events, partial) = parse_all(&[b"data: {\"choices\":[]}\n\ndata: {\"cho"]);
@@ -178,7 +188,76 @@ mod tests {
         assert!(failed);
     }
 
+    /// Generated events: a name or none, and data of one or more lines (no CR or LF inside).
+    fn events() -> impl Strategy<Value = Vec<SseEvent>> {
+        let line = "[^\r\n]{0,10}";
+        let event = (proptest::option::of(line), proptest::collection::vec(line, 1..4))
+            .prop_map(|(event, lines)| SseEvent { event, data: lines.join("\n") });
+        proptest::collection::vec(event, 0..6)
+    }
+
+    /// The events framed as a server would, every line ended by the same `end` (a CR
+    /// ending a line and an LF ending the next blank one would read as one CRLF).
+    fn frame(events: &[SseEvent], end: &str) -> Vec<u8> {
+        let mut out = String::new();
+        for e in events {
+            if let Some(name) = &e.event {
+                out += &format!("event: {name}{end}");
+            }
+            for l in e.data.split('\n') {
+                out += &format!("data: {l}{end}");
+            }
+            out += end;
+        }
+        out.into_bytes()
+    }
+
+    /// `bytes` cut at `cuts` (repeated cuts give empty chunks).
+    fn cut(bytes: &[u8], cuts: Vec<usize>) -> Vec<&[u8]> {
+        let mut points: Vec<usize> = cuts.into_iter().map(|c| c % (bytes.len() + 1)).collect();
+        points.sort();
+        let mut chunks = Vec::new();
+        let mut last = 0;
+        for p in points {
+            chunks.push(&bytes[last..p]);
+            last = p;
+        }
+        chunks.push(&bytes[last..]);
+        chunks
+    }
+
     proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+        /// Generated events, framed with any line endings and cut anywhere (empty chunks too),
+        /// parse back to the same events with nothing left open.
+        #[test]
+        fn framed_events_parse_back(
+            events in events(),
+            end in prop_oneof![Just("\n"), Just("\r\n"), Just("\r")],
+            cuts in proptest::collection::vec(0usize..400, 0..10),
+        ) {
+            let bytes = frame(&events, end);
+            let (back, partial) = parse_all(&cut(&bytes, cuts));
+            prop_assert_eq!(back, events);
+            prop_assert!(!partial);
+        }
+
+        /// Any bytes, cut anywhere: no panic, and the same events, error and state as whole.
+        #[test]
+        fn any_bytes_parse_the_same_however_cut(
+            bytes in proptest::collection::vec(any::<u8>(), 0..300),
+            cuts in proptest::collection::vec(0usize..300, 0..10),
+        ) {
+            let run = |chunks: &[&[u8]]| {
+                let mut p = SseParser::new();
+                let mut out = Vec::new();
+                let failed = chunks.iter().any(|c| p.push(c, &mut out).is_err());
+                (out, failed, failed || p.has_partial())
+            };
+            prop_assert_eq!(run(&cut(&bytes, cuts)), run(&[&bytes]));
+        }
+
         /// However the bytes are split into chunks, the same events come out.
         #[test]
         fn chunking_never_changes_the_events(cuts in proptest::collection::vec(0usize..200, 0..12)) {

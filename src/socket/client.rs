@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
-use super::protocol::{ClientMsg, ServerMsg, VERSION};
+use super::protocol::{ClientMsg, MAX_LINE, ServerMsg, VERSION, read_line_bounded};
 use crate::error::{ErrorKind, FactoryError, Result};
 use crate::orchestrator::{Link, OrchestratorHandle, Reply, Snapshot};
 
@@ -69,7 +69,7 @@ async fn connect(path: &Path, opts: AttachOptions) -> Result<Option<Conn>> {
     // A refusal may already be waiting even if this write fails: read the answer anyway.
     let _ = writer.write_all(line(&hello).as_bytes()).await;
     let mut first = String::new();
-    match tokio::time::timeout(Duration::from_secs(5), reader.read_line(&mut first)).await {
+    match tokio::time::timeout(Duration::from_secs(5), read_line_bounded(&mut reader, &mut first, MAX_LINE)).await {
         Ok(Ok(n)) if n > 0 => {}
         _ => return Ok(None),
     }
@@ -93,7 +93,7 @@ pub async fn attach(data_dir: &Path, opts: AttachOptions) -> Result<Option<Orche
         let mut buf = String::new();
         loop {
             buf.clear();
-            if conn.reader.read_line(&mut buf).await.map_err(|e| lost(&e.to_string()))? == 0 {
+            if read_line_bounded(&mut conn.reader, &mut buf, MAX_LINE).await.map_err(|e| lost(&e.to_string()))? == 0 {
                 return Err(lost("the owner closed the connection"));
             }
             if let Ok(ServerMsg::Snapshot(d)) = serde_json::from_str::<ServerMsg>(&buf) {
@@ -130,9 +130,10 @@ async fn run(
     loop {
         let mut pending: Pending = HashMap::new();
         let mut buf = String::new();
-        // Attached: pass calls out, replies, snapshots and events in.
+        // Attached: pass calls out, replies, snapshots and events in. A read cut short by
+        // a call going out leaves its part of the line in `buf`: it is cleared only once a
+        // whole line has been handled.
         loop {
-            buf.clear();
             tokio::select! {
                 call = calls.recv() => {
                     let Some((command, reply)) = call else { return };
@@ -145,12 +146,14 @@ async fn run(
                     }
                     pending.insert(id, reply);
                 }
-                read = conn.reader.read_line(&mut buf) => {
+                read = read_line_bounded(&mut conn.reader, &mut buf, MAX_LINE) => {
                     match read {
                         Ok(0) | Err(_) => break,
                         Ok(_) => {}
                     }
-                    match serde_json::from_str::<ServerMsg>(&buf) {
+                    let msg = serde_json::from_str::<ServerMsg>(&buf);
+                    buf.clear();
+                    match msg {
                         Ok(ServerMsg::Reply { id, result }) => {
                             if let Some(tx) = pending.remove(&id) {
                                 let _ = tx.send(result);

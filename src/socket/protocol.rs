@@ -15,7 +15,7 @@ pub const MAX_LINE: usize = 64 << 20;
 /// Protocol version: a client and an owner with different versions refuse each other.
 pub const VERSION: u32 = 1;
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMsg {
     Hello {
@@ -86,13 +86,15 @@ impl SnapshotDelta {
     /// The snapshot this delta makes of `prev`; `None` if it does not apply to `prev`.
     pub fn apply(self, prev: Option<&Snapshot>) -> Option<Snapshot> {
         let mut runs = match (self.base, prev) {
-            (0, _) => Vec::with_capacity(self.runs_len),
+            // `runs_len` comes from the wire: nothing is allocated on its word.
+            (0, _) => Vec::with_capacity(self.changed.len()),
             (b, Some(p)) if p.version == b => p.runs.clone(),
             _ => return None,
         };
         runs.truncate(self.runs_len);
         for r in self.changed {
-            let i = r.id.0 as usize - 1;
+            // Run ids start at 1; a 0 from the wire is refused, not wrapped.
+            let i = (r.id.0 as usize).checked_sub(1)?;
             if i < runs.len() {
                 runs[i] = r;
             } else if i == runs.len() {
@@ -106,6 +108,20 @@ impl SnapshotDelta {
         }
         Some(Snapshot { runs, ..self.rest })
     }
+}
+
+/// Reads one line, refusing one longer than `max` bytes.
+pub async fn read_line_bounded<R: tokio::io::AsyncBufRead + Unpin>(
+    reader: &mut R,
+    buf: &mut String,
+    max: usize,
+) -> std::io::Result<usize> {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+    let n = (&mut *reader).take(max as u64 + 1).read_line(buf).await?;
+    if n > max {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("a line is longer than {max} bytes")));
+    }
+    Ok(n)
 }
 
 /// Whether a command changes anything (refused on a read-only connection).
@@ -124,7 +140,115 @@ pub fn mutates(cmd: &Command) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{Decision, RunId};
     use crate::tui::fixture;
+    use proptest::prelude::*;
+
+    fn command() -> impl Strategy<Value = Command> {
+        let text = "\\PC{0,12}";
+        prop_oneof![
+            (text, any::<bool>(), proptest::option::of(text), text, proptest::option::of("[0-9.]{1,6}"), 0..3usize)
+                .prop_map(|(gate, _, note, by, budget_usd, d)| Command::Decide {
+                    gate,
+                    decision: [Decision::Approve, Decision::Revise, Decision::Reject][d],
+                    note,
+                    by,
+                    budget_usd,
+                }),
+            text.prop_map(|run| Command::Pause { run }),
+            (text, text).prop_map(|(run, by)| Command::Cancel { run, by }),
+            proptest::option::of(text).prop_map(|run| Command::Status { run }),
+            any::<bool>().prop_map(|all| Command::Gates { all }),
+            any::<usize>().prop_map(|limit| Command::Events { limit }),
+            Just(Command::Alerts),
+            Just(Command::Shutdown),
+        ]
+    }
+
+    fn client_msg() -> impl Strategy<Value = ClientMsg> {
+        prop_oneof![
+            (any::<u32>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
+                |(protocol, read_only, snapshots, events)| {
+                    ClientMsg::Hello { protocol, read_only, snapshots, events }
+                }
+            ),
+            (any::<u64>(), command()).prop_map(|(id, command)| ClientMsg::Request { id, command }),
+            Just(ClientMsg::Resync),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// Every message a client can send comes back the same through its JSON line.
+        #[test]
+        fn client_messages_round_trip(msg in client_msg()) {
+            let line = serde_json::to_string(&msg).unwrap();
+            prop_assert!(!line.contains('\n'), "one line");
+            let back: ClientMsg = serde_json::from_str(&line).unwrap();
+            prop_assert_eq!(back, msg);
+        }
+
+        /// A delta between two snapshots, sent as a line, rebuilds the second from the first,
+        /// whichever runs changed, appeared or went.
+        #[test]
+        fn snapshot_deltas_round_trip(
+            n in 0usize..6,
+            changes in proptest::collection::vec((0usize..8, any::<u64>()), 0..5),
+            keep in 0usize..8,
+            extra in 0usize..3,
+        ) {
+            let mut a = fixture::snapshot(n, 1, 1);
+            a.version = 3;
+            let mut b = a.clone();
+            b.version = 4;
+            b.runs.truncate(keep.min(n));
+            let more = fixture::snapshot(b.runs.len() + extra, 1, 1);
+            b.runs.extend(more.runs[b.runs.len()..].iter().cloned());
+            for (i, cost) in changes {
+                if let Some(r) = b.runs.get_mut(i) {
+                    let mut v = (**r).clone();
+                    v.cost_micros = cost;
+                    *r = Arc::new(v);
+                }
+            }
+            let line = serde_json::to_string(&ServerMsg::Snapshot(SnapshotDelta::between(&a, &b))).unwrap();
+            let ServerMsg::Snapshot(back) = serde_json::from_str(&line).unwrap() else { panic!("not a snapshot") };
+            prop_assert_eq!(back.apply(Some(&a)), Some(b));
+        }
+
+        /// A delta from the wire, whatever its base, length and run ids, applies or is refused.
+        #[test]
+        fn any_delta_applies_or_is_refused(
+            base in prop_oneof![Just(0u64), Just(3u64), any::<u64>()],
+            runs_len in prop_oneof![0usize..8, any::<usize>()],
+            ids in proptest::collection::vec(prop_oneof![0u32..8, any::<u32>()], 0..6),
+        ) {
+            let mut prev = fixture::snapshot(3, 1, 1);
+            prev.version = 3;
+            let template = fixture::snapshot(1, 1, 1).runs[0].clone();
+            let changed = ids.iter().map(|id| Arc::new(RunView { id: RunId(*id), ..(*template).clone() })).collect();
+            let delta = SnapshotDelta { base, runs_len, changed, rest: Snapshot::default() };
+            if let Some(s) = delta.clone().apply(Some(&prev)) {
+                prop_assert_eq!(s.runs.len(), runs_len);
+            }
+            if let Some(s) = delta.apply(None) {
+                prop_assert_eq!(s.runs.len(), runs_len);
+            }
+        }
+    }
+
+    /// Found by `any_delta_applies_or_is_refused`: a run id of 0 underflowed, and a huge
+    /// `runs_len` from the wire was allocated up front.
+    #[test]
+    fn a_hostile_delta_is_refused_not_a_panic() {
+        let template = fixture::snapshot(1, 1, 1).runs[0].clone();
+        let zero = Arc::new(RunView { id: RunId(0), ..(*template).clone() });
+        let delta = SnapshotDelta { base: 0, runs_len: 1, changed: vec![zero], rest: Snapshot::default() };
+        assert_eq!(delta.apply(None), None);
+        let huge = SnapshotDelta { base: 0, runs_len: usize::MAX, changed: Vec::new(), rest: Snapshot::default() };
+        assert_eq!(huge.apply(None), None);
+    }
 
     #[test]
     fn deltas_carry_only_changed_runs_and_rebuild_the_snapshot() {

@@ -5,11 +5,15 @@ use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{broadcast, mpsc};
 
-use super::protocol::{ClientMsg, MAX_LINE, ServerMsg, SnapshotDelta, VERSION, mutates};
+use super::protocol::{ClientMsg, ServerMsg, SnapshotDelta, VERSION, mutates, read_line_bounded};
+
+/// Longest line a client may send (a command: a new run's idea is the largest part), so
+/// that a client cannot make the owner hold an endless line in memory.
+const MAX_REQUEST: usize = 1 << 20;
 use crate::error::{FactoryError, Result};
 use crate::orchestrator::{Command, OrchestratorHandle, Snapshot};
 
@@ -149,7 +153,11 @@ async fn connection(
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read);
     let mut first = String::new();
-    let hello = tokio::time::timeout(std::time::Duration::from_secs(5), reader.read_line(&mut first)).await;
+    let hello = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        read_line_bounded(&mut reader, &mut first, MAX_REQUEST),
+    )
+    .await;
     let Ok(Ok(n)) = hello else { return };
     let (read_only, want_snapshots, want_events) = match serde_json::from_str::<ClientMsg>(&first[..n]) {
         Ok(ClientMsg::Hello { protocol, read_only, snapshots, events }) if protocol == VERSION => {
@@ -176,9 +184,8 @@ async fn connection(
         let mut buf = String::new();
         loop {
             buf.clear();
-            match reader.read_line(&mut buf).await {
+            match read_line_bounded(&mut reader, &mut buf, MAX_REQUEST).await {
                 Ok(0) | Err(_) => return,
-                Ok(n) if n > MAX_LINE => return,
                 Ok(_) => {}
             }
             match serde_json::from_str::<ClientMsg>(&buf) {

@@ -57,12 +57,11 @@ impl Manifest {
     pub fn parse(text: &str, file: &str) -> Result<Manifest> {
         let m: Manifest = toml::from_str(text).map_err(|e| {
             let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1).unwrap_or(0);
-            FactoryError::usage(format!(
-                "{file}, line {line}: {}",
-                e.message().trim().replace("unknown field", "unknown key").replace("missing field", "missing key")
-            ))
+            let msg =
+                e.message().trim().replace("unknown field", "unknown key").replace("missing field", "missing key");
+            FactoryError::usage(one_line(&format!("{file}, line {line}: {msg}")))
         })?;
-        m.validate().map_err(|e| FactoryError::usage(format!("{file}: {e}")))?;
+        m.validate().map_err(|e| FactoryError::usage(one_line(&format!("{file}: {e}"))))?;
         Ok(m)
     }
 
@@ -135,6 +134,12 @@ impl Manifest {
     }
 }
 
+/// A message quoting the manifest as one inert line: its line breaks become spaces, other
+/// control characters visible symbols.
+fn one_line(msg: &str) -> String {
+    crate::sanitize::line(&msg.split(['\n', '\r']).collect::<Vec<_>>().join(" ")).into_owned()
+}
+
 /// `MAJOR.MINOR.PATCH` with an optional `-pre` and `+build`, as the `semver` crate reads it.
 pub fn parse_version(v: &str) -> std::result::Result<semver::Version, semver::Error> {
     semver::Version::parse(v)
@@ -155,6 +160,80 @@ fn is_identifier(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn manifest() -> impl Strategy<Value = Manifest> {
+        let ident = "[a-z][a-z0-9_]{0,8}";
+        let ports = proptest::collection::btree_map(ident, MIN_PORT..=u16::MAX, 0..4);
+        let check = (
+            "[a-z][a-z ]{0,8}",
+            proptest::collection::vec("[a-z0-9 .=-]{1,8}", 1..3),
+            proptest::option::of("[a-z]{1,5}(/[a-z]{1,5})?"),
+        )
+            .prop_map(|(name, command, cwd)| Check { name, command, cwd });
+        (
+            ("[a-z0-9_-]{1,12}", (0u64..100, 0u64..100, 0u64..100), "[A-Za-z][^\\p{Cc}]{0,30}"),
+            proptest::collection::vec("[a-z][a-z0-9.+-]{0,8}", 1..4),
+            ports,
+            proptest::collection::btree_map(ident, "\\PC{0,12}", 0..3),
+            crate::domain::plan::valid_plan(),
+            proptest::collection::vec(check, 0..3),
+            "\\PC{0,30}",
+        )
+            .prop_map(|((name, (a, b, c), description), stack, ports, variables, plan, checks, build)| {
+                // One port per number: the manifest refuses two names on the same port.
+                let mut seen = std::collections::BTreeSet::new();
+                let ports = ports.into_iter().filter(|(_, p)| seen.insert(*p)).collect();
+                Manifest {
+                    name,
+                    version: format!("{a}.{b}.{c}"),
+                    description,
+                    stack,
+                    min_factory_version: "0.1.0".into(),
+                    ports,
+                    variables,
+                    plan: plan.tasks,
+                    checks,
+                    prompt: PromptAdditions { build },
+                }
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// A generated valid manifest, written as TOML, parses back equal.
+        #[test]
+        fn a_written_manifest_parses_back_equal(m in manifest()) {
+            let text = toml::to_string(&m).unwrap();
+            let back = Manifest::parse(&text, "t/template.toml").map_err(|e| TestCaseError::fail(format!("{}\n{text}", e.message)))?;
+            prop_assert_eq!(back, m);
+        }
+
+        /// Any text, and any edit of a valid manifest, gives a manifest or one line naming the file.
+        #[test]
+        fn any_text_gives_a_manifest_or_one_line(text in "\\PC{0,200}", line in 0usize..20, insert in "[\\[\\]=\"a-z0-9._ \\n\\t-]{0,20}") {
+            let lines: Vec<&str> = GOOD.lines().collect();
+            let at = line % lines.len();
+            let edited = [&lines[..at], &[insert.as_str()], &lines[at + 1..]].concat().join("\n");
+            for t in [text.as_str(), edited.as_str()] {
+                if let Err(e) = Manifest::parse(t, "t/template.toml") {
+                    prop_assert!(e.message.starts_with("t/template.toml"), "{}", e.message);
+                    prop_assert!(!e.message.contains(['\n', '\r']), "{:?}", e.message);
+                }
+            }
+        }
+    }
+
+    /// A task id with a line break made the validation error span two lines; the message
+    /// is now one inert line.
+    #[test]
+    fn an_error_quoting_a_line_break_stays_one_line() {
+        let text = GOOD.replace("id = \"a\"", "id = \"a\\nb\\u001b[2J\"");
+        let err = Manifest::parse(&text, "t/template.toml").unwrap_err();
+        assert!(err.message.contains("task id `a b"), "{}", err.message);
+        assert!(!err.message.contains(['\n', '\u{1b}']), "{:?}", err.message);
+    }
 
     const GOOD: &str = r#"
 name = "mini"

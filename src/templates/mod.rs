@@ -19,7 +19,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use archive::{MAX_ARCHIVE_BYTES, export_archive, unpack_archive};
+pub use archive::{MAX_ARCHIVE_BYTES, export_archive, unpack_archive, unpack_tar};
 pub use folder::{MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES, load_dir};
 pub use git::clone;
 pub use info::{GateTally, TemplateInfo};

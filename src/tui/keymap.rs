@@ -218,7 +218,7 @@ impl Keymap {
         for (name, keys) in overrides {
             let action = TABLE.iter().find(|r| r.1 == name).map(|r| r.0).ok_or_else(|| {
                 FactoryError::config(format!(
-                    "[tui.keys] names `{name}`, which is not an action (known: {})",
+                    "[tui.keys] {name}: is not an action (known: {})",
                     TABLE.iter().map(|r| r.1).collect::<Vec<_>>().join(", ")
                 ))
             })?;
@@ -227,13 +227,13 @@ impl Keymap {
                 let key = Key::parse(k).map_err(|e| FactoryError::config(format!("[tui.keys] {name}: {e}")))?;
                 if action.is_decision() && (key.code == KeyCode::Esc || key.mods.contains(KeyModifiers::ALT)) {
                     return Err(FactoryError::config(format!(
-                        "[tui.keys] {name} = \"{k}\": decisions cannot be bound to Esc or an Alt chord (they are too easy to press by accident over SSH)"
+                        "[tui.keys] {name}: \"{k}\" is not allowed, since decisions cannot be bound to Esc or an Alt chord (they are too easy to press by accident over SSH)"
                     )));
                 }
                 parsed.push(key);
             }
             if parsed.is_empty() {
-                return Err(FactoryError::config(format!("[tui.keys] {name} needs at least one key")));
+                return Err(FactoryError::config(format!("[tui.keys] {name}: needs at least one key")));
             }
             map.by_action.insert(action, parsed);
         }
@@ -301,6 +301,6 @@ mod tests {
             assert!(err.message.contains("cannot be bound to Esc or an Alt chord"), "{}", err.message);
         }
         let over = BTreeMap::from([("fly".to_string(), vec!["f".to_string()])]);
-        assert!(Keymap::with_overrides(&over).unwrap_err().message.contains("`fly`, which is not an action"));
+        assert!(Keymap::with_overrides(&over).unwrap_err().message.contains("[tui.keys] fly: is not an action"));
     }
 }

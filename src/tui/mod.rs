@@ -7,7 +7,7 @@ pub mod fixture;
 pub mod input;
 pub mod keymap;
 pub mod panes;
-pub mod sanitize;
+
 pub mod screens;
 pub mod terminal;
 #[cfg(test)]

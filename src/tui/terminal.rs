@@ -73,11 +73,20 @@ impl Term<io::Stdout> {
 }
 
 impl<W: Write> Term<W> {
-    /// A terminal over any writer (tests and benchmarks).
+    /// A terminal over any writer, sized from the real terminal.
     pub fn on(writer: W) -> io::Result<Term<W>> {
         let counting = Counting::new(writer);
         let bytes = Arc::clone(&counting.bytes);
         Ok(Term { terminal: Terminal::new(CrosstermBackend::new(counting))?, bytes, owns_tty: false })
+    }
+
+    /// A terminal of a fixed size over any writer (benchmarks: no terminal is asked).
+    pub fn fixed(writer: W, width: u16, height: u16) -> io::Result<Term<W>> {
+        let counting = Counting::new(writer);
+        let bytes = Arc::clone(&counting.bytes);
+        let viewport = ratatui::Viewport::Fixed(ratatui::layout::Rect::new(0, 0, width, height));
+        let terminal = Terminal::with_options(CrosstermBackend::new(counting), ratatui::TerminalOptions { viewport })?;
+        Ok(Term { terminal, bytes, owns_tty: false })
     }
 
     /// Draws one frame inside a synchronized update, so the terminal shows it whole.

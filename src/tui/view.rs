@@ -11,7 +11,8 @@ use super::keymap::Action;
 use super::panes;
 use super::screens;
 use crate::domain::money::fmt_usd;
-use crate::tui::{sanitize, widgets};
+use crate::sanitize;
+use crate::tui::widgets;
 
 /// Smallest terminal for the four panes, and smallest for anything.
 pub const FULL: (u16, u16) = (100, 30);

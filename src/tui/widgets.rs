@@ -99,13 +99,17 @@ pub fn short_phase(p: Phase) -> &'static str {
     }
 }
 
-/// Milliseconds until `format_duration(now - since)` shows something else.
+/// How long something has waited, to the minute: `<1m`, `12m`, `3h 04m`, `2d 03h`. A
+/// wait counted in seconds would redraw the screen every second for nothing.
+pub fn wait_text(ms: u64) -> String {
+    if ms < 60_000 { "<1m".into() } else { format_duration(ms) }
+}
+
+/// Milliseconds until `wait_text(now - since)` shows something else.
 pub fn next_change(since: u64, now: u64) -> u64 {
     let ms = now.saturating_sub(since);
     let unit = match ms / 1000 {
-        0..60 => 1_000,
-        60..3_600 => 60_000,
-        3_600..86_400 => 60_000,
+        0..86_400 => 60_000,
         _ => 3_600_000,
     };
     unit - ms % unit
@@ -185,7 +189,8 @@ mod tests {
 
     #[test]
     fn times_change_on_their_display_unit() {
-        assert_eq!(next_change(0, 1_500), 500);
+        assert_eq!(next_change(0, 1_500), 58_500);
+        assert_eq!(wait_text(1_500), "<1m");
         assert_eq!(next_change(0, 61_000), 59_000);
         assert_eq!(next_change(0, 2 * 86_400_000 + 10), 3_600_000 - 10);
     }

@@ -6,9 +6,9 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row, Table};
 
-use crate::headless::format_duration;
+use crate::sanitize;
 use crate::tui::app::{App, Pane};
-use crate::tui::{sanitize, widgets};
+use crate::tui::widgets;
 
 pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
     let t = app.theme.s.clone();
@@ -71,7 +71,7 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
                 cells.push(Cell::from(Span::styled(name, t.muted)));
             }
             cells.push(Cell::from(Span::styled(
-                format!("waiting {}", format_duration(app.now.saturating_sub(g.opened_at))),
+                format!("waiting {}", widgets::wait_text(app.now.saturating_sub(g.opened_at))),
                 if late { t.error } else { t.base },
             )));
             let row = Row::new(cells);

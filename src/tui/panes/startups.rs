@@ -7,8 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row, Table};
 
 use crate::domain::money::fmt_usd;
+use crate::sanitize;
 use crate::tui::app::{App, Pane};
-use crate::tui::{sanitize, widgets};
+use crate::tui::widgets;
 
 pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
     let t = app.theme.s.clone();

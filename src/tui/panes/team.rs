@@ -8,8 +8,9 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 
 use crate::domain::money::fmt_usd;
 use crate::orchestrator::RoleView;
+use crate::sanitize;
 use crate::tui::app::App;
-use crate::tui::{sanitize, widgets};
+use crate::tui::widgets;
 
 fn state_glyph(state: &str) -> &'static str {
     match state {

@@ -10,9 +10,9 @@ use ratatui_textarea::TextArea;
 
 use crate::domain::money::parse_usd;
 use crate::orchestrator::{Command, NewRun};
+use crate::sanitize;
 use crate::tui::app::{App, Effect, Pending, Screen};
 use crate::tui::keymap::Action;
-use crate::tui::sanitize;
 
 const FIELDS: [&str; 5] = ["Name", "Idea", "Template", "Budget (USD)", "Priority"];
 

@@ -11,11 +11,12 @@ use ratatui_textarea::TextArea;
 use crate::domain::{AgentRole, Event, Report, RunId};
 use crate::headless::format_ts;
 use crate::orchestrator::Command;
+use crate::sanitize;
 use crate::tui::app::{App, Effect, Pending};
 use crate::tui::input::DASHBOARD;
 use crate::tui::keymap::Action;
 use crate::tui::theme::Theme;
-use crate::tui::{sanitize, widgets};
+use crate::tui::widgets;
 
 pub struct AlertsView {
     pub items: Option<Vec<Event>>,

@@ -12,11 +12,11 @@ use ratatui_textarea::TextArea;
 use crate::domain::money::{fmt_usd, fmt_usd_exact, parse_usd};
 use crate::domain::{Decision, GateCode, GateId, GateStatus};
 use crate::error::FactoryError;
-use crate::headless::format_duration;
 use crate::orchestrator::{Command, Reply, ReviewData};
+use crate::sanitize;
 use crate::tui::app::{App, Effect, Pending, Screen};
 use crate::tui::keymap::Action;
-use crate::tui::{sanitize, widgets};
+use crate::tui::widgets;
 
 pub struct Note {
     pub decision: Decision,
@@ -291,7 +291,7 @@ fn facts(app: &App, d: &ReviewData) -> Vec<Line<'static>> {
         Line::from(Span::styled(format!("{} {}", g.id, g.id.code.name()), t.title)),
         row("run", sanitize::line(&format!("{} {}", d.run.id, d.run.name)).into_owned()),
         row("status", g.status.as_str().to_string()),
-        row("opened", format!("{} ago", format_duration(app.now.saturating_sub(g.opened_at)))),
+        row("opened", format!("{} ago", widgets::wait_text(app.now.saturating_sub(g.opened_at)))),
     ];
     if let Some(p) = g.review.phase {
         out.push(row("phase", format!("{p} (revision {})", g.id.n)));

@@ -1,0 +1,33 @@
+//! Anthropic response parsing: the input as a whole JSON body, and as an SSE stream of named events; never a panic, errors are one line.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use startup_factory::providers::ProviderError;
+use startup_factory::providers::anthropic::{StreamAcc, parse_body};
+use startup_factory::providers::http::Flow;
+use startup_factory::providers::sse::SseParser;
+
+fn one_line(e: &ProviderError) {
+    assert!(!e.message.is_empty() && !e.message.contains('\n'), "{:?}", e.message);
+}
+
+fuzz_target!(|data: &[u8]| {
+    if let Err(e) = parse_body(data, "claude-sonnet-4-5") {
+        one_line(&e);
+    }
+    let mut sse = SseParser::new();
+    let mut events = Vec::new();
+    let _ = sse.push(data, &mut events);
+    let mut acc = StreamAcc::default();
+    for ev in events {
+        match acc.event(ev.event.as_deref(), &ev.data, Some("ANTHROPIC_API_KEY")) {
+            Ok(Flow::Continue) => {}
+            Ok(Flow::Done) => break,
+            Err(e) => return one_line(&e),
+        }
+    }
+    match acc.finish("claude-sonnet-4-5") {
+        Ok(r) => assert!(!r.text.trim().is_empty()),
+        Err(e) => one_line(&e),
+    }
+});

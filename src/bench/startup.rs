@@ -1,0 +1,248 @@
+//! `factory bench startup`: from opening a data directory that holds 1,000 runs and 100,000
+//! events to the control room's first frame (store, state, snapshot, a 200x50 frame).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::util::{Scratch, percentile};
+use crate::config::Config;
+use crate::domain::{
+    AgentRole, Decision, Event, EventKind, Gate, GateCode, GateId, GateStatus, Ledger, Phase, PhaseSpan, Review, Run,
+    RunId, RunStatus, Task, TaskKind, TaskResult, TaskStatus,
+};
+use crate::error::Result;
+use crate::orchestrator::{self, Options};
+use crate::store::{Store, Writes};
+use crate::tui::app::App;
+use crate::tui::keymap::Keymap;
+use crate::tui::terminal::Term;
+use crate::tui::theme::{ColorMode, Theme};
+
+#[derive(Debug, Serialize)]
+pub struct StartupFigures {
+    pub runs: u32,
+    pub live_runs: u32,
+    pub events: u64,
+    pub store_mib: f64,
+    pub repeats: usize,
+    /// Open to first frame, milliseconds.
+    pub first_frame_p50_ms: f64,
+    pub first_frame_max_ms: f64,
+}
+
+const T0: u64 = 1_800_000_000_000;
+
+fn run_record(n: u32, live: bool) -> Run {
+    let phases = Phase::ALL
+        .iter()
+        .take(if live { 5 } else { 7 })
+        .map(|p| PhaseSpan {
+            phase: Some(*p),
+            revision: 0,
+            started_at: T0 + p.index() as u64 * 1000,
+            finished_at: (!live || *p != Phase::Build).then_some(T0 + p.index() as u64 * 1000 + 900),
+            ledger: Ledger { cost_micros: 5_000, tokens_in: 3_000, tokens_out: 500, tokens_cached: 0, calls: 1 },
+            provider: Some("sim".into()),
+            model: Some("sim-standard".into()),
+            quality: Some(0.95),
+        })
+        .collect();
+    Run {
+        id: RunId(n),
+        name: format!("Startup {n}"),
+        idea: "Bookkeeping for freelancers that reconciles bank feeds and files quarterly taxes".into(),
+        template: "neoforge".into(),
+        priority: (n % 4) as u8 + 1,
+        budget_micros: 5_000_000,
+        status: if live { RunStatus::Running } else { RunStatus::Completed },
+        phase: if live { Phase::Build } else { Phase::Deploy },
+        revision: 0,
+        gate: None,
+        ledger: Ledger { cost_micros: 60_000, tokens_in: 40_000, tokens_out: 5_000, tokens_cached: 0, calls: 16 },
+        simulated: true,
+        unpriced: false,
+        created_at: T0,
+        updated_at: T0 + 9_000,
+        last_progress_at: T0 + 9_000,
+        phases,
+        budget_alerted: false,
+        stall_alerted: false,
+        failure: None,
+        plan_source: Some("provider".into()),
+        workspace: format!("/nonexistent/workspaces/s-{n:02}"),
+        template_version: Some("1.0.0".into()),
+        ports: [("backend".to_string(), 8000 + n as u16 % 1000 * 10)].into_iter().collect(),
+    }
+}
+
+fn tasks(run: RunId) -> Vec<Task> {
+    (0..17)
+        .map(|k| Task {
+            id: format!("{run}.build.task-{k}"),
+            run,
+            phase: Phase::Build,
+            revision: 0,
+            kind: TaskKind::Team,
+            role: AgentRole::ALL[1 + k % 4],
+            title: format!("Task {k}"),
+            depends_on: if k > 0 { vec![format!("{run}.build.task-{}", k - 1)] } else { Vec::new() },
+            files: vec![format!("backend/app/m{k}.py")],
+            status: if k < 12 { TaskStatus::Done } else { TaskStatus::Waiting },
+            attempts: 0,
+            error: None,
+            result: (k < 12).then(|| TaskResult {
+                provider: "sim".into(),
+                model: "sim-standard".into(),
+                simulated: true,
+                ledger: Ledger { cost_micros: 3_000, tokens_in: 2_500, tokens_out: 300, tokens_cached: 0, calls: 1 },
+                quality: 1.0,
+                output_chars: 1_200,
+                files: vec![format!("app/backend/app/m{k}.py")],
+                finished_at: T0 + 5_000,
+                ..TaskResult::default()
+            }),
+            created_at: T0 + k as u64,
+        })
+        .collect()
+}
+
+/// Writes a data directory of `runs` runs (a tenth of them live, in their build) and
+/// `events` events.
+fn populate(dir: &std::path::Path, runs: u32, events: u64) -> Result<()> {
+    let store = Store::open(dir, 16)?;
+    let mut seq = 1u64;
+    for chunk in (1..=runs).collect::<Vec<_>>().chunks(50) {
+        let mut w = Writes::default();
+        for &n in chunk {
+            let live = n.is_multiple_of(10);
+            let run = run_record(n, live);
+            w.run(&run);
+            for (k, code) in [GateCode::G0, GateCode::G1, GateCode::G2, GateCode::G3].iter().enumerate() {
+                if live && k == 3 {
+                    continue;
+                }
+                w.gate(&Gate {
+                    id: GateId { run: run.id, code: *code, n: 0 },
+                    status: GateStatus::Approved,
+                    opened_at: T0 + k as u64,
+                    decided_at: Some(T0 + k as u64 + 1),
+                    decided_by: Some("alice".into()),
+                    note: None,
+                    review: Review::default(),
+                    budget: None,
+                    timeout_alerted: false,
+                });
+            }
+            for t in tasks(run.id) {
+                w.task(&t);
+            }
+        }
+        store.commit(&w)?;
+    }
+    while seq <= events {
+        let mut w = Writes::default();
+        for _ in 0..500 {
+            if seq > events {
+                break;
+            }
+            let run = RunId((seq % runs as u64) as u32 + 1);
+            let kind = if seq.is_multiple_of(7) {
+                EventKind::GateDecided {
+                    gate: GateId { run, code: GateCode::G0, n: 0 },
+                    decision: Decision::Approve,
+                    by: "alice".into(),
+                    note: None,
+                }
+            } else {
+                EventKind::PhaseStarted { phase: Phase::Spec, revision: 0 }
+            };
+            w.event(&Event { seq, ts: T0 + seq, startup: Some(run), kind });
+            seq += 1;
+        }
+        store.commit(&w)?;
+    }
+    store.flush()?;
+    Ok(())
+}
+
+pub async fn run(quick: bool) -> Result<StartupFigures> {
+    let (runs, events) = if quick { (100u32, 10_000u64) } else { (1_000, 100_000) };
+    let scratch = Scratch::new(None)?;
+    let data = scratch.path().join("data");
+    populate(&data, runs, events)?;
+    let store_mib = dir_size(&data) as f64 / (1024.0 * 1024.0);
+    let repeats = if quick { 2 } else { 7 };
+    let cfg = Arc::new(Config::default());
+    let mut times = Vec::new();
+    for _ in 0..repeats {
+        let t = Instant::now();
+        let store = Store::open(&data, cfg.store.cache_mb)?;
+        let handle = orchestrator::start_with_store(
+            Arc::clone(&cfg),
+            Options::new(data.clone()),
+            store,
+            orchestrator::system_clock(),
+        )?;
+        let mode = ColorMode::TrueColor;
+        let theme = Theme::load("dark", mode)?;
+        let mut app = App::new(handle.snapshot(), theme, mode, Keymap::default(), "bench".into());
+        app.now = orchestrator::system_clock()();
+        let mut term =
+            Term::fixed(std::io::sink(), 200, 50).map_err(|e| crate::error::FactoryError::internal(e.to_string()))?;
+        term.draw(&mut app).map_err(|e| crate::error::FactoryError::internal(e.to_string()))?;
+        times.push(t.elapsed().as_micros() as u64);
+        handle.shutdown().await?;
+    }
+    let max = times.iter().copied().max().unwrap_or(0);
+    Ok(StartupFigures {
+        runs,
+        live_runs: runs / 10,
+        events,
+        store_mib,
+        repeats,
+        first_frame_p50_ms: percentile(&mut times, 50) as f64 / 1000.0,
+        first_frame_max_ms: max as f64 / 1000.0,
+    })
+}
+
+fn dir_size(p: &std::path::Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![p.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            match e.metadata() {
+                Ok(m) if m.is_dir() => stack.push(e.path()),
+                Ok(m) => total += m.len(),
+                Err(_) => {}
+            }
+        }
+    }
+    total
+}
+
+impl StartupFigures {
+    pub fn text(&self) -> String {
+        format!(
+            "startup: a data directory of {} runs ({} live) and {} events ({:.1} MiB)\n  open to first frame: p50 {:.1} ms, max {:.1} ms over {} opens (target: at most 150 ms)\n",
+            self.runs,
+            self.live_runs,
+            self.events,
+            self.store_mib,
+            self.first_frame_p50_ms,
+            self.first_frame_max_ms,
+            self.repeats
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_quick_startup_bench_runs() {
+        let f = super::run(true).await.unwrap();
+        assert_eq!((f.runs, f.events), (100, 10_000));
+        assert!(f.first_frame_p50_ms > 0.0);
+    }
+}
