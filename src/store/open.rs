@@ -84,7 +84,10 @@ impl Store {
             return Err(FactoryError::storage(fault::message(
                 Some(dir),
                 fault::Cause::Damaged,
-                &format!("it ends at commit {commits}, but commit {} was saved", saved.value()),
+                &format!(
+                    "it ends at commit {commits}, but commit {} was saved; a db/ restored alone from an older backup needs saved.mark removed too",
+                    saved.value()
+                ),
             )));
         }
         let tree = |name: &str| db.open_tree(name).map_err(fail);
@@ -109,7 +112,7 @@ impl Store {
 
 /// A refusal after the store was put back as it was found.
 fn left_as_it_was(e: FactoryError) -> FactoryError {
-    let message = match e.message.split_once("; ") {
+    let message = match e.message.rsplit_once("; ") {
         Some((what, todo)) => format!("{what}; it was left as it was found: {todo}"),
         None => e.message,
     };
