@@ -65,8 +65,6 @@ impl FactoryError {
 
 impl From<sled::Error> for FactoryError {
     fn from(e: sled::Error) -> Self {
-        FactoryError::storage(format!(
-            "the data store failed: {e}; check the data directory's disk space and permissions"
-        ))
+        crate::store::fault::from_sled(None, &e)
     }
 }

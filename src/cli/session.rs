@@ -44,7 +44,8 @@ impl Ctx {
 
     /// Opens the data directory in this process (logging into it from then on).
     fn open_here(&mut self, opts: Options) -> Result<OrchestratorHandle> {
-        let store = crate::store::Store::open(&self.data_dir, self.cfg.store.cache_mb)?;
+        let mut store = crate::store::Store::open(&self.data_dir, self.cfg.store.cache_mb)?;
+        store.set_min_free_mb(self.cfg.store.min_free_mb);
         if self.log.is_none() {
             self.log = crate::logging::init(&self.data_dir);
         }
@@ -75,20 +76,7 @@ impl Ctx {
     pub async fn run_session(&mut self, opts: Options, flags: &RunFlags, read_only: bool) -> Result<Session> {
         let attach = AttachOptions { read_only, snapshots: true, events: true };
         if let Some(handle) = socket::attach(&self.data_dir, attach).await? {
-            if flags.headless {
-                let pid = match *handle.link().borrow() {
-                    orchestrator::Link::Attached { pid, .. } => pid,
-                    _ => 0,
-                };
-                return Err(FactoryError::new(
-                    ErrorKind::Held,
-                    format!(
-                        "a factory (pid {pid}) already runs over {}; attach to it with `factory`, or stop it first",
-                        self.data_dir.display()
-                    ),
-                ));
-            }
-            return Ok(Session { handle, _server: None });
+            return self.attached(handle, flags);
         }
         if read_only {
             return Err(FactoryError::usage(format!(
@@ -96,9 +84,50 @@ impl Ctx {
                 self.data_dir.display()
             )));
         }
-        let handle = self.open_here(opts).map_err(|e| if e.kind == ErrorKind::Held { unattachable(e) } else { e })?;
-        let server = socket::serve(handle.clone(), &self.data_dir)?;
-        Ok(Session { handle, _server: Some(server) })
+        // Of two started at once, one opens the data directory and the other finds it on
+        // the socket once it has loaded the state; a one-shot command holding it for a
+        // moment lets go.
+        let deadline = Instant::now() + OWNER_STARTING;
+        loop {
+            match self.open_here(opts.clone()) {
+                Ok(handle) => {
+                    return match socket::serve(handle.clone(), &self.data_dir) {
+                        Ok(server) => Ok(Session { handle, _server: Some(server) }),
+                        Err(e) => {
+                            let _ = handle.shutdown().await;
+                            Err(e)
+                        }
+                    };
+                }
+                Err(e) if e.kind == ErrorKind::Held && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    if let Some(handle) = socket::attach(&self.data_dir, attach).await? {
+                        return self.attached(handle, flags);
+                    }
+                }
+                Err(e) if e.kind == ErrorKind::Held => return Err(unattachable(e)),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Attached to a running owner: fine for a control room; a headless run is refused,
+    /// since a second orchestrator would only watch.
+    fn attached(&self, handle: OrchestratorHandle, flags: &RunFlags) -> Result<Session> {
+        if flags.headless {
+            let pid = match *handle.link().borrow() {
+                orchestrator::Link::Attached { pid, .. } => pid,
+                _ => 0,
+            };
+            return Err(FactoryError::new(
+                ErrorKind::Held,
+                format!(
+                    "a factory (pid {pid}) already runs over {}; attach to it with `factory`, or stop it first",
+                    self.data_dir.display()
+                ),
+            ));
+        }
+        Ok(Session { handle, _server: None })
     }
 }
 

@@ -251,11 +251,15 @@ impl Default for SimConfig {
 pub struct StoreConfig {
     /// sled's page cache, in MiB.
     pub cache_mb: u64,
+    /// Free space the factory keeps on the data directory's disk: below it, nothing more
+    /// is written and the orchestrator stops (sled can damage its store when a write of
+    /// its runs out of space half-way).
+    pub min_free_mb: u64,
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        StoreConfig { cache_mb: 16 }
+        StoreConfig { cache_mb: 16, min_free_mb: crate::store::DEFAULT_MIN_FREE_MB }
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, watch};
 
 use super::command::{Command, Reply};
-use super::handle::OrchestratorHandle;
+use super::handle::{Fatal, OrchestratorHandle};
 use super::state::{ReplyTo, State};
 use super::worker::{self, Shared};
 use super::{Msg, views};
@@ -36,6 +36,7 @@ struct Actor {
     last_tick: Instant,
     last_commit: Instant,
     shutdown: Option<(ReplyTo, Instant)>,
+    fatal: Fatal,
 }
 
 pub(super) fn spawn(
@@ -54,7 +55,8 @@ pub(super) fn spawn(
     let first = views::snapshot(&state, &shared.gateway, 0);
     let (snapshots, snapshot_rx) = watch::channel(Arc::new(first));
     let (events, _) = broadcast::channel(16_384);
-    let handle = OrchestratorHandle::new(tx, snapshot_rx, events.clone());
+    let fatal = Fatal::default();
+    let handle = OrchestratorHandle::new(tx, snapshot_rx, events.clone(), Arc::clone(&fatal));
     let actor = Actor {
         state,
         shared,
@@ -67,6 +69,7 @@ pub(super) fn spawn(
         last_tick: Instant::now(),
         last_commit: Instant::now(),
         shutdown: None,
+        fatal,
     };
     std::thread::Builder::new()
         .name("orchestrator".into())
@@ -118,6 +121,7 @@ impl Actor {
             if someone_waits || self.last_commit.elapsed() >= COMMIT_EVERY {
                 if let Err(e) = self.commit() {
                     self.fail_all(e);
+                    self.abandon();
                     return;
                 }
                 self.last_commit = Instant::now();
@@ -136,7 +140,10 @@ impl Actor {
                 // Close the store (and its lock on the data directory) before saying so;
                 // the gateway lets go of its trees too, even if a late worker still holds it.
                 shared.gateway.close_store();
-                drop(state);
+                match flushed {
+                    Ok(()) => drop(state),
+                    Err(_) => leave_unclosed(state.store),
+                }
                 if let Some((reply, _)) = shutdown {
                     let _ = reply.send(flushed.map(|()| Reply::Done { message: "the orchestrator stopped".into() }));
                 }
@@ -215,6 +222,16 @@ impl Actor {
         Ok(())
     }
 
+    /// After the store refused a write: commands and views learn at once that the
+    /// orchestrator stopped, and the store is left unclosed (see `leave_unclosed`).
+    fn abandon(self) {
+        let Actor { state, rx, snapshots, shared, .. } = self;
+        drop(rx);
+        drop(snapshots);
+        shared.gateway.close_store();
+        leave_unclosed(state.store);
+    }
+
     fn publish(&mut self) {
         if !self.state.changed {
             return;
@@ -230,13 +247,14 @@ impl Actor {
     }
 
     /// The store refused a write: memory is ahead of disk, so stop; a restart reloads what
-    /// is on disk. Everyone waiting hears why.
+    /// is on disk. Everyone waiting hears why, and so does anyone who asks later.
     fn fail_all(&mut self, e: FactoryError) {
         tracing::error!(error = %e, "the store refused a write; the orchestrator stops");
         let err = FactoryError::new(
             ErrorKind::Storage,
-            format!("{}; the orchestrator stopped, nothing unsaved was acknowledged", e.message),
+            format!("{}; the orchestrator stopped and nothing unsaved was acknowledged", e.message),
         );
+        let _ = self.fatal.set(err.clone());
         for (reply, _) in self.state.replies.drain(..) {
             let _ = reply.send(Err(err.clone()));
         }
@@ -249,4 +267,12 @@ impl Actor {
             }
         }
     }
+}
+
+/// Closing a sled store flushes it, and sled's flush after a failed write waits for writes
+/// that can never land (on a full disk it waits for ever). Nothing more may be written
+/// anyway: the store is let go without closing, and the operating system closes its files
+/// when the process exits (what was flushed before is on disk; the rest was never acknowledged).
+fn leave_unclosed(store: crate::store::Store) {
+    std::mem::forget(store);
 }

@@ -33,16 +33,16 @@ enum Route {
     Remote(mpsc::UnboundedSender<RemoteCall>),
 }
 
+/// Why the orchestrator stopped on its own (the store refused a write), once it has.
+pub(super) type Fatal = Arc<std::sync::OnceLock<FactoryError>>;
+
 #[derive(Clone)]
 pub struct OrchestratorHandle {
     route: Route,
     snapshots: watch::Receiver<Arc<Snapshot>>,
     events: broadcast::Sender<Arc<Event>>,
     link: watch::Receiver<Link>,
-}
-
-fn stopped() -> FactoryError {
-    FactoryError::new(ErrorKind::Unavailable, "the orchestrator has stopped; start it again")
+    fatal: Fatal,
 }
 
 impl OrchestratorHandle {
@@ -50,9 +50,10 @@ impl OrchestratorHandle {
         tx: std::sync::mpsc::Sender<Msg>,
         snapshots: watch::Receiver<Arc<Snapshot>>,
         events: broadcast::Sender<Arc<Event>>,
+        fatal: Fatal,
     ) -> Self {
         let (_, link) = watch::channel(Link::Owner);
-        OrchestratorHandle { route: Route::Local(tx), snapshots, events, link }
+        OrchestratorHandle { route: Route::Local(tx), snapshots, events, link, fatal }
     }
 
     /// A handle whose commands go to a socket client task (see `crate::socket::client`).
@@ -62,17 +63,25 @@ impl OrchestratorHandle {
         events: broadcast::Sender<Arc<Event>>,
         link: watch::Receiver<Link>,
     ) -> Self {
-        OrchestratorHandle { route: Route::Remote(calls), snapshots, events, link }
+        OrchestratorHandle { route: Route::Remote(calls), snapshots, events, link, fatal: Fatal::default() }
+    }
+
+    /// Why the orchestrator can no longer be reached: the store's refusal that stopped it
+    /// (a full disk, say), else that it has stopped.
+    pub fn stop_reason(&self) -> FactoryError {
+        self.fatal.get().cloned().unwrap_or_else(|| {
+            FactoryError::new(ErrorKind::Unavailable, "the orchestrator has stopped; start it again")
+        })
     }
 
     /// Sends a command and waits for its reply, which comes once its changes are on disk.
     pub async fn request(&self, cmd: Command) -> Result<Reply> {
         let (tx, rx) = oneshot::channel();
         match &self.route {
-            Route::Local(local) => local.send(Msg::Command(cmd, tx)).map_err(|_| stopped())?,
-            Route::Remote(remote) => remote.send((cmd, tx)).map_err(|_| stopped())?,
+            Route::Local(local) => local.send(Msg::Command(cmd, tx)).map_err(|_| self.stop_reason())?,
+            Route::Remote(remote) => remote.send((cmd, tx)).map_err(|_| self.stop_reason())?,
         }
-        rx.await.map_err(|_| stopped())?
+        rx.await.map_err(|_| self.stop_reason())?
     }
 
     /// The latest snapshot.

@@ -74,7 +74,8 @@ pub(crate) enum Msg {
 /// Opens the store, loads the state and starts the actor on its own thread.
 /// Must be called inside a tokio runtime (workers run on it).
 pub fn start(cfg: Arc<Config>, opts: Options, clock: Clock) -> Result<OrchestratorHandle> {
-    let store = Store::open(&opts.data_dir, cfg.store.cache_mb)?;
+    let mut store = Store::open(&opts.data_dir, cfg.store.cache_mb)?;
+    store.set_min_free_mb(cfg.store.min_free_mb);
     start_with_store(cfg, opts, store, clock)
 }
 

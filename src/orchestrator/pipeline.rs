@@ -84,6 +84,8 @@ impl State {
         let i = self.runs.len() - 1;
         self.emit(Some(id), EventKind::RunCreated { name, template, budget_micros, priority });
         self.start_phase(i, Phase::Research, 0);
+        // The id is printed as soon as it is replied: the run must be on disk by then.
+        self.durable = true;
         Ok(id)
     }
 

@@ -367,8 +367,12 @@ async fn integrate(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output,
     if shared.cfg.team.run_template_checks
         && let Some(t) = job.template.as_deref()
     {
+        let keys = crate::providers::secret::key_variables(
+            &shared.cfg,
+            std::env::vars_os().map(|(k, _)| k.to_string_lossy().into_owned()),
+        );
         for check in &t.manifest.checks {
-            if let Err(e) = run_check(&app, check).await {
+            if let Err(e) = run_check(&app, check, &keys).await {
                 problems.push(e);
             }
         }
@@ -391,7 +395,9 @@ async fn integrate(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output,
     })
 }
 
-async fn run_check(app: &Path, check: &templates::Check) -> Result<(), String> {
+/// Runs one of the template's checks on the generated code, without the API keys in its
+/// environment: the code is a model's, and must not be able to read them.
+async fn run_check(app: &Path, check: &templates::Check, keys: &[String]) -> Result<(), String> {
     let Some((program, args)) = check.command.split_first() else {
         return Ok(());
     };
@@ -402,7 +408,12 @@ async fn run_check(app: &Path, check: &templates::Check) -> Result<(), String> {
         }
         None => app.to_path_buf(),
     };
-    let child = tokio::process::Command::new(program).args(args).current_dir(cwd).kill_on_drop(true).output();
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.args(args).current_dir(cwd).kill_on_drop(true);
+    for k in keys {
+        cmd.env_remove(k);
+    }
+    let child = cmd.output();
     match tokio::time::timeout(std::time::Duration::from_secs(300), child).await {
         Err(_) => Err(format!("check `{}` timed out after 300 s", check.name)),
         Ok(Err(e)) => Err(format!("check `{}` could not start: {e}", check.name)),

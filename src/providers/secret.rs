@@ -88,9 +88,32 @@ impl fmt::Debug for Scrubber {
     }
 }
 
+/// Environment variables that may hold an API key, to be left out of the environment of
+/// programs that run generated code: every variable a provider names, and any name in
+/// `present` with `API_KEY` in it (a key for a tool the config does not know is a key too).
+pub fn key_variables(cfg: &crate::config::Config, present: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut names: Vec<String> = cfg.providers.values().flat_map(|p| p.keys().iter().cloned()).collect();
+    names.extend(present.into_iter().filter(|n| n.to_ascii_uppercase().contains("API_KEY")));
+    names.sort();
+    names.dedup();
+    names
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_variables_are_the_named_ones_and_any_api_key() {
+        let mut cfg = crate::config::Config::default();
+        let p = cfg.providers.entry("local".into()).or_default();
+        p.keys = Some(vec!["LOCAL_TOKEN".into()]);
+        let found = key_variables(&cfg, ["PATH".into(), "GROQ_API_KEY".into(), "my_api_key_2".into()]);
+        for name in ["LOCAL_TOKEN", "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GROQ_API_KEY", "my_api_key_2"] {
+            assert!(found.iter().any(|n| n == name), "{name} in {found:?}");
+        }
+        assert!(!found.iter().any(|n| n == "PATH"));
+    }
 
     #[test]
     fn debug_and_display_never_show_the_value() {

@@ -66,8 +66,13 @@ pub fn serve_for_uid(handle: OrchestratorHandle, data_dir: &Path, uid: u32) -> R
         }
         Err(_) => {}
     }
-    let listener = UnixListener::bind(&path)
-        .map_err(|e| FactoryError::storage(format!("cannot serve the socket {}: {e}", path.display())))?;
+    let listener = UnixListener::bind(&path).map_err(|e| {
+        let (_, what) = crate::store::fault::io_cause(&e);
+        FactoryError::storage(format!(
+            "cannot serve the socket {} ({what}); give this user write access to the data directory, or pass another --data-dir",
+            path.display()
+        ))
+    })?;
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
         .map_err(|e| FactoryError::storage(format!("cannot make {} private: {e}", path.display())))?;
     let (frames, _) = broadcast::channel::<Arc<Frame>>(64);

@@ -1,8 +1,14 @@
 //! The sled store: one tree per kind of record, a schema version, group commits in one
 //! transaction, and loading the current state at start-up.
 
+pub mod fault;
 mod keys;
+mod mark;
 mod open;
+mod room;
+mod safety;
+
+use std::sync::atomic::Ordering;
 
 use sled::Transactional;
 use sled::transaction::ConflictableTransactionError;
@@ -11,6 +17,7 @@ use crate::domain::{Event, Gate, Report, Run, RunId, Task};
 use crate::error::{FactoryError, Result};
 pub use keys::{gate_key, report_key, run_key, seq_key, task_key};
 pub use open::{DATA_DIR_MARKER, SCHEMA_VERSION};
+pub use room::{DEFAULT_MIN_FREE_MB, free_bytes};
 
 /// Everything one group commit writes, already serialised.
 #[derive(Default, Debug)]
@@ -85,6 +92,8 @@ pub struct Loaded {
 }
 
 pub struct Store {
+    /// The data directory, named in errors.
+    dir: std::path::PathBuf,
     db: sled::Db,
     meta: sled::Tree,
     runs: sled::Tree,
@@ -95,6 +104,12 @@ pub struct Store {
     reports: sled::Tree,
     cache: sled::Tree,
     quality: sled::Tree,
+    /// Group commits made so far (kept in `meta`, one more with each commit).
+    commits: std::sync::atomic::AtomicU64,
+    /// The highest commit known flushed, kept outside sled (see `mark`).
+    mark: mark::Mark,
+    /// Free bytes kept on the disk (see `room`).
+    min_free: u64,
 }
 
 impl Store {
@@ -103,6 +118,9 @@ impl Store {
         if w.is_empty() {
             return Ok(());
         }
+        room::check(&self.dir, self.min_free)?;
+        let number = self.commits.load(Ordering::Relaxed) + 1;
+        let counted = number.to_string();
         (&self.runs, &self.gates, &self.tasks, &self.events, &self.alerts, &self.reports, &self.meta)
             .transaction(|(runs, gates, tasks, events, alerts, reports, meta)| {
                 for (tree, items) in [
@@ -118,18 +136,28 @@ impl Store {
                         tree.insert(k.as_slice(), v.as_slice())?;
                     }
                 }
+                meta.insert(mark::COMMIT_KEY, counted.as_bytes())?;
                 Ok::<(), ConflictableTransactionError<()>>(())
             })
-            .map_err(|e| {
-                FactoryError::storage(format!(
-                    "could not write to the data store: {e:?}; check disk space and permissions"
-                ))
+            .map(|()| self.commits.store(number, Ordering::Relaxed))
+            .map_err(|e| match e {
+                sled::transaction::TransactionError::Storage(e) => fault::from_sled(Some(&self.dir), &e),
+                sled::transaction::TransactionError::Abort(()) => {
+                    FactoryError::internal("a group commit was aborted, which it never asks for")
+                }
             })
     }
 
-    /// Forces everything committed so far to disk.
+    /// Below `mb` MiB free on the data directory's disk, commits are refused (`store.min_free_mb`).
+    pub fn set_min_free_mb(&mut self, mb: u64) {
+        self.min_free = mb.saturating_mul(1024 * 1024);
+    }
+
+    /// Forces everything committed so far to disk, then notes outside sled how far that is.
     pub fn flush(&self) -> Result<()> {
-        self.db.flush()?;
+        let number = self.commits.load(Ordering::Relaxed);
+        self.db.flush().map_err(|e| fault::from_sled(Some(&self.dir), &e))?;
+        self.mark.advance(number);
         Ok(())
     }
 

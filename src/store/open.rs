@@ -4,8 +4,9 @@ use std::fs;
 use std::io::ErrorKind as IoKind;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::Path;
+use std::sync::atomic::AtomicU64;
 
-use super::Store;
+use super::{Store, fault, mark, safety};
 use crate::error::{ErrorKind, FactoryError, Result};
 
 /// Version of the layout of records in sled; a data directory from a newer one is refused.
@@ -18,29 +19,48 @@ const OWNER_PID: &str = "owner.pid";
 
 impl Store {
     /// Opens (creating if need be) the data directory `dir`. Refuses a folder that holds
-    /// other things, one held by another process, and one from a newer schema.
+    /// other things, one held by another process, one from a newer schema, and a damaged
+    /// store, which is left exactly as it was found.
     pub fn open(dir: &Path, cache_mb: u64) -> Result<Store> {
         prepare_dir(dir)?;
-        let db = sled::Config::new()
+        let turn = safety::lock(dir);
+        let copy = turn.as_ref().and_then(|_| safety::take(dir));
+        let opened = sled::Config::new()
             .path(dir.join("db"))
             .cache_capacity(cache_mb.max(1) * 1024 * 1024)
             .flush_every_ms(Some(200))
             .open()
-            .map_err(|e| open_error(dir, e))?;
-        let tree = |name: &str| db.open_tree(name).map_err(FactoryError::from);
-        let store = Store {
-            meta: tree("meta")?,
-            runs: tree("runs")?,
-            gates: tree("gates")?,
-            tasks: tree("tasks")?,
-            events: tree("events")?,
-            alerts: tree("alerts")?,
-            reports: tree("reports")?,
-            cache: tree("cache")?,
-            quality: tree("quality")?,
-            db,
-        };
-        match store.meta.get("schema")? {
+            .map_err(|e| open_error(dir, e))
+            .and_then(|db| Store::with_db(dir, db));
+        match (opened, copy) {
+            (Ok(store), copy) => {
+                if let Some(copy) = copy {
+                    copy.discard();
+                }
+                drop(turn);
+                let _ = fs::write(dir.join(OWNER_PID), std::process::id().to_string());
+                Ok(store)
+            }
+            (Err(e), Some(copy)) if e.kind != ErrorKind::Held => {
+                let restored = copy.restore();
+                let damaged = e.message.contains(&format!("{} (", fault::DAMAGED));
+                Err(if restored && damaged { left_as_it_was(e) } else { e })
+            }
+            (Err(e), copy) => {
+                if let Some(copy) = copy {
+                    copy.discard();
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// The trees, once the schema is known to be one this factory reads (checked before
+    /// any tree is made, so that a newer factory's store is not changed).
+    fn with_db(dir: &Path, db: sled::Db) -> Result<Store> {
+        let fail = |e: sled::Error| fault::from_sled(Some(dir), &e);
+        let meta = db.open_tree("meta").map_err(fail)?;
+        match meta.get("schema").map_err(fail)? {
             Some(v) => {
                 let found = std::str::from_utf8(&v).ok().and_then(|s| s.parse::<u32>().ok()).unwrap_or(u32::MAX);
                 if found > SCHEMA_VERSION {
@@ -51,13 +71,52 @@ impl Store {
                 }
             }
             None => {
-                store.meta.insert("schema", SCHEMA_VERSION.to_string().as_bytes())?;
-                store.db.flush()?;
+                meta.insert("schema", SCHEMA_VERSION.to_string().as_bytes()).map_err(fail)?;
+                db.flush().map_err(fail)?;
             }
         }
-        let _ = fs::write(dir.join(OWNER_PID), std::process::id().to_string());
-        Ok(store)
+        let commits = match meta.get(mark::COMMIT_KEY).map_err(fail)? {
+            Some(v) => std::str::from_utf8(&v).ok().and_then(|s| s.parse::<u64>().ok()).unwrap_or(0),
+            None => 0,
+        };
+        let saved = mark::Mark::read(dir);
+        if commits < saved.value() {
+            return Err(FactoryError::storage(fault::message(
+                Some(dir),
+                fault::Cause::Damaged,
+                &format!(
+                    "it ends at commit {commits}, but commit {} was saved; a db/ restored alone from an older backup needs saved.mark removed too",
+                    saved.value()
+                ),
+            )));
+        }
+        let tree = |name: &str| db.open_tree(name).map_err(fail);
+        Ok(Store {
+            dir: dir.to_path_buf(),
+            meta,
+            runs: tree("runs")?,
+            gates: tree("gates")?,
+            tasks: tree("tasks")?,
+            events: tree("events")?,
+            alerts: tree("alerts")?,
+            reports: tree("reports")?,
+            cache: tree("cache")?,
+            quality: tree("quality")?,
+            commits: AtomicU64::new(commits),
+            mark: saved,
+            min_free: super::DEFAULT_MIN_FREE_MB * 1024 * 1024,
+            db,
+        })
     }
+}
+
+/// A refusal after the store was put back as it was found.
+fn left_as_it_was(e: FactoryError) -> FactoryError {
+    let message = match e.message.rsplit_once("; ") {
+        Some((what, todo)) => format!("{what}; it was left as it was found: {todo}"),
+        None => e.message,
+    };
+    FactoryError { message, ..e }
 }
 
 fn prepare_dir(dir: &Path) -> Result<()> {
@@ -92,12 +151,8 @@ fn prepare_dir(dir: &Path) -> Result<()> {
 }
 
 fn io_error(dir: &Path, e: std::io::Error) -> FactoryError {
-    let hint = match e.kind() {
-        IoKind::PermissionDenied | IoKind::ReadOnlyFilesystem => "check its permissions or pass another --data-dir",
-        IoKind::StorageFull => "free some disk space",
-        _ => "check the path and the disk",
-    };
-    FactoryError::storage(format!("cannot use the data directory {}: {e}; {hint}", dir.display()))
+    let (cause, what) = fault::io_cause(&e);
+    FactoryError::storage(fault::message(Some(dir), cause, &what))
 }
 
 fn open_error(dir: &Path, e: sled::Error) -> FactoryError {
@@ -114,9 +169,6 @@ fn open_error(dir: &Path, e: sled::Error) -> FactoryError {
     }
     match e {
         sled::Error::Io(io) => io_error(dir, io),
-        other => FactoryError::storage(format!(
-            "the data store in {} cannot be opened ({other}); it may be damaged: restore a backup or use another --data-dir",
-            dir.display()
-        )),
+        other => fault::from_sled(Some(dir), &other),
     }
 }

@@ -121,7 +121,7 @@ async fn event_loop<W: std::io::Write>(handle: &OrchestratorHandle, app: &mut Ap
             },
             changed = snapshots.changed() => {
                 if changed.is_err() {
-                    return Err(FactoryError::new(crate::error::ErrorKind::Unavailable, "the orchestrator stopped"));
+                    return Err(handle.stop_reason());
                 }
                 dirty = true;
                 let snap = std::sync::Arc::clone(&snapshots.borrow_and_update());
