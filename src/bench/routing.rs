@@ -156,7 +156,7 @@ impl RoutingFigures {
             out.push_str(&row(f));
         }
         out.push_str(&format!(
-            "  adaptive vs the best fixed choice ({}): quality {:.1}%, cost {:.1}% of it (target: within 10%): {}\n  adaptive vs preferred: {:.1}% cheaper, quality {:+.1} points (target: at least 20% cheaper at equal quality): {}\n",
+            "  adaptive vs the best fixed choice ({}): quality {:.1}%, cost {:.1}% of it (target: within 10%): {}\n  adaptive vs preferred: {:.1}% cheaper, quality {:+.1} points (target: at least 20% cheaper at equal quality, taken as within 5 points): {}\n",
             self.best_fixed,
             self.quality_vs_best * 100.0,
             self.cost_vs_best * 100.0,

@@ -100,7 +100,7 @@ pub enum Cmd {
     },
     /// Check keys, providers, terminal and data directory
     Doctor,
-    /// Measure a speed target: orchestrator, render, gateway, attach
+    /// Measure a speed target: orchestrator, render, gateway, startup, store, fairness, routing, attach
     Bench(BenchArgs),
     /// Stack templates: list, show, import, export, remove, new
     Templates {
@@ -155,7 +155,7 @@ pub enum TemplatesAction {
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
-    /// What to measure: orchestrator, render, gateway, attach
+    /// What to measure: orchestrator, render, gateway, startup, store, fairness, routing, attach
     pub scenario: String,
     /// Print the report as JSON
     #[arg(long)]
