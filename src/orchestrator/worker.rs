@@ -170,7 +170,9 @@ fn context(job: &Job, ws: &Workspace, sections: Vec<String>) -> Result<PromptCon
             prompt: m.prompt.build.clone(),
         },
         plan_error: job.plan_error.clone(),
-        default_plan: Some(serde_json::to_string_pretty(&m.default_plan()).unwrap_or_default()),
+        // Only the plan prompt quotes it.
+        default_plan: (job.task.kind == TaskKind::Plan)
+            .then(|| serde_json::to_string_pretty(&m.default_plan()).unwrap_or_default()),
         task: None,
         app_files: Vec::new(),
     })
