@@ -67,6 +67,18 @@ impl RunState {
         for t in tasks {
             rs.add_task(t);
         }
+        // A waiting task whose dependencies are all done is ready: that step is not
+        // written to the store (see `team_task_done`).
+        let woken: Vec<usize> = (0..rs.tasks.len())
+            .filter(|&k| {
+                let t = &rs.tasks[k];
+                t.status == TaskStatus::Waiting
+                    && t.depends_on.iter().all(|d| rs.task(d).is_some_and(|d| d.status == TaskStatus::Done))
+            })
+            .collect();
+        for k in woken {
+            rs.make_ready(k);
+        }
         rs.view = Arc::new(super::views::run_view(&rs));
         rs
     }
@@ -426,5 +438,73 @@ fn rebuild_ledger(run: &mut Run, tasks: &[Task]) {
         if let Some(span) = run.phases.iter_mut().rev().find(|s| s.phase == Some(t.phase) && s.revision == t.revision) {
             span.ledger.add(&r.ledger);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{AgentRole, Ledger, TaskKind};
+
+    fn task(id: &str, status: TaskStatus, depends_on: &[&str]) -> Task {
+        Task {
+            id: Task::build_id(RunId(1), id),
+            run: RunId(1),
+            phase: Phase::Build,
+            revision: 0,
+            kind: TaskKind::Team,
+            role: AgentRole::Backend,
+            title: id.into(),
+            depends_on: depends_on.iter().map(|d| Task::build_id(RunId(1), d)).collect(),
+            files: vec![],
+            status,
+            attempts: 0,
+            error: None,
+            result: None,
+            created_at: 1,
+        }
+    }
+
+    #[test]
+    fn a_waiting_task_whose_dependencies_are_done_is_ready_after_loading() {
+        let run = Run {
+            id: RunId(1),
+            name: "Run".into(),
+            idea: "idea".into(),
+            template: "neoforge".into(),
+            template_version: None,
+            ports: BTreeMap::new(),
+            priority: 2,
+            budget_micros: 1,
+            status: RunStatus::Running,
+            phase: Phase::Build,
+            revision: 0,
+            gate: None,
+            ledger: Ledger::default(),
+            simulated: true,
+            unpriced: false,
+            created_at: 1,
+            updated_at: 1,
+            last_progress_at: 1,
+            phases: vec![],
+            budget_alerted: false,
+            stall_alerted: false,
+            failure: None,
+            plan_source: None,
+            workspace: "/tmp/x".into(),
+        };
+        // As the store holds them: `api` done, the steps of its dependents to ready unwritten.
+        let tasks = vec![
+            task("api", TaskStatus::Done, &[]),
+            task("ui", TaskStatus::Waiting, &["api"]),
+            task("tests", TaskStatus::Waiting, &["api", "ui"]),
+            task("docs", TaskStatus::Running, &[]),
+        ];
+        let rs = RunState::new(run, tasks, true);
+        let status = |id: &str| rs.task(&Task::build_id(RunId(1), id)).unwrap().status;
+        assert_eq!(status("ui"), TaskStatus::Ready);
+        assert_eq!(status("tests"), TaskStatus::Waiting);
+        assert_eq!(status("docs"), TaskStatus::Ready, "a task cut off mid-call runs again");
+        assert_eq!(rs.ready.iter().copied().collect::<Vec<_>>(), vec![3, 1]);
     }
 }

@@ -84,8 +84,10 @@ impl State {
                 .iter()
                 .all(|d| self.runs[i].task(d).is_some_and(|d| d.status == TaskStatus::Done));
             if ready {
+                // Not written: at start-up a waiting task whose dependencies are all done
+                // is made ready again (`RunState::new`), which saves a record per task.
                 self.runs[i].make_ready(k);
-                self.touch_task(i, k);
+                self.views_dirty.insert(i);
             }
         }
         let role = self.runs[i].tasks[t].role;

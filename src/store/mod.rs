@@ -1,6 +1,7 @@
 //! The sled store: one tree per kind of record, a schema version, group commits in one
 //! transaction, and loading the current state at start-up.
 
+mod event_log;
 pub mod fault;
 mod keys;
 mod mark;
@@ -25,7 +26,8 @@ pub struct Writes {
     pub runs: Vec<(Vec<u8>, Vec<u8>)>,
     pub gates: Vec<(Vec<u8>, Vec<u8>)>,
     pub tasks: Vec<(Vec<u8>, Vec<u8>)>,
-    pub events: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Events become records at commit, many to a record (see `event_log`).
+    pub events: event_log::Pending,
     pub alerts: Vec<(Vec<u8>, Vec<u8>)>,
     pub reports: Vec<(Vec<u8>, Vec<u8>)>,
     pub meta: Vec<(Vec<u8>, Vec<u8>)>,
@@ -43,7 +45,12 @@ impl Writes {
 
     /// Records in this batch.
     pub fn len(&self) -> usize {
-        self.runs.len() + self.gates.len() + self.tasks.len() + self.events.len() + self.reports.len() + self.meta.len()
+        self.runs.len()
+            + self.gates.len()
+            + self.tasks.len()
+            + self.events.records_len()
+            + self.reports.len()
+            + self.meta.len()
     }
 
     pub fn run(&mut self, run: &Run) {
@@ -60,7 +67,7 @@ impl Writes {
         if event.alert().is_some() {
             self.alerts.push((seq_key(event.seq).to_vec(), value.clone()));
         }
-        self.events.push((seq_key(event.seq).to_vec(), value));
+        self.events.push(event.seq, value);
     }
     pub fn report(&mut self, seq: u64, report: &Report) {
         self.reports.push((report_key(report.run, seq), to_json(report)));
@@ -121,13 +128,13 @@ impl Store {
         room::check(&self.dir, self.min_free)?;
         let number = self.commits.load(Ordering::Relaxed) + 1;
         let counted = number.to_string();
+        let events = w.events.records();
         (&self.runs, &self.gates, &self.tasks, &self.events, &self.alerts, &self.reports, &self.meta)
-            .transaction(|(runs, gates, tasks, events, alerts, reports, meta)| {
+            .transaction(|(runs, gates, tasks, events_tree, alerts, reports, meta)| {
                 for (tree, items) in [
                     (runs, &w.runs),
                     (gates, &w.gates),
                     (tasks, &w.tasks),
-                    (events, &w.events),
                     (alerts, &w.alerts),
                     (reports, &w.reports),
                     (meta, &w.meta),
@@ -135,6 +142,9 @@ impl Store {
                     for (k, v) in items {
                         tree.insert(k.as_slice(), v.as_slice())?;
                     }
+                }
+                for (k, v) in &events {
+                    events_tree.insert(k, v.as_slice())?;
                 }
                 meta.insert(mark::COMMIT_KEY, counted.as_bytes())?;
                 Ok::<(), ConflictableTransactionError<()>>(())
@@ -175,10 +185,7 @@ impl Store {
         for run in loaded.runs.iter().filter(|r| !r.status.is_final()) {
             loaded.tasks.extend(self.tasks_of(run.id)?);
         }
-        loaded.next_seq = match self.events.last()? {
-            Some((k, _)) => keys::seq_of(&k) + 1,
-            None => 1,
-        };
+        loaded.next_seq = event_log::next_seq(&self.events)?;
         for item in self.meta.iter() {
             let (k, v) = item?;
             loaded.meta.push((String::from_utf8_lossy(&k).into_owned(), v.to_vec()));
@@ -196,15 +203,12 @@ impl Store {
 
     /// Events with `seq >= from`, at most `limit`.
     pub fn events_from(&self, from: u64, limit: usize) -> Result<Vec<Event>> {
-        self.events.range(seq_key(from)..).take(limit).map(|item| from_json("events", &item?.1)).collect()
+        event_log::from(&self.events, from, limit)
     }
 
     /// The last `limit` events, oldest first.
     pub fn last_events(&self, limit: usize) -> Result<Vec<Event>> {
-        let mut out: Vec<Event> =
-            self.events.iter().rev().take(limit).map(|item| from_json("events", &item?.1)).collect::<Result<_>>()?;
-        out.reverse();
-        Ok(out)
+        event_log::last(&self.events, limit)
     }
 
     pub fn alerts(&self) -> Result<Vec<Event>> {

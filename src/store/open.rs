@@ -9,8 +9,10 @@ use std::sync::atomic::AtomicU64;
 use super::{Store, fault, mark, safety};
 use crate::error::{ErrorKind, FactoryError, Result};
 
-/// Version of the layout of records in sled; a data directory from a newer one is refused.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the layout of records in sled; a data directory from a newer one is refused,
+/// one from an older one is read as it is and marked current (2: a record of the `events`
+/// tree holds a group commit's events, where in 1 it held one event; both are read).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The file that marks a folder as a factory's data directory.
 pub const DATA_DIR_MARKER: &str = "FACTORY_DATA_DIR";
@@ -68,6 +70,12 @@ impl Store {
                         "the data directory {} was written by a newer factory (schema {found}, this one reads {SCHEMA_VERSION}); upgrade factory or use another --data-dir",
                         dir.display()
                     )));
+                }
+                if found < SCHEMA_VERSION {
+                    // From now on it holds records an older factory cannot read: say so
+                    // before writing any.
+                    meta.insert("schema", SCHEMA_VERSION.to_string().as_bytes()).map_err(fail)?;
+                    db.flush().map_err(fail)?;
                 }
             }
             None => {

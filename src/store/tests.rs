@@ -197,11 +197,40 @@ fn a_newer_schemas_store_is_refused_before_anything_is_added_to_it() {
     };
     let (db, _) = trees();
     db.drop_tree("quality").unwrap();
-    db.open_tree("meta").unwrap().insert("schema", b"2").unwrap();
+    db.open_tree("meta").unwrap().insert("schema", b"3").unwrap();
     db.flush().unwrap();
     drop(db);
     let err = Store::open(&path, 4).err().unwrap();
-    assert!(err.message.contains("written by a newer factory (schema 2, this one reads 1)"), "{}", err.message);
+    assert!(err.message.contains("written by a newer factory (schema 3, this one reads 2)"), "{}", err.message);
     let (_, names) = trees();
     assert!(!names.contains(&b"quality".to_vec()), "no tree was added to a newer store");
+}
+
+#[test]
+fn a_schema_1_store_is_read_and_marked_current_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data");
+    drop(Store::open(&path, 4).unwrap());
+    {
+        // What a factory of schema 1 left: one event per record.
+        let db = sled::open(path.join("db")).unwrap();
+        db.open_tree("meta").unwrap().insert("schema", b"1").unwrap();
+        let events = db.open_tree("events").unwrap();
+        for seq in 1..=2 {
+            let e = Event { seq, ts: seq, startup: Some(RunId(1)), kind: EventKind::RunPaused };
+            events.insert(seq_key(seq), serde_json::to_vec(&e).unwrap()).unwrap();
+        }
+        db.flush().unwrap();
+    }
+    let store = Store::open(&path, 4).unwrap();
+    assert_eq!(store.meta_get("schema").unwrap().unwrap(), SCHEMA_VERSION.to_string().as_bytes());
+    assert_eq!(store.load().unwrap().next_seq, 3);
+    let mut w = Writes::default();
+    for seq in 3..=4 {
+        w.event(&Event { seq, ts: seq, startup: Some(RunId(1)), kind: EventKind::RunResumed });
+    }
+    store.commit(&w).unwrap();
+    let seqs: Vec<u64> = store.last_events(10).unwrap().iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, vec![1, 2, 3, 4]);
+    assert_eq!(store.load().unwrap().next_seq, 5);
 }
