@@ -166,3 +166,36 @@ impl Run {
         (done + within) / Phase::ALL.len() as f32
     }
 }
+
+#[cfg(test)]
+impl Run {
+    /// A run for tests: `s-0N`, running, in the spec phase.
+    pub fn sample(n: u32) -> Run {
+        Run {
+            id: RunId(n),
+            name: format!("Run {n}"),
+            idea: "idea".into(),
+            template: "neoforge".into(),
+            template_version: Some("1.0.0".into()),
+            ports: [("backend".to_string(), 8010)].into(),
+            priority: 2,
+            budget_micros: 5_000_000,
+            status: RunStatus::Running,
+            phase: Phase::Spec,
+            revision: 0,
+            gate: None,
+            ledger: Ledger { cost_micros: 42, tokens_in: 1, tokens_out: 2, tokens_cached: 0, calls: 1 },
+            simulated: true,
+            unpriced: false,
+            created_at: 1,
+            updated_at: 2,
+            last_progress_at: 2,
+            phases: vec![],
+            budget_alerted: false,
+            stall_alerted: false,
+            failure: None,
+            plan_source: None,
+            workspace: "/tmp/x".into(),
+        }
+    }
+}

@@ -444,7 +444,7 @@ fn rebuild_ledger(run: &mut Run, tasks: &[Task]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{AgentRole, Ledger, TaskKind};
+    use crate::domain::{AgentRole, TaskKind};
 
     fn task(id: &str, status: TaskStatus, depends_on: &[&str]) -> Task {
         Task {
@@ -467,32 +467,8 @@ mod tests {
 
     #[test]
     fn a_waiting_task_whose_dependencies_are_done_is_ready_after_loading() {
-        let run = Run {
-            id: RunId(1),
-            name: "Run".into(),
-            idea: "idea".into(),
-            template: "neoforge".into(),
-            template_version: None,
-            ports: BTreeMap::new(),
-            priority: 2,
-            budget_micros: 1,
-            status: RunStatus::Running,
-            phase: Phase::Build,
-            revision: 0,
-            gate: None,
-            ledger: Ledger::default(),
-            simulated: true,
-            unpriced: false,
-            created_at: 1,
-            updated_at: 1,
-            last_progress_at: 1,
-            phases: vec![],
-            budget_alerted: false,
-            stall_alerted: false,
-            failure: None,
-            plan_source: None,
-            workspace: "/tmp/x".into(),
-        };
+        let mut run = Run::sample(1);
+        run.phase = Phase::Build;
         // As the store holds them: `api` done, the steps of its dependents to ready unwritten.
         let tasks = vec![
             task("api", TaskStatus::Done, &[]),
