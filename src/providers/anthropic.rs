@@ -93,15 +93,7 @@ impl Provider for AnthropicProvider {
         req: &'a CallRequest,
         key: Option<&'a Secret>,
     ) -> BoxFuture<'a, Result<CallResponse, ProviderError>> {
-        Box::pin(async move {
-            match tokio::time::timeout(self.timeout, self.call_inner(req, key)).await {
-                Ok(r) => r,
-                Err(_) => Err(ProviderError::new(
-                    ErrorClass::Timeout,
-                    format!("no complete answer within {} s (timeout_s); it is tried again", self.timeout.as_secs()),
-                )),
-            }
-        })
+        Box::pin(http::within(self.timeout, self.call_inner(req, key)))
     }
 }
 

@@ -16,6 +16,19 @@ pub const MAX_BODY: usize = 32 << 20;
 /// Largest error body read for its message.
 const MAX_ERROR_BODY: usize = 64 << 10;
 
+/// A whole HTTP call (request, answer, stream) within `limit`; past it, a retryable timeout.
+pub async fn within<T>(
+    limit: Duration,
+    call: impl Future<Output = Result<T, ProviderError>>,
+) -> Result<T, ProviderError> {
+    tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
+        Err(ProviderError::new(
+            ErrorClass::Timeout,
+            format!("no complete answer within {} s (timeout_s); it is tried again", limit.as_secs()),
+        ))
+    })
+}
+
 /// The process's HTTP client: connection pools are per client, so every provider shares it.
 pub fn client() -> Result<Client, ProviderError> {
     static CLIENT: OnceLock<Result<Client, String>> = OnceLock::new();
@@ -159,6 +172,16 @@ pub fn join_url(base: &str, path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_call_past_its_limit_is_a_retryable_timeout_and_one_within_it_passes_through() {
+        let slow = within(Duration::from_millis(10), std::future::pending::<Result<(), ProviderError>>());
+        let e = slow.await.unwrap_err();
+        assert_eq!(e.class, ErrorClass::Timeout);
+        assert!(e.message.contains("no complete answer within 0 s (timeout_s)"), "{}", e.message);
+        assert!(e.retryable());
+        assert_eq!(within(Duration::from_secs(5), async { Ok(7) }).await.unwrap(), 7);
+    }
 
     #[test]
     fn joins_urls() {
