@@ -216,36 +216,22 @@ impl State {
     /// Adds a paid call to the task, the phase pass, the run, and the day.
     fn record_answer(&mut self, i: usize, t: usize, a: &AnswerMeta, out: &Output) {
         let now = self.now();
-        let ledger = Ledger {
-            cost_micros: a.cost_micros,
-            tokens_in: a.usage.input,
-            tokens_out: a.usage.output,
-            tokens_cached: a.usage.cached_input,
-            calls: 1,
-        };
+        let in_span = self.charge(i, t, a);
         let rs = &mut self.runs[i];
-        rs.run.ledger.add(&ledger);
-        rs.run.simulated |= a.simulated;
-        rs.run.unpriced |= a.unpriced;
         rs.run.last_progress_at = now;
         rs.run.stall_alerted = false;
         let task_phase = rs.tasks[t].phase;
-        if rs.run.phase == task_phase
-            && let Some(span) = rs.run.current_span_mut()
-        {
-            span.ledger.add(&ledger);
+        if in_span && let Some(span) = rs.run.current_span_mut() {
             span.provider = Some(a.provider.clone());
             span.model = Some(a.model.clone());
             span.quality = Some(out.quality);
         }
         let task = &mut rs.tasks[t];
         let result = task.result.get_or_insert_with(TaskResult::default);
-        result.ledger.add(&ledger);
         result.provider = a.provider.clone();
         result.model = a.model.clone();
         result.simulated = a.simulated;
         result.estimated = a.usage.estimated;
-        result.unpriced |= a.unpriced;
         result.latency_ms = a.latency_ms;
         result.quality = out.quality;
         result.output_chars = out.output_chars;
@@ -287,6 +273,16 @@ impl State {
 
     /// An answer paid for by a task that then failed: its cost and tokens still count.
     fn record_paid_failure(&mut self, i: usize, t: usize, a: &AnswerMeta) {
+        self.charge(i, t, a);
+        self.touch_task(i, t);
+        self.touch_run(i);
+        self.record_spend(i, a.cost_micros);
+    }
+
+    /// Adds a paid call's cost and tokens to the run (with whether it was simulated or
+    /// unpriced), to its current phase pass when the task belongs to it (then returns
+    /// true), and to the task's result.
+    fn charge(&mut self, i: usize, t: usize, a: &AnswerMeta) -> bool {
         let ledger = Ledger {
             cost_micros: a.cost_micros,
             tokens_in: a.usage.input,
@@ -298,18 +294,17 @@ impl State {
         rs.run.ledger.add(&ledger);
         rs.run.simulated |= a.simulated;
         rs.run.unpriced |= a.unpriced;
-        let task_phase = rs.tasks[t].phase;
-        if rs.run.phase == task_phase
+        let mut in_span = false;
+        if rs.run.phase == rs.tasks[t].phase
             && let Some(span) = rs.run.current_span_mut()
         {
             span.ledger.add(&ledger);
+            in_span = true;
         }
         let result = rs.tasks[t].result.get_or_insert_with(TaskResult::default);
         result.ledger.add(&ledger);
         result.unpriced |= a.unpriced;
-        self.touch_task(i, t);
-        self.touch_run(i);
-        self.record_spend(i, a.cost_micros);
+        in_span
     }
 
     /// A retry, fallback or circuit change heard from the gateway during a task.
