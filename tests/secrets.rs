@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::Factory;
+use common::tmux::Tmux;
 use serde_json::Value;
 use startup_factory::fake_server::{FakeOptions, FakeServer, Fault, FaultPlan};
 use startup_factory::orchestrator::Command;
@@ -104,45 +105,6 @@ fn run_of<'a>(status: &'a Value, id: &str) -> &'a Value {
 }
 
 /// A tmux server of its own, killed when dropped.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn cmd(&self, args: &[&str]) -> std::process::Output {
-        Process::new("tmux").args(["-L", &self.socket]).args(args).output().expect("tmux runs (.ci/run installs it)")
-    }
-    fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            self.cmd(&["send-keys", "-t", "owner", k]);
-            std::thread::sleep(Duration::from_millis(150));
-        }
-    }
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-J", "-t", "owner"]).stdout).into_owned()
-    }
-    fn alive(&self) -> bool {
-        self.cmd(&["has-session", "-t", "owner"]).status.success()
-    }
-    fn wait(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let s = self.screen();
-            if ok(&s) {
-                return s;
-            }
-            assert!(Instant::now() < deadline, "timed out waiting for {what}; the screen:\n{s}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Process::new("tmux").args(["-L", &self.socket, "kill-server"]).output();
-    }
-}
-
 /// A client on the owner's socket that keeps every line it is sent.
 struct Listener {
     stream: UnixStream,
@@ -240,7 +202,7 @@ async fn keys_reach_no_file_log_export_socket_line_screen_or_error() {
     leaky_template(&mut seen, &f, &cfg).await;
 
     // The owner: the control room in tmux, every key in its environment.
-    let tmux = Tmux { socket: format!("sf-secrets-{}", std::process::id()) };
+    let tmux = Tmux::new(format!("sf-secrets-{}", std::process::id()), "owner");
     let mut env = format!(
         "env -i PATH=/usr/bin:/bin HOME={home} XDG_CONFIG_HOME={home}/config TERM=xterm-256color USER=tester FACTORY_LOG=debug",
         home = f.dir.path().display()
@@ -253,8 +215,7 @@ async fn keys_reach_no_file_log_export_socket_line_screen_or_error() {
         bin = env!("CARGO_BIN_EXE_factory"),
         data = f.data_dir().display()
     );
-    let out = tmux.cmd(&["new-session", "-d", "-s", "owner", "-x", "160", "-y", "45", &command]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    tmux.start(160, 45, &command);
     tmux.wait("the control room", |s| s.contains("Gate inbox"));
     let mut socket = Listener::attach(&f.data_dir());
 
@@ -353,11 +314,7 @@ async fn keys_reach_no_file_log_export_socket_line_screen_or_error() {
         "the refusal was on screen:\n{screens}"
     );
     tmux.keys(&["q"]);
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while tmux.alive() {
-        assert!(Instant::now() < deadline, "q did not quit:\n{}", tmux.screen());
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    tmux.wait_gone("q did not quit");
 
     // The keys were really in play: sent to the server, quoted back, and in the checks'
     // reach (the check ran and wrote its environment into the workspace).

@@ -4,58 +4,9 @@
 mod common;
 
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use common::Factory;
-
-struct Tmux {
-    socket: String,
-    session: String,
-}
-
-impl Tmux {
-    fn cmd(&self, args: &[&str]) -> std::process::Output {
-        Command::new("tmux").args(["-L", &self.socket]).args(args).output().expect("tmux runs (.ci/run installs it)")
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            self.cmd(&["send-keys", "-t", &self.session, k]);
-            std::thread::sleep(Duration::from_millis(80));
-        }
-    }
-
-    fn type_text(&self, text: &str) {
-        self.cmd(&["send-keys", "-t", &self.session, "-l", text]);
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", &self.session]).stdout).into_owned()
-    }
-
-    fn alive(&self) -> bool {
-        self.cmd(&["has-session", "-t", &self.session]).status.success()
-    }
-
-    /// Waits until the screen satisfies `ok`, or fails showing the screen.
-    fn wait(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let s = self.screen();
-            if ok(&s) {
-                return s;
-            }
-            assert!(Instant::now() < deadline, "timed out waiting for {what}; the screen:\n{s}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["-L", &self.socket, "kill-server"]).output();
-    }
-}
+use common::tmux::Tmux;
 
 /// The number in `Gate inbox (N)`.
 fn inbox_count(screen: &str) -> usize {
@@ -87,14 +38,13 @@ fn a_reviewer_approves_and_rejects_by_keypress() {
     assert!(Command::new("tmux").arg("-V").output().is_ok(), "tmux is needed for this test; .ci/run installs it");
     let f = Factory::new();
     let bin = env!("CARGO_BIN_EXE_factory");
-    let tmux = Tmux { socket: format!("sf-test-{}", std::process::id()), session: "control".into() };
+    let tmux = Tmux::new(format!("sf-test-{}", std::process::id()), "control");
     let command = format!(
         "env -i PATH=/usr/bin:/bin HOME={home} TERM=xterm-256color USER=tester {bin} --data-dir {data} --reviewer tester demo --startups 3 --sim-latency-ms 40",
         home = f.dir.path().display(),
         data = f.data_dir().display(),
     );
-    let out = tmux.cmd(&["new-session", "-d", "-s", &tmux.session, "-x", "160", "-y", "45", &command]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    tmux.start(160, 45, &command);
 
     let screen = tmux.wait("the four panes and two waiting gates", |s| {
         ["Startups", "Agent team", "Providers", "Gate inbox"].iter().all(|p| s.contains(p)) && inbox_count(s) >= 2
@@ -123,11 +73,7 @@ fn a_reviewer_approves_and_rejects_by_keypress() {
     tmux.keys(&["C-s"]);
     tmux.wait("the saved rejection", |s| s.contains(&format!("{rejected} rejected by tester, saved")));
     tmux.keys(&["Escape", "q"]);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while tmux.alive() {
-        assert!(Instant::now() < deadline, "q did not quit:\n{}", tmux.screen());
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    tmux.wait_gone("q did not quit");
 
     let all = f.run(&["gates", "--all", "--json"]).ok().json();
     let gate = |id: &str| all["gates"].as_array().unwrap().iter().find(|g| g["id"] == id).cloned().unwrap();
@@ -145,20 +91,19 @@ fn a_reviewer_approves_and_rejects_by_keypress() {
 fn a_second_terminal_attaches_and_the_cli_decides_through_the_owner() {
     let f = Factory::new();
     let bin = env!("CARGO_BIN_EXE_factory");
-    let tmux = Tmux { socket: format!("sf-attach-{}", std::process::id()), session: "owner".into() };
-    let launch = |session: &str, args: &str| {
+    let tmux = Tmux::new(format!("sf-attach-{}", std::process::id()), "owner");
+    let watcher = tmux.sibling("watcher");
+    let launch = |t: &Tmux, args: &str| {
         let command = format!(
             "env -i PATH=/usr/bin:/bin HOME={home} TERM=xterm-256color USER=tester {bin} --data-dir {data} {args}",
             home = f.dir.path().display(),
             data = f.data_dir().display(),
         );
-        let out = tmux.cmd(&["new-session", "-d", "-s", session, "-x", "140", "-y", "40", &command]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        t.start(140, 40, &command);
     };
-    launch("owner", "--reviewer tester demo --startups 2 --sim-latency-ms 30");
+    launch(&tmux, "--reviewer tester demo --startups 2 --sim-latency-ms 30");
     tmux.wait("two gates at the owner", |s| inbox_count(s) >= 2);
-    launch("watcher", "--read-only");
-    let watcher = Tmux { socket: tmux.socket.clone(), session: "watcher".into() };
+    launch(&watcher, "--read-only");
     let screen = watcher.wait("the attached control room", |s| s.contains("attached to pid") && inbox_count(s) >= 2);
     assert!(screen.contains("read-only"), "the lock shows:\n{screen}");
     // A read-only terminal cannot decide.
@@ -182,11 +127,7 @@ fn a_second_terminal_attaches_and_the_cli_decides_through_the_owner() {
 
     // Quitting the attached terminal leaves the owner running.
     watcher.keys(&["q"]);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while watcher.alive() {
-        assert!(Instant::now() < deadline, "q did not quit the attached terminal");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    watcher.wait_gone("q did not quit the attached terminal");
     assert!(tmux.alive(), "the owner still runs");
     tmux.keys(&["q"]);
 }
