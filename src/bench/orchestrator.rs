@@ -51,9 +51,8 @@ pub async fn run(quick: bool, runs: Option<usize>) -> Result<OrchestratorFigures
     let mut watch = handle.watch();
     let samples = crate::cli::demo::sample_runs(runs as u32, 42);
     let start = Instant::now();
-    for new in samples {
-        handle.request(Command::NewRun(new)).await?;
-    }
+    // All at once, as `factory demo` seeds them: 1,000 concurrent runs from the start.
+    handle.request_all(samples.into_iter().map(Command::NewRun)).await?;
     let limit = tokio::time::Instant::now() + Duration::from_secs(if quick { 60 } else { 600 });
     loop {
         {

@@ -142,9 +142,7 @@ async fn run(mut cli: Cli) -> Result<()> {
                 let ours = existing.len() < samples.len()
                     && existing.iter().zip(&samples).all(|(have, want)| *have == want.name);
                 if ours {
-                    for new in samples.into_iter().skip(existing.len()) {
-                        handle.request(Command::NewRun(new)).await?;
-                    }
+                    handle.request_all(samples.into_iter().skip(existing.len()).map(Command::NewRun)).await?;
                 } else if a.flags.headless && !a.flags.quiet {
                     eprintln!(
                         "resuming the {} runs already in {}",

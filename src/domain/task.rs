@@ -102,6 +102,11 @@ impl TaskKind {
             _ => phase.as_str(),
         }
     }
+
+    /// Whether the task asks a provider (the integration only runs local checks).
+    pub fn is_call(self) -> bool {
+        self != TaskKind::Integrate
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

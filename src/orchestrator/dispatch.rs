@@ -33,11 +33,12 @@ impl State {
             }
             let task = &mut rs.tasks[t];
             task.status = TaskStatus::Running;
+            let task_is_call = task.kind.is_call();
             rs.in_flight += 1;
             rs.role_in_flight[task.role.index()] += 1;
             rs.reserved += worst;
             let priority = rs.run.priority;
-            self.in_flight += 1;
+            *self.flight_of(task_is_call) += 1;
             if self.runs[i].run.status == RunStatus::Queued {
                 self.runs[i].run.status = RunStatus::Running;
                 self.touch_run(i);
@@ -160,7 +161,9 @@ impl State {
         let role = rs.tasks[t].role.index();
         rs.role_in_flight[role] = rs.role_in_flight[role].saturating_sub(1);
         rs.reserved = rs.reserved.saturating_sub(f.reserved);
-        self.in_flight = self.in_flight.saturating_sub(1);
+        let call = rs.tasks[t].kind.is_call();
+        let slot = self.flight_of(call);
+        *slot = slot.saturating_sub(1);
         self.views_dirty.insert(i);
         let id = self.runs[i].run.id;
         match f.outcome {
@@ -324,8 +327,13 @@ impl State {
         }
     }
 
-    /// Nothing can move without a person: no call in flight and no run able to dispatch.
+    /// Nothing can move without a person: no task in flight and no run able to dispatch.
     pub fn is_idle(&self) -> bool {
-        self.in_flight == 0 && self.sched.is_empty()
+        self.in_flight == 0 && self.checks_in_flight == 0 && self.sched.is_empty()
+    }
+
+    /// The counter a task in flight counts against: calls, or local checks.
+    fn flight_of(&mut self, call: bool) -> &mut u32 {
+        if call { &mut self.in_flight } else { &mut self.checks_in_flight }
     }
 }

@@ -76,12 +76,29 @@ impl OrchestratorHandle {
 
     /// Sends a command and waits for its reply, which comes once its changes are on disk.
     pub async fn request(&self, cmd: Command) -> Result<Reply> {
+        let rx = self.send(cmd)?;
+        rx.await.map_err(|_| self.stop_reason())?
+    }
+
+    /// Sends every command at once, in order, then waits for their replies: the
+    /// orchestrator applies them in that order and writes them in as few group commits
+    /// as it can. Stops at the first error.
+    pub async fn request_all(&self, cmds: impl IntoIterator<Item = Command>) -> Result<Vec<Reply>> {
+        let pending: Vec<_> = cmds.into_iter().map(|cmd| self.send(cmd)).collect::<Result<_>>()?;
+        let mut replies = Vec::with_capacity(pending.len());
+        for rx in pending {
+            replies.push(rx.await.map_err(|_| self.stop_reason())??);
+        }
+        Ok(replies)
+    }
+
+    fn send(&self, cmd: Command) -> Result<oneshot::Receiver<Result<Reply>>> {
         let (tx, rx) = oneshot::channel();
         match &self.route {
             Route::Local(local) => local.send(Msg::Command(cmd, tx)).map_err(|_| self.stop_reason())?,
             Route::Remote(remote) => remote.send((cmd, tx)).map_err(|_| self.stop_reason())?,
         }
-        rx.await.map_err(|_| self.stop_reason())?
+        Ok(rx)
     }
 
     /// The latest snapshot.

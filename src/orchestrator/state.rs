@@ -136,7 +136,10 @@ pub(super) struct State {
     /// Pending gates by opening time.
     pub pending: BTreeSet<(u64, GateId)>,
     pub sched: Scheduler,
+    /// Provider calls in flight (`factory.max_concurrent_calls` bounds them).
     pub in_flight: u32,
+    /// Integration checks in flight: local work, not calls, so not bounded by the call limit.
+    pub checks_in_flight: u32,
     pub next_seq: u64,
     /// The UTC day (days since the epoch) `spent_today` counts.
     pub day: u64,
@@ -192,6 +195,7 @@ impl State {
             pending: BTreeSet::new(),
             sched: Scheduler::default(),
             in_flight: 0,
+            checks_in_flight: 0,
             next_seq: loaded.next_seq,
             day: now / DAY_MS,
             spent_today: 0,

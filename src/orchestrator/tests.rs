@@ -648,3 +648,29 @@ async fn a_refused_answer_is_asked_again_on_resume_not_replayed_from_the_cache()
     assert_eq!(d.run.ledger.cost_micros, tasks_cost, "the run's cost is the sum of what its tasks paid");
     h.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn commands_sent_together_are_applied_in_order() {
+    let t = Harness::new();
+    let h = t.start(false, false);
+    let new = |name: &str| NewRun { name: name.into(), idea: "An idea".into(), ..NewRun::default() };
+    let names: Vec<String> = (1..=20).map(|k| format!("Run {k}")).collect();
+    let replies = h.request_all(names.iter().map(|n| Command::NewRun(new(n)))).await.unwrap();
+    let ids: Vec<String> = replies
+        .into_iter()
+        .map(|r| match r {
+            Reply::Created { id } => id,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let expected: Vec<String> = (1..=20).map(|n| crate::domain::RunId(n).to_string()).collect();
+    assert_eq!(ids, expected);
+    let snap = h.snapshot();
+    assert_eq!(snap.runs.iter().map(|r| r.name.clone()).collect::<Vec<_>>(), names);
+    // The first refusal is the answer; the commands before it stand.
+    let bad = NewRun { name: String::new(), ..new("x") };
+    let err = h.request_all([Command::NewRun(new("Run 21")), Command::NewRun(bad)]).await.unwrap_err();
+    assert_eq!(err.exit_code(), 2, "{}", err.message);
+    assert_eq!(h.snapshot().runs.len(), 21);
+    h.shutdown().await.unwrap();
+}
