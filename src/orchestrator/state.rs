@@ -140,6 +140,8 @@ pub(super) struct State {
     pub in_flight: u32,
     /// Integration checks in flight: local work, not calls, so not bounded by the call limit.
     pub checks_in_flight: u32,
+    /// Every port some run holds, so that a new run's are found without walking all runs.
+    pub ports_used: std::collections::HashSet<u16>,
     pub next_seq: u64,
     /// The UTC day (days since the epoch) `spent_today` counts.
     pub day: u64,
@@ -196,6 +198,7 @@ impl State {
             sched: Scheduler::default(),
             in_flight: 0,
             checks_in_flight: 0,
+            ports_used: Default::default(),
             next_seq: loaded.next_seq,
             day: now / DAY_MS,
             spent_today: 0,

@@ -2,7 +2,7 @@
 //! with each version's runs, rating and approvals per gate, and removing a version no live
 //! run uses.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::command::Reply;
@@ -43,15 +43,16 @@ impl State {
 
     /// Ports for a new run: the template's base ports plus a step per run, clear of every
     /// port another run holds.
-    pub fn ports_for_new_run(&self, t: &Template, id: RunId) -> Result<BTreeMap<String, u16>> {
-        let used: HashSet<u16> = self.runs.iter().flat_map(|rs| rs.run.ports.values().copied()).collect();
-        allocate_ports(&t.manifest.ports, id.0, &used).map_err(FactoryError::usage)
+    pub fn ports_for_new_run(&mut self, t: &Template, id: RunId) -> Result<BTreeMap<String, u16>> {
+        let ports = allocate_ports(&t.manifest.ports, id.0, &self.ports_used).map_err(FactoryError::usage)?;
+        self.ports_used.extend(ports.values().copied());
+        Ok(ports)
     }
 
     /// Gives runs recorded before template versions and ports were their template's
     /// installed version and a set of ports; written with the next commit.
     pub fn record_template_facts(&mut self) {
-        let mut used: HashSet<u16> = self.runs.iter().flat_map(|rs| rs.run.ports.values().copied()).collect();
+        self.ports_used = self.runs.iter().flat_map(|rs| rs.run.ports.values().copied()).collect();
         for i in 0..self.runs.len() {
             let run = &self.runs[i].run;
             if run.template_version.is_some() && !run.ports.is_empty() {
@@ -69,9 +70,9 @@ impl State {
             }
             if run.ports.is_empty()
                 && !t.manifest.ports.is_empty()
-                && let Ok(ports) = allocate_ports(&t.manifest.ports, id.0, &used)
+                && let Ok(ports) = allocate_ports(&t.manifest.ports, id.0, &self.ports_used)
             {
-                used.extend(ports.values().copied());
+                self.ports_used.extend(ports.values().copied());
                 run.ports = ports;
                 changed = true;
             }
