@@ -58,11 +58,13 @@ impl WorkspaceError {
     }
 }
 
+/// A run's workspace. Clones share the folders already checked, so that a run's tasks
+/// walk each folder once: only this factory writes there, never a symlink, until a
+/// template check runs the generated code (`forget_checked` after it).
 #[derive(Clone, Debug)]
 pub struct Workspace {
     root: PathBuf,
-    /// Folders already checked (real folders, no symlink on the way) by this handle, so
-    /// that a task writing many files walks each folder once.
+    /// Folders already checked (real folders, no symlink on the way).
     checked: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<PathBuf>>>,
 }
 
@@ -73,6 +75,11 @@ impl Workspace {
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Checks every folder again from the next write on.
+    pub fn forget_checked(&self) {
+        self.checked.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
     fn is_checked(&self, dir: &Path) -> bool {
@@ -86,6 +93,17 @@ impl Workspace {
     /// Writes `content` at `rel`, refusing any path that would leave the workspace,
     /// including through a symlink.
     pub fn write(&self, rel: &str, content: &[u8]) -> Result<PathBuf, WorkspaceError> {
+        match self.write_once(rel, content) {
+            // A folder checked earlier was removed since (by hand): check them all again.
+            Err(WorkspaceError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                self.forget_checked();
+                self.write_once(rel, content)
+            }
+            other => other,
+        }
+    }
+
+    fn write_once(&self, rel: &str, content: &[u8]) -> Result<PathBuf, WorkspaceError> {
         check_relative_path(rel).map_err(WorkspaceError::Escape)?;
         if content.len() > MAX_FILE_BYTES {
             return Err(WorkspaceError::TooBig { path: rel.into(), size: content.len() });
@@ -193,6 +211,27 @@ mod tests {
         std::os::unix::fs::symlink(outside.join("f"), ws.root().join("file-link")).unwrap();
         assert!(ws.write("file-link", b"x").is_err());
         assert!(!outside.join("f").exists());
+    }
+
+    #[test]
+    fn clones_share_checked_folders_until_told_to_forget() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside");
+        fs::create_dir_all(&outside).unwrap();
+        let ws = Workspace::new(dir.path().join("ws"));
+        ws.write("app/src/a.py", b"a").unwrap();
+        // Removed by hand between two tasks: made again.
+        fs::remove_dir_all(ws.root().join("app")).unwrap();
+        let task2 = ws.clone();
+        task2.write("app/src/b.py", b"b").unwrap();
+        assert!(ws.root().join("app/src/b.py").is_file());
+        // Generated code ran (a template check) and swapped a folder for a symlink.
+        fs::remove_dir_all(ws.root().join("app/src")).unwrap();
+        std::os::unix::fs::symlink(&outside, ws.root().join("app/src")).unwrap();
+        ws.forget_checked();
+        let err = task2.write("app/src/c.py", b"c").unwrap_err();
+        assert!(matches!(err, WorkspaceError::Escape(_)), "{err}");
+        assert!(!outside.join("c.py").exists());
     }
 
     #[test]

@@ -7,6 +7,7 @@ use crate::domain::{
 };
 use crate::prompts::{NoteItem, StartupFacts};
 use crate::providers::GatewayNote;
+use crate::workspace::Workspace;
 
 impl State {
     /// Starts as many ready tasks as the limits allow, fairest first; returns their jobs.
@@ -44,6 +45,8 @@ impl State {
                 self.touch_run(i);
             }
             self.sched.charge(r, priority);
+            let rs = &mut self.runs[i];
+            rs.workspace.get_or_insert_with(|| Workspace::new(&rs.run.workspace));
             jobs.push(self.job(i, t, worst));
             self.views_dirty.insert(i);
             self.reschedule(i);
@@ -103,7 +106,7 @@ impl State {
             },
             template: self.run_template(i),
             ports: run.ports.clone(),
-            workspace: run.workspace.clone().into(),
+            workspace: rs.workspace.clone().unwrap_or_else(|| Workspace::new(&run.workspace)),
             memory,
             notes,
             revision_note,
@@ -212,6 +215,9 @@ impl State {
                     }
                 }
             }
+        }
+        if self.runs[i].run.status.is_final() {
+            self.runs[i].workspace = None;
         }
         self.reschedule(i);
     }

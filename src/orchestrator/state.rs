@@ -16,6 +16,7 @@ use crate::domain::{
 };
 use crate::error::{FactoryError, Result};
 use crate::store::{Store, Writes};
+use crate::workspace::Workspace;
 
 /// Milliseconds since the Unix epoch; replaceable in tests.
 pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
@@ -46,6 +47,9 @@ pub(super) struct RunState {
     /// Each role's latest progress report in the build phase.
     pub latest_reports: BTreeMap<crate::domain::AgentRole, Arc<Report>>,
     pub view: Arc<RunView>,
+    /// The workspace its tasks write in, with the folders already checked, while the run
+    /// has tasks to run (see `Workspace`).
+    pub workspace: Option<Workspace>,
 }
 
 impl RunState {
@@ -63,6 +67,7 @@ impl RunState {
             reserved: 0,
             artifact_chars: [0; 7],
             latest_reports: BTreeMap::new(),
+            workspace: None,
         };
         for t in tasks {
             rs.add_task(t);

@@ -1,7 +1,7 @@
 //! One task's work, off the actor: render the prompt from the project memory, call the
 //! gateway, check the answer, write the artifact or files inside the workspace, report back.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use super::Msg;
@@ -36,7 +36,7 @@ pub(crate) struct Job {
     pub template: Option<Arc<Template>>,
     /// The run's ports, for scaffolding.
     pub ports: std::collections::BTreeMap<String, u16>,
-    pub workspace: PathBuf,
+    pub workspace: Workspace,
     /// Phases whose artifacts form the prompt's project memory.
     pub memory: Vec<Phase>,
     pub notes: Vec<NoteItem>,
@@ -108,12 +108,12 @@ pub(crate) struct Finished {
 }
 
 pub(crate) async fn run(shared: Arc<Shared>, job: Job) {
-    let ws = Workspace::new(&job.workspace);
+    let ws = &job.workspace;
     let outcome = match job.task.kind {
-        TaskKind::Phase => phase(&shared, &job, &ws).await,
-        TaskKind::Plan => plan(&shared, &job, &ws).await,
-        TaskKind::Team => team(&shared, &job, &ws).await,
-        TaskKind::Integrate => integrate(&shared, &job, &ws).await,
+        TaskKind::Phase => phase(&shared, &job, ws).await,
+        TaskKind::Plan => plan(&shared, &job, ws).await,
+        TaskKind::Team => team(&shared, &job, ws).await,
+        TaskKind::Integrate => integrate(&shared, &job, ws).await,
     };
     if let Ok(out) = &outcome {
         super::feedback::output_scored(&shared, &job, out);
@@ -378,6 +378,8 @@ async fn integrate(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output,
                 problems.push(e);
             }
         }
+        // The checks ran the generated code, which may have changed folders.
+        ws.forget_checked();
     }
     let mut summary = job.summary.clone().unwrap_or_default();
     summary.push_str(&format!("\n## Integration checks\n\n{} files checked.\n", files.len()));
