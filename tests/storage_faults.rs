@@ -199,7 +199,7 @@ fn a_data_dir_from_a_newer_factory_is_refused_and_not_changed() {
         db.open_tree("meta").unwrap().insert("schema", v.as_bytes()).unwrap();
         db.flush().unwrap();
     };
-    set_schema("3");
+    set_schema("4");
     let before = files(&f.data_dir());
     for args in [
         vec!["status"],
@@ -210,11 +210,11 @@ fn a_data_dir_from_a_newer_factory_is_refused_and_not_changed() {
         clear_refusal(
             &format!("{args:?} on a newer schema"),
             &out,
-            "was written by a newer factory (schema 3, this one reads 2); upgrade factory or use another --data-dir",
+            "was written by a newer factory (schema 4, this one reads 3); upgrade factory or use another --data-dir",
         );
         assert!(files(&f.data_dir()) == before, "{args:?} changed a newer factory's data directory");
     }
-    set_schema("2");
+    set_schema("3");
     acked.all_present(User::me(), &f);
 }
 

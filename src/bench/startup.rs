@@ -78,34 +78,48 @@ fn run_record(n: u32, live: bool) -> Run {
 }
 
 fn tasks(run: RunId) -> Vec<Task> {
-    (0..17)
-        .map(|k| Task {
-            id: format!("{run}.build.task-{k}"),
-            run,
-            phase: Phase::Build,
-            revision: 0,
-            kind: TaskKind::Team,
-            role: AgentRole::ALL[1 + k % 4],
-            title: format!("Task {k}"),
-            depends_on: if k > 0 { vec![format!("{run}.build.task-{}", k - 1)] } else { Vec::new() },
-            files: vec![format!("backend/app/m{k}.py")],
-            status: if k < 12 { TaskStatus::Done } else { TaskStatus::Waiting },
-            attempts: 0,
-            error: None,
-            result: (k < 12).then(|| TaskResult {
-                provider: "sim".into(),
-                model: "sim-standard".into(),
-                simulated: true,
-                ledger: Ledger { cost_micros: 3_000, tokens_in: 2_500, tokens_out: 300, tokens_cached: 0, calls: 1 },
-                quality: 1.0,
-                output_chars: 1_200,
-                files: vec![format!("app/backend/app/m{k}.py")],
-                finished_at: T0 + 5_000,
-                ..TaskResult::default()
-            }),
-            created_at: T0 + k as u64,
-        })
-        .collect()
+    let plan = Task {
+        id: format!("{run}.build.plan"),
+        kind: TaskKind::Plan,
+        role: AgentRole::Orchestrator,
+        title: "Plan the build".into(),
+        depends_on: Vec::new(),
+        files: Vec::new(),
+        status: TaskStatus::Done,
+        created_at: T0 - 1,
+        ..team_task(run, 0)
+    };
+    std::iter::once(plan).chain((0..17).map(|k| team_task(run, k))).collect()
+}
+
+fn team_task(run: RunId, k: usize) -> Task {
+    Task {
+        id: format!("{run}.build.task-{k}"),
+        run,
+        phase: Phase::Build,
+        revision: 0,
+        kind: TaskKind::Team,
+        role: AgentRole::ALL[1 + k % 4],
+        title: format!("Task {k}"),
+        depends_on: if k > 0 { vec![format!("{run}.build.task-{}", k - 1)] } else { Vec::new() },
+        files: vec![format!("backend/app/m{k}.py")],
+        status: if k < 12 { TaskStatus::Done } else { TaskStatus::Waiting },
+        attempts: 0,
+        error: None,
+        result: (k < 12).then(|| TaskResult {
+            provider: "sim".into(),
+            model: "sim-standard".into(),
+            simulated: true,
+            ledger: Ledger { cost_micros: 3_000, tokens_in: 2_500, tokens_out: 300, tokens_cached: 0, calls: 1 },
+            quality: 1.0,
+            output_chars: 1_200,
+            files: vec![format!("app/backend/app/m{k}.py")],
+            finished_at: T0 + 5_000,
+            ..TaskResult::default()
+        }),
+        created_at: T0 + k as u64,
+        plan: None,
+    }
 }
 
 /// Writes a data directory of `runs` runs (a tenth of them live, in their build) and

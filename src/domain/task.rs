@@ -171,9 +171,22 @@ pub struct Task {
     pub error: Option<String>,
     pub result: Option<TaskResult>,
     pub created_at: u64,
+    /// The plan task's plan, once accepted: the team's tasks are made from it, and made
+    /// again from it at start-up if they had not been written yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<super::Plan>,
 }
 
 impl Task {
+    /// Made and not yet started: nothing about it needs the store, since it is made again
+    /// at start-up from the run and its plan (`RunState::restore_unwritten`).
+    pub fn is_pristine(&self) -> bool {
+        matches!(self.status, TaskStatus::Ready | TaskStatus::Waiting)
+            && self.attempts == 0
+            && self.error.is_none()
+            && self.result.is_none()
+    }
+
     /// The id of a phase task: `s-01.research.r0`.
     pub fn phase_id(run: RunId, phase: Phase, revision: u32) -> String {
         format!("{run}.{phase}.r{revision}")

@@ -102,23 +102,7 @@ impl State {
     }
 
     pub fn new_task(&self, i: usize, id: String, kind: TaskKind, title: String) -> Task {
-        let run = &self.runs[i].run;
-        Task {
-            id,
-            run: run.id,
-            phase: run.phase,
-            revision: run.revision,
-            kind,
-            role: crate::domain::AgentRole::Orchestrator,
-            title,
-            depends_on: Vec::new(),
-            files: Vec::new(),
-            status: TaskStatus::Ready,
-            attempts: 0,
-            error: None,
-            result: None,
-            created_at: self.now(),
-        }
+        self.runs[i].new_task(id, kind, title, self.now())
     }
 
     pub fn start_phase(&mut self, i: usize, phase: Phase, revision: u32) {

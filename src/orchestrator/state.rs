@@ -12,7 +12,8 @@ use super::scheduler::Scheduler;
 use super::snapshot::RunView;
 use crate::config::Config;
 use crate::domain::{
-    Event, EventKind, Gate, GateCode, GateId, GateStatus, Phase, Report, Run, RunId, RunStatus, Task, TaskStatus,
+    AgentRole, Event, EventKind, Gate, GateCode, GateId, GateStatus, Phase, Plan, Report, Run, RunId, RunStatus, Task,
+    TaskKind, TaskStatus,
 };
 use crate::error::{FactoryError, Result};
 use crate::store::{Store, Writes};
@@ -50,6 +51,9 @@ pub(super) struct RunState {
     /// The workspace its tasks write in, with the folders already checked, while the run
     /// has tasks to run (see `Workspace`).
     pub workspace: Option<Workspace>,
+    /// Whether each task (by index) has been written to the store: a pristine task is not
+    /// (see `take_writes`).
+    pub written: Vec<bool>,
 }
 
 impl RunState {
@@ -68,24 +72,40 @@ impl RunState {
             artifact_chars: [0; 7],
             latest_reports: BTreeMap::new(),
             workspace: None,
+            written: Vec::new(),
         };
         for t in tasks {
             rs.add_task(t);
         }
-        // A waiting task whose dependencies are all done is ready: that step is not
-        // written to the store (see `team_task_done`).
-        let woken: Vec<usize> = (0..rs.tasks.len())
+        rs.written.fill(true);
+        rs.wake_waiting();
+        rs.view = Arc::new(super::views::run_view(&rs));
+        rs
+    }
+
+    /// A run as the store holds it: with the tasks that were not written made again.
+    pub fn load(run: Run, tasks: Vec<Task>, loaded: bool) -> Self {
+        let mut rs = RunState::new(run, tasks, loaded);
+        if loaded && !rs.run.status.is_final() && rs.restore_unwritten() {
+            rs.wake_waiting();
+            rs.view = Arc::new(super::views::run_view(&rs));
+        }
+        rs
+    }
+
+    /// A waiting task whose dependencies are all done is ready: that step is not written
+    /// to the store (see `team_task_done`).
+    fn wake_waiting(&mut self) {
+        let woken: Vec<usize> = (0..self.tasks.len())
             .filter(|&k| {
-                let t = &rs.tasks[k];
+                let t = &self.tasks[k];
                 t.status == TaskStatus::Waiting
-                    && t.depends_on.iter().all(|d| rs.task(d).is_some_and(|d| d.status == TaskStatus::Done))
+                    && t.depends_on.iter().all(|d| self.task(d).is_some_and(|d| d.status == TaskStatus::Done))
             })
             .collect();
         for k in woken {
-            rs.make_ready(k);
+            self.make_ready(k);
         }
-        rs.view = Arc::new(super::views::run_view(&rs));
-        rs
     }
 
     /// Adds a task; a ready one joins the run's queue.
@@ -106,10 +126,113 @@ impl RunState {
         self.index.insert(task.id.clone(), i);
         self.tasks.push(task);
         self.ready_at.push(None);
+        self.written.push(false);
         if ready {
             self.make_ready(i);
         }
         i
+    }
+
+    /// A new task of the run's current phase pass, ready to run.
+    pub fn new_task(&self, id: String, kind: TaskKind, title: String, now: u64) -> Task {
+        let run = &self.run;
+        Task {
+            id,
+            run: run.id,
+            phase: run.phase,
+            revision: run.revision,
+            kind,
+            role: crate::domain::AgentRole::Orchestrator,
+            title,
+            depends_on: Vec::new(),
+            files: Vec::new(),
+            status: TaskStatus::Ready,
+            attempts: 0,
+            error: None,
+            result: None,
+            created_at: now,
+            plan: None,
+        }
+    }
+
+    /// Adds the plan's team tasks the run does not have yet, in dependency order; returns
+    /// their indexes.
+    pub fn add_team_tasks(&mut self, plan: &Plan, now: u64) -> Vec<usize> {
+        let id = self.run.id;
+        let order = plan.topological_order().unwrap_or_else(|_| (0..plan.tasks.len()).collect());
+        let mut added = Vec::new();
+        for k in order {
+            let p = &plan.tasks[k];
+            let task_id = Task::build_id(id, &p.id);
+            if self.task(&task_id).is_some() {
+                continue;
+            }
+            let mut task = self.new_task(task_id, TaskKind::Team, p.title.clone(), now);
+            task.role = p.role;
+            task.files = p.files.clone();
+            task.depends_on = p.depends_on.iter().map(|d| Task::build_id(id, d)).collect();
+            if !task.depends_on.is_empty() {
+                task.status = TaskStatus::Waiting;
+            }
+            added.push(self.add_task(task));
+        }
+        added
+    }
+
+    /// The integration task, once every team task is done and there is none yet.
+    pub fn integration_due(&self, now: u64) -> Option<Task> {
+        let all_done = self.build_tasks().filter(|x| x.kind == TaskKind::Team).all(|x| x.status == TaskStatus::Done);
+        let has = self.build_tasks().any(|x| x.kind == TaskKind::Integrate);
+        if !all_done || has {
+            return None;
+        }
+        let mut task = self.new_task(
+            Task::build_id(self.run.id, "integrate"),
+            TaskKind::Integrate,
+            "Integration checks".into(),
+            now,
+        );
+        task.role = AgentRole::Testing;
+        Some(task)
+    }
+
+    /// Makes again the tasks that were made but never written (pristine ones, see
+    /// `take_writes`): the current phase's task, the plan task, the plan's team tasks and
+    /// the integration, each only if missing. Their creation time is the run's last update.
+    /// Whether any was made.
+    fn restore_unwritten(&mut self) -> bool {
+        let before = self.tasks.len();
+        self.restore_missing();
+        self.tasks.len() > before
+    }
+
+    fn restore_missing(&mut self) {
+        let run = &self.run;
+        let now = run.updated_at.max(run.last_progress_at);
+        let (id, phase, revision) = (run.id, run.phase, run.revision);
+        if phase != Phase::Build {
+            let task_id = Task::phase_id(id, phase, revision);
+            if self.task(&task_id).is_none() {
+                let task = self.new_task(task_id, TaskKind::Phase, phase.title().into(), now);
+                self.add_task(task);
+            }
+            return;
+        }
+        let plan_id = Task::build_id(id, "plan");
+        let plan = match self.task(&plan_id) {
+            None => {
+                let task = self.new_task(plan_id, TaskKind::Plan, "Plan the build".into(), now);
+                self.add_task(task);
+                return;
+            }
+            Some(t) if t.status == TaskStatus::Done => t.plan.clone(),
+            Some(_) => None,
+        };
+        let Some(plan) = plan else { return };
+        self.add_team_tasks(&plan, now);
+        if let Some(task) = self.integration_due(now) {
+            self.add_task(task);
+        }
     }
 
     /// Queues task `t` to run, noting when it became ready.
@@ -260,7 +383,7 @@ impl State {
             if loaded_tasks {
                 rebuild_ledger(&mut run, &tasks);
             }
-            let mut rs = RunState::new(run, tasks, loaded_tasks);
+            let mut rs = RunState::load(run, tasks, loaded_tasks);
             if rs.run.phase == Phase::Build && loaded_tasks {
                 for r in state.store.reports_of(rs.run.id)? {
                     rs.latest_reports.insert(r.role, Arc::new(r));
@@ -403,11 +526,32 @@ impl State {
     /// Serialises every pending change for one transaction.
     pub fn take_writes(&mut self) -> Writes {
         let mut w = Writes::default();
+        let mut ended = Vec::new();
         for i in std::mem::take(&mut self.dirty_runs) {
             w.run(&self.runs[i].run);
+            if self.runs[i].run.status.is_final() {
+                ended.push(i);
+            }
         }
         for (i, t) in std::mem::take(&mut self.dirty_tasks) {
-            w.task(&self.runs[i].tasks[t]);
+            let rs = &mut self.runs[i];
+            // Not started yet, and made again at start-up (`RunState::restore_unwritten`):
+            // written when it changes, or when its run ends (an ended run's tasks are read
+            // from the store).
+            if !rs.written[t] && rs.tasks[t].is_pristine() && !rs.run.status.is_final() {
+                continue;
+            }
+            w.task(&rs.tasks[t]);
+            rs.written[t] = true;
+        }
+        for i in ended {
+            let rs = &mut self.runs[i];
+            for t in 0..rs.tasks.len() {
+                if !rs.written[t] {
+                    w.task(&rs.tasks[t]);
+                    rs.written[t] = true;
+                }
+            }
         }
         for id in std::mem::take(&mut self.dirty_gates) {
             if let Some(g) = self.gates.get(&id) {
@@ -456,7 +600,6 @@ fn rebuild_ledger(run: &mut Run, tasks: &[Task]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{AgentRole, TaskKind};
 
     fn task(id: &str, status: TaskStatus, depends_on: &[&str]) -> Task {
         Task {
@@ -474,7 +617,71 @@ mod tests {
             error: None,
             result: None,
             created_at: 1,
+            plan: None,
         }
+    }
+
+    fn done(mut t: Task) -> Task {
+        t.result = Some(crate::domain::TaskResult::default());
+        t.status = TaskStatus::Done;
+        t
+    }
+
+    fn plan() -> Plan {
+        Plan::parse(
+            r#"{"tasks": [
+                {"id": "api", "role": "backend", "title": "API", "files": ["a.py"], "depends_on": []},
+                {"id": "ui", "role": "frontend", "title": "UI", "files": ["b.ts"], "depends_on": ["api"]},
+                {"id": "tests", "role": "testing", "title": "Tests", "files": ["t.py"], "depends_on": ["api", "ui"]}
+            ]}"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_current_phase_task_is_made_again_if_it_was_never_written() {
+        let mut run = Run::sample(1);
+        run.revision = 1;
+        let rs = RunState::load(run.clone(), Vec::new(), true);
+        let made = rs.task(&Task::phase_id(RunId(1), Phase::Spec, 1)).expect("the spec task, revision 1");
+        assert_eq!((made.status, made.kind, made.title.as_str()), (TaskStatus::Ready, TaskKind::Phase, "MVP spec"));
+        assert_eq!(rs.ready.len(), 1);
+        assert!(!rs.written[0], "still unwritten");
+        // Nothing is made for an ended run, nor when the task is there.
+        let mut there = task("x", TaskStatus::Ready, &[]);
+        there.id = Task::phase_id(RunId(1), Phase::Spec, 1);
+        assert_eq!(RunState::load(run.clone(), vec![there], true).tasks.len(), 1);
+        run.status = RunStatus::Completed;
+        assert!(RunState::load(run, Vec::new(), false).tasks.is_empty());
+    }
+
+    #[test]
+    fn the_build_gets_its_plan_task_team_and_integration_back() {
+        let mut run = Run::sample(1);
+        run.phase = Phase::Build;
+        // No plan task written: made again.
+        let rs = RunState::load(run.clone(), Vec::new(), true);
+        assert_eq!(rs.tasks.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(), vec!["s-01.build.plan"]);
+        // The plan task done with its plan, `api` done, the others never written.
+        let mut plan_task = done(task("plan", TaskStatus::Done, &[]));
+        plan_task.kind = TaskKind::Plan;
+        plan_task.plan = Some(plan());
+        let rs = RunState::load(run.clone(), vec![plan_task.clone(), done(task("api", TaskStatus::Done, &[]))], true);
+        let ids: Vec<&str> = rs.tasks.iter().map(|t| t.local_id()).collect();
+        assert_eq!(ids, vec!["plan", "api", "ui", "tests"]);
+        let status = |id: &str| rs.task(&Task::build_id(RunId(1), id)).unwrap().status;
+        assert_eq!((status("ui"), status("tests")), (TaskStatus::Ready, TaskStatus::Waiting));
+        assert_eq!(rs.task("s-01.build.ui").unwrap().role, AgentRole::Frontend);
+        // Every team task done: the integration is made.
+        let all = vec![
+            plan_task,
+            done(task("api", TaskStatus::Done, &[])),
+            done(task("ui", TaskStatus::Done, &["api"])),
+            done(task("tests", TaskStatus::Done, &["api", "ui"])),
+        ];
+        let rs = RunState::load(run, all, true);
+        let integrate = rs.task("s-01.build.integrate").expect("integration");
+        assert_eq!((integrate.kind, integrate.status), (TaskKind::Integrate, TaskStatus::Ready));
     }
 
     #[test]

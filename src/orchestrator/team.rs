@@ -46,6 +46,7 @@ impl State {
         let task = &mut self.runs[i].tasks[t];
         task.status = TaskStatus::Done;
         task.error = None;
+        task.plan = Some(plan.clone());
         self.touch_task(i, t);
         self.runs[i].run.plan_source = Some(source.to_string());
         self.emit(Some(id), EventKind::PlanReady { tasks: plan.tasks.len(), source: source.into() });
@@ -53,18 +54,9 @@ impl State {
     }
 
     fn create_team_tasks(&mut self, i: usize, plan: &Plan) {
-        let id = self.runs[i].run.id;
-        let order = plan.topological_order().unwrap_or_else(|_| (0..plan.tasks.len()).collect());
-        for k in order {
-            let p = &plan.tasks[k];
-            let mut task = self.new_task(i, Task::build_id(id, &p.id), TaskKind::Team, p.title.clone());
-            task.role = p.role;
-            task.files = p.files.clone();
-            task.depends_on = p.depends_on.iter().map(|d| Task::build_id(id, d)).collect();
-            if !task.depends_on.is_empty() {
-                task.status = TaskStatus::Waiting;
-            }
-            self.add_task(i, task);
+        let now = self.now();
+        for t in self.runs[i].add_team_tasks(plan, now) {
+            self.touch_task(i, t);
         }
         self.touch_run(i);
     }
@@ -92,14 +84,7 @@ impl State {
         }
         let role = self.runs[i].tasks[t].role;
         self.post_report(i, role, &done_id, Vec::new());
-        let all_done =
-            self.runs[i].build_tasks().filter(|x| x.kind == TaskKind::Team).all(|x| x.status == TaskStatus::Done);
-        let has_integrate = self.runs[i].build_tasks().any(|x| x.kind == TaskKind::Integrate);
-        if all_done && !has_integrate {
-            let id = self.runs[i].run.id;
-            let mut task =
-                self.new_task(i, Task::build_id(id, "integrate"), TaskKind::Integrate, "Integration checks".into());
-            task.role = AgentRole::Testing;
+        if let Some(task) = self.runs[i].integration_due(self.now()) {
             self.add_task(i, task);
         }
     }

@@ -674,3 +674,29 @@ async fn commands_sent_together_are_applied_in_order() {
     assert_eq!(h.snapshot().runs.len(), 21);
     h.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn tasks_never_started_are_there_after_a_restart() {
+    let t = Harness::new();
+    let h = t.start(false, false);
+    let live = new_run(&h, "Alpha", None).await;
+    let ended = new_run(&h, "Beta", None).await;
+    h.request(Command::Cancel { run: ended.clone(), by: "bob".into() }).await.unwrap();
+    h.shutdown().await.unwrap();
+    // Alpha's task was never written, and is made again; Beta's was written as it ended.
+    let h = t.start(false, false);
+    for id in [&live, &ended] {
+        match h.request(Command::Status { run: Some(id.clone()) }).await.unwrap() {
+            Reply::Run { detail } => {
+                let tasks: Vec<String> = detail.tasks.iter().map(|t| t.id.clone()).collect();
+                assert_eq!(tasks, vec![format!("{id}.research.r0")]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    h.shutdown().await.unwrap();
+    let h = t.start(true, true);
+    until(&h, "Alpha completes", |s| s.runs[0].status == RunStatus::Completed).await;
+    assert_eq!(h.snapshot().runs[1].status, RunStatus::Cancelled);
+    h.shutdown().await.unwrap();
+}

@@ -11,8 +11,10 @@ use crate::error::{ErrorKind, FactoryError, Result};
 
 /// Version of the layout of records in sled; a data directory from a newer one is refused,
 /// one from an older one is read as it is and marked current (2: a record of the `events`
-/// tree holds a group commit's events, where in 1 it held one event; both are read).
-pub const SCHEMA_VERSION: u32 = 2;
+/// tree holds a group commit's events, where in 1 it held one event; both are read. 3: a
+/// task not started yet is not written, and the plan task holds its plan, from which the
+/// team's tasks are made again; stores of 2 have every task written, so read as they are).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The file that marks a folder as a factory's data directory.
 pub const DATA_DIR_MARKER: &str = "FACTORY_DATA_DIR";

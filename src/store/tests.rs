@@ -24,6 +24,7 @@ fn task(run: RunId, id: &str) -> Task {
         error: None,
         result: None,
         created_at: 1,
+        plan: None,
     }
 }
 
@@ -172,11 +173,11 @@ fn a_newer_schemas_store_is_refused_before_anything_is_added_to_it() {
     };
     let (db, _) = trees();
     db.drop_tree("quality").unwrap();
-    db.open_tree("meta").unwrap().insert("schema", b"3").unwrap();
+    db.open_tree("meta").unwrap().insert("schema", b"4").unwrap();
     db.flush().unwrap();
     drop(db);
     let err = Store::open(&path, 4).err().unwrap();
-    assert!(err.message.contains("written by a newer factory (schema 3, this one reads 2)"), "{}", err.message);
+    assert!(err.message.contains("written by a newer factory (schema 4, this one reads 3)"), "{}", err.message);
     let (_, names) = trees();
     assert!(!names.contains(&b"quality".to_vec()), "no tree was added to a newer store");
 }
