@@ -216,9 +216,6 @@ impl State {
                 }
             }
         }
-        if self.runs[i].run.status.is_final() {
-            self.runs[i].workspace = None;
-        }
         self.reschedule(i);
     }
 

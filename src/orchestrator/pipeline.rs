@@ -414,6 +414,12 @@ impl State {
         match self.runs[i].run.status {
             RunStatus::Paused => {}
             RunStatus::Failed => {
+                if !self.runs[i].tasks_loaded {
+                    // An ended run's tasks are in the store only.
+                    let tasks = self.store.tasks_of(id)?;
+                    let run = self.runs[i].run.clone();
+                    self.runs[i] = RunState::new(run, tasks, true);
+                }
                 // Try the failed tasks again.
                 let failed: Vec<usize> = (0..self.runs[i].tasks.len())
                     .filter(|t| self.runs[i].tasks[*t].status == TaskStatus::Failed)

@@ -93,6 +93,19 @@ impl RunState {
         rs
     }
 
+    /// An ended run's tasks are all in the store (see `take_writes`): memory lets go of
+    /// them, as it holds none for the runs that had ended before a restart.
+    pub fn unload_tasks(&mut self) {
+        self.tasks = Vec::new();
+        self.index = HashMap::new();
+        self.ready = VecDeque::new();
+        self.ready_at = Vec::new();
+        self.written = Vec::new();
+        self.latest_reports = BTreeMap::new();
+        self.workspace = None;
+        self.tasks_loaded = false;
+    }
+
     /// A waiting task whose dependencies are all done is ready: that step is not written
     /// to the store (see `team_task_done`).
     fn wake_waiting(&mut self) {
@@ -551,6 +564,10 @@ impl State {
                     w.task(&rs.tasks[t]);
                     rs.written[t] = true;
                 }
+            }
+            if rs.in_flight == 0 && rs.tasks_loaded {
+                rs.unload_tasks();
+                self.views_dirty.insert(i);
             }
         }
         for id in std::mem::take(&mut self.dirty_gates) {
