@@ -106,6 +106,7 @@ impl Gateway {
 
     /// Waits until every cache entry and score sent for saving is in the store.
     pub fn sync_writes(&self) {
+        self.quality.save_changed();
         self.writer.sync();
     }
 

@@ -2,8 +2,9 @@
 //! checks and from reviewers' gate decisions (approve +, revise -, reject - -), and the
 //! latency and cost observed; kept in the data directory's `quality` tree.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +17,9 @@ const EWMA: f64 = 0.2;
 /// What a provider is believed to score before any observation, and how much that belief weighs.
 pub const PRIOR: f64 = 0.7;
 const PRIOR_WEIGHT: f64 = 1.0;
+/// Changed records are saved at most this often, each as it then stands, rather than on
+/// every call: they are statistics, and a crash loses at most this much of them.
+const SAVE_EVERY: Duration = Duration::from_millis(200);
 
 /// A reviewer's decision about an artifact, as feedback on the provider that wrote it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,6 +76,8 @@ pub struct QualityBook {
     /// Taken away when the store closes (see [`QualityBook::close`]).
     tree: RwLock<Option<sled::Tree>>,
     map: Mutex<HashMap<(String, String), RouteRecord>>,
+    /// Records changed since they were last saved, and when that was.
+    unsaved: Mutex<(HashSet<(String, String)>, Instant)>,
     writer: Arc<Writer>,
 }
 
@@ -101,31 +107,48 @@ impl QualityBook {
                 }
             }
         }
-        QualityBook { tree: RwLock::new(tree), map: Mutex::new(map), writer }
+        QualityBook {
+            tree: RwLock::new(tree),
+            map: Mutex::new(map),
+            unsaved: Mutex::new((HashSet::new(), Instant::now())),
+            writer,
+        }
     }
 
     /// Stops saving (the data directory is closing) once what was sent is written; scores
     /// stay in memory.
     pub fn close(&self) {
+        self.save_changed();
         *self.tree.write().unwrap_or_else(|e| e.into_inner()) = None;
         self.writer.sync();
     }
 
-    fn save(&self, provider: &str, route: &str, bytes: Vec<u8>) {
+    /// Sends every record changed since it was last saved to the writer.
+    pub fn save_changed(&self) {
+        let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        let mut unsaved = self.unsaved.lock().unwrap_or_else(|e| e.into_inner());
+        self.save(&map, &mut unsaved);
+    }
+
+    fn save(&self, map: &HashMap<(String, String), RouteRecord>, unsaved: &mut (HashSet<(String, String)>, Instant)) {
+        unsaved.1 = Instant::now();
         let tree = self.tree.read().unwrap_or_else(|e| e.into_inner());
-        if let Some(tree) = tree.as_ref() {
-            self.writer.insert(tree, key(provider, route), bytes);
+        for k in unsaved.0.drain() {
+            if let (Some(tree), Some(rec)) = (tree.as_ref(), map.get(&k)) {
+                self.writer.insert(tree, key(&k.0, &k.1), serde_json::to_vec(rec).unwrap_or_default());
+            }
         }
     }
 
     fn update(&self, provider: &str, route: &str, f: impl FnOnce(&mut RouteRecord)) {
-        let bytes = {
-            let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-            let rec = map.entry((provider.to_string(), route.to_string())).or_default();
-            f(rec);
-            serde_json::to_vec(rec).unwrap_or_default()
-        };
-        self.save(provider, route, bytes);
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        let k = (provider.to_string(), route.to_string());
+        f(map.entry(k.clone()).or_default());
+        let mut unsaved = self.unsaved.lock().unwrap_or_else(|e| e.into_inner());
+        unsaved.0.insert(k);
+        if unsaved.1.elapsed() >= SAVE_EVERY {
+            self.save(&map, &mut unsaved);
+        }
     }
 
     /// The checks' score (0 to 1) of one output.
@@ -149,12 +172,9 @@ impl QualityBook {
         });
     }
 
-    /// A successful call's latency and cost (in memory; saved with the next quality change
-    /// or every 16 calls).
+    /// A successful call's latency and cost.
     pub fn record_call(&self, provider: &str, route: &str, latency_ms: u64, cost_micros: u64) {
-        let save = {
-            let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-            let r = map.entry((provider.to_string(), route.to_string())).or_default();
+        self.update(provider, route, |r| {
             if r.calls == 0 {
                 r.latency_ms = latency_ms as f64;
                 r.cost_micros = cost_micros as f64;
@@ -163,11 +183,7 @@ impl QualityBook {
                 r.cost_micros += EWMA * (cost_micros as f64 - r.cost_micros);
             }
             r.calls += 1;
-            (r.calls % 16 == 1).then(|| serde_json::to_vec(r).unwrap_or_default())
-        };
-        if let Some(bytes) = save {
-            self.save(provider, route, bytes);
-        }
+        });
     }
 
     pub fn get(&self, provider: &str, route: &str) -> Option<RouteRecord> {
@@ -219,6 +235,33 @@ mod tests {
             book.record_output("a", "spec", 0.9);
         }
         assert!(book.get("a", "spec").unwrap().quality() > 0.8);
+    }
+
+    #[test]
+    fn a_burst_of_changes_is_saved_as_it_stands_once_due() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sled::Config::new().path(dir.path()).open().unwrap();
+        let tree = db.open_tree("quality").unwrap();
+        let writer = Arc::new(Writer::start());
+        let book = QualityBook::open_with(Some(tree.clone()), Arc::clone(&writer));
+        let stored = || {
+            writer.sync();
+            tree.get(key("sim", "spec")).unwrap().map(|v| serde_json::from_slice::<RouteRecord>(&v).unwrap().outputs)
+        };
+        for _ in 0..50 {
+            book.record_output("sim", "spec", 0.9);
+        }
+        // Not one write per call: at most the state of some moment of the burst.
+        assert!(stored().is_none_or(|n| n < 50), "{:?}", stored());
+        std::thread::sleep(SAVE_EVERY);
+        book.record_output("sim", "spec", 0.9);
+        assert_eq!(stored(), Some(51), "saved once due, as it then stood");
+        book.record_call("sim", "spec", 10, 10);
+        book.save_changed();
+        assert_eq!(stored(), Some(51));
+        writer.sync();
+        let rec: RouteRecord = serde_json::from_slice(&tree.get(key("sim", "spec")).unwrap().unwrap()).unwrap();
+        assert_eq!(rec.calls, 1, "save_changed sends what is pending");
     }
 
     #[test]
