@@ -155,7 +155,7 @@ impl RunState {
             phase: run.phase,
             revision: run.revision,
             kind,
-            role: crate::domain::AgentRole::Orchestrator,
+            role: AgentRole::Orchestrator,
             title,
             depends_on: Vec::new(),
             files: Vec::new(),
@@ -215,11 +215,11 @@ impl RunState {
     /// Whether any was made.
     fn restore_unwritten(&mut self) -> bool {
         let before = self.tasks.len();
-        self.restore_missing();
+        self.restore_current_tasks();
         self.tasks.len() > before
     }
 
-    fn restore_missing(&mut self) {
+    fn restore_current_tasks(&mut self) {
         let run = &self.run;
         let now = run.updated_at.max(run.last_progress_at);
         let (id, phase, revision) = (run.id, run.phase, run.revision);
