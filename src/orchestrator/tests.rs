@@ -700,3 +700,38 @@ async fn tasks_never_started_are_there_after_a_restart() {
     assert_eq!(h.snapshot().runs[1].status, RunStatus::Cancelled);
     h.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_run_resumed_after_a_restart_tries_its_failed_task_again() {
+    let mut t = Harness::new();
+    let calls = t.dir.path().join("calls");
+    // The first build call's answer is refused (a path out of the workspace), which fails
+    // the task and the run; later calls answer with notes only.
+    let script = format!(
+        "echo call >> '{c}'; cat >/dev/null; if [ $(wc -l < '{c}') -le 1 ]; then printf '### File: ../x.txt\\n```text\\nx\\n```\\n'; else printf '## Notes\\nnothing to write\\n'; fi",
+        c = calls.display()
+    );
+    t.cfg.providers.insert(
+        "flaky".into(),
+        ProviderConfig {
+            kind: Some(ProviderKind::Cli),
+            command: Some(vec!["sh".into(), "-c".into(), script]),
+            model: Some("sim-standard".into()),
+            ..Default::default()
+        },
+    );
+    t.cfg.routing.chains.insert("build".into(), vec!["flaky".into()]);
+    let h = t.start(true, true);
+    new_run(&h, "Flaky", None).await;
+    until(&h, "the failure", |s| s.runs[0].status == RunStatus::Failed).await;
+    h.shutdown().await.unwrap();
+    // After a restart the failed run's tasks are in the store only.
+    let h = t.start(true, true);
+    h.request(Command::Resume { run: "s-01".into() }).await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::fs::read_to_string(&calls).unwrap().lines().count() < 2 {
+        assert!(std::time::Instant::now() < deadline, "the failed task was not tried again");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    h.shutdown().await.unwrap();
+}
