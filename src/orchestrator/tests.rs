@@ -33,6 +33,20 @@ impl Harness {
         start(Arc::new(self.cfg.clone()), opts, Arc::new(move || clock.load(Ordering::SeqCst))).unwrap()
     }
 
+    /// Builds with a CLI provider named `name` that runs the shell `script`.
+    fn build_with_script(&mut self, name: &str, script: String) {
+        self.cfg.providers.insert(
+            name.into(),
+            ProviderConfig {
+                kind: Some(ProviderKind::Cli),
+                command: Some(vec!["sh".into(), "-c".into(), script]),
+                model: Some("sim-standard".into()),
+                ..Default::default()
+            },
+        );
+        self.cfg.routing.chains.insert("build".into(), vec![name.into()]);
+    }
+
     fn advance(&self, ms: u64) {
         self.clock.fetch_add(ms, Ordering::SeqCst);
     }
@@ -602,16 +616,7 @@ async fn a_refused_answer_is_asked_again_on_resume_not_replayed_from_the_cache()
         "echo call >> '{}'; cat >/dev/null; printf '### File: ../../../escaped.txt\\n```text\\npwned\\n```\\n'",
         calls.display()
     );
-    t.cfg.providers.insert(
-        "careless".into(),
-        ProviderConfig {
-            kind: Some(ProviderKind::Cli),
-            command: Some(vec!["sh".into(), "-c".into(), script]),
-            model: Some("sim-standard".into()),
-            ..Default::default()
-        },
-    );
-    t.cfg.routing.chains.insert("build".into(), vec!["careless".into()]);
+    t.build_with_script("careless", script);
     let h = t.start(true, true);
     new_run(&h, "Careless", None).await;
     until(&h, "the failure", |s| s.runs[0].status == RunStatus::Failed).await;
@@ -711,16 +716,7 @@ async fn a_failed_run_resumed_after_a_restart_tries_its_failed_task_again() {
         "echo call >> '{c}'; cat >/dev/null; if [ $(wc -l < '{c}') -le 1 ]; then printf '### File: ../x.txt\\n```text\\nx\\n```\\n'; else printf '## Notes\\nnothing to write\\n'; fi",
         c = calls.display()
     );
-    t.cfg.providers.insert(
-        "flaky".into(),
-        ProviderConfig {
-            kind: Some(ProviderKind::Cli),
-            command: Some(vec!["sh".into(), "-c".into(), script]),
-            model: Some("sim-standard".into()),
-            ..Default::default()
-        },
-    );
-    t.cfg.routing.chains.insert("build".into(), vec!["flaky".into()]);
+    t.build_with_script("flaky", script);
     let h = t.start(true, true);
     new_run(&h, "Flaky", None).await;
     until(&h, "the failure", |s| s.runs[0].status == RunStatus::Failed).await;
