@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::Factory;
+use common::{Factory, ledger};
 use serde_json::Value;
 use startup_factory::providers::rng::Rng;
 
@@ -116,28 +116,11 @@ fn drive(f: &Factory, kills: usize, seed: u64) -> Vec<String> {
     acked
 }
 
-fn ledger(f: &Factory) -> Vec<(String, u64, u64, u64, u64)> {
-    f.status()["startups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["id"].as_str().unwrap().to_string(),
-                r["cost_micros"].as_u64().unwrap(),
-                r["tokens_in"].as_u64().unwrap(),
-                r["tokens_out"].as_u64().unwrap(),
-                r["calls"].as_u64().unwrap(),
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn thirty_sigkills_lose_nothing_and_pay_nothing_twice() {
     let calm = Factory::new();
     drive(&calm, 0, 1);
-    let expected = ledger(&calm);
+    let expected = ledger(&calm.status());
 
     let rough = Factory::new();
     let acked = drive(&rough, 30, 2026);
@@ -174,5 +157,5 @@ fn thirty_sigkills_lose_nothing_and_pay_nothing_twice() {
     assert!(done.len() >= 20 * 15, "{} tasks done", done.len());
 
     // And the money: the same ledger as the uninterrupted demo.
-    assert_eq!(ledger(&rough), expected);
+    assert_eq!(ledger(&rough.status()), expected);
 }

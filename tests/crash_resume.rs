@@ -6,8 +6,7 @@ mod common;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::Factory;
-use serde_json::Value;
+use common::{Factory, ledger};
 
 fn demo_args(latency: &str) -> Vec<&str> {
     vec![
@@ -25,25 +24,6 @@ fn demo_args(latency: &str) -> Vec<&str> {
         "--sim-latency-ms",
         latency,
     ]
-}
-
-/// Per run: id, status, cost, tokens in, tokens out, calls.
-fn ledger(status: &Value) -> Vec<(String, String, u64, u64, u64, u64)> {
-    status["startups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["id"].as_str().unwrap().to_string(),
-                r["status"].as_str().unwrap().to_string(),
-                r["cost_micros"].as_u64().unwrap(),
-                r["tokens_in"].as_u64().unwrap(),
-                r["tokens_out"].as_u64().unwrap(),
-                r["calls"].as_u64().unwrap(),
-            )
-        })
-        .collect()
 }
 
 #[test]

@@ -154,23 +154,9 @@ impl Listener {
 
 /// Every file under `dir` holding `needle`, and how many files were searched.
 fn files_containing(dir: &Path, needle: &[u8]) -> (Vec<PathBuf>, usize) {
-    let (mut hits, mut searched) = (Vec::new(), 0);
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            let t = e.file_type().unwrap();
-            if t.is_dir() {
-                stack.push(p);
-            } else if t.is_file() {
-                searched += 1;
-                if std::fs::read(&p).unwrap().windows(needle.len()).any(|w| w == needle) {
-                    hits.push(p);
-                }
-            }
-        }
-    }
-    (hits, searched)
+    let all = common::files(dir);
+    let hits = all.iter().filter(|(_, bytes)| bytes.windows(needle.len()).any(|w| w == needle)).map(|(p, _)| p.clone());
+    (hits.collect(), all.len())
 }
 
 /// A user template whose only check writes the environment it was given into the

@@ -85,6 +85,44 @@ impl Factory {
     }
 }
 
+/// Per run, from `status --json`: id, status, cost, tokens in, tokens out, calls.
+pub fn ledger(status: &Value) -> Vec<(String, String, u64, u64, u64, u64)> {
+    status["startups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_string(),
+                r["status"].as_str().unwrap().to_string(),
+                r["cost_micros"].as_u64().unwrap(),
+                r["tokens_in"].as_u64().unwrap(),
+                r["tokens_out"].as_u64().unwrap(),
+                r["calls"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Every file under `dir`, with its bytes.
+pub fn files(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            let t = e.file_type().unwrap();
+            if t.is_dir() {
+                stack.push(p);
+            } else if t.is_file() {
+                let bytes = std::fs::read(&p).unwrap();
+                out.insert(p, bytes);
+            }
+        }
+    }
+    out
+}
+
 pub fn path_str(p: &Path) -> &str {
     p.to_str().unwrap()
 }

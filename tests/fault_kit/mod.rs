@@ -138,20 +138,7 @@ pub fn clear_refusal(what: &str, out: &Run, needle: &str) {
 
 /// Every file under `dir` (the empty open lock aside) with its bytes.
 pub fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            let t = e.file_type().unwrap();
-            if t.is_dir() {
-                stack.push(p);
-            } else if t.is_file() && !p.ends_with("open.lock") {
-                out.insert(p.clone(), std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
+    crate::common::files(dir).into_iter().filter(|(p, _)| !p.ends_with("open.lock")).collect()
 }
 
 pub fn set_writable(dir: &Path, writable: bool) {
