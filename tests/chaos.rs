@@ -13,13 +13,8 @@ use startup_factory::providers::Prices;
 
 fn config(f: &Factory, server: &FakeServer) -> String {
     let text = format!(
-        "[retry]\nbase_delay_ms = 1\nmax_delay_ms = 20\n\n[factory]\nmax_concurrent_calls = 24\n\n\
-         [providers.openai]\nbase_url = \"{}\"\nkeys = [\"OPENAI_API_KEY\", \"OPENAI_API_KEY_2\"]\nrpm = 100000\n\n\
-         [providers.anthropic]\nbase_url = \"{}\"\nkeys = [\"ANTHROPIC_API_KEY\", \"ANTHROPIC_API_KEY_2\"]\nrpm = 100000\n\n\
-         [providers.perplexity]\nbase_url = \"{}\"\nrpm = 100000\n",
-        server.openai_url(),
-        server.anthropic_url(),
-        server.perplexity_url()
+        "[retry]\nbase_delay_ms = 1\nmax_delay_ms = 20\n\n[factory]\nmax_concurrent_calls = 24\n\n{}",
+        common::fake_providers_toml(server, true, "rpm = 100000\n")
     );
     f.write("chaos.toml", &text).to_str().unwrap().to_string()
 }

@@ -21,25 +21,8 @@ const PPLX_KEY: &str = "pplx-MARKER-perplexity-beef01";
 const MARKER: &str = "MARKER";
 
 fn config(f: &Factory, server: &FakeServer) -> String {
-    let text = format!(
-        r#"[retry]
-base_delay_ms = 1
-max_delay_ms = 20
-
-[providers.openai]
-base_url = "{}"
-keys = ["OPENAI_API_KEY", "OPENAI_API_KEY_2"]
-
-[providers.anthropic]
-base_url = "{}"
-
-[providers.perplexity]
-base_url = "{}"
-"#,
-        server.openai_url(),
-        server.anthropic_url(),
-        server.perplexity_url()
-    );
+    let text =
+        format!("[retry]\nbase_delay_ms = 1\nmax_delay_ms = 20\n\n{}", common::fake_providers_toml(server, false, ""));
     f.write("providers.toml", &text).to_str().unwrap().to_string()
 }
 

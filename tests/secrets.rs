@@ -47,19 +47,8 @@ policy = "auto"
 [gates.G3]
 policy = "auto"
 
-[providers.openai]
-base_url = "{}"
-keys = ["OPENAI_API_KEY", "OPENAI_API_KEY_2"]
-
-[providers.anthropic]
-base_url = "{}"
-
-[providers.perplexity]
-base_url = "{}"
-"#,
-        server.openai_url(),
-        server.anthropic_url(),
-        server.perplexity_url()
+{}"#,
+        common::fake_providers_toml(server, false, "")
     );
     f.write("providers.toml", &text).to_str().unwrap().to_string()
 }

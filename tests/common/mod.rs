@@ -85,6 +85,24 @@ impl Factory {
     }
 }
 
+/// The fake server's three cloud providers as config TOML: OpenAI with two keys, Anthropic
+/// with two when `anthropic_keys` (else its default one), each with the `extra` lines.
+pub fn fake_providers_toml(
+    server: &startup_factory::fake_server::FakeServer,
+    anthropic_keys: bool,
+    extra: &str,
+) -> String {
+    let anthropic = if anthropic_keys { "keys = [\"ANTHROPIC_API_KEY\", \"ANTHROPIC_API_KEY_2\"]\n" } else { "" };
+    format!(
+        "[providers.openai]\nbase_url = \"{}\"\nkeys = [\"OPENAI_API_KEY\", \"OPENAI_API_KEY_2\"]\n{extra}\n\
+         [providers.anthropic]\nbase_url = \"{}\"\n{anthropic}{extra}\n\
+         [providers.perplexity]\nbase_url = \"{}\"\n{extra}",
+        server.openai_url(),
+        server.anthropic_url(),
+        server.perplexity_url()
+    )
+}
+
 /// Per run, from `status --json`: id, status, cost, tokens in, tokens out, calls.
 pub fn ledger(status: &Value) -> Vec<(String, String, u64, u64, u64, u64)> {
     status["startups"]
