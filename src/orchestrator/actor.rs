@@ -105,6 +105,7 @@ impl Actor {
             if self.last_tick.elapsed() >= TICK_EVERY {
                 self.last_tick = Instant::now();
                 self.state.tick();
+                self.shared.gateway.save_scores();
             }
             if self.shutdown.is_none() && self.state.opts.dispatch {
                 let jobs = self.state.dispatch();

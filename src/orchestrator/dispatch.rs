@@ -46,15 +46,15 @@ impl State {
             }
             self.sched.charge(r, priority);
             let rs = &mut self.runs[i];
-            rs.workspace.get_or_insert_with(|| Workspace::new(&rs.run.workspace));
-            jobs.push(self.job(i, t, worst));
+            let workspace = rs.workspace.get_or_insert_with(|| Workspace::new(&rs.run.workspace)).clone();
+            jobs.push(self.job(i, t, worst, workspace));
             self.views_dirty.insert(i);
             self.reschedule(i);
         }
         jobs
     }
 
-    fn job(&self, i: usize, t: usize, reserved: u64) -> Job {
+    fn job(&self, i: usize, t: usize, reserved: u64, workspace: Workspace) -> Job {
         let rs = &self.runs[i];
         let task = rs.tasks[t].clone();
         let run = &rs.run;
@@ -106,7 +106,7 @@ impl State {
             },
             template: self.run_template(i),
             ports: run.ports.clone(),
-            workspace: rs.workspace.clone().unwrap_or_else(|| Workspace::new(&run.workspace)),
+            workspace,
             memory,
             notes,
             revision_note,

@@ -86,7 +86,11 @@ impl RunState {
     /// A run as the store holds it: with the tasks that were not written made again.
     pub fn load(run: Run, tasks: Vec<Task>, loaded: bool) -> Self {
         let mut rs = RunState::new(run, tasks, loaded);
-        if loaded && !rs.run.status.is_final() && rs.restore_unwritten() {
+        let before = rs.tasks.len();
+        if loaded && !rs.run.status.is_final() {
+            rs.restore_unwritten();
+        }
+        if rs.tasks.len() > before {
             rs.wake_waiting();
             rs.view = Arc::new(super::views::run_view(&rs));
         }
@@ -212,14 +216,7 @@ impl RunState {
     /// Makes again the tasks that were made but never written (pristine ones, see
     /// `take_writes`): the current phase's task, the plan task, the plan's team tasks and
     /// the integration, each only if missing. Their creation time is the run's last update.
-    /// Whether any was made.
-    fn restore_unwritten(&mut self) -> bool {
-        let before = self.tasks.len();
-        self.restore_current_tasks();
-        self.tasks.len() > before
-    }
-
-    fn restore_current_tasks(&mut self) {
+    fn restore_unwritten(&mut self) {
         let run = &self.run;
         let now = run.updated_at.max(run.last_progress_at);
         let (id, phase, revision) = (run.id, run.phase, run.revision);

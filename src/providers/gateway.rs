@@ -104,6 +104,11 @@ impl Gateway {
         self.writer.close();
     }
 
+    /// Sends the quality scores changed since their last save to be saved (without waiting).
+    pub fn save_scores(&self) {
+        self.quality.save_changed();
+    }
+
     /// Waits until every cache entry and score sent for saving is in the store.
     pub fn sync_writes(&self) {
         self.quality.save_changed();

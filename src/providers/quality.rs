@@ -18,7 +18,9 @@ const EWMA: f64 = 0.2;
 pub const PRIOR: f64 = 0.7;
 const PRIOR_WEIGHT: f64 = 1.0;
 /// Changed records are saved at most this often, each as it then stands, rather than on
-/// every call: they are statistics, and a crash loses at most this much of them.
+/// every call; what a quiet spell leaves unsaved goes with the orchestrator's tick
+/// (`Gateway::save_scores`, every second) or on close. They are statistics: a crash loses
+/// at most about the last second of them.
 const SAVE_EVERY: Duration = Duration::from_millis(200);
 
 /// A reviewer's decision about an artifact, as feedback on the provider that wrote it.
