@@ -145,11 +145,7 @@ async fn keys_never_reach_the_data_dir_logs_exports_or_the_screen() {
     let server = FakeServer::start(FakeOptions::default()).await.unwrap();
     // A careless provider quotes the key it was sent (refusing Perplexity's and then
     // Anthropic's only key), and rate limits now and then.
-    server.set_faults(FaultPlan {
-        script: vec![Fault::EchoKey, Fault::EchoKey],
-        every: 5,
-        cycle: vec![Fault::RateLimited { retry_after: Duration::from_millis(20) }],
-    });
+    server.set_faults(common::key_echoing_faults());
     let f = Factory::new();
     let cfg = config(&f, &server);
     let mut screen = String::new();

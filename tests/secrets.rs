@@ -166,11 +166,7 @@ async fn keys_reach_no_file_log_export_socket_line_screen_or_error() {
     let server = FakeServer::start(FakeOptions::default()).await.unwrap();
     // A careless provider quotes the key it was sent (Perplexity's, then Anthropic's, which
     // are refused and rest), and rate limits now and then.
-    server.set_faults(FaultPlan {
-        script: vec![Fault::EchoKey, Fault::EchoKey],
-        every: 5,
-        cycle: vec![Fault::RateLimited { retry_after: Duration::from_millis(20) }],
-    });
+    server.set_faults(common::key_echoing_faults());
     let f = Factory::new();
     let cfg = config(&f, &server);
     let mut seen = Seen::default();

@@ -103,6 +103,17 @@ pub fn fake_providers_toml(
     )
 }
 
+/// A careless provider: it quotes the key it was sent in its first two answers (so those
+/// keys are refused and rest), and rate limits every fifth call after.
+pub fn key_echoing_faults() -> startup_factory::fake_server::FaultPlan {
+    use startup_factory::fake_server::{Fault, FaultPlan};
+    FaultPlan {
+        script: vec![Fault::EchoKey, Fault::EchoKey],
+        every: 5,
+        cycle: vec![Fault::RateLimited { retry_after: std::time::Duration::from_millis(20) }],
+    }
+}
+
 /// Per run, from `status --json`: id, status, cost, tokens in, tokens out, calls.
 pub fn ledger(status: &Value) -> Vec<(String, String, u64, u64, u64, u64)> {
     status["startups"]
