@@ -13,6 +13,7 @@ pub mod orchestrator;
 pub mod paths;
 pub mod prompts;
 pub mod providers;
+pub mod sandbox;
 pub mod sanitize;
 pub mod socket;
 pub mod store;

@@ -38,6 +38,40 @@ pub struct PromptContext {
     pub default_plan: Option<String>,
     pub task: Option<TaskFacts>,
     pub app_files: Vec<String>,
+    /// The code the task builds on (its dependencies' files, then the listed files that
+    /// exist), within the prompt's budget; for the quality phase, the team's code.
+    pub code: Vec<CodeItem>,
+    /// Why the task's previous answer was refused, when it is asked again.
+    pub refusal: Option<String>,
+    /// For a repair task: the failing checks and their output.
+    pub repair: Option<RepairFacts>,
+    /// For the quality phase: the build's checks, one line each.
+    pub checks: Vec<String>,
+}
+
+/// One file of code quoted in a prompt, whole or (past the budget) elided to its first lines.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct CodeItem {
+    pub path: String,
+    /// The task that wrote it, if a task did (else the template's scaffold).
+    pub from: String,
+    pub content: String,
+    pub elided: bool,
+    pub bytes: u64,
+}
+
+/// What a repair task is to fix.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct RepairFacts {
+    pub round: u32,
+    pub max_rounds: u32,
+    pub checks: Vec<FailedCheck>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct FailedCheck {
+    pub name: String,
+    pub output: String,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -181,6 +215,7 @@ mod tests {
                 depends_on: vec![],
             }),
             app_files: vec!["README.md".into()],
+            ..PromptContext::default()
         }
     }
 
@@ -198,5 +233,76 @@ mod tests {
         }
         assert!(prompts.render("plan", &ctx("plan")).unwrap().contains("PLAN-ERROR-MARKER"));
         assert_eq!(prompts.meta("research").sections.last().map(String::as_str), Some("Sources"));
+    }
+}
+
+#[cfg(test)]
+mod build_prompt_tests {
+    use super::*;
+
+    /// A team task's prompt as a model receives it: the code of its dependencies (one file
+    /// whole, one elided past the budget), its own file that exists, a repair round's check
+    /// output and the reason its last answer was refused.
+    #[test]
+    fn a_build_prompt_carries_the_code_it_builds_on() {
+        let ctx = PromptContext {
+            startup: StartupFacts {
+                id: "s-01".into(),
+                name: "Ledgerly".into(),
+                idea: "Bookkeeping for freelancers".into(),
+                template: "neoforge".into(),
+                budget: "$5.00".into(),
+            },
+            phase: PhaseFacts { name: "build".into(), title: "Build".into(), revision: 0, artifact: "docs/build.md".into() },
+            template: TemplateFacts {
+                name: "neoforge".into(),
+                description: "FastAPI and Lit".into(),
+                stack: vec!["python".into(), "fastapi".into()],
+                prompt: "Routes live in backend/app/routes/.".into(),
+            },
+            task: Some(TaskFacts {
+                id: "api-endpoints".into(),
+                role: "backend".into(),
+                title: "Core API endpoints".into(),
+                files: vec!["backend/app/routes/items.py".into()],
+                depends_on: vec!["data-models".into()],
+            }),
+            app_files: vec!["backend/app/main.py".into(), "backend/app/models.py".into()],
+            code: vec![
+                CodeItem {
+                    path: "backend/app/models.py".into(),
+                    from: "data-models".into(),
+                    content: "class Item(Base):\n    __tablename__ = \"items\"\n    id: Mapped[int] = mapped_column(primary_key=True)\n".into(),
+                    elided: false,
+                    bytes: 104,
+                },
+                CodeItem {
+                    path: "backend/app/schemas.py".into(),
+                    from: "data-models".into(),
+                    content: "from pydantic import BaseModel\n\nclass ItemIn(BaseModel):\n".into(),
+                    elided: true,
+                    bytes: 48_000,
+                },
+                CodeItem {
+                    path: "backend/app/routes/items.py".into(),
+                    from: "api-endpoints".into(),
+                    content: "router = APIRouter(prefix=\"/api/items\")\n".into(),
+                    elided: false,
+                    bytes: 41,
+                },
+            ],
+            repair: Some(RepairFacts {
+                round: 1,
+                max_rounds: 2,
+                checks: vec![FailedCheck {
+                    name: "backend-tests".into(),
+                    output: "FAILED tests/test_items.py::test_create - assert 201 == 422\n1 failed, 11 passed".into(),
+                }],
+            }),
+            refusal: Some("the answer wrote a file that the task does not list (backend/app/main.py)".into()),
+            ..PromptContext::default()
+        };
+        let prompts = Prompts::builtin().unwrap();
+        insta::assert_snapshot!(prompts.render("build", &ctx).unwrap());
     }
 }

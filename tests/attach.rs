@@ -15,7 +15,7 @@ const WATCH: AttachOptions = AttachOptions { read_only: false, snapshots: true, 
 
 /// A config with a quick simulated provider, written beside the data directory.
 fn config(f: &Factory) -> String {
-    f.write("config.toml", "[sim]\nlatency_ms = 5\n").to_str().unwrap().to_string()
+    f.write("config.toml", &format!("[sim]\nlatency_ms = 5\n\n{}", common::NO_CHECKS)).to_str().unwrap().to_string()
 }
 
 fn owner(f: &Factory, cfg: &str) -> Child {

@@ -13,7 +13,8 @@ use startup_factory::providers::Prices;
 
 fn config(f: &Factory, server: &FakeServer) -> String {
     let text = format!(
-        "[retry]\nbase_delay_ms = 1\nmax_delay_ms = 20\n\n[factory]\nmax_concurrent_calls = 24\n\n{}",
+        "[retry]\nbase_delay_ms = 1\nmax_delay_ms = 20\n\n[factory]\nmax_concurrent_calls = 24\n\n{}\n{}",
+        common::NO_CHECKS,
         common::fake_providers_toml(server, true, "rpm = 100000\n")
     );
     f.write("chaos.toml", &text).to_str().unwrap().to_string()

@@ -105,8 +105,9 @@ fn an_answer_writing_outside_the_workspace_fails_the_run_and_writes_nothing() {
     let cfg = f.write(
         "evil.toml",
         &format!(
-            "[providers.evil]\nkind = \"cli\"\ncommand = [\"{}\"]\n\n[routing.chains]\nbuild = [\"evil\"]\n",
-            script.display()
+            "[providers.evil]\nkind = \"cli\"\ncommand = [\"{}\"]\n\n[routing.chains]\nbuild = [\"evil\"]\n\n{}",
+            script.display(),
+            common::NO_CHECKS
         ),
     );
     let cfg = cfg.to_str().unwrap();

@@ -25,7 +25,7 @@ fn hostile_answers_and_names_are_shown_inert_everywhere() {
         .collect::<String>();
     let cfg = f.write(
         "hostile.toml",
-        &format!("[providers.evil]\nkind = \"cli\"\ncommand = [\"{}\"]\nmodel = \"sim-standard\"\n\n[routing.chains]\n{chains}", script.display()),
+        &format!("[providers.evil]\nkind = \"cli\"\ncommand = [\"{}\"]\nmodel = \"sim-standard\"\n\n[routing.chains]\n{chains}\n{}", script.display(), common::NO_CHECKS),
     );
     let cfg = cfg.to_str().unwrap();
     let refused = f.run(&["--config", cfg, "new", "--name", "Evil\u{1b}[2J", "--idea", "x"]);

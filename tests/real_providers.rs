@@ -21,8 +21,11 @@ const PPLX_KEY: &str = "pplx-MARKER-perplexity-beef01";
 const MARKER: &str = "MARKER";
 
 fn config(f: &Factory, server: &FakeServer) -> String {
-    let text =
-        format!("[retry]\nbase_delay_ms = 1\nmax_delay_ms = 20\n\n{}", common::fake_providers_toml(server, false, ""));
+    let text = format!(
+        "[retry]\nbase_delay_ms = 1\nmax_delay_ms = 20\n\n{}\n{}",
+        common::NO_CHECKS,
+        common::fake_providers_toml(server, false, "")
+    );
     f.write("providers.toml", &text).to_str().unwrap().to_string()
 }
 

@@ -37,8 +37,8 @@ fn config(f: &Factory, server: &FakeServer) -> String {
 base_delay_ms = 1
 max_delay_ms = 20
 
-[team]
-run_template_checks = true
+[checks]
+enabled = true
 
 [gates.G1]
 policy = "auto"
@@ -321,7 +321,7 @@ async fn keys_reach_no_file_log_export_socket_line_screen_or_error() {
 #[test]
 fn the_data_dir_its_logs_and_the_socket_are_private_whatever_the_umask() {
     let f = Factory::new();
-    let cfg = f.write("config.toml", "[sim]\nlatency_ms = 5\n");
+    let cfg = f.write("config.toml", &format!("[sim]\nlatency_ms = 5\n\n{}", common::NO_CHECKS));
     let mut cmd = f.cmd(&["--config", cfg.to_str().unwrap(), "run", "--headless", "--quiet"]);
     // SAFETY: umask is async-signal-safe.
     unsafe {

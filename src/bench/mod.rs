@@ -16,7 +16,10 @@ use crate::error::{FactoryError, Result};
 
 /// The scenarios, with what each measures.
 pub const SCENARIOS: [(&str, &str); 8] = [
-    ("orchestrator", "1,000 runs through the whole pipeline at latency 0: tasks/s, scheduling delay, memory"),
+    (
+        "orchestrator",
+        "1,000 runs through the whole pipeline at latency 0, template checks off: tasks/s, scheduling delay, memory",
+    ),
     ("render", "a 200x50 control-room frame of 1,000 runs; key to screen; bytes sent when idle"),
     ("gateway", "the latency and CPU the provider layer adds over a bare HTTP call, and a 2,000-call burst"),
     ("startup", "opening 1,000 runs and 100,000 events to the first frame"),

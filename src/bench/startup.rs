@@ -74,6 +74,22 @@ fn run_record(n: u32, live: bool) -> Run {
         workspace: format!("/nonexistent/workspaces/s-{n:02}"),
         template_version: Some("1.0.0".into()),
         ports: [("backend".to_string(), 8000 + n as u16 % 1000 * 10)].into_iter().collect(),
+        // A finished build's round of checks, each with an output tail, as a real run has.
+        checks: ["syntax", "backend-venv", "backend-install", "backend-compile", "backend-tests"]
+            .iter()
+            .map(|name| crate::domain::CheckResult {
+                name: name.to_string(),
+                status: crate::domain::CheckStatus::Passed,
+                duration_ms: 1_500,
+                tests_passed: (*name == "backend-tests").then_some(14),
+                tests_failed: (*name == "backend-tests").then_some(0),
+                output_tail: "..............                                                           [100%]\n14 passed in 1.52s\n".repeat(3),
+                reason: None,
+            })
+            .collect(),
+        repair_rounds: 0,
+        checks_failing: false,
+        verdict: Some("PASS".into()),
     }
 }
 
@@ -119,6 +135,8 @@ fn team_task(run: RunId, k: usize) -> Task {
         }),
         created_at: T0 + k as u64,
         plan: None,
+        repair: None,
+        refused: None,
     }
 }
 

@@ -218,6 +218,9 @@ pub struct DemoArgs {
     /// Share of simulated calls that fail (0 to 1)
     #[arg(long, value_name = "P")]
     pub sim_failure_rate: Option<f64>,
+    /// Share of simulated build answers that carry a real defect (0 to 1), to watch repairs
+    #[arg(long, value_name = "P")]
+    pub sim_defect_rate: Option<f64>,
     #[command(flatten)]
     pub flags: RunFlags,
 }

@@ -59,6 +59,11 @@ pub async fn report(cfg: &Config, source: &ConfigSource, data_dir: &Path) -> Str
             if keys.is_empty() { String::new() } else { format!(" [{}]", keys.join(", ")) }
         );
     }
+    let sandbox = crate::sandbox::Sandbox::new(&cfg.checks, data_dir.join(&cfg.checks.cache_dir));
+    let checks = tokio::task::spawn_blocking(move || sandbox.describe())
+        .await
+        .unwrap_or_else(|e| format!("checks: could not be looked at ({e})"));
+    let _ = writeln!(out, "\nChecks:\n  {checks}");
     let _ = writeln!(out, "\nTerminal:");
     let env = |k: &str| std::env::var(k).unwrap_or_default();
     let colour = if std::env::var_os("NO_COLOR").is_some() {

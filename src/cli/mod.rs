@@ -129,6 +129,14 @@ async fn run(mut cli: Cli) -> Result<()> {
                 }
                 cfg.sim.failure_rate = p;
             }
+            if let Some(p) = a.sim_defect_rate {
+                if !(0.0..=1.0).contains(&p) {
+                    return Err(FactoryError::usage(format!(
+                        "--sim-defect-rate {p} is out of range; give a share from 0 to 1"
+                    )));
+                }
+                cfg.sim.defect_rate = p;
+            }
             ctx.cfg = Arc::new(cfg);
             let mut opts = run_options(&ctx, &a.flags);
             opts.simulate = true;

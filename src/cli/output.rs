@@ -32,8 +32,30 @@ fn run_json(r: &Run) -> Value {
         "unpriced": r.unpriced,
         "plan_source": r.plan_source,
         "failure": r.failure,
+        "checks_summary": checks_summary(r),
+        "checks_failing": r.checks_failing,
+        "repair_rounds": r.repair_rounds,
+        "verdict": r.verdict,
         "created_at": format_ts(r.created_at),
         "updated_at": format_ts(r.updated_at),
+    })
+}
+
+/// How the run's latest round of checks stands: counts by status (none before the build).
+fn checks_summary(r: &Run) -> Value {
+    let (passed, failed, skipped) = crate::domain::check::summary(&r.checks);
+    json!({"passed": passed, "failed": failed, "skipped": skipped})
+}
+
+fn check_json(c: &crate::domain::CheckResult) -> Value {
+    json!({
+        "name": c.name,
+        "status": c.status.as_str(),
+        "duration_ms": c.duration_ms,
+        "tests_passed": c.tests_passed,
+        "tests_failed": c.tests_failed,
+        "reason": c.reason,
+        "output_tail": c.output_tail,
     })
 }
 
@@ -84,6 +106,7 @@ pub fn status_text(runs: &[Run]) -> String {
 pub fn detail_json(d: &RunDetail) -> Value {
     json!({
         "startup": run_json(&d.run),
+        "checks": d.run.checks.iter().map(check_json).collect::<Vec<_>>(),
         "phases": d.run.phases,
         "tasks": d.tasks,
         "reports": d.reports,
@@ -113,6 +136,22 @@ pub fn detail_text(d: &RunDetail) -> String {
     );
     if let Some(f) = &r.failure {
         out.push_str(&format!("failure: {f}\n"));
+    }
+    if !r.checks.is_empty() {
+        out.push_str(&format!(
+            "\nChecks{}:\n",
+            match r.repair_rounds {
+                0 => String::new(),
+                1 => " (after 1 repair round)".to_string(),
+                n => format!(" (after {n} repair rounds)"),
+            }
+        ));
+        for c in &r.checks {
+            out.push_str(&format!("  {}\n", crate::orchestrator::check_line(c)));
+        }
+        if let Some(why) = r.automation_blocked() {
+            out.push_str(&format!("  no gate passes automatically: {why}\n"));
+        }
     }
     out.push_str("\nTasks:\n");
     for t in &d.tasks {

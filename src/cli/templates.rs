@@ -169,6 +169,7 @@ pub fn info_json(i: &TemplateInfo) -> Value {
         "rating": i.rating,
         "approvals": i.approvals(),
         "gates": i.gates,
+        "checks_missing_tool": crate::sandbox::missing_tool(&i.manifest.checks),
     })
 }
 
@@ -196,9 +197,20 @@ pub fn list_text(infos: &[TemplateInfo]) -> String {
             gate(2),
             gate(3),
         ));
+        if let Some(note) = unverified(i) {
+            // After the row's line break: the note follows on the same line.
+            out.pop();
+            out.push_str(&format!("  checks {note}\n"));
+        }
     }
     out.push_str("RATING is the share of finished runs approved at G3; G0-G3 count runs approved at each gate.\n");
     out
+}
+
+/// "unverified here (tool missing: flutter)" when this machine lacks a program the
+/// template's checks run: those checks would be skipped, so its builds are unverified.
+fn unverified(i: &TemplateInfo) -> Option<String> {
+    crate::sandbox::missing_tool(&i.manifest.checks).map(|t| format!("unverified here (tool missing: {t})"))
 }
 
 pub fn show_text(i: &TemplateInfo) -> String {
@@ -241,10 +253,12 @@ pub fn show_text(i: &TemplateInfo) -> String {
         out.push_str(&format!("  {:<16} {:<9} {}{after}\n", t.id, t.role.as_str(), t.title));
     }
     if !m.checks.is_empty() {
-        out.push_str("\nChecks:\n");
+        let note = unverified(i).map(|n| format!(" {n}")).unwrap_or_default();
+        out.push_str(&format!("\nChecks:{note}\n"));
         for c in &m.checks {
             let cwd = c.cwd.as_deref().map(|c| format!(" (in {c})")).unwrap_or_default();
-            out.push_str(&format!("  {:<20} {}{cwd}\n", c.name, c.command.join(" ")));
+            let net = if c.network { " [network]" } else { "" };
+            out.push_str(&format!("  {:<20} {}{cwd}{net}\n", c.name, c.command.join(" ")));
         }
     }
     out.push_str(&format!("\nFiles ({}):\n", i.files.len()));

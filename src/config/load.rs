@@ -106,6 +106,12 @@ fn validate(cfg: &Config) -> std::result::Result<(), Invalid> {
     if !(0.0..=1.0).contains(&cfg.sim.failure_rate) {
         return Err(invalid(&["sim", "failure_rate"], "must be between 0 and 1"));
     }
+    if !(0.0..=1.0).contains(&cfg.sim.defect_rate) {
+        return Err(invalid(&["sim", "defect_rate"], "must be between 0 and 1"));
+    }
+    if cfg.checks.timeout_s == 0 {
+        return Err(invalid(&["checks", "timeout_s"], "must be at least 1"));
+    }
     if cfg.sim.max_concurrent == 0 {
         return Err(invalid(&["sim", "max_concurrent"], "must be at least 1"));
     }

@@ -24,6 +24,7 @@ pub struct Config {
     pub retry: RetryConfig,
     pub gates: GatesConfig,
     pub sim: SimConfig,
+    pub checks: ChecksConfig,
     pub store: StoreConfig,
     pub cache: CacheConfig,
     pub routing: RoutingConfig,
@@ -106,9 +107,10 @@ pub struct TeamConfig {
     pub max_plan_attempts: u32,
     /// Template used when a run names none.
     pub default_template: String,
-    /// Run the template's own check commands (tests, builds) on the generated code at
-    /// integration. Off by default: it runs code a model wrote.
-    pub run_template_checks: bool,
+    /// Estimated tokens of code (the files a task builds on) a team task's prompt may carry.
+    pub context_tokens: u32,
+    /// Repair rounds after failing checks before the build ends *checks failing*.
+    pub max_repair_rounds: u32,
 }
 
 impl Default for TeamConfig {
@@ -117,7 +119,55 @@ impl Default for TeamConfig {
             max_per_role: 2,
             max_plan_attempts: 3,
             default_template: "neoforge".into(),
-            run_template_checks: false,
+            context_tokens: 12_000,
+            max_repair_rounds: 2,
+        }
+    }
+}
+
+/// How a check command is confined.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SandboxKind {
+    /// bubblewrap: `app/` writable, the rest read-only, no network, cleared environment.
+    Bwrap,
+    /// No confinement at all: the generated code runs as you. Unsafe.
+    None,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChecksConfig {
+    /// Run the template's `[[checks]]` (install, typecheck, tests) after the team's tasks.
+    pub enabled: bool,
+    /// `bwrap` (the default), or `none`, which runs model-written code unconfined.
+    pub sandbox: SandboxKind,
+    /// Wall-clock limit of one check, in seconds.
+    pub timeout_s: u64,
+    /// CPU seconds one check's processes may use.
+    pub cpu_s: u64,
+    /// Memory (address space) of each process of a check, in MiB.
+    pub memory_mb: u64,
+    /// Processes a check may run at once.
+    pub max_processes: u64,
+    /// Largest file a check may write, in MiB.
+    pub max_file_mb: u64,
+    /// Where dependency installs are cached between runs (per template version): relative
+    /// to the data directory, or absolute (several data directories may share one).
+    pub cache_dir: String,
+}
+
+impl Default for ChecksConfig {
+    fn default() -> Self {
+        ChecksConfig {
+            enabled: true,
+            sandbox: SandboxKind::Bwrap,
+            timeout_s: 600,
+            cpu_s: 900,
+            memory_mb: 8192,
+            max_processes: 512,
+            max_file_mb: 512,
+            cache_dir: "check-cache".into(),
         }
     }
 }
@@ -238,11 +288,21 @@ pub struct SimConfig {
     /// Model name the simulated provider reports (priced in `assets/prices.toml`).
     pub model: String,
     pub max_concurrent: u32,
+    /// Share of simulated build answers that carry a real defect (a failing assertion or a
+    /// syntax error), so that the repair loop can be seen and tested.
+    pub defect_rate: f64,
 }
 
 impl Default for SimConfig {
     fn default() -> Self {
-        SimConfig { seed: 42, latency_ms: 400, failure_rate: 0.0, model: "sim-standard".into(), max_concurrent: 64 }
+        SimConfig {
+            seed: 42,
+            latency_ms: 400,
+            failure_rate: 0.0,
+            model: "sim-standard".into(),
+            max_concurrent: 64,
+            defect_rate: 0.0,
+        }
     }
 }
 
@@ -441,6 +501,7 @@ impl Default for Config {
             retry: RetryConfig::default(),
             gates: GatesConfig::default(),
             sim: SimConfig::default(),
+            checks: ChecksConfig::default(),
             store: StoreConfig::default(),
             cache: CacheConfig::default(),
             routing: RoutingConfig::default(),

@@ -108,6 +108,51 @@ pub enum EventKind {
         checked: usize,
         problems: Vec<String>,
     },
+    /// One of the build's checks passed.
+    CheckPassed {
+        check: String,
+        duration_ms: u64,
+        tests_passed: Option<u32>,
+    },
+    /// One of the build's checks failed.
+    CheckFailed {
+        check: String,
+        duration_ms: u64,
+        tests_failed: Option<u32>,
+        reason: String,
+    },
+    /// One of the build's checks could not run (a tool missing, the sandbox refused).
+    CheckSkipped {
+        check: String,
+        duration_ms: u64,
+        reason: String,
+    },
+    /// Checks failed: a role is asked to repair its files.
+    RepairStarted {
+        round: u32,
+        role: AgentRole,
+        checks: Vec<String>,
+        files: Vec<String>,
+        /// How long the failing checks took, together.
+        duration_ms: u64,
+    },
+    /// The build's checks still fail after the last repair round: a person decides.
+    ChecksFailing {
+        checks: Vec<String>,
+        rounds: u32,
+    },
+    /// A task's answer was not taken (files outside the task, cut off); `retry` says whether
+    /// it is asked once more.
+    AnswerRefused {
+        task: String,
+        reason: String,
+        retry: bool,
+    },
+    /// A gate that its policy (or `--auto-approve`) would have passed waits for a person.
+    AutoApprovalWithheld {
+        gate: GateId,
+        reason: String,
+    },
     PhaseDone {
         phase: Phase,
         revision: u32,
@@ -165,6 +210,13 @@ impl EventKind {
             EventKind::PlanInvalid { .. } => "plan_invalid",
             EventKind::ReportPosted { .. } => "report_posted",
             EventKind::Integrated { .. } => "integrated",
+            EventKind::CheckPassed { .. } => "check_passed",
+            EventKind::CheckFailed { .. } => "check_failed",
+            EventKind::CheckSkipped { .. } => "check_skipped",
+            EventKind::RepairStarted { .. } => "repair_started",
+            EventKind::ChecksFailing { .. } => "checks_failing",
+            EventKind::AnswerRefused { .. } => "answer_refused",
+            EventKind::AutoApprovalWithheld { .. } => "auto_approval_withheld",
             EventKind::PhaseDone { .. } => "phase_done",
             EventKind::GateOpened { .. } => "gate_opened",
             EventKind::GateDecided { .. } => "gate_decided",
@@ -236,6 +288,32 @@ impl EventKind {
                     problems.len(),
                     problems.join("; ")
                 )
+            }
+            EventKind::CheckPassed { check, duration_ms, tests_passed } => format!(
+                "check {check} passed in {:.1} s{}",
+                *duration_ms as f64 / 1000.0,
+                tests_passed.map(|n| format!(" ({n} tests)")).unwrap_or_default()
+            ),
+            EventKind::CheckFailed { check, duration_ms, tests_failed, reason } => format!(
+                "check {check} failed in {:.1} s{}: {reason}",
+                *duration_ms as f64 / 1000.0,
+                tests_failed.map(|n| format!(" ({n} tests failed)")).unwrap_or_default()
+            ),
+            EventKind::CheckSkipped { check, reason, .. } => format!("check {check} could not run: {reason}"),
+            EventKind::RepairStarted { round, role, checks, files, .. } => format!(
+                "repair round {round}: the {role} agent fixes {} for {}",
+                if files.is_empty() { "its files".to_string() } else { files.join(", ") },
+                checks.join(", ")
+            ),
+            EventKind::ChecksFailing { checks, rounds } => format!(
+                "checks still failing after {rounds} repair rounds ({}): a person decides the gates",
+                checks.join(", ")
+            ),
+            EventKind::AnswerRefused { task, reason, retry } => {
+                format!("answer of {task} refused: {reason}{}", if *retry { "; asking once more" } else { "" })
+            }
+            EventKind::AutoApprovalWithheld { gate, reason } => {
+                format!("gate {gate} waits for a person: {reason}")
             }
             EventKind::PhaseDone { phase, revision, cost_micros, duration_ms } => {
                 format!(

@@ -1,5 +1,6 @@
 //! Plain types of the factory's domain: runs, phases, gates, tasks, plans, events, money; no I/O.
 
+pub mod check;
 pub mod event;
 pub mod gate;
 pub mod ids;
@@ -10,6 +11,7 @@ pub mod report;
 pub mod run;
 pub mod task;
 
+pub use check::{CheckResult, CheckStatus};
 pub use event::{AlertKind, Event, EventKind};
 pub use gate::{BudgetAsk, Decision, Gate, GateStatus, Review};
 pub use ids::{GateId, GateRef, RunId};
@@ -18,4 +20,4 @@ pub use phase::{GateCode, Phase};
 pub use plan::{Plan, PlanTask};
 pub use report::Report;
 pub use run::{Ledger, PhaseSpan, Run, RunStatus};
-pub use task::{AgentRole, Task, TaskKind, TaskResult, TaskStatus};
+pub use task::{AgentRole, Refusal, Repair, Task, TaskKind, TaskResult, TaskStatus};

@@ -1,6 +1,7 @@
 //! The build team's task graph: parsed from a provider's answer and validated.
 
 use std::collections::{HashMap, HashSet};
+use std::path::{Component, Path};
 
 use serde::{Deserialize, Serialize};
 
@@ -9,6 +10,9 @@ use crate::workspace::check_relative_path;
 
 /// Most tasks a plan may hold.
 pub const MAX_PLAN_TASKS: usize = 40;
+
+// Each task's ancestors are kept as the bits of a u64.
+const _: () = assert!(MAX_PLAN_TASKS <= 64);
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanTask {
@@ -60,7 +64,8 @@ impl Plan {
         Ok(plan)
     }
 
-    /// Ids unique and well formed, dependencies known and acyclic, files safe.
+    /// Ids unique and well formed, dependencies known and acyclic, files safe, and no file
+    /// given to two tasks that could run at the same time.
     pub fn validate(&self) -> Result<(), String> {
         if self.tasks.is_empty() {
             return Err("the plan has no tasks".into());
@@ -96,7 +101,43 @@ impl Plan {
                 }
             }
         }
-        self.topological_order().map(|_| ())
+        let order = self.topological_order()?;
+        self.check_file_owners(&order)
+    }
+
+    /// Refuses a file given to two tasks neither of which depends, directly or through
+    /// others, on the other: they could run at once and overwrite each other's work. Tasks
+    /// ordered by a chain of dependencies may share a file (the later one replaces it).
+    fn check_file_owners(&self, order: &[usize]) -> Result<(), String> {
+        let index: HashMap<&str, usize> = self.tasks.iter().enumerate().map(|(i, t)| (t.id.as_str(), i)).collect();
+        // ancestors[i]: the bits of every task that i depends on, directly or not.
+        let mut ancestors = vec![0u64; self.tasks.len()];
+        for &i in order {
+            for d in &self.tasks[i].depends_on {
+                let j = index[d.as_str()];
+                ancestors[i] |= ancestors[j] | (1u64 << j);
+            }
+        }
+        let ordered = |a: usize, b: usize| ancestors[a] & (1u64 << b) != 0 || ancestors[b] & (1u64 << a) != 0;
+        let mut holders: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, t) in self.tasks.iter().enumerate() {
+            let mut seen = HashSet::new();
+            for f in &t.files {
+                let path = normal_path(f);
+                if !seen.insert(path.clone()) {
+                    continue;
+                }
+                let earlier = holders.entry(path).or_default();
+                if let Some(&j) = earlier.iter().find(|&&j| !ordered(i, j)) {
+                    return Err(format!(
+                        "tasks `{}` and `{}` both write `{f}` and could run at the same time; add a dependency between them, or give the file to one task",
+                        self.tasks[j].id, t.id
+                    ));
+                }
+                earlier.push(i);
+            }
+        }
+        Ok(())
     }
 
     /// Task indices in an order where each comes after its dependencies.
@@ -129,6 +170,19 @@ impl Plan {
     }
 }
 
+/// A checked relative path's plain form (`./a//b/` is `a/b`), so that two spellings of
+/// one file are seen as one.
+fn normal_path(path: &str) -> String {
+    let parts: Vec<&str> = Path::new(path)
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(p) => p.to_str(),
+            _ => None,
+        })
+        .collect();
+    parts.join("/")
+}
+
 fn extract_json(answer: &str) -> Option<&str> {
     if let Some(start) = answer.find("```json") {
         let body = &answer[start + 7..];
@@ -155,16 +209,25 @@ pub(crate) fn valid_plan() -> impl proptest::strategy::Strategy<Value = Plan> {
     );
     proptest::collection::vec(task, 1..8).prop_map(|tasks| {
         let mut out: Vec<PlanTask> = Vec::new();
-        for (i, (suffix, role, title, deps, files)) in tasks.into_iter().enumerate() {
+        // Each task's ancestors, by index, so that a file is shared only along a chain.
+        let mut ancestors: Vec<HashSet<usize>> = Vec::new();
+        for (i, (suffix, role, title, deps, mut files)) in tasks.into_iter().enumerate() {
             // Dependencies only on earlier tasks, so the graph has no cycle.
             let mut depends_on: Vec<String> = Vec::new();
+            let mut above = HashSet::new();
             for d in deps.iter().filter(|_| i > 0) {
-                let id = out[d.index(i)].id.clone();
+                let j = d.index(i);
+                above.insert(j);
+                above.extend(ancestors[j].iter().copied());
+                let id = out[j].id.clone();
                 if !depends_on.contains(&id) {
                     depends_on.push(id);
                 }
             }
+            // A file an earlier task that could run at the same time holds is left out.
+            files.retain(|f| out.iter().enumerate().all(|(j, t)| above.contains(&j) || !t.files.contains(f)));
             out.push(PlanTask { id: format!("t{i}{suffix}"), role: AgentRole::ALL[role], title, depends_on, files });
+            ancestors.push(above);
         }
         Plan { tasks: out }
     })
@@ -221,6 +284,61 @@ mod tests {
         let plan = Plan::parse(GOOD).unwrap();
         assert_eq!(plan.tasks.len(), 3);
         assert_eq!(plan.topological_order().unwrap(), vec![0, 1, 2]);
+    }
+
+    fn plan(tasks: &[(&str, &[&str], &[&str])]) -> Result<Plan, String> {
+        let tasks: Vec<PlanTask> = tasks
+            .iter()
+            .map(|(id, deps, files)| PlanTask {
+                id: id.to_string(),
+                role: AgentRole::Backend,
+                title: format!("Task {id}"),
+                depends_on: deps.iter().map(|d| d.to_string()).collect(),
+                files: files.iter().map(|f| f.to_string()).collect(),
+            })
+            .collect();
+        let plan = Plan { tasks };
+        plan.validate().map(|_| plan)
+    }
+
+    #[test]
+    fn a_file_given_to_two_tasks_that_could_run_at_once_is_refused() {
+        let err = plan(&[
+            ("models", &[], &["backend/app/models.py"]),
+            ("api", &["models"], &["backend/app/main.py"]),
+            ("auth", &["models"], &["./backend/app//main.py"]),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            err,
+            "tasks `api` and `auth` both write `./backend/app//main.py` and could run at the same time; add a dependency between them, or give the file to one task"
+        );
+        // Through the parser too, with the same sentence the retry prompt carries.
+        let text = r#"{"tasks": [
+            {"id": "a", "role": "backend", "title": "A", "files": ["x.py"]},
+            {"id": "b", "role": "frontend", "title": "B", "files": ["y.ts", "x.py"]}
+        ]}"#;
+        let err = Plan::parse(text).unwrap_err();
+        assert!(err.contains("`a` and `b`") && err.contains("`x.py`") && err.contains("add a dependency"), "{err}");
+    }
+
+    #[test]
+    fn tasks_ordered_by_a_dependency_may_share_a_file() {
+        // Directly.
+        plan(&[("api", &[], &["app/main.py"]), ("tests", &["api"], &["app/main.py", "tests/t.py"])]).unwrap();
+        // Through a chain: c depends on b, which depends on a.
+        plan(&[
+            ("a", &[], &["app/main.py"]),
+            ("b", &["a"], &["app/other.py"]),
+            ("c", &["b"], &["app/main.py"]),
+            ("d", &["c", "a"], &["app/main.py"]),
+        ])
+        .unwrap();
+        // The order the tasks are listed in does not matter, nor a file listed twice by one task.
+        plan(&[("late", &["early"], &["x.py"]), ("early", &[], &["x.py", "x.py"])]).unwrap();
+        // Siblings of a chain are not ordered with each other.
+        let err = plan(&[("a", &[], &[]), ("b", &["a"], &["x.py"]), ("c", &["a"], &["x.py"])]).unwrap_err();
+        assert!(err.starts_with("tasks `b` and `c` both write `x.py`"), "{err}");
     }
 
     #[test]

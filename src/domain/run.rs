@@ -140,9 +140,40 @@ pub struct Run {
     pub plan_source: Option<String>,
     /// Absolute path of the run's workspace.
     pub workspace: String,
+    /// The latest round of the template's checks on the built code.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<super::CheckResult>,
+    /// Repair rounds started after failing checks.
+    #[serde(default)]
+    pub repair_rounds: u32,
+    /// The build ended with checks failing after its last repair round: no gate of this run
+    /// passes automatically.
+    #[serde(default)]
+    pub checks_failing: bool,
+    /// The quality review's `Verdict:` line (`PASS` or `FAIL`), once it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<String>,
 }
 
 impl Run {
+    /// Why this run's gates may not pass automatically (failing checks, a failing quality
+    /// verdict), if they may not.
+    pub fn automation_blocked(&self) -> Option<String> {
+        if self.checks_failing {
+            let failed: Vec<&str> = self
+                .checks
+                .iter()
+                .filter(|c| c.status != super::CheckStatus::Passed)
+                .map(|c| c.name.as_str())
+                .collect();
+            return Some(format!("the build's checks are failing ({})", failed.join(", ")));
+        }
+        if self.verdict.as_deref() == Some("FAIL") {
+            return Some("the quality review's verdict is FAIL".into());
+        }
+        None
+    }
+
     /// The span of the current phase pass, if one is open.
     pub fn current_span_mut(&mut self) -> Option<&mut PhaseSpan> {
         let (phase, revision) = (self.phase, self.revision);
@@ -196,6 +227,10 @@ impl Run {
             failure: None,
             plan_source: None,
             workspace: "/tmp/x".into(),
+            checks: Vec::new(),
+            repair_rounds: 0,
+            checks_failing: false,
+            verdict: None,
         }
     }
 }

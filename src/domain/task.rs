@@ -175,6 +175,30 @@ pub struct Task {
     /// again from it at start-up if they had not been written yet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<super::Plan>,
+    /// For a repair task: the failing checks it is to fix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repair: Option<Repair>,
+    /// The previous answer was refused (files outside the task, cut off at the token
+    /// limit): the task is asked once more, with the reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<Refusal>,
+}
+
+/// What a repair task is to fix, after a round of the template's checks failed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Repair {
+    /// 1 for the first repair round.
+    pub round: u32,
+    /// The failing checks, each with the tail of its output.
+    pub checks: Vec<(String, String)>,
+}
+
+/// Why a task's last answer was not taken.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Refusal {
+    pub reason: String,
+    /// It stopped at the token limit: ask again with a larger one.
+    pub truncated: bool,
 }
 
 impl Task {
@@ -185,6 +209,7 @@ impl Task {
             && self.attempts == 0
             && self.error.is_none()
             && self.result.is_none()
+            && self.repair.is_none()
     }
 
     /// The id of a phase task: `s-01.research.r0`.

@@ -17,7 +17,12 @@ fn start_usage(c: &Counts) -> Value {
     })
 }
 
-pub fn body(model: &str, text: &str, c: &Counts) -> Bytes {
+/// `max_tokens` when the answer stopped at the token limit.
+fn stop_reason(cut_off: bool) -> &'static str {
+    if cut_off { "max_tokens" } else { "end_turn" }
+}
+
+pub fn body(model: &str, text: &str, c: &Counts, cut_off: bool) -> Bytes {
     let mut usage = start_usage(c);
     usage["output_tokens"] = json!(c.completion);
     let v = json!({
@@ -26,7 +31,7 @@ pub fn body(model: &str, text: &str, c: &Counts) -> Bytes {
         "role": "assistant",
         "model": model,
         "content": [{"type": "text", "text": text}],
-        "stop_reason": "end_turn",
+        "stop_reason": stop_reason(cut_off),
         "stop_sequence": null,
         "usage": usage,
     });
@@ -37,7 +42,8 @@ fn event(name: &str, v: &Value) -> Bytes {
     Bytes::from(format!("event: {name}\ndata: {v}\n\n"))
 }
 
-pub fn frames(model: &str, pieces: &[String], c: &Counts) -> Vec<Bytes> {
+/// The stream's events; the stop reason (`max_tokens` when `cut_off`) is in `message_delta`.
+pub fn frames(model: &str, pieces: &[String], c: &Counts, cut_off: bool) -> Vec<Bytes> {
     let mut out = Vec::with_capacity(pieces.len() + 6);
     out.push(event(
         "message_start",
@@ -57,7 +63,7 @@ pub fn frames(model: &str, pieces: &[String], c: &Counts) -> Vec<Bytes> {
     out.push(event("content_block_stop", &json!({"type": "content_block_stop", "index": 0})));
     out.push(event(
         "message_delta",
-        &json!({"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": null}, "usage": {"output_tokens": c.completion}}),
+        &json!({"type": "message_delta", "delta": {"stop_reason": stop_reason(cut_off), "stop_sequence": null}, "usage": {"output_tokens": c.completion}}),
     ));
     out.push(event("message_stop", &json!({"type": "message_stop"})));
     out
@@ -80,17 +86,22 @@ mod tests {
     #[test]
     fn frames_parse_with_the_client() {
         let c = Counts { prompt: 100, cached: 25, completion: 9, citation: 0 };
-        let mut parser = crate::providers::sse::SseParser::new();
-        let mut events = Vec::new();
-        for f in frames("claude-sonnet-4-5", &["a".into(), "b".into()], &c) {
-            parser.push(&f, &mut events).unwrap();
+        for cut_off in [false, true] {
+            let mut parser = crate::providers::sse::SseParser::new();
+            let mut events = Vec::new();
+            for f in frames("claude-sonnet-4-5", &["a".into(), "b".into()], &c, cut_off) {
+                parser.push(&f, &mut events).unwrap();
+            }
+            let mut acc = StreamAcc::default();
+            for e in events {
+                acc.event(e.event.as_deref(), &e.data, None).unwrap();
+            }
+            let r = acc.finish("x").unwrap();
+            assert_eq!(r.text, "ab");
+            assert_eq!((r.usage.input, r.usage.cached_input, r.usage.output), (75, 25, 9));
+            assert_eq!(r.truncated, cut_off);
+            let whole = crate::providers::anthropic::parse_body(&body("m", "ab", &c, cut_off), "m").unwrap();
+            assert_eq!((whole.truncated, whole.usage.output), (cut_off, 9));
         }
-        let mut acc = StreamAcc::default();
-        for e in events {
-            acc.event(e.event.as_deref(), &e.data, None).unwrap();
-        }
-        let r = acc.finish("x").unwrap();
-        assert_eq!(r.text, "ab");
-        assert_eq!((r.usage.input, r.usage.cached_input, r.usage.output), (75, 25, 9));
     }
 }

@@ -29,12 +29,23 @@ pub enum Fault {
     ErrorInStream,
     /// HTTP 400 whose body quotes the key it was sent (a careless server).
     EchoKey,
+    /// HTTP 200, an answer that stops at the token limit (`finish_reason: "length"`,
+    /// `stop_reason: "max_tokens"`), streamed or not: its text is cut (to half, and to the
+    /// request's `max_tokens` at four characters a token) and its usage reported and billed.
+    TokenLimit,
+    /// As [`Fault::TokenLimit`] when the request's `max_tokens` is below this; otherwise a
+    /// normal answer (so that asking again with a larger limit succeeds).
+    TokenLimitBelow(u32),
 }
 
 impl Fault {
     /// Parses the names used by `factory bench` and tests: `429`, `quota`, `529`, `500`,
-    /// `html`, `401`, `slow`, `cut`, `malformed`, `stream-error`, `echo-key`.
+    /// `html`, `401`, `slow`, `cut`, `malformed`, `stream-error`, `echo-key`,
+    /// `token-limit`, `token-limit-below:N`.
     pub fn parse(name: &str) -> Option<Fault> {
+        if let Some(n) = name.strip_prefix("token-limit-below:") {
+            return n.parse().ok().map(Fault::TokenLimitBelow);
+        }
         Some(match name {
             "429" => Fault::RateLimited { retry_after: Duration::from_millis(50) },
             "quota" => Fault::Quota,
@@ -47,11 +58,22 @@ impl Fault {
             "malformed" => Fault::MalformedJson,
             "stream-error" => Fault::ErrorInStream,
             "echo-key" => Fault::EchoKey,
+            "token-limit" => Fault::TokenLimit,
             _ => return None,
         })
     }
 
-    /// Every kind once (with short delays), for tests that want them all.
+    /// Whether this fault cuts off the answer to a request that asked for `max_tokens`.
+    pub fn cuts_off(&self, max_tokens: Option<u64>) -> bool {
+        match self {
+            Fault::TokenLimit => true,
+            Fault::TokenLimitBelow(n) => max_tokens.is_some_and(|m| m < u64::from(*n)),
+            _ => false,
+        }
+    }
+
+    /// Every kind of failure once (with short delays), for tests that want them all. The
+    /// token limit is not among them: a cut-off answer is not a failed call.
     pub fn all() -> Vec<Fault> {
         vec![
             Fault::RateLimited { retry_after: Duration::from_millis(40) },
@@ -111,5 +133,13 @@ mod tests {
         assert_eq!(FaultPlan::none().for_request(3), None);
         assert_eq!(Fault::parse("529"), Some(Fault::Overloaded));
         assert_eq!(Fault::parse("nope"), None);
+        assert_eq!(Fault::parse("token-limit"), Some(Fault::TokenLimit));
+        assert_eq!(Fault::parse("token-limit-below:2000"), Some(Fault::TokenLimitBelow(2000)));
+        assert_eq!(Fault::parse("token-limit-below:x"), None);
+        assert!(Fault::TokenLimit.cuts_off(None) && Fault::TokenLimit.cuts_off(Some(100_000)));
+        assert!(Fault::TokenLimitBelow(2000).cuts_off(Some(1999)));
+        assert!(!Fault::TokenLimitBelow(2000).cuts_off(Some(2000)));
+        assert!(!Fault::TokenLimitBelow(2000).cuts_off(None));
+        assert!(!Fault::ServerError.cuts_off(Some(1)));
     }
 }

@@ -84,6 +84,10 @@ pub struct Reported {
     pub model: String,
     pub run: Option<String>,
     pub billed: Usage,
+    /// The answer stopped at the token limit ([`Fault::TokenLimit`]); billed all the same.
+    pub truncated: bool,
+    /// The answer's token limit the request asked for, if it named one.
+    pub max_tokens: Option<u64>,
 }
 
 struct Shared {
@@ -237,6 +241,8 @@ struct Asked {
     model: String,
     prompt: String,
     stream: bool,
+    /// `max_tokens` (`max_completion_tokens` in api.openai.com's shape), if given.
+    max_tokens: Option<u64>,
 }
 
 fn parse_request(format: Format, body: &[u8]) -> Result<Asked, String> {
@@ -249,10 +255,11 @@ fn parse_request(format: Format, body: &[u8]) -> Result<Asked, String> {
     for m in v["messages"].as_array().ok_or("messages is required")? {
         prompt.push_str(m["content"].as_str().unwrap_or_default());
     }
+    let max_tokens = v["max_tokens"].as_u64().or_else(|| v["max_completion_tokens"].as_u64());
     if format == Format::Anthropic && v["max_tokens"].as_u64().is_none() {
         return Err("max_tokens: Field required".into());
     }
-    Ok(Asked { model, prompt, stream: v["stream"].as_bool().unwrap_or(false) })
+    Ok(Asked { model, prompt, stream: v["stream"].as_bool().unwrap_or(false), max_tokens })
 }
 
 /// Counts a request as open until its answer is sent (or dropped).
@@ -301,7 +308,11 @@ async fn answer(s: Arc<Shared>, format: Format, headers: &HeaderMap, body: &[u8]
     if let Some(Fault::SlowFirstByte(d)) = fault {
         tokio::time::sleep(d).await;
     }
-    let text = answers::answer(&asked.prompt, opts.words);
+    let cut_off = fault.as_ref().is_some_and(|f| f.cuts_off(asked.max_tokens));
+    let mut text = answers::answer(&asked.prompt, opts.words);
+    if cut_off {
+        text = cut_at_token_limit(&text, asked.max_tokens);
+    }
     let prompt_tokens = (asked.prompt.len() as u64).div_ceil(4);
     let counts = Counts {
         prompt: prompt_tokens,
@@ -317,6 +328,8 @@ async fn answer(s: Arc<Shared>, format: Format, headers: &HeaderMap, body: &[u8]
         model: model.clone(),
         run: answers::run_of(&asked.prompt),
         billed: billed(format, &counts),
+        truncated: cut_off,
+        max_tokens: asked.max_tokens,
     });
     let ledger_entry = move || {
         if let Some(r) = reported {
@@ -328,8 +341,8 @@ async fn answer(s: Arc<Shared>, format: Format, headers: &HeaderMap, body: &[u8]
     let stream_error = fault == Some(Fault::ErrorInStream);
     if !asked.stream {
         let whole = match format {
-            Format::Anthropic => anthropic_wire::body(&model, &text, &counts),
-            _ => openai_wire::body(&model, &text, &counts, format == Format::Perplexity),
+            Format::Anthropic => anthropic_wire::body(&model, &text, &counts, cut_off),
+            _ => openai_wire::body(&model, &text, &counts, format == Format::Perplexity, cut_off),
         };
         if stream_error {
             return error_response(format, 500, "api_error", "server_error", "Internal server error");
@@ -347,8 +360,8 @@ async fn answer(s: Arc<Shared>, format: Format, headers: &HeaderMap, body: &[u8]
     }
     let pieces = split(&text, opts.chunks.max(1));
     let mut frames = match format {
-        Format::Anthropic => anthropic_wire::frames(&model, &pieces, &counts),
-        _ => openai_wire::frames(&model, &pieces, &counts, format == Format::Perplexity),
+        Format::Anthropic => anthropic_wire::frames(&model, &pieces, &counts, cut_off),
+        _ => openai_wire::frames(&model, &pieces, &counts, format == Format::Perplexity, cut_off),
     };
     let half = frames.len() / 2;
     if malformed {
@@ -426,9 +439,22 @@ fn fault_response(format: Format, fault: Option<&Fault>, key: &str) -> Option<Re
             "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>",
         )
             .into_response(),
-        Fault::SlowFirstByte(_) | Fault::CutStream | Fault::MalformedJson | Fault::ErrorInStream => return None,
+        Fault::SlowFirstByte(_)
+        | Fault::CutStream
+        | Fault::MalformedJson
+        | Fault::ErrorInStream
+        | Fault::TokenLimit
+        | Fault::TokenLimitBelow(_) => return None,
     };
     Some(r)
+}
+
+/// What a model stopped at its token limit would have written: the first half of the
+/// answer, and no more than `max_tokens` at four characters a token (at least one).
+fn cut_at_token_limit(text: &str, max_tokens: Option<u64>) -> String {
+    let chars = text.chars().count();
+    let limit = max_tokens.map_or(usize::MAX, |m| usize::try_from(m.saturating_mul(4)).unwrap_or(usize::MAX));
+    text.chars().take((chars / 2).min(limit).max(1)).collect()
 }
 
 /// Splits text into about `n` pieces on character boundaries.

@@ -158,3 +158,50 @@ fn billed_usage_follows_each_providers_rules() {
     assert_eq!(billed(Format::Perplexity, &p), Usage { input: 117, cached_input: 0, output: 10, estimated: false });
     assert_eq!(split("abcdefg", 3), vec!["abc", "def", "g"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_cut_off_at_the_token_limit_is_marked_truncated_and_its_usage_read() {
+    let server = FakeServer::start(FakeOptions::default()).await.unwrap();
+    for stream in [true, false] {
+        for (format, p) in providers(&server, stream, 10) {
+            let what = format!("{format:?} stream={stream}");
+            server.set_faults(FaultPlan::none());
+            let whole = call(p.as_ref()).await.unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert!(!whole.truncated, "{what}");
+            assert!(!server.ledger().last().unwrap().truncated, "{what}");
+            server.set_faults(FaultPlan::cycle(1, vec![Fault::TokenLimit]));
+            let cut = call(p.as_ref()).await.unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert!(cut.truncated, "{what}");
+            assert!(!cut.text.is_empty() && whole.text.starts_with(&cut.text) && cut.text.len() < whole.text.len());
+            let reported = server.ledger().last().unwrap().clone();
+            assert!(reported.truncated, "{what}");
+            assert_eq!(cut.usage, reported.billed, "a cut-off answer was paid for: {what}");
+            assert!(cut.usage.output > 0 && !cut.usage.estimated, "{what}");
+            assert_eq!(!cut.citations.is_empty(), format == Format::Perplexity, "{what}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_limit_below_the_threshold_is_cut_off_and_a_larger_one_is_not() {
+    let server = FakeServer::start(FakeOptions::default()).await.unwrap();
+    server.set_faults(FaultPlan::cycle(1, vec![Fault::TokenLimitBelow(2000)]));
+    let k = key();
+    for stream in [true, false] {
+        for (format, p) in providers(&server, stream, 10) {
+            let what = format!("{format:?} stream={stream}");
+            // The request's max_tokens reaches the wire: 1000 is cut off, 2000 is not.
+            let small = p.call(&request(), Some(&k)).await.unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert!(small.truncated, "{what}");
+            let larger = CallRequest { max_tokens: 2000, ..request() };
+            let r = p.call(&larger, Some(&k)).await.unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert!(!r.truncated && r.text.contains("## Sources"), "{what}");
+        }
+    }
+    // The cut keeps within the request's limit, at four characters a token.
+    let tiny = CallRequest { max_tokens: 3, ..request() };
+    let p = AnthropicProvider::new("anthropic", &server.anthropic_url(), "claude-sonnet-4-5", true, 10, None);
+    let r = p.call(&tiny, Some(&k)).await.unwrap();
+    assert!(r.truncated && r.text.chars().count() <= 12, "{:?}", r.text);
+    assert_eq!(r.usage.output, 3);
+}

@@ -6,6 +6,22 @@ use crate::domain::money::fmt_usd_exact;
 
 /// `(path, content)` of every `### File: PATH` heading followed by a fenced block.
 pub fn file_blocks(text: &str) -> Vec<(String, String)> {
+    blocks(text).into_iter().map(|b| (b.path, b.body)).collect()
+}
+
+/// The path of the first file block whose code fence is never closed: the answer was cut
+/// off there, and the file would be written half.
+pub fn unclosed_block(text: &str) -> Option<String> {
+    blocks(text).into_iter().find(|b| !b.closed).map(|b| b.path)
+}
+
+struct Block {
+    path: String,
+    body: String,
+    closed: bool,
+}
+
+fn blocks(text: &str) -> Vec<Block> {
     let mut out = Vec::new();
     let mut lines = text.lines().peekable();
     while let Some(line) = lines.next() {
@@ -26,14 +42,16 @@ pub fn file_blocks(text: &str) -> Vec<(String, String)> {
         }
         lines.next();
         let mut body = String::new();
+        let mut closed = false;
         for l in lines.by_ref() {
             if l.trim_start().starts_with(&fence) && l.trim() == fence.as_str() {
+                closed = true;
                 break;
             }
             body.push_str(l);
             body.push('\n');
         }
-        out.push((path, body));
+        out.push(Block { path, body, closed });
     }
     out
 }
@@ -48,16 +66,98 @@ pub fn check_parses(path: &str, content: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Quality of a document, 0 to 1: mostly the share of required sections present, the rest
-/// its length against what was asked for.
+/// Words of body text a required section needs to count as written.
+const MIN_SECTION_WORDS: usize = 8;
+
+/// Phrases that mark a document as unfinished: it scores no more than half.
+const PLACEHOLDERS: [&str; 9] = [
+    "todo",
+    "tbd",
+    "lorem ipsum",
+    "[placeholder",
+    "<placeholder",
+    "<insert",
+    "to be written",
+    "coming soon",
+    "fill in",
+];
+
+/// Quality of a document, 0 to 1: mostly the share of required sections that are present
+/// *with body text* (at least a few words under the heading), the rest its length against
+/// what was asked for. Placeholder text (`TODO`, `TBD`, `lorem ipsum`...) halves it.
 pub fn score_document(text: &str, sections: &[String], expected_words: usize) -> f32 {
-    let headings: Vec<String> =
-        text.lines().filter_map(|l| l.trim_start().strip_prefix("## ")).map(|h| h.trim().to_lowercase()).collect();
-    let present = sections.iter().filter(|s| headings.iter().any(|h| h.starts_with(&s.to_lowercase()))).count();
-    let section_share = if sections.is_empty() { 1.0 } else { present as f32 / sections.len() as f32 };
+    let bodies = section_bodies(text);
+    let written = sections
+        .iter()
+        .filter(|s| {
+            let want = s.to_lowercase();
+            bodies.iter().any(|(h, words)| h.starts_with(&want) && *words >= MIN_SECTION_WORDS)
+        })
+        .count();
+    let section_share = if sections.is_empty() { 1.0 } else { written as f32 / sections.len() as f32 };
     let words = text.split_whitespace().count();
     let length_share = (words as f32 / expected_words.max(1) as f32).min(1.0);
-    round2(0.8 * section_share + 0.2 * length_share)
+    let score = 0.8 * section_share + 0.2 * length_share;
+    round2(if has_placeholder(text) { score * 0.5 } else { score })
+}
+
+/// Each `## ` heading (lower case) with the words of body text under it, up to the next
+/// heading of level 1 or 2.
+fn section_bodies(text: &str) -> Vec<(String, usize)> {
+    let mut out: Vec<(String, usize)> = Vec::new();
+    for line in text.lines() {
+        let t = line.trim_start();
+        if let Some(h) = t.strip_prefix("## ") {
+            out.push((h.trim().to_lowercase(), 0));
+        } else if t.starts_with("# ") {
+            out.push((String::new(), 0));
+        } else if let Some(last) = out.last_mut() {
+            last.1 += t.split_whitespace().filter(|w| w.chars().any(char::is_alphanumeric)).count();
+        }
+    }
+    out
+}
+
+/// Whether the text holds a placeholder phrase (as a word, in any case).
+pub fn has_placeholder(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    PLACEHOLDERS.iter().any(|p| {
+        lower.match_indices(p).any(|(at, _)| {
+            let before = lower[..at].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
+            let after = lower[at + p.len()..].chars().next().is_none_or(|c| !c.is_alphanumeric());
+            before && after
+        })
+    })
+}
+
+/// The quality review's verdict: the value of its first `Verdict:` line (`PASS`, `PASS
+/// WITH FIXES` or `FAIL`), if it has one.
+pub fn verdict(text: &str) -> Option<String> {
+    text.lines().find_map(|l| {
+        let t = l.trim().trim_start_matches(['*', '_', '-', ' ', '>']);
+        let rest = t.strip_prefix("Verdict:").or_else(|| t.strip_prefix("verdict:"))?;
+        let v = rest.trim().trim_matches(['*', '_', '`', '.', ' ']).to_uppercase();
+        ["PASS WITH FIXES", "PASS", "FAIL"].into_iter().find(|w| v.starts_with(w)).map(str::to_string)
+    })
+}
+
+/// Quality of a build, 0 to 1, from what was proven: the share of checks passed (half),
+/// of tests passed against failed (three tenths; the checks' share when no runner counted
+/// tests), and of the planned files present and non-empty (a fifth). A check that could
+/// not run counts as not passed. With no check but the syntax one, the build is unverified
+/// and scores at most half.
+pub fn score_build(checks: &[crate::domain::CheckResult], files_present: usize, files_planned: usize) -> f32 {
+    use crate::domain::CheckStatus;
+    let files_share = if files_planned == 0 { 1.0 } else { files_present as f32 / files_planned as f32 };
+    let total = checks.len();
+    let passed = checks.iter().filter(|c| c.status == CheckStatus::Passed).count();
+    let check_share = if total == 0 { 0.0 } else { passed as f32 / total as f32 };
+    let (tp, tf) = checks
+        .iter()
+        .fold((0u32, 0u32), |(p, f), c| (p + c.tests_passed.unwrap_or(0), f + c.tests_failed.unwrap_or(0)));
+    let tests_share = if tp + tf == 0 { check_share } else { tp as f32 / (tp + tf) as f32 };
+    let score = 0.5 * check_share + 0.3 * tests_share + 0.2 * files_share;
+    round2(if total <= 1 { score.min(0.5) } else { score })
 }
 
 /// Quality of a build task: the share of its files delivered and parsing.
@@ -131,18 +231,68 @@ mod tests {
         // A longer fence may hold a shorter one.
         let nested = "### File: README.md\n````markdown\n```sh\nls\n```\n````\n";
         assert_eq!(file_blocks(nested)[0].1, "```sh\nls\n```\n");
+        assert_eq!(unclosed_block(text), None);
+        assert_eq!(unclosed_block(nested), None);
+    }
+
+    #[test]
+    fn a_block_cut_off_before_its_closing_fence_is_found() {
+        let cut = "### File: a.py\n```python\nx = 1\n```\n### File: b.py\n```python\ndef f(\n";
+        assert_eq!(unclosed_block(cut).as_deref(), Some("b.py"));
+        // A shorter fence inside a longer one does not close it.
+        let nested = "### File: README.md\n````markdown\n```sh\nls\n```\n";
+        assert_eq!(unclosed_block(nested).as_deref(), Some("README.md"));
     }
 
     #[test]
     fn scores_sections_and_files() {
         let sections = vec!["Problem".to_string(), "API".to_string()];
-        let full = format!("## Problem\n{}\n## API\nx\n", "word ".repeat(100));
+        let full = format!(
+            "## Problem\n{}\n## API\nGET /items lists the items of the signed-in user, newest first.\n",
+            "word ".repeat(100)
+        );
         assert_eq!(score_document(&full, &sections, 100), 1.0);
         let half = "## Problem\nshort\n";
         assert!(score_document(half, &sections, 100) < 0.5);
+        // The headings alone are not a document.
+        let empty = "## Problem\n\n## API\n\n";
+        assert!(score_document(empty, &sections, 100) < 0.1, "{}", score_document(empty, &sections, 100));
+        let placeholder = full.replace("word word", "TODO word");
+        assert!(score_document(&placeholder, &sections, 100) <= 0.5);
+        assert!(has_placeholder("- TBD.") && !has_placeholder("todos and the outbound mailbox"));
         let wanted = vec!["a.json".to_string(), "b.py".to_string()];
         assert_eq!(score_files(&wanted, &[("a.json".into(), "{}".into()), ("b.py".into(), "x=1".into())]), 1.0);
         assert_eq!(score_files(&wanted, &[("a.json".into(), "{".into())]), 0.0);
+    }
+
+    #[test]
+    fn the_verdict_line_is_read_in_its_usual_dresses() {
+        assert_eq!(verdict("## Verdict\n\nVerdict: FAIL\n- fix auth").as_deref(), Some("FAIL"));
+        assert_eq!(verdict("**Verdict: PASS WITH FIXES**").as_deref(), Some("PASS WITH FIXES"));
+        assert_eq!(verdict("Verdict: `PASS`.").as_deref(), Some("PASS"));
+        assert_eq!(verdict("## Verdict\nLooks fine."), None);
+    }
+
+    #[test]
+    fn a_build_scores_by_checks_tests_and_files() {
+        use crate::domain::{CheckResult, CheckStatus};
+        let c = |status, p, f| CheckResult {
+            name: "t".into(),
+            status,
+            duration_ms: 1,
+            tests_passed: p,
+            tests_failed: f,
+            output_tail: String::new(),
+            reason: None,
+        };
+        let green = [c(CheckStatus::Passed, None, None), c(CheckStatus::Passed, Some(10), Some(0))];
+        assert_eq!(score_build(&green, 4, 4), 1.0);
+        let red = [c(CheckStatus::Passed, None, None), c(CheckStatus::Failed, Some(5), Some(5))];
+        assert_eq!(score_build(&red, 4, 4), 0.6);
+        let skipped = [c(CheckStatus::Passed, None, None), c(CheckStatus::Skipped, None, None)];
+        assert!(score_build(&skipped, 4, 4) < 0.8, "a check that could not run is not a pass");
+        assert!(score_build(&green[..1], 4, 4) <= 0.5, "syntax alone proves little");
+        assert_eq!(score_build(&green, 0, 4), 0.8);
     }
 
     #[test]

@@ -29,12 +29,20 @@ impl State {
             TaskKind::Team => "build",
             _ => task.phase.as_str(),
         };
-        let max_out = self.shared.prompts.meta(prompt).max_output_tokens as u64;
+        let max_out = super::worker::max_tokens(self.shared.prompts.meta(prompt).max_output_tokens, task) as u64;
+        // The code a team task or the quality review quotes: at most `team.context_tokens`
+        // estimated tokens, four characters each.
+        let quotes_code = task.kind == TaskKind::Team || task.phase == crate::domain::Phase::Quality;
+        let code_chars = if quotes_code { self.cfg.team.context_tokens as u64 * 4 } else { 0 };
         let chars = PROMPT_OVERHEAD_CHARS
             + rs.artifact_chars.iter().sum::<u64>()
             + rs.run.name.len() as u64
             + rs.run.idea.len() as u64
-            + task.error.as_ref().map(|e| e.len() as u64).unwrap_or(0);
+            + code_chars
+            + task.error.as_ref().map(|e| e.len() as u64).unwrap_or(0)
+            + task.refused.as_ref().map(|r| r.reason.len() as u64).unwrap_or(0)
+            + task.repair.as_ref().map(|r| r.checks.iter().map(|(n, o)| (n.len() + o.len()) as u64).sum()).unwrap_or(0)
+            + rs.run.checks.iter().map(|c| c.output_tail.len().min(2_000) as u64 + 200).sum::<u64>();
         self.shared.gateway.worst_case(task.kind.route(task.phase), chars / 3 + 1, max_out)
     }
 

@@ -85,6 +85,23 @@ impl State {
             _ => None,
         };
         Job {
+            code_files: match (task.kind, task.phase) {
+                (TaskKind::Team, _) => self.code_files_for(i, &task),
+                (TaskKind::Phase, Phase::Quality) => self.team_files_by_task(i),
+                _ => Vec::new(),
+            },
+            checks: match (task.kind, task.phase) {
+                (TaskKind::Phase, Phase::Quality) => run.checks.clone(),
+                _ => Vec::new(),
+            },
+            planned_files: match task.kind {
+                TaskKind::Integrate => rs
+                    .build_tasks()
+                    .filter(|t| t.kind == TaskKind::Team && t.repair.is_none())
+                    .flat_map(|t| t.files.iter().cloned())
+                    .collect(),
+                _ => Vec::new(),
+            },
             app_files: match task.kind {
                 TaskKind::Team => self.app_files_for(i, &task),
                 TaskKind::Integrate => self.team_files(i),
@@ -142,6 +159,74 @@ impl State {
         files
     }
 
+    /// The files a team task's prompt quotes, each with the task that wrote it: those of the
+    /// tasks it depends on (nearest first, transitively), then its own listed files (which
+    /// may exist: the scaffold's, or an earlier round's when repairing).
+    fn code_files_for(&self, i: usize, task: &crate::domain::Task) -> Vec<(String, String)> {
+        let rs = &self.runs[i];
+        let mut order: Vec<&str> = Vec::new();
+        let mut queue: std::collections::VecDeque<&str> = task.depends_on.iter().map(String::as_str).collect();
+        while let Some(id) = queue.pop_front() {
+            if order.contains(&id) {
+                continue;
+            }
+            order.push(id);
+            if let Some(t) = rs.task(id) {
+                queue.extend(t.depends_on.iter().map(String::as_str));
+            }
+        }
+        let mut files: Vec<(String, String)> = Vec::new();
+        for id in order {
+            let Some(t) = rs.task(id) else { continue };
+            for f in t.result.iter().flat_map(|r| r.files.iter()) {
+                if let Some(rel) = f.strip_prefix("app/") {
+                    files.push((rel.to_string(), t.local_id().to_string()));
+                }
+            }
+        }
+        files.extend(task.files.iter().filter_map(|f| Some((f.clone(), self.owner_of(i, f)?))));
+        files
+    }
+
+    /// The finished task that last wrote `file` (relative to `app/`): `scaffold` for the
+    /// template's files, `None` for a file no finished task wrote. Known from the state,
+    /// not the disk, so that a task tried again after a crash (whose first try may have
+    /// written its files) is asked exactly what it was asked the first time.
+    fn owner_of(&self, i: usize, file: &str) -> Option<String> {
+        let want = format!("app/{file}");
+        self.runs[i]
+            .build_tasks()
+            .filter(|t| t.status == crate::domain::TaskStatus::Done)
+            .filter(|t| t.result.as_ref().is_some_and(|r| r.files.contains(&want)))
+            .max_by_key(|t| last_write(t))
+            .map(
+                |t| {
+                    if t.kind == TaskKind::Plan {
+                        super::context::SCAFFOLD.to_string()
+                    } else {
+                        t.local_id().to_string()
+                    }
+                },
+            )
+    }
+
+    /// Every file the build team wrote, with the task that wrote it last, by path (an order
+    /// that does not depend on the order tasks are held in, which a restart changes).
+    pub(super) fn team_files_by_task(&self, i: usize) -> Vec<(String, String)> {
+        let mut files: std::collections::BTreeMap<String, &crate::domain::Task> = Default::default();
+        for t in self.runs[i].build_tasks().filter(|t| t.kind == TaskKind::Team) {
+            for f in t.result.iter().flat_map(|r| r.files.iter()) {
+                if let Some(rel) = f.strip_prefix("app/") {
+                    let newer = files.get(rel).is_none_or(|o| last_write(o) < last_write(t));
+                    if newer {
+                        files.insert(rel.to_string(), t);
+                    }
+                }
+            }
+        }
+        files.into_iter().map(|(f, t)| (f, t.local_id().to_string())).collect()
+    }
+
     /// Every file the build team wrote, relative to `app/`.
     fn team_files(&self, i: usize) -> Vec<String> {
         let mut files: Vec<String> = self.runs[i]
@@ -170,6 +255,20 @@ impl State {
         self.views_dirty.insert(i);
         let id = self.runs[i].run.id;
         match f.outcome {
+            Err(Failure::Refused { reason, truncated }) if self.runs[i].tasks[t].refused.is_none() => {
+                // Asked once more, with the reason in its prompt (and a larger token cap if
+                // it was cut off); what the refused answer cost still counts.
+                if let Some(a) = &f.paid {
+                    self.record_paid_failure(i, t, a);
+                }
+                let task = &mut self.runs[i].tasks[t];
+                task.attempts += 1;
+                task.refused = Some(crate::domain::Refusal { reason: reason.clone(), truncated });
+                let task_id = task.id.clone();
+                self.runs[i].make_ready(t);
+                self.touch_task(i, t);
+                self.emit(Some(id), EventKind::AnswerRefused { task: task_id, reason, retry: true });
+            }
             Err(failure) => {
                 if let Some(a) = &f.paid {
                     self.record_paid_failure(i, t, a);
@@ -181,9 +280,13 @@ impl State {
                 self.touch_task(i, t);
                 self.emit(Some(id), EventKind::TaskFailed { task: task_id.clone(), error: failure.message().into() });
                 tracing::warn!(task = %task_id, error = failure.message(), "task failed");
+                if let Failure::Refused { reason, .. } = &failure {
+                    let task = task_id.clone();
+                    self.emit(Some(id), EventKind::AnswerRefused { task, reason: reason.clone(), retry: false });
+                }
                 let what = match failure {
                     Failure::Call(_) => "every provider failed",
-                    Failure::Output(_) => "its answer was refused",
+                    Failure::Output(_) | Failure::Refused { .. } => "its answer was refused",
                     Failure::Machine(_) => "this machine failed",
                 };
                 self.fail_run(
@@ -207,6 +310,11 @@ impl State {
                 if matches!(status, RunStatus::Cancelled | RunStatus::Rejected | RunStatus::Completed) {
                     // Paid for and recorded, but the run has ended.
                 } else {
+                    if kind == TaskKind::Phase && self.runs[i].tasks[t].phase == Phase::Quality {
+                        // FAIL holds the release gate for a person.
+                        self.runs[i].run.verdict = Some(out.verdict.clone().unwrap_or_else(|| "missing".into()));
+                        self.touch_run(i);
+                    }
                     match kind {
                         TaskKind::Phase => self.phase_task_done(i, t),
                         TaskKind::Plan => self.plan_done(i, t, &out),
@@ -339,4 +447,9 @@ impl State {
     fn flight_of(&mut self, call: bool) -> &mut u32 {
         if call { &mut self.in_flight } else { &mut self.checks_in_flight }
     }
+}
+
+/// When a task's files were written, for "who wrote it last" (ties broken by id).
+pub(super) fn last_write(t: &crate::domain::Task) -> (u64, &str) {
+    (t.result.as_ref().map(|r| r.finished_at).unwrap_or(0), t.id.as_str())
 }

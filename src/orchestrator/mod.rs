@@ -6,12 +6,15 @@ mod alerts;
 pub mod answer;
 mod budget;
 pub mod command;
+mod context;
 mod dispatch;
 mod feedback;
 mod handle;
+mod integrate;
 pub(crate) mod pipeline;
 mod pycheck;
 mod queries;
+mod repair;
 pub mod scheduler;
 pub mod snapshot;
 mod state;
@@ -27,7 +30,8 @@ use std::sync::Arc;
 
 pub use command::{Command, ExportData, Metrics, NewRun, Reply, ReviewData, RunDetail};
 pub use handle::{Link, OrchestratorHandle, RemoteCall};
-pub use snapshot::{PhaseBrief, RoleView, RunView, Snapshot, StatusCounts};
+pub use integrate::{CHECKS_DOC, check_line};
+pub use snapshot::{CheckBrief, PhaseBrief, RoleView, RunView, Snapshot, StatusCounts};
 pub use state::{Clock, system_clock};
 
 use crate::config::Config;
@@ -87,6 +91,9 @@ pub fn start_with_store(cfg: Arc<Config>, opts: Options, store: Store, clock: Cl
         prompts: crate::prompts::Prompts::builtin()?,
         tx: tx.clone(),
         pycheck: Default::default(),
+        // The data directory is out of the checks' sight wherever their cache is.
+        sandbox: crate::sandbox::Sandbox::new(&cfg.checks, opts.data_dir.join(&cfg.checks.cache_dir))
+            .hide(opts.data_dir.clone()),
         cfg,
     });
     let templates = crate::templates::Registry::load(Some(&opts.data_dir), opts.user_templates.as_deref())?;

@@ -79,6 +79,10 @@ impl State {
             failure: None,
             plan_source: None,
             workspace: workspace.to_string_lossy().into_owned(),
+            checks: Vec::new(),
+            repair_rounds: 0,
+            checks_failing: false,
+            verdict: None,
         };
         self.runs.push(RunState::new(run, Vec::new(), true));
         let i = self.runs.len() - 1;
@@ -234,6 +238,14 @@ impl State {
             Some(format!("policy: {policy}"))
         } else {
             None
+        };
+        let blocked = self.runs[i].run.automation_blocked();
+        let by = match (by, blocked) {
+            (Some(_), Some(reason)) => {
+                self.emit(Some(run_id), EventKind::AutoApprovalWithheld { gate: id, reason });
+                None
+            }
+            (by, _) => by,
         };
         if let Some(by) = by {
             self.apply_decision(id, Decision::Approve, None, by, None);

@@ -50,32 +50,36 @@ impl PyCheck {
         Some(Checker { _child: child, stdin, stdout })
     }
 
-    /// Problems found in `files` (paths relative to `root`), one line each; empty when all
-    /// parse or when there is no Python to check with.
-    pub async fn check(&self, root: &Path, files: &[String]) -> Vec<String> {
+    /// Problems found in `files` (paths relative to `root`), one line each (empty when all
+    /// parse), or why they could not be checked: no `python3`, or it died. Never "no
+    /// problems" for files nobody read.
+    pub async fn check(&self, root: &Path, files: &[String]) -> Result<Vec<String>, String> {
         if files.is_empty() {
-            return Vec::new();
+            return Ok(Vec::new());
         }
         let mut guard = self.inner.lock().await;
         let checker = guard.get_or_insert_with(Self::spawn);
-        let Some(c) = checker.as_mut() else { return Vec::new() };
+        let Some(c) = checker.as_mut() else {
+            // Looked for again next time: it may have been installed since.
+            *guard = None;
+            return Err("python3 is not installed, so the Python files' syntax was not checked".into());
+        };
         let paths: Vec<String> = files.iter().map(|f| root.join(f).to_string_lossy().into_owned()).collect();
         let mut line = serde_json::to_string(&paths).unwrap_or_default();
         line.push('\n');
         let mut answer = String::new();
         let ok = c.stdin.write_all(line.as_bytes()).await.is_ok()
             && c.stdout.read_line(&mut answer).await.is_ok_and(|n| n > 0);
-        if !ok {
+        let parsed = if ok { serde_json::from_str::<Vec<String>>(&answer).ok() } else { None };
+        let Some(problems) = parsed else {
             // The checker died; try a fresh one next time.
             *guard = None;
-            return Vec::new();
-        }
+            return Err(
+                "the Python syntax checker (python3) stopped answering, so the Python files were not checked".into()
+            );
+        };
         let prefix = format!("{}/", root.display());
-        serde_json::from_str::<Vec<String>>(&answer)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|p| p.strip_prefix(&prefix).map(str::to_string).unwrap_or(p))
-            .collect()
+        Ok(problems.into_iter().map(|p| p.strip_prefix(&prefix).map(str::to_string).unwrap_or(p)).collect())
     }
 }
 
@@ -90,14 +94,16 @@ mod tests {
         std::fs::write(dir.path().join("bad.py"), "def f(:\n").unwrap();
         let check = PyCheck::default();
         let files = vec!["ok.py".to_string(), "bad.py".to_string()];
-        let problems = check.check(dir.path(), &files).await;
+        let result = check.check(dir.path(), &files).await;
         if Command::new("python3").arg("-V").output().await.is_err() {
-            assert!(problems.is_empty());
+            assert!(std::env::var("CI").is_err(), "python3 is required under CI");
+            assert!(result.unwrap_err().contains("python3 is not installed"));
             return;
         }
+        let problems = result.unwrap();
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].starts_with("bad.py: SyntaxError"), "{problems:?}");
         // Used twice: the same process answers again.
-        assert_eq!(check.check(dir.path(), &files[..1]).await, Vec::<String>::new());
+        assert_eq!(check.check(dir.path(), &files[..1]).await, Ok(Vec::<String>::new()));
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{AgentRole, Gate, GateCode, Phase, Report, RunId, RunStatus};
+use crate::domain::{AgentRole, CheckStatus, Gate, GateCode, Phase, Report, RunId, RunStatus};
 use crate::providers::ProviderStats;
 
 /// One role of a run's build team.
@@ -57,6 +57,24 @@ pub struct RunView {
     pub team: Vec<RoleView>,
     pub phases: Vec<PhaseBrief>,
     pub failure: Option<String>,
+    /// The latest round of the build's checks (without their output: `status RUN` has it).
+    #[serde(default)]
+    pub checks: Vec<CheckBrief>,
+    #[serde(default)]
+    pub repair_rounds: u32,
+    /// Why no gate of this run passes automatically (failing checks, a FAIL verdict).
+    #[serde(default)]
+    pub automation_blocked: Option<String>,
+}
+
+/// One check of the build, in brief.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckBrief {
+    pub name: String,
+    pub status: CheckStatus,
+    pub duration_ms: u64,
+    pub tests_passed: Option<u32>,
+    pub tests_failed: Option<u32>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

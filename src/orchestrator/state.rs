@@ -169,6 +169,8 @@ impl RunState {
             result: None,
             created_at: now,
             plan: None,
+            repair: None,
+            refused: None,
         }
     }
 
@@ -196,19 +198,19 @@ impl RunState {
         added
     }
 
-    /// The integration task, once every team task is done and there is none yet.
+    /// The integration task of the current repair round (`integrate`, then `integrate-r1`...),
+    /// once every team task (repairs too) is done and there is none yet.
     pub fn integration_due(&self, now: u64) -> Option<Task> {
         let all_done = self.build_tasks().filter(|x| x.kind == TaskKind::Team).all(|x| x.status == TaskStatus::Done);
-        let has = self.build_tasks().any(|x| x.kind == TaskKind::Integrate);
-        if !all_done || has {
+        let round = self.run.repair_rounds;
+        let local = if round == 0 { "integrate".to_string() } else { format!("integrate-r{round}") };
+        let id = Task::build_id(self.run.id, &local);
+        if !all_done || self.task(&id).is_some() {
             return None;
         }
-        let mut task = self.new_task(
-            Task::build_id(self.run.id, "integrate"),
-            TaskKind::Integrate,
-            "Integration checks".into(),
-            now,
-        );
+        let title =
+            if round == 0 { "Integration checks".to_string() } else { format!("Checks after repair round {round}") };
+        let mut task = self.new_task(id, TaskKind::Integrate, title, now);
         task.role = AgentRole::Testing;
         Some(task)
     }
@@ -632,6 +634,8 @@ mod tests {
             result: None,
             created_at: 1,
             plan: None,
+            repair: None,
+            refused: None,
         }
     }
 

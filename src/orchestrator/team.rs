@@ -89,14 +89,18 @@ impl State {
         }
     }
 
-    /// The testing agent's checks are in: report them, and the build phase is done.
+    /// The testing agent's checks are in: report them; then repair, or the build phase is
+    /// done.
     pub fn integrate_done(&mut self, i: usize, t: usize, out: &Output) {
         let id = self.runs[i].run.id;
         let task_id = self.runs[i].tasks[t].id.clone();
         self.emit(Some(id), EventKind::Integrated { checked: out.checked, problems: out.problems.clone() });
+        let done = self.checks_done(i, out);
         self.post_report(i, AgentRole::Testing, &task_id, out.problems.clone());
-        self.finish_phase(i);
-        self.advance(i);
+        if done {
+            self.finish_phase(i);
+            self.advance(i);
+        }
     }
 
     /// Composes and records a role's progress report from the state of its tasks.

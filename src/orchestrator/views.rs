@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::snapshot::{PhaseBrief, RoleView, RunView, Snapshot, StatusCounts};
+use super::snapshot::{CheckBrief, PhaseBrief, RoleView, RunView, Snapshot, StatusCounts};
 use super::state::{RunState, State};
 use crate::domain::{GateCode, GateStatus, TaskKind, TaskStatus};
 use crate::providers::Gateway;
@@ -108,6 +108,19 @@ pub(super) fn run_view(rs: &RunState) -> RunView {
             })
             .collect(),
         failure: run.failure.clone(),
+        checks: run
+            .checks
+            .iter()
+            .map(|c| CheckBrief {
+                name: c.name.clone(),
+                status: c.status,
+                duration_ms: c.duration_ms,
+                tests_passed: c.tests_passed,
+                tests_failed: c.tests_failed,
+            })
+            .collect(),
+        repair_rounds: run.repair_rounds,
+        automation_blocked: run.automation_blocked(),
     }
 }
 

@@ -9,7 +9,8 @@ use super::answer::{self, HeaderFacts};
 use crate::config::Config;
 use crate::domain::{Phase, Plan, RunId, Task, TaskKind};
 use crate::prompts::{
-    MemoryItem, NoteItem, PhaseFacts, PromptContext, Prompts, StartupFacts, TaskFacts, TemplateFacts,
+    FailedCheck, MemoryItem, NoteItem, PhaseFacts, PromptContext, Prompts, RepairFacts, StartupFacts, TaskFacts,
+    TemplateFacts,
 };
 use crate::providers::gateway::Answer;
 use crate::providers::{CallRequest, Gateway, GatewayNote, SimHints, Usage};
@@ -23,6 +24,8 @@ pub(crate) struct Shared {
     pub prompts: Prompts,
     pub tx: std::sync::mpsc::Sender<Msg>,
     pub pycheck: super::pycheck::PyCheck,
+    /// Where the template's checks run on the generated code.
+    pub sandbox: crate::sandbox::Sandbox,
 }
 
 /// Everything a task needs, copied out of the actor's state.
@@ -50,6 +53,14 @@ pub(crate) struct Job {
     /// dependencies wrote). Known in advance, so that the prompt does not depend on which
     /// other tasks happen to have finished. For the integration: the files the team wrote.
     pub app_files: Vec<String>,
+    /// The files (relative to `app/`, with the task that wrote each) the prompt quotes,
+    /// within `team.context_tokens`: a team task's dependencies' and its own; for the
+    /// quality phase, the team's.
+    pub code_files: Vec<(String, String)>,
+    /// For the quality phase and the integration: the run's latest round of checks.
+    pub checks: Vec<crate::domain::CheckResult>,
+    /// For the integration: the files the plan gave each task, to score the build by.
+    pub planned_files: Vec<String>,
     /// The answer this task has paid for, so that its cost is recorded even if the task
     /// then fails (a refused answer, a disk error).
     pub paid: std::sync::Mutex<Option<AnswerMeta>>,
@@ -78,6 +89,10 @@ pub(crate) struct Output {
     pub plan: Option<Result<Plan, String>>,
     pub checked: usize,
     pub problems: Vec<String>,
+    /// The integration's round of the template's checks.
+    pub checks: Vec<crate::domain::CheckResult>,
+    /// The quality review's verdict (`PASS`, `PASS WITH FIXES`, `FAIL`), if it gave one.
+    pub verdict: Option<String>,
 }
 
 #[derive(Debug)]
@@ -86,6 +101,9 @@ pub(crate) enum Failure {
     Call(String),
     /// The answer broke a rule (a path out of the workspace, an oversized file).
     Output(String),
+    /// The answer cannot be taken as it is (files outside the task, cut off at the token
+    /// limit), but asking once more may give one that can: nothing was written.
+    Refused { reason: String, truncated: bool },
     /// This machine failed (disk, a missing template).
     Machine(String),
 }
@@ -94,6 +112,7 @@ impl Failure {
     pub fn message(&self) -> &str {
         match self {
             Failure::Call(m) | Failure::Output(m) | Failure::Machine(m) => m,
+            Failure::Refused { reason, .. } => reason,
         }
     }
 }
@@ -113,7 +132,7 @@ pub(crate) async fn run(shared: Arc<Shared>, job: Job) {
         TaskKind::Phase => phase(&shared, &job, ws).await,
         TaskKind::Plan => plan(&shared, &job, ws).await,
         TaskKind::Team => team(&shared, &job, ws).await,
-        TaskKind::Integrate => integrate(&shared, &job, ws).await,
+        TaskKind::Integrate => super::integrate::run(&shared, &job, ws).await,
     };
     if let Ok(out) = &outcome {
         super::feedback::output_scored(&shared, &job, out);
@@ -175,6 +194,7 @@ fn context(job: &Job, ws: &Workspace, sections: Vec<String>) -> Result<PromptCon
             .then(|| serde_json::to_string_pretty(&m.default_plan()).unwrap_or_default()),
         task: None,
         app_files: Vec::new(),
+        ..PromptContext::default()
     })
 }
 
@@ -190,7 +210,7 @@ async fn call(shared: &Shared, job: &Job, ctx: &PromptContext, hints: SimHints) 
         route: job.task.kind.route(job.task.phase),
         system: meta.system.clone(),
         prompt,
-        max_tokens: meta.max_output_tokens,
+        max_tokens: max_tokens(meta.max_output_tokens, &job.task),
         // A revision, or a retry because the last answer was refused, must ask again.
         bypass_cache: job.task.revision > 0 || job.task.attempts > 0,
         hints,
@@ -205,9 +225,26 @@ async fn call(shared: &Shared, job: &Job, ctx: &PromptContext, hints: SimHints) 
     Ok(answer)
 }
 
+/// The answer's token cap: doubled when the last answer was cut off at it.
+pub(crate) fn max_tokens(base: u32, task: &Task) -> u32 {
+    if task.refused.as_ref().is_some_and(|r| r.truncated) { base.saturating_mul(2) } else { base }
+}
+
+/// An answer cut off at the token limit, by the provider's word or by a file block left
+/// open, is refused: the task is asked again with a larger limit.
+fn cut_off(answer: &Answer, max_tokens: u32) -> Option<Failure> {
+    let reason = if answer.response.truncated {
+        format!("the answer stopped at the token limit ({max_tokens} tokens) and is incomplete")
+    } else {
+        let path = answer::unclosed_block(&answer.response.text)?;
+        format!("the answer was cut off inside `{path}` (its code block is never closed)")
+    };
+    Some(Failure::Refused { reason, truncated: true })
+}
+
 /// A refused answer must not come back from the cache when the task is tried again.
 fn refused(shared: &Shared, answer: &Answer, failure: Failure) -> Failure {
-    if matches!(failure, Failure::Output(_)) {
+    if matches!(failure, Failure::Output(_) | Failure::Refused { .. }) {
         shared.gateway.forget(answer);
     }
     failure
@@ -226,7 +263,7 @@ fn meta_of(a: &Answer) -> AnswerMeta {
     }
 }
 
-fn hints(job: &Job, sections: &[String]) -> SimHints {
+fn hints(shared: &Shared, job: &Job, sections: &[String]) -> SimHints {
     SimHints {
         kind: Some(job.task.kind),
         phase: Some(job.task.phase),
@@ -237,6 +274,9 @@ fn hints(job: &Job, sections: &[String]) -> SimHints {
         title: job.task.title.clone(),
         files: job.task.files.clone(),
         plan: None,
+        template: job.facts.template.clone(),
+        defect_rate: shared.cfg.sim.defect_rate,
+        repair: false,
     }
 }
 
@@ -263,8 +303,21 @@ fn write_app_files(ws: &Workspace, task: &str, blocks: &[(String, String)]) -> R
 
 async fn phase(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Failure> {
     let sections = shared.prompts.meta(prompt_name(&job.task)).sections.clone();
-    let ctx = context(job, ws, sections.clone())?;
-    let answer = call(shared, job, &ctx, hints(job, &sections)).await?;
+    let mut ctx = context(job, ws, sections.clone())?;
+    if job.task.phase == Phase::Quality {
+        // The reviewer reads the code and the checks, not only the documents.
+        let budget = shared.cfg.team.context_tokens as u64;
+        ctx.code = super::context::gather(&ws.root().join("app"), &job.code_files, budget, &scaffold_files(job)?);
+        ctx.checks = job.checks.iter().map(super::integrate::check_brief).collect();
+    }
+    let answer = call(shared, job, &ctx, hints(shared, job, &sections)).await?;
+    let cap = max_tokens(shared.prompts.meta(prompt_name(&job.task)).max_output_tokens, &job.task);
+    let blocks_cut = job.task.phase == Phase::Deploy && answer::unclosed_block(&answer.response.text).is_some();
+    if (answer.response.truncated || blocks_cut)
+        && let Some(f) = cut_off(&answer, cap)
+    {
+        return Err(refused(shared, &answer, f));
+    }
     let meta = meta_of(&answer);
     let mut text = answer.response.text.clone();
     if !answer.response.citations.is_empty() {
@@ -274,6 +327,7 @@ async fn phase(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Fai
         }
     }
     let quality = answer::score_document(&text, &sections, 250);
+    let verdict = (job.task.phase == Phase::Quality).then(|| answer::verdict(&text)).flatten();
     let header = answer::header(&HeaderFacts {
         phase: job.task.phase,
         revision: job.task.revision,
@@ -294,7 +348,17 @@ async fn phase(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Fai
     ws.write(job.task.phase.artifact(), format!("{header}{text}").as_bytes())
         .map_err(|e| Failure::Machine(e.to_string()))?;
     files.insert(0, job.task.phase.artifact().to_string());
-    Ok(Output { output_chars: text.len() as u64, answer: Some(meta), quality, files, ..Output::default() })
+    Ok(Output { output_chars: text.len() as u64, answer: Some(meta), quality, files, verdict, ..Output::default() })
+}
+
+/// The template's files as rendered for this run, when the prompt quotes one of them.
+fn scaffold_files(job: &Job) -> Result<Vec<(String, String)>, Failure> {
+    if !job.code_files.iter().any(|(_, from)| from == super::context::SCAFFOLD) {
+        return Ok(Vec::new());
+    }
+    let template = template(job)?;
+    let vars = ScaffoldVars::new(template, job.run.0, &job.facts.name, &job.facts.idea).with_ports(&job.ports);
+    templates::render_files(template, &vars).map_err(Failure::Machine)
 }
 
 async fn plan(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Failure> {
@@ -303,10 +367,15 @@ async fn plan(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Fail
     let rendered = templates::render_files(template, &vars).map_err(Failure::Machine)?;
     let scaffolded = write_app_files(ws, &job.task.id, &rendered)?;
     let ctx = context(job, ws, Vec::new())?;
-    let mut h = hints(job, &[]);
+    let mut h = hints(shared, job, &[]);
     h.plan = Some(template.manifest.default_plan());
     let answer = call(shared, job, &ctx, h).await?;
-    let parsed = Plan::parse(&answer.response.text);
+    let parsed = if answer.response.truncated {
+        // A plan cut off is never taken, even if what arrived happens to parse.
+        Err("the plan stopped at the token limit and is incomplete; write a shorter plan".to_string())
+    } else {
+        Plan::parse(&answer.response.text)
+    };
     if parsed.is_err() {
         shared.gateway.forget(&answer);
     }
@@ -335,8 +404,49 @@ async fn team(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Fail
             .collect(),
     });
     ctx.app_files = job.app_files.clone();
-    let answer = call(shared, job, &ctx, hints(job, &[])).await?;
+    let scaffold = scaffold_files(job)?;
+    ctx.code = super::context::gather(
+        &ws.root().join("app"),
+        &job.code_files,
+        shared.cfg.team.context_tokens as u64,
+        &scaffold,
+    );
+    ctx.refusal = job.task.refused.as_ref().map(|r| r.reason.clone());
+    ctx.repair = job.task.repair.as_ref().map(|r| RepairFacts {
+        round: r.round,
+        max_rounds: shared.cfg.team.max_repair_rounds,
+        checks: r
+            .checks
+            .iter()
+            .map(|(name, output)| FailedCheck { name: name.clone(), output: output.clone() })
+            .collect(),
+    });
+    let mut h = hints(shared, job, &[]);
+    h.repair = job.task.repair.is_some();
+    let answer = call(shared, job, &ctx, h).await?;
+    let cap = max_tokens(shared.prompts.meta("build").max_output_tokens, &job.task);
+    if let Some(f) = cut_off(&answer, cap) {
+        return Err(refused(shared, &answer, f));
+    }
     let blocks = answer::file_blocks(&answer.response.text);
+    // A path out of the workspace is an attack, not a slip: it fails at once.
+    for (path, _) in &blocks {
+        check_relative_path(path).map_err(|e| {
+            let f = Failure::Output(format!("the output of {} tried to write outside the workspace: {e}", job.task.id));
+            refused(shared, &answer, f)
+        })?;
+    }
+    let outside: Vec<&str> =
+        blocks.iter().map(|(p, _)| p.as_str()).filter(|p| !job.task.files.iter().any(|f| f == p)).collect();
+    if !outside.is_empty() {
+        let reason = format!(
+            "the answer wrote {} that the task does not list ({}); a task writes only its own files: {}",
+            if outside.len() == 1 { "a file" } else { "files" },
+            outside.join(", "),
+            if job.task.files.is_empty() { "none".to_string() } else { job.task.files.join(", ") }
+        );
+        return Err(refused(shared, &answer, Failure::Refused { reason, truncated: false }));
+    }
     let quality = answer::score_files(&job.task.files, &blocks);
     let files = write_app_files(ws, &job.task.id, &blocks).map_err(|f| refused(shared, &answer, f))?;
     Ok(Output {
@@ -348,85 +458,13 @@ async fn team(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Fail
     })
 }
 
-async fn integrate(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Failure> {
-    let app = ws.root().join("app");
-    let files = list_files(&app);
-    let mut problems = Vec::new();
-    // The template's own files are checked by its render tests for any run name; the
-    // Python syntax check (a separate process, the costly part) covers what the team wrote.
-    let python: Vec<String> = job.app_files.iter().filter(|f| f.ends_with(".py")).cloned().collect();
-    for f in &files {
-        if f.ends_with(".py") {
-            continue;
-        }
-        if let Ok(text) = std::fs::read_to_string(app.join(f))
-            && let Err(e) = answer::check_parses(f, &text)
-        {
-            problems.push(e);
-        }
-    }
-    problems.extend(shared.pycheck.check(&app, &python).await);
-    if shared.cfg.team.run_template_checks
-        && let Some(t) = job.template.as_deref()
-    {
-        let keys = crate::providers::secret::key_variables(
-            &shared.cfg,
-            std::env::vars_os().map(|(k, _)| k.to_string_lossy().into_owned()),
-        );
-        for check in &t.manifest.checks {
-            if let Err(e) = run_check(&app, check, &keys).await {
-                problems.push(e);
-            }
-        }
-        // The checks ran the generated code, which may have changed folders.
-        ws.forget_checked();
-    }
-    let mut summary = job.summary.clone().unwrap_or_default();
-    summary.push_str(&format!("\n## Integration checks\n\n{} files checked.\n", files.len()));
-    if problems.is_empty() {
-        summary.push_str("\nNo problems found.\n");
-    }
-    for p in &problems {
-        summary.push_str(&format!("- {p}\n"));
-    }
-    ws.write(Phase::Build.artifact(), summary.as_bytes()).map_err(|e| Failure::Machine(e.to_string()))?;
-    Ok(Output {
-        quality: if problems.is_empty() { 1.0 } else { 0.5 },
-        checked: files.len(),
-        problems,
-        files: vec![Phase::Build.artifact().to_string()],
-        ..Output::default()
-    })
-}
+/// Folders the checks make (installed packages, build output, caches): not the team's work,
+/// so neither listed nor checked.
+const MADE_BY_CHECKS: [&str; 9] =
+    [".venv", "node_modules", "__pycache__", ".pytest_cache", ".next", ".nuxt", ".output", "dist", ".git"];
 
-/// Runs one of the template's checks on the generated code, without the API keys in its
-/// environment: the code is a model's, and must not be able to read them.
-async fn run_check(app: &Path, check: &templates::Check, keys: &[String]) -> Result<(), String> {
-    let Some((program, args)) = check.command.split_first() else {
-        return Ok(());
-    };
-    let cwd = match &check.cwd {
-        Some(c) => {
-            check_relative_path(c).map_err(|e| format!("check `{}`: {e}", check.name))?;
-            app.join(c)
-        }
-        None => app.to_path_buf(),
-    };
-    let mut cmd = tokio::process::Command::new(program);
-    cmd.args(args).current_dir(cwd).kill_on_drop(true);
-    for k in keys {
-        cmd.env_remove(k);
-    }
-    let child = cmd.output();
-    match tokio::time::timeout(std::time::Duration::from_secs(300), child).await {
-        Err(_) => Err(format!("check `{}` timed out after 300 s", check.name)),
-        Ok(Err(e)) => Err(format!("check `{}` could not start: {e}", check.name)),
-        Ok(Ok(o)) if o.status.success() => Ok(()),
-        Ok(Ok(o)) => Err(format!("check `{}` failed ({})", check.name, o.status)),
-    }
-}
-
-/// Files under `root`, relative and sorted (at most 1,000; symlinks are not followed).
+/// Files under `root`, relative and sorted (at most 1,000; symlinks are not followed; the
+/// folders the checks make are left out).
 pub(crate) fn list_files(root: &Path) -> Vec<String> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
@@ -438,7 +476,9 @@ pub(crate) fn list_files(root: &Path) -> Vec<String> {
             let Ok(ft) = e.file_type() else { continue };
             let path = e.path();
             if ft.is_dir() {
-                stack.push(path);
+                if !MADE_BY_CHECKS.iter().any(|m| e.file_name() == *m) {
+                    stack.push(path);
+                }
             } else if ft.is_file()
                 && let Ok(rel) = path.strip_prefix(root)
             {

@@ -138,6 +138,8 @@ struct Body {
     content: Vec<Block>,
     #[serde(default)]
     usage: Option<WireUsage>,
+    #[serde(default)]
+    stop_reason: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -146,6 +148,11 @@ struct Block {
     kind: String,
     #[serde(default)]
     text: Option<String>,
+}
+
+/// The model stopped at the request's `max_tokens`, or (newer models) at the context window.
+fn cut_off(stop_reason: Option<&str>) -> bool {
+    matches!(stop_reason, Some("max_tokens" | "model_context_window_exceeded"))
 }
 
 fn empty_answer() -> ProviderError {
@@ -158,8 +165,11 @@ pub fn parse_body(bytes: &[u8], model: &str) -> Result<CallResponse, ProviderErr
         return Err(http_error::from_stream_error(&v, None));
     }
     let body: Body = serde_json::from_value(v).map_err(|e| http::malformed("an answer", &e))?;
+    let truncated = cut_off(body.stop_reason.as_deref());
     let text: String = body.content.into_iter().filter(|b| b.kind == "text").filter_map(|b| b.text).collect();
-    if text.trim().is_empty() {
+    // A cut-off answer is returned even when empty (the whole limit spent thinking): it
+    // was paid for, and asking again with a larger limit is the cure.
+    if text.trim().is_empty() && !truncated {
         return Err(empty_answer());
     }
     let usage = body.usage.ok_or_else(|| {
@@ -174,6 +184,7 @@ pub fn parse_body(bytes: &[u8], model: &str) -> Result<CallResponse, ProviderErr
         model: body.model.filter(|m| !m.is_empty()).unwrap_or_else(|| model.into()),
         citations: Vec::new(),
         rest_key_for: None,
+        truncated,
     })
 }
 
@@ -203,6 +214,9 @@ struct Delta {
     kind: Option<String>,
     #[serde(default)]
     text: Option<String>,
+    /// On `message_delta`: why the message ended.
+    #[serde(default)]
+    stop_reason: Option<String>,
 }
 
 /// The parts of a streamed message gathered so far.
@@ -211,6 +225,8 @@ pub struct StreamAcc {
     text: String,
     model: Option<String>,
     usage: WireUsage,
+    /// `message_delta` said `stop_reason: "max_tokens"`.
+    truncated: bool,
     started: bool,
     done: bool,
 }
@@ -248,6 +264,9 @@ impl StreamAcc {
                 if let Some(u) = ev.usage {
                     self.usage.update(u);
                 }
+                if let Some(d) = ev.delta {
+                    self.truncated |= cut_off(d.stop_reason.as_deref());
+                }
             }
             "message_stop" => {
                 self.done = true;
@@ -270,7 +289,7 @@ impl StreamAcc {
                 "the stream ended before message_stop; it is tried again",
             ));
         }
-        if self.text.trim().is_empty() {
+        if self.text.trim().is_empty() && !self.truncated {
             return Err(empty_answer());
         }
         Ok(CallResponse {
@@ -279,6 +298,7 @@ impl StreamAcc {
             model: self.model.unwrap_or_else(|| model.into()),
             citations: Vec::new(),
             rest_key_for: None,
+            truncated: self.truncated,
         })
     }
 }
@@ -381,5 +401,30 @@ mod tests {
         assert_eq!(r.usage, Usage { input: 12, output: 3, cached_input: 4, estimated: false });
         let err = br#"{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}"#;
         assert_eq!(parse_body(err, "x").unwrap_err().class, ErrorClass::Auth);
+    }
+
+    #[test]
+    fn stop_reason_max_tokens_marks_the_answer_truncated() {
+        let r = stream(&[
+            ("message_start", START),
+            ("content_block_delta", r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Half"}}"#),
+            ("message_delta", r#"{"type":"message_delta","delta":{"stop_reason":"max_tokens","stop_sequence":null},"usage":{"output_tokens":4000}}"#),
+            ("message_stop", r#"{"type":"message_stop"}"#),
+        ])
+        .unwrap();
+        assert!(r.truncated);
+        assert_eq!(r.usage.output, 4000, "a cut-off answer's usage is read: it was paid for");
+        let body = |reason: &str, text: &str| {
+            format!(
+                r#"{{"content":[{{"type":"text","text":"{text}"}}],"stop_reason":"{reason}","usage":{{"input_tokens":3,"output_tokens":9}}}}"#
+            )
+        };
+        assert!(!parse_body(body("end_turn", "x").as_bytes(), "m").unwrap().truncated);
+        assert!(parse_body(body("max_tokens", "x").as_bytes(), "m").unwrap().truncated);
+        assert!(parse_body(body("model_context_window_exceeded", "x").as_bytes(), "m").unwrap().truncated);
+        // The whole limit spent thinking: no text, but cut off rather than empty.
+        let r = parse_body(body("max_tokens", "").as_bytes(), "m").unwrap();
+        assert!(r.truncated && r.text.is_empty() && r.usage.output == 9);
+        assert_eq!(parse_body(body("end_turn", "").as_bytes(), "m").unwrap_err().class, ErrorClass::BadResponse);
     }
 }

@@ -12,6 +12,8 @@ use sha2::{Digest, Sha256};
 use super::writer::Writer;
 use super::{CallRequest, CallResponse, Usage};
 
+/// A cached answer; never a cut-off one (the gateway does not store those), so its
+/// response is whole.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
     pub stored_at_ms: u64,
@@ -33,6 +35,7 @@ impl Entry {
             model: self.model.clone(),
             citations: self.citations.clone(),
             rest_key_for: None,
+            truncated: false,
         }
     }
 }
@@ -134,6 +137,7 @@ mod tests {
             model: "m-2025".into(),
             citations: vec!["https://a.example".into()],
             rest_key_for: None,
+            truncated: false,
         }
     }
 

@@ -174,7 +174,14 @@ impl Provider for CliProvider {
             let input_chars = input.len();
             let text = self.run(input).await?;
             let usage = Usage::estimate(input_chars, text.len());
-            Ok(CallResponse { text, usage, model: self.model.clone(), citations: Vec::new(), rest_key_for: None })
+            Ok(CallResponse {
+                text,
+                usage,
+                model: self.model.clone(),
+                citations: Vec::new(),
+                rest_key_for: None,
+                truncated: false,
+            })
         })
     }
 }

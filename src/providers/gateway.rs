@@ -36,7 +36,8 @@ pub enum GatewayNote {
     CircuitOpened { provider: String, failures: u32 },
 }
 
-/// A priced answer.
+/// A priced answer. A cut-off one (`response.truncated`) is priced and counted like any
+/// other (it was paid for) but never cached.
 #[derive(Clone, Debug)]
 pub struct Answer {
     pub response: CallResponse,
@@ -49,6 +50,13 @@ pub struct Answer {
     pub cached: bool,
     /// Where the answer sits in the cache, so that a refused answer can be dropped from it.
     pub cache_key: Option<[u8; 32]>,
+}
+
+impl Answer {
+    /// The provider stopped at the token limit: the answer is incomplete.
+    pub fn truncated(&self) -> bool {
+        self.response.truncated
+    }
 }
 
 /// Every provider of the chain failed.
@@ -372,7 +380,9 @@ impl Gateway {
                 }
                 self.quality.record_call(slot.name(), req.route, latency_ms, cost.unwrap_or(0));
                 let mut cache_key = None;
+                // A cut-off answer is never cached: asking again must reach the provider.
                 if !slot.provider.simulated()
+                    && !response.truncated
                     && let Some(cache) = self.cache()
                 {
                     let entry = ResponseCache::entry(&response, cost.unwrap_or(0), cost.is_none(), &req.task_id);

@@ -211,6 +211,43 @@ async fn a_cache_hit_costs_nothing_is_counted_and_revisions_bypass_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_off_answer_is_passed_on_priced_and_never_cached() {
+    let server = FakeServer::start(FakeOptions::default()).await.unwrap();
+    server.set_faults(FaultPlan { script: vec![Fault::TokenLimit], every: 0, cycle: Vec::new() });
+    let db = db();
+    let g = gateway(&config(&server), &db);
+    let notes = Notes::default();
+    let cut = g.call(request("spec", 1), &notes.sink()).await.unwrap();
+    assert!(cut.truncated() && cut.response.truncated);
+    assert!(notes.all().is_empty(), "a cut-off answer is not a failure to retry: {:?}", notes.all());
+    let reported = server.ledger().last().unwrap().clone();
+    assert!(reported.truncated);
+    assert_eq!(cut.response.usage, reported.billed);
+    assert_eq!(Some(cut.cost_micros), g.prices().cost(&reported.model, &reported.billed), "it was paid for");
+    assert!(cut.cost_micros > 0 && !cut.cached && cut.cache_key.is_none());
+    g.sync_writes();
+    // Asking again reaches the provider; the whole answer is cached as usual.
+    let whole = g.call(request("spec", 1), &notes.sink()).await.unwrap();
+    assert!(!whole.truncated() && !whole.cached && whole.cache_key.is_some());
+    assert_eq!(server.requests(), 2);
+    g.sync_writes();
+    let hit = g.call(request("spec", 1), &notes.sink()).await.unwrap();
+    assert!(hit.cached && !hit.truncated());
+    assert_eq!(hit.response.text, whole.response.text);
+    assert_eq!(server.requests(), 2);
+    // Cut off below a threshold: a retry with a larger max_tokens is a new request, answered whole.
+    server.set_faults(FaultPlan::cycle(1, vec![Fault::TokenLimitBelow(1000)]));
+    let small = g.call(request("build", 2), &notes.sink()).await.unwrap();
+    assert!(small.truncated() && !small.cached);
+    g.sync_writes();
+    let larger = CallRequest { max_tokens: 1600, ..request("build", 2) };
+    let again = g.call(larger, &notes.sink()).await.unwrap();
+    assert!(!again.truncated() && !again.cached);
+    let s = stats(g.stats(), "anthropic");
+    assert_eq!(s.cache_hits, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_circuit_opens_after_repeated_failures_and_a_probe_closes_it() {
     let server = FakeServer::start(FakeOptions::default()).await.unwrap();
     server.set_faults(FaultPlan::cycle(1, vec![Fault::ServerError]));

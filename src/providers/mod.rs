@@ -20,6 +20,7 @@ pub mod rng;
 pub mod router;
 pub mod secret;
 pub mod sim;
+pub mod sim_code;
 pub mod sim_text;
 pub mod sse;
 pub mod stats;
@@ -55,6 +56,12 @@ pub struct SimHints {
     pub files: Vec<String>,
     /// The template's default plan, which the simulated planner adapts.
     pub plan: Option<Plan>,
+    /// The run's template (`neoforge`, `pythonml`...), so that simulated code fits it.
+    pub template: String,
+    /// Share of simulated build answers that carry a real defect (`[sim] defect_rate`).
+    pub defect_rate: f64,
+    /// For a repair task: the failing check's output, which the simulated fix ignores.
+    pub repair: bool,
 }
 
 /// One call to a model.
@@ -127,6 +134,8 @@ pub struct CallResponse {
     pub citations: Vec<String>,
     /// The response's headers said one of the key's limits is used up for this long.
     pub rest_key_for: Option<Duration>,
+    /// The provider stopped at the token limit (`length` / `max_tokens`): the answer is incomplete.
+    pub truncated: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

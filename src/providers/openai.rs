@@ -143,6 +143,8 @@ struct Body {
 #[derive(Deserialize)]
 struct BodyChoice {
     message: Message,
+    #[serde(default)]
+    finish_reason: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -171,12 +173,19 @@ struct Chunk {
 struct ChunkChoice {
     #[serde(default)]
     delta: Option<Delta>,
+    #[serde(default)]
+    finish_reason: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct Delta {
     #[serde(default)]
     content: Option<String>,
+}
+
+/// `finish_reason: "length"`: the model stopped at `max_tokens` (or the context window).
+fn cut_off(finish_reason: Option<&str>) -> bool {
+    finish_reason == Some("length")
 }
 
 fn empty_answer() -> ProviderError {
@@ -190,8 +199,11 @@ pub fn parse_body(bytes: &[u8], model: &str, req: &CallRequest) -> Result<CallRe
         return Err(http_error::from_stream_error(&v, None));
     }
     let body: Body = serde_json::from_value(v).map_err(|e| http::malformed("an answer", &e))?;
+    let truncated = body.choices.iter().any(|c| cut_off(c.finish_reason.as_deref()));
     let text: String = body.choices.into_iter().filter_map(|c| c.message.content).collect();
-    if text.trim().is_empty() {
+    // A cut-off answer is returned even when empty (a reasoning model may spend the whole
+    // limit thinking): it was paid for, and asking again with a larger limit is the cure.
+    if text.trim().is_empty() && !truncated {
         return Err(empty_answer());
     }
     let usage = match body.usage {
@@ -204,6 +216,7 @@ pub fn parse_body(bytes: &[u8], model: &str, req: &CallRequest) -> Result<CallRe
         model: body.model.filter(|m| !m.is_empty()).unwrap_or_else(|| model.into()),
         citations: perplexity::citations(Extras { citations: body.citations, search_results: body.search_results }),
         rest_key_for: None,
+        truncated,
     })
 }
 
@@ -214,6 +227,8 @@ pub struct StreamAcc {
     model: Option<String>,
     usage: Option<Usage>,
     extras: Extras,
+    /// A choice finished with `length`.
+    truncated: bool,
     done: bool,
 }
 
@@ -236,6 +251,7 @@ impl StreamAcc {
             self.model = chunk.model.filter(|m| !m.is_empty());
         }
         for c in chunk.choices {
+            self.truncated |= cut_off(c.finish_reason.as_deref());
             if let Some(t) = c.delta.and_then(|d| d.content) {
                 self.text.push_str(&t);
             }
@@ -255,7 +271,7 @@ impl StreamAcc {
         if !self.done {
             return Err(ProviderError::new(ErrorClass::CutStream, "the stream ended before [DONE]; it is tried again"));
         }
-        if self.text.trim().is_empty() {
+        if self.text.trim().is_empty() && !self.truncated {
             return Err(empty_answer());
         }
         let usage = self.usage.unwrap_or_else(|| Usage::estimate(req.system.len() + req.prompt.len(), self.text.len()));
@@ -265,6 +281,7 @@ impl StreamAcc {
             citations: perplexity::citations(self.extras),
             text: self.text,
             rest_key_for: None,
+            truncated: self.truncated,
         })
     }
 }
@@ -364,5 +381,28 @@ mod tests {
         assert_eq!(parse_body(b"{\"choices\": [", "m", &req()).unwrap_err().class, ErrorClass::BadResponse);
         let err = br#"{"error":{"message":"bad","type":"invalid_request_error"}}"#;
         assert_eq!(parse_body(err, "m", &req()).unwrap_err().class, ErrorClass::BadRequest);
+    }
+
+    #[test]
+    fn finish_reason_length_marks_the_answer_truncated() {
+        let r = stream(&[
+            r#"{"choices":[{"delta":{"content":"Half an ans"},"finish_reason":null}]}"#,
+            r#"{"choices":[{"delta":{},"finish_reason":"length"}]}"#,
+            r#"{"choices":[],"usage":{"prompt_tokens":10,"completion_tokens":4000}}"#,
+            "[DONE]",
+        ])
+        .unwrap();
+        assert!(r.truncated);
+        assert_eq!((r.text.as_str(), r.usage.output), ("Half an ans", 4000));
+        let whole = br#"{"choices":[{"message":{"content":"Hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":1}}"#;
+        assert!(!parse_body(whole, "m", &req()).unwrap().truncated);
+        let cut = br#"{"choices":[{"message":{"content":"H"},"finish_reason":"length"}],"usage":{"prompt_tokens":5,"completion_tokens":1}}"#;
+        assert!(parse_body(cut, "m", &req()).unwrap().truncated);
+        // A reasoning model that spent the whole limit thinking: no text, but paid for and cut off.
+        let thought = br#"{"choices":[{"message":{"content":""},"finish_reason":"length"}],"usage":{"prompt_tokens":5,"completion_tokens":4000}}"#;
+        let r = parse_body(thought, "m", &req()).unwrap();
+        assert!(r.truncated && r.text.is_empty() && r.usage.output == 4000);
+        let r = stream(&[r#"{"choices":[{"delta":{},"finish_reason":"length"}]}"#, "[DONE]"]).unwrap();
+        assert!(r.truncated && r.text.is_empty());
     }
 }

@@ -93,7 +93,14 @@ impl Provider for SimProvider {
             let mut usage = Usage::estimate(req.system.len() + req.prompt.len(), text.len());
             usage.estimated = false;
             usage.output = usage.output.min(req.max_tokens as u64);
-            Ok(CallResponse { text, usage, model: self.model.clone(), citations: Vec::new(), rest_key_for: None })
+            Ok(CallResponse {
+                text,
+                usage,
+                model: self.model.clone(),
+                citations: Vec::new(),
+                rest_key_for: None,
+                truncated: false,
+            })
         })
     }
 }

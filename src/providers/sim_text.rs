@@ -3,8 +3,8 @@
 
 use std::fmt::Write;
 
-use super::SimHints;
 use super::rng::Rng;
+use super::{SimHints, sim_code};
 use crate::domain::{AgentRole, Phase, Plan, PlanTask, TaskKind};
 
 /// The first line of every simulated artifact.
@@ -74,10 +74,16 @@ fn document(hints: &SimHints, rng: &mut Rng) -> String {
                 );
             }
             "Sources" => {
-                for i in 1..=rng.range(2, 4) {
+                for i in 1..=rng.range(4, 6) {
                     let _ = writeln!(out, "- https://example.com/simulated-source-{i} (simulated)");
                 }
                 out.push('\n');
+            }
+            "Verdict" => {
+                let _ = writeln!(
+                    out,
+                    "Verdict: PASS\n\n- Nothing blocks deployment in this simulated review; a real model reads the code and the checks.\n"
+                );
             }
             "Risks" | "Gaps" | "Test gaps" | "Rollback" => {
                 for _ in 0..rng.range(2, 4) {
@@ -138,10 +144,40 @@ pub fn broken_plan() -> String {
 }
 
 fn files_answer(hints: &SimHints, rng: &mut Rng) -> String {
+    let facts = sim_code::Facts { startup: &hints.startup, idea: &hints.idea };
+    let mut files: Vec<(String, &'static str, String)> = hints
+        .files
+        .iter()
+        .map(|path| match sim_code::file(&hints.template, path, &facts) {
+            Some(body) => {
+                let (lang, _) = file_body(path, hints, &mut rng.clone());
+                (path.clone(), lang, format!("{}{body}", sim_code::header(path).unwrap_or_default()))
+            }
+            None => {
+                let (lang, body) = file_body(path, hints, rng);
+                (path.clone(), lang, body)
+            }
+        })
+        .collect();
+    if sim_code::roll_defect(hints, rng) {
+        // Plant it in a test file if the answer has one, else in the first file that takes one.
+        let is_test = |p: &str| {
+            let n = p.rsplit('/').next().unwrap_or(p);
+            n.starts_with("test_") || n.contains(".test.")
+        };
+        let mut order: Vec<usize> = (0..files.len()).collect();
+        order.sort_by_key(|i| !is_test(&files[*i].0));
+        if let Some((i, planted)) =
+            order.into_iter().find_map(|i| sim_code::with_defect(&files[i].0, &files[i].2).map(|c| (i, c)))
+        {
+            files[i].2 = planted;
+        }
+    }
     let mut out = format!("{SIMULATED_NOTICE}\n\n");
-    for path in &hints.files {
-        let (lang, body) = file_body(path, hints, rng);
-        let _ = writeln!(out, "### File: {path}\n```{lang}\n{body}```\n");
+    for (path, lang, body) in &files {
+        // A fence longer than any run of backticks inside the file.
+        let fence = if body.contains("```") { "`````" } else { "```" };
+        let _ = writeln!(out, "### File: {path}\n{fence}{lang}\n{body}{fence}\n");
     }
     let _ = writeln!(out, "## Notes\n\n{} task `{}` done (simulated).", role_title(hints.role), hints.title);
     out

@@ -25,6 +25,8 @@ fn task(run: RunId, id: &str) -> Task {
         result: None,
         created_at: 1,
         plan: None,
+        repair: None,
+        refused: None,
     }
 }
 

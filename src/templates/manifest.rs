@@ -14,6 +14,8 @@ pub const FACTORY_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Lowest port a template may ask for (below are privileged ports).
 pub const MIN_PORT: u16 = 1024;
 
+/// One of a template's checks: a command run without a shell in `cwd` (relative to
+/// `app/`), in the sandbox (see `crate::sandbox`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Check {
@@ -21,6 +23,10 @@ pub struct Check {
     pub command: Vec<String>,
     #[serde(default)]
     pub cwd: Option<String>,
+    /// Whether the check gets the network: dependency installs. Such a step that does not
+    /// pass skips the later checks in its folder.
+    #[serde(default)]
+    pub network: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -169,8 +175,9 @@ mod tests {
             "[a-z][a-z ]{0,8}",
             proptest::collection::vec("[a-z0-9 .=-]{1,8}", 1..3),
             proptest::option::of("[a-z]{1,5}(/[a-z]{1,5})?"),
+            any::<bool>(),
         )
-            .prop_map(|(name, command, cwd)| Check { name, command, cwd });
+            .prop_map(|(name, command, cwd, network)| Check { name, command, cwd, network });
         (
             ("[a-z0-9_-]{1,12}", (0u64..100, 0u64..100, 0u64..100), "[A-Za-z][^\\p{Cc}]{0,30}"),
             proptest::collection::vec("[a-z][a-z0-9.+-]{0,8}", 1..4),

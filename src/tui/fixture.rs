@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use crate::domain::{
-    AgentRole, Event, EventKind, Gate, GateCode, GateId, GateStatus, Ledger, Phase, Report, Review, Run, RunId,
-    RunStatus,
+    AgentRole, CheckStatus, Event, EventKind, Gate, GateCode, GateId, GateStatus, Ledger, Phase, Report, Review, Run,
+    RunId, RunStatus,
 };
-use crate::orchestrator::{PhaseBrief, ReviewData, RoleView, RunView, Snapshot, StatusCounts};
+use crate::orchestrator::{CheckBrief, PhaseBrief, ReviewData, RoleView, RunView, Snapshot, StatusCounts};
 use crate::providers::ProviderStats;
 use crate::providers::gateway::Circuit;
 use crate::providers::rng::Rng;
@@ -147,9 +147,32 @@ pub fn runs(n: usize) -> Vec<Arc<RunView>> {
                 phases: briefs(phase, u32::from(k % 8 == 0)),
                 failure: (status == RunStatus::Failed)
                     .then(|| "s-07.quality.r0: every provider failed: sim: HTTP 500".into()),
+                checks: if k % 8 == 1 { checks() } else { Vec::new() },
+                repair_rounds: u32::from(k % 8 == 1),
+                // s-10's release gate waits for a person: its checks still fail.
+                automation_blocked: (k == 9).then(|| "the build's checks are failing (frontend-tests, e2e)".into()),
             })
         })
         .collect()
+}
+
+/// A build's round of checks after one repair round: the backend green, a frontend test
+/// still failing, a tool missing.
+fn checks() -> Vec<CheckBrief> {
+    let c = |name: &str, status, duration_ms, passed, failed| CheckBrief {
+        name: name.into(),
+        status,
+        duration_ms,
+        tests_passed: passed,
+        tests_failed: failed,
+    };
+    vec![
+        c("syntax", CheckStatus::Passed, 180, None, None),
+        c("backend-install", CheckStatus::Passed, 8_400, None, None),
+        c("backend-tests", CheckStatus::Passed, 3_150, Some(14), Some(0)),
+        c("frontend-tests", CheckStatus::Failed, 5_020, Some(6), Some(1)),
+        c("e2e", CheckStatus::Skipped, 0, None, None),
+    ]
 }
 
 fn gate(run: RunId, code: GateCode, waited_ms: u64, late: bool) -> Gate {
@@ -290,6 +313,10 @@ pub fn review(snap: &Snapshot) -> ReviewData {
             failure: None,
             plan_source: None,
             workspace: "/data/workspaces/s-01".into(),
+            checks: Vec::new(),
+            repair_rounds: 0,
+            checks_failing: false,
+            verdict: None,
             template_version: Some("1.0.0".into()),
             ports: Default::default(),
         },

@@ -9,6 +9,9 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+/// Config lines that turn the template's checks off, for tests about something else.
+pub const NO_CHECKS: &str = "[checks]\nenabled = false\n";
+
 pub struct Factory {
     pub dir: tempfile::TempDir,
 }
@@ -42,7 +45,13 @@ impl From<Output> for Run {
 
 impl Factory {
     pub fn new() -> Self {
-        Factory { dir: tempfile::tempdir().unwrap() }
+        let f = Factory { dir: tempfile::tempdir().unwrap() };
+        // The user config a test gets without `--config`: the template's checks off (they
+        // install packages; the tests of checks turn them on in their own config).
+        let user = f.dir.path().join("config/startup-factory");
+        std::fs::create_dir_all(&user).unwrap();
+        std::fs::write(user.join("config.toml"), NO_CHECKS).unwrap();
+        f
     }
 
     pub fn data_dir(&self) -> PathBuf {

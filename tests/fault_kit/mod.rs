@@ -58,7 +58,10 @@ pub fn chown_tree(p: &Path, uid: u32) {
 
 /// A config with a quick simulated provider.
 pub fn config(f: &Factory) -> String {
-    f.write("config.toml", "[sim]\nlatency_ms = 2\n").to_str().unwrap().to_string()
+    f.write("config.toml", &format!("[sim]\nlatency_ms = 2\n\n{}", crate::common::NO_CHECKS))
+        .to_str()
+        .unwrap()
+        .to_string()
 }
 
 /// A headless owner of the data directory, stopped with SIGTERM (or killed when dropped).

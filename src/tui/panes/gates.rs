@@ -10,6 +10,11 @@ use crate::sanitize;
 use crate::tui::app::{App, Pane};
 use crate::tui::widgets;
 
+/// What a held gate shows: why automatic approval is off for it.
+fn held_mark(why: &str) -> &'static str {
+    if why.contains("checks") { "checks ✗" } else { "verdict ✗" }
+}
+
 pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
     let t = app.theme.s.clone();
     let filter = app.filters[Pane::Gates.index()].clone();
@@ -47,6 +52,13 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
     if let Some(ms) = soonest {
         app.time_shown(ms);
     }
+    // Gates a person must decide whatever their policy (failing checks, a FAIL verdict) say
+    // why in a column of their own, shown when one of them is on screen.
+    let held_of = |i: usize| {
+        let g = &app.snap.gates[i];
+        app.snap.runs.get(g.id.run.0 as usize - 1).and_then(|r| r.automation_blocked.as_deref()).is_some()
+    };
+    let any_held = app.visible_gates.iter().skip(offset).take(fit).any(|&i| held_of(i));
     let rows: Vec<Row> = app
         .visible_gates
         .iter()
@@ -56,17 +68,18 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
         .map(|(k, &i)| {
             let g = &app.snap.gates[i];
             let late = g.timeout_alerted;
-            let name = app
-                .snap
-                .runs
-                .get(g.id.run.0 as usize - 1)
-                .map(|r| sanitize::line(&r.name).into_owned())
-                .unwrap_or_default();
+            let run = app.snap.runs.get(g.id.run.0 as usize - 1);
+            let name = run.map(|r| sanitize::line(&r.name).into_owned()).unwrap_or_default();
+            // Why a person must decide this one: its build's checks fail, or the review did.
             let mut cells = vec![
                 Cell::from(Span::styled(if late { "!" } else { " " }, t.error)),
                 Cell::from(Span::styled(format!("{}.{}", g.id.run, g.id.code), t.accent)),
                 Cell::from(Span::styled(g.id.code.name(), t.base)),
             ];
+            if any_held {
+                let held = run.and_then(|r| r.automation_blocked.as_deref()).map(held_mark).unwrap_or("");
+                cells.push(Cell::from(Span::styled(held, t.error)));
+            }
             if wide {
                 cells.push(Cell::from(Span::styled(name, t.muted)));
             }
@@ -79,6 +92,9 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
         })
         .collect();
     let mut widths = vec![Constraint::Length(1), Constraint::Length(10), Constraint::Min(12)];
+    if any_held {
+        widths.push(Constraint::Length(9));
+    }
     if wide {
         widths.push(Constraint::Min(8));
     }

@@ -33,6 +33,45 @@ fn report_brief(r: &RoleView) -> String {
     format!("{} files ready", rep.ready_for_integration.len())
 }
 
+/// The build's latest round of checks, one line each (✓ ✗ –, time, tests), and why no
+/// gate passes automatically if none may.
+fn checks(run: &crate::orchestrator::RunView, theme: &crate::tui::theme::Theme) -> Vec<Line<'static>> {
+    use crate::domain::CheckStatus;
+    let t = &theme.s;
+    if run.checks.is_empty() {
+        return Vec::new();
+    }
+    let title = if run.repair_rounds > 0 {
+        let n = run.repair_rounds;
+        format!("Checks (after {n} repair round{})", if n == 1 { "" } else { "s" })
+    } else {
+        "Checks".to_string()
+    };
+    let mut lines = vec![Line::from(Span::styled(title, t.muted))];
+    for c in &run.checks {
+        let style = match c.status {
+            CheckStatus::Passed => t.ok,
+            CheckStatus::Failed => t.error,
+            CheckStatus::Skipped => t.warn,
+        };
+        let tests = match (c.tests_passed, c.tests_failed) {
+            (None, None) => String::new(),
+            (p, Some(f)) if f > 0 => format!("{} passed, {f} failed", p.unwrap_or(0)),
+            (p, _) => format!("{} passed", p.unwrap_or(0)),
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{} ", c.status.mark()), style),
+            Span::styled(format!("{:<20} ", widgets::fit(&sanitize::line(&c.name), 20)), t.base),
+            Span::styled(format!("{:>7} ", format!("{:.1} s", c.duration_ms as f64 / 1000.0)), t.muted),
+            Span::styled(if c.status == CheckStatus::Skipped { "could not run".to_string() } else { tests }, style),
+        ]));
+    }
+    if let Some(why) = &run.automation_blocked {
+        lines.push(Line::from(Span::styled(format!("a person decides: {}", sanitize::line(why)), t.warn)));
+    }
+    lines
+}
+
 /// Before the build: the idea, then each phase so far with its cost and score.
 fn pipeline(run: &crate::orchestrator::RunView, theme: &crate::tui::theme::Theme) -> Vec<Line<'static>> {
     let t = &theme.s;
@@ -58,6 +97,11 @@ fn pipeline(run: &crate::orchestrator::RunView, theme: &crate::tui::theme::Theme
     }
     if run.phase < crate::domain::Phase::Build {
         lines.push(Line::from(Span::styled("the build team starts after gate G2", t.muted)));
+    }
+    let checks = checks(run, theme);
+    if !checks.is_empty() {
+        lines.push(Line::from(""));
+        lines.extend(checks);
     }
     lines
 }
@@ -94,6 +138,17 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
         return;
     }
     app.selected_role = app.selected_role.min(run.team.len() - 1);
+    // The checks go under the team, as many as fit after the team's rows.
+    let check_lines = checks(&run, &app.theme);
+    let team_height = (run.team.len() as u16 + 1).min(body.height);
+    let below = body.height.saturating_sub(team_height + 1);
+    let body = if check_lines.is_empty() || below == 0 {
+        body
+    } else {
+        let rest = Rect { y: body.y + team_height + 1, height: below, ..body };
+        f.render_widget(Paragraph::new(check_lines), rest);
+        Rect { height: team_height, ..body }
+    };
     let rows: Vec<Row> = run
         .team
         .iter()

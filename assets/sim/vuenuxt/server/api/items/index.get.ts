@@ -1,0 +1,2 @@
+// GET /api/items: every item.
+export default defineEventHandler(() => listItems());
