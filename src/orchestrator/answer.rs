@@ -23,32 +23,44 @@ struct Block {
 
 fn blocks(text: &str) -> Vec<Block> {
     let mut out = Vec::new();
-    let mut lines = text.lines().peekable();
-    while let Some(line) = lines.next() {
+    // Lines with the offset each starts at, so that a body is copied once, as a slice.
+    let mut lines = text.split_inclusive('\n').scan(0usize, |at, l| {
+        let start = *at;
+        *at += l.len();
+        Some((start, l.trim_end_matches(['\n', '\r'])))
+    });
+    let mut pending: Option<(usize, &str)> = None;
+    loop {
+        let Some((_, line)) = pending.take().or_else(|| lines.next()) else { break };
         let Some(rest) = line.trim_start().strip_prefix("### File:") else {
             continue;
         };
         let path = rest.trim().trim_matches('`').trim().to_string();
         // Skip blank lines up to the opening fence.
-        while lines.peek().is_some_and(|l| l.trim().is_empty()) {
-            lines.next();
+        let mut open = lines.next();
+        while open.is_some_and(|(_, l)| l.trim().is_empty()) {
+            open = lines.next();
         }
-        let Some(open) = lines.peek().map(|l| l.trim_start().to_string()) else {
-            break;
-        };
-        let fence: String = open.chars().take_while(|c| *c == '`' || *c == '~').collect();
+        let Some((open_at, open_line)) = open else { break };
+        let fence: String = open_line.trim_start().chars().take_while(|c| *c == '`' || *c == '~').collect();
         if fence.len() < 3 {
+            // Not a block: the line may itself open the next file.
+            pending = Some((open_at, open_line));
             continue;
         }
-        lines.next();
-        let mut body = String::new();
+        let body_start = open_at + text[open_at..].find('\n').map(|n| n + 1).unwrap_or(text.len() - open_at);
+        let mut body_end = text.len();
         let mut closed = false;
-        for l in lines.by_ref() {
+        for (at, l) in lines.by_ref() {
             if l.trim_start().starts_with(&fence) && l.trim() == fence.as_str() {
+                body_end = at;
                 closed = true;
                 break;
             }
-            body.push_str(l);
+        }
+        let slice = &text[body_start.min(body_end)..body_end];
+        let mut body = if slice.contains('\r') { slice.replace("\r\n", "\n") } else { slice.to_string() };
+        if !body.is_empty() && !body.ends_with('\n') {
             body.push('\n');
         }
         out.push(Block { path, body, closed });
@@ -69,18 +81,9 @@ pub fn check_parses(path: &str, content: &str) -> Result<(), String> {
 /// Words of body text a required section needs to count as written.
 const MIN_SECTION_WORDS: usize = 8;
 
-/// Phrases that mark a document as unfinished: it scores no more than half.
-const PLACEHOLDERS: [&str; 9] = [
-    "todo",
-    "tbd",
-    "lorem ipsum",
-    "[placeholder",
-    "<placeholder",
-    "<insert",
-    "to be written",
-    "coming soon",
-    "fill in",
-];
+/// Words and phrases that mark a document as unfinished (as whole words; `TODO` and `TBD`
+/// in capitals, so that a to-do app's spec is not one): it scores no more than half.
+const PLACEHOLDERS: [&[&str]; 4] = [&["TODO"], &["TBD"], &["lorem", "ipsum"], &["to", "be", "written"]];
 
 /// Quality of a document, 0 to 1: mostly the share of required sections that are present
 /// *with body text* (at least a few words under the heading), the rest its length against
@@ -118,16 +121,20 @@ fn section_bodies(text: &str) -> Vec<(String, usize)> {
     out
 }
 
-/// Whether the text holds a placeholder phrase (as a word, in any case).
+/// Whether the text holds a placeholder phrase (its words in a row, in any case).
 pub fn has_placeholder(text: &str) -> bool {
-    let lower = text.to_lowercase();
-    PLACEHOLDERS.iter().any(|p| {
-        lower.match_indices(p).any(|(at, _)| {
-            let before = lower[..at].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
-            let after = lower[at + p.len()..].chars().next().is_none_or(|c| !c.is_alphanumeric());
-            before && after
-        })
-    })
+    let same =
+        |a: &str, b: &str| if b.chars().all(|c| c.is_ascii_uppercase()) { a == b } else { a.eq_ignore_ascii_case(b) };
+    let mut window: [&str; 3] = ["", "", ""];
+    for w in text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+        window = [window[1], window[2], w];
+        for phrase in PLACEHOLDERS {
+            if window[3 - phrase.len()..].iter().zip(phrase.iter()).all(|(a, b)| same(a, b)) {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// The quality review's verdict: the value of its first `Verdict:` line (`PASS`, `PASS
@@ -259,7 +266,10 @@ mod tests {
         assert!(score_document(empty, &sections, 100) < 0.1, "{}", score_document(empty, &sections, 100));
         let placeholder = full.replace("word word", "TODO word");
         assert!(score_document(&placeholder, &sections, 100) <= 0.5);
-        assert!(has_placeholder("- TBD.") && !has_placeholder("todos and the outbound mailbox"));
+        assert!(
+            has_placeholder("- TBD.") && has_placeholder("Lorem Ipsum dolor") && has_placeholder("(to be written)")
+        );
+        assert!(!has_placeholder("todos, a todo app and the outbound mailbox") && !has_placeholder("to be read"));
         let wanted = vec!["a.json".to_string(), "b.py".to_string()];
         assert_eq!(score_files(&wanted, &[("a.json".into(), "{}".into()), ("b.py".into(), "x=1".into())]), 1.0);
         assert_eq!(score_files(&wanted, &[("a.json".into(), "{".into())]), 0.0);

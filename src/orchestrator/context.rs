@@ -2,6 +2,7 @@
 //! it is to replace that already exist, within `team.context_tokens`; a file that does not
 //! fit is listed with its size and first lines, marked elided.
 
+use std::io::Read;
 use std::path::Path;
 
 use crate::prompts::CodeItem;
@@ -14,6 +15,8 @@ pub const SCAFFOLD: &str = "scaffold";
 const ELIDED_LINES: usize = 12;
 /// A file larger than this is never quoted whole, whatever the budget left.
 const MAX_FILE_BYTES: u64 = 256 * 1024;
+/// What is read of a file shown elided (its first lines are taken from this).
+const HEAD_BYTES: u64 = 4 * 1024;
 
 /// Estimated tokens of a text, as the providers' estimates count them.
 pub fn tokens(text: &str) -> u64 {
@@ -28,28 +31,27 @@ pub fn tokens(text: &str) -> u64 {
 pub fn gather(app: &Path, files: &[(String, String)], budget: u64, scaffold: &[(String, String)]) -> Vec<CodeItem> {
     let mut left = budget;
     let mut out: Vec<CodeItem> = Vec::new();
+    let root = std::fs::File::open(app).ok();
     for (path, from) in files {
         if out.iter().any(|c| &c.path == path) {
             continue;
         }
         let rendered = (from == SCAFFOLD).then(|| scaffold.iter().find(|(p, _)| p == path)).flatten();
-        let (bytes, text) = match rendered {
-            Some((_, content)) => (content.len() as u64, Some(content.clone())),
+        let (bytes, whole, text) = match rendered {
+            Some((_, content)) => {
+                let whole = tokens(content) <= left;
+                (content.len() as u64, whole, Some(content.clone()))
+            }
             None => {
-                let full = app.join(path);
-                let Ok(meta) = std::fs::symlink_metadata(&full) else { continue };
-                if !meta.is_file() {
-                    continue;
-                }
-                let bytes = meta.len();
-                let text = (bytes <= MAX_FILE_BYTES)
-                    .then(|| std::fs::read(&full).ok().and_then(|b| String::from_utf8(b).ok()))
-                    .flatten();
-                (bytes, text)
+                // The checks ran the code, which may have left symlinks in app/: a file is
+                // read only beneath it and through no link, never quoting what is outside.
+                let Some(f) = root.as_ref().and_then(|r| open_beneath(r, path).ok()) else { continue };
+                let Some((bytes, whole, text)) = read_quoted(f, left) else { continue };
+                (bytes, whole, text)
             }
         };
         let item = match text {
-            Some(content) if tokens(&content) <= left => {
+            Some(content) if whole => {
                 left -= tokens(&content);
                 CodeItem { path: path.clone(), from: from.clone(), content, elided: false, bytes }
             }
@@ -67,6 +69,85 @@ pub fn gather(app: &Path, files: &[(String, String)], budget: u64, scaffold: &[(
         out.push(item);
     }
     out
+}
+
+/// A file to quote, read with as few system calls as may be (the prompts of a thousand runs
+/// quote tens of thousands of files): its size, then the whole file when it fits in the
+/// budget left, else its first bytes. `(size, whole, text)`, with no text when it is not
+/// UTF-8 or too large; `None` for what is not a regular file (a fifo, opened without
+/// blocking, is never read).
+fn read_quoted(mut f: std::fs::File, left: u64) -> Option<(u64, bool, Option<String>)> {
+    let meta = f.metadata().ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    let size = meta.len();
+    if size > MAX_FILE_BYTES {
+        return Some((size, false, None));
+    }
+    let whole = size.div_ceil(4) <= left;
+    let mut buf = vec![0u8; if whole { size } else { size.min(HEAD_BYTES) } as usize];
+    f.read_exact(&mut buf).ok()?;
+    Some((size, whole, utf8(buf)))
+}
+
+/// Bytes as text: `None` if they are not UTF-8 (a character cut at the end is left out).
+fn utf8(buf: Vec<u8>) -> Option<String> {
+    match String::from_utf8(buf) {
+        Ok(t) => Some(t),
+        Err(e) if e.utf8_error().error_len().is_none() => {
+            let valid = e.utf8_error().valid_up_to();
+            let mut bytes = e.into_bytes();
+            bytes.truncate(valid);
+            String::from_utf8(bytes).ok()
+        }
+        Err(_) => None,
+    }
+}
+
+/// Opens `rel` beneath the folder `root` without following any symlink on the way
+/// (openat2 with `RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS`, one system call); where the
+/// kernel lacks openat2, each folder on the way is checked instead.
+fn open_beneath(root: &std::fs::File, rel: &str) -> std::io::Result<std::fs::File> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    crate::workspace::check_relative_path(rel).map_err(std::io::Error::other)?;
+    let c_rel = std::ffi::CString::new(rel).map_err(std::io::Error::other)?;
+    // SAFETY: a plain C struct of integers, for which all zeroes is valid.
+    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+    // Without blocking: a fifo left in app/ must not hang the prompt's reading.
+    how.flags = (libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_NONBLOCK) as u64;
+    how.resolve = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_SYMLINKS;
+    // SAFETY: the path is NUL-terminated, `how` lives across the call and its size is
+    // passed; a returned descriptor is new and owned by the File.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            root.as_raw_fd(),
+            c_rel.as_ptr(),
+            &how as *const libc::open_how,
+            std::mem::size_of::<libc::open_how>(),
+        )
+    };
+    if fd >= 0 {
+        // SAFETY: the descriptor was just opened for us and nothing else owns it.
+        return Ok(unsafe { std::fs::File::from_raw_fd(fd as i32) });
+    }
+    let err = std::io::Error::last_os_error();
+    if err.raw_os_error() != Some(libc::ENOSYS) {
+        return Err(err);
+    }
+    // No openat2: refuse a symlink anywhere on the way, then open without following one.
+    let dir = std::path::PathBuf::from(format!("/proc/self/fd/{}", root.as_raw_fd()));
+    let dir = std::fs::read_link(&dir)?;
+    let mut at = dir.clone();
+    for part in Path::new(rel).components() {
+        at.push(part);
+        if std::fs::symlink_metadata(&at)?.file_type().is_symlink() {
+            return Err(std::io::Error::other("a symlink on the way"));
+        }
+    }
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(dir.join(rel))
 }
 
 /// The first lines of a text (each at most 200 characters).

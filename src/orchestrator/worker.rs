@@ -358,7 +358,8 @@ fn scaffold_files(job: &Job) -> Result<Vec<(String, String)>, Failure> {
     }
     let template = template(job)?;
     let vars = ScaffoldVars::new(template, job.run.0, &job.facts.name, &job.facts.idea).with_ports(&job.ports);
-    templates::render_files(template, &vars).map_err(Failure::Machine)
+    let quoted = |path: &str| job.code_files.iter().any(|(p, from)| p == path && from == super::context::SCAFFOLD);
+    templates::render_some(template, &vars, quoted).map_err(Failure::Machine)
 }
 
 async fn plan(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Failure> {

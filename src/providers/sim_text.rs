@@ -176,11 +176,26 @@ fn files_answer(hints: &SimHints, rng: &mut Rng) -> String {
     let mut out = format!("{SIMULATED_NOTICE}\n\n");
     for (path, lang, body) in &files {
         // A fence longer than any run of backticks inside the file.
-        let fence = if body.contains("```") { "`````" } else { "```" };
+        let fence = if has_triple_backtick(body) { "`````" } else { "```" };
         let _ = writeln!(out, "### File: {path}\n{fence}{lang}\n{body}{fence}\n");
     }
     let _ = writeln!(out, "## Notes\n\n{} task `{}` done (simulated).", role_title(hints.role), hints.title);
     out
+}
+
+/// Whether a text holds three backticks in a row (found by single-byte search: a code
+/// answer is large, and a three-byte pattern search is several times slower).
+fn has_triple_backtick(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(at) = text[from..].find('`') {
+        let i = from + at;
+        if bytes.get(i + 1) == Some(&b'`') && bytes.get(i + 2) == Some(&b'`') {
+            return true;
+        }
+        from = i + 1;
+    }
+    false
 }
 
 fn role_title(role: Option<AgentRole>) -> &'static str {

@@ -52,7 +52,14 @@ pub fn load_dir(dir: &Path, source: Source) -> Result<Template, String> {
     let text = fs::read_to_string(&manifest_path).map_err(|e| format!("cannot read template.toml ({e})"))?;
     let manifest = Manifest::parse(&text, "template.toml").map_err(|e| e.message)?;
     let files = read_files(&files_dir)?;
-    Ok(Template { manifest, manifest_text: text, files, source, path: Some(dir.to_path_buf()) })
+    Ok(Template {
+        manifest,
+        manifest_text: text,
+        files,
+        source,
+        path: Some(dir.to_path_buf()),
+        hash: Default::default(),
+    })
 }
 
 /// Every file under `root` as text, by path relative to it (with `/`).

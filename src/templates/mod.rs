@@ -29,7 +29,7 @@ pub use install::{
 pub use manifest::{Check, FACTORY_VERSION, Manifest, is_name, parse_version};
 pub use ports::{PORT_STEP, allocate_ports};
 pub use registry::{Registry, TemplateRef, imported_root};
-pub use scaffold::{ScaffoldVars, py_name, render_files, slug};
+pub use scaffold::{ScaffoldVars, py_name, render_files, render_some, slug};
 
 use crate::assets::ASSETS;
 use crate::error::{FactoryError, Result};
@@ -73,11 +73,26 @@ pub struct Template {
     pub source: Source,
     /// The folder it was read from (none for a built-in one).
     pub path: Option<PathBuf>,
+    /// A hash of its manifest and files, computed once (`content_hash`).
+    pub hash: std::sync::OnceLock<u64>,
 }
 
 impl Template {
     pub fn name(&self) -> &str {
         &self.manifest.name
+    }
+
+    /// A hash of the manifest and every file: what its compiled form is cached by.
+    pub fn content_hash(&self) -> u64 {
+        *self.hash.get_or_init(|| {
+            use crate::providers::rng::fnv1a;
+            let mut hash = fnv1a(self.manifest_text.as_bytes());
+            for (path, text) in &self.files {
+                hash ^= fnv1a(path.as_bytes()).rotate_left(7) ^ fnv1a(text.as_bytes());
+                hash = hash.rotate_left(11);
+            }
+            hash
+        })
     }
 
     pub fn version(&self) -> &str {
@@ -107,7 +122,14 @@ pub fn builtin() -> Result<Vec<Template>> {
         let mut files = BTreeMap::new();
         let files_root = dir.path().join("files");
         collect(dir, &files_root, &mut files)?;
-        out.push(Template { manifest, manifest_text: text.to_string(), files, source: Source::Builtin, path: None });
+        out.push(Template {
+            manifest,
+            manifest_text: text.to_string(),
+            files,
+            source: Source::Builtin,
+            path: None,
+            hash: Default::default(),
+        });
     }
     out.sort_by(|a, b| a.manifest.name.cmp(&b.manifest.name));
     Ok(out)

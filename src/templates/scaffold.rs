@@ -162,6 +162,16 @@ pub fn py_name(name: &str) -> String {
 
 /// Renders every file of the template: `(path, content)` pairs, paths relative to `app/`.
 pub fn render_files(template: &Template, vars: &ScaffoldVars) -> Result<Vec<(String, String)>, String> {
+    render_some(template, vars, |_| true)
+}
+
+/// Renders the files of the template whose path (relative to `app/`, rendered) `wanted`
+/// accepts.
+pub fn render_some(
+    template: &Template,
+    vars: &ScaffoldVars,
+    wanted: impl Fn(&str) -> bool,
+) -> Result<Vec<(String, String)>, String> {
     let env = compiled(template)?;
     let ctx = minijinja::Value::from_serialize(vars);
     let mut out = Vec::with_capacity(template.files.len());
@@ -176,6 +186,9 @@ pub fn render_files(template: &Template, vars: &ScaffoldVars) -> Result<Vec<(Str
         };
         crate::workspace::check_relative_path(&rendered_path)
             .map_err(|e| format!("template {} file {e}", template.name()))?;
+        if !wanted(&rendered_path) {
+            continue;
+        }
         let tmpl = env.get_template(path).map_err(|e| failed("the content", e))?;
         out.push((rendered_path, tmpl.render(&ctx).map_err(|e| failed("the content", e))?));
     }
@@ -198,13 +211,7 @@ fn compiled(template: &Template) -> Result<std::sync::Arc<Environment<'static>>,
     use std::sync::{Arc, Mutex, OnceLock};
     type Compiled = HashMap<(String, u64), Arc<Environment<'static>>>;
     static CACHE: OnceLock<Mutex<Compiled>> = OnceLock::new();
-    let mut hash = crate::providers::rng::fnv1a(template.manifest_text.as_bytes());
-    for (path, text) in &template.files {
-        hash ^= crate::providers::rng::fnv1a(path.as_bytes()).rotate_left(7)
-            ^ crate::providers::rng::fnv1a(text.as_bytes());
-        hash = hash.rotate_left(11);
-    }
-    let key = (format!("{}@{}", template.name(), template.manifest.version), hash);
+    let key = (format!("{}@{}", template.name(), template.manifest.version), template.content_hash());
     let cache = CACHE.get_or_init(Default::default);
     if let Some(env) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
         return Ok(Arc::clone(env));
