@@ -30,8 +30,7 @@ fn blocks(text: &str) -> Vec<Block> {
         Some((start, l.trim_end_matches(['\n', '\r'])))
     });
     let mut pending: Option<(usize, &str)> = None;
-    loop {
-        let Some((_, line)) = pending.take().or_else(|| lines.next()) else { break };
+    while let Some((_, line)) = pending.take().or_else(|| lines.next()) {
         let Some(rest) = line.trim_start().strip_prefix("### File:") else {
             continue;
         };
