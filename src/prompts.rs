@@ -39,14 +39,37 @@ pub struct PromptContext {
     pub task: Option<TaskFacts>,
     pub app_files: Vec<String>,
     /// The code the task builds on (its dependencies' files, then the listed files that
-    /// exist), within the prompt's budget; for the quality phase, the team's code.
-    pub code: Vec<CodeItem>,
+    /// exist), within the prompt's budget; for the quality phase, the team's code: as
+    /// `quote_code` writes it (one string, so that rendering copies it once).
+    pub code: String,
     /// Why the task's previous answer was refused, when it is asked again.
     pub refusal: Option<String>,
     /// For a repair task: the failing checks and their output.
     pub repair: Option<RepairFacts>,
     /// For the quality phase: the build's checks, one line each.
     pub checks: Vec<String>,
+}
+
+/// The files quoted in a prompt, each as `<file path=... written_by=... bytes=...>` with
+/// its content (and, for an elided one, `elided="true"` and `elided_note` after its first
+/// lines), a blank line between them.
+pub fn quote_code(items: &[CodeItem], elided_note: &str) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(items.iter().map(|c| c.content.len() + 120).sum());
+    for (k, c) in items.iter().enumerate() {
+        if k > 0 {
+            out.push('\n');
+        }
+        let _ = write!(out, "<file path=\"{}\" written_by=\"{}\" bytes=\"{}\"", c.path, c.from, c.bytes);
+        out.push_str(if c.elided { " elided=\"true\">\n" } else { ">\n" });
+        out.push_str(c.content.trim());
+        if c.elided {
+            out.push('\n');
+            out.push_str(elided_note);
+        }
+        out.push_str("\n</file>\n");
+    }
+    out
 }
 
 /// One file of code quoted in a prompt, whole or (past the budget) elided to its first lines.
@@ -268,7 +291,8 @@ mod build_prompt_tests {
                 depends_on: vec!["data-models".into()],
             }),
             app_files: vec!["backend/app/main.py".into(), "backend/app/models.py".into()],
-            code: vec![
+            code: quote_code(
+                &[
                 CodeItem {
                     path: "backend/app/models.py".into(),
                     from: "data-models".into(),
@@ -291,6 +315,8 @@ mod build_prompt_tests {
                     bytes: 41,
                 },
             ],
+                "[... elided: the rest of this file did not fit in the prompt's budget; keep to the names shown and to what the plan says it holds ...]",
+            ),
             repair: Some(RepairFacts {
                 round: 1,
                 max_rounds: 2,

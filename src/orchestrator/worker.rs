@@ -225,6 +225,11 @@ async fn call(shared: &Shared, job: &Job, ctx: &PromptContext, hints: SimHints) 
     Ok(answer)
 }
 
+/// What an elided file's quote ends with, in a build task's prompt and in the review's.
+const BUILD_ELIDED: &str = "[... elided: the rest of this file did not fit in the prompt's budget; keep to the names shown and to what the plan says it holds ...]";
+const REVIEW_ELIDED: &str =
+    "[... elided: the rest did not fit in the prompt's budget; list what you could not see as not verified ...]";
+
 /// The answer's token cap: doubled when the last answer was cut off at it.
 pub(crate) fn max_tokens(base: u32, task: &Task) -> u32 {
     if task.refused.as_ref().is_some_and(|r| r.truncated) { base.saturating_mul(2) } else { base }
@@ -307,7 +312,8 @@ async fn phase(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Fai
     if job.task.phase == Phase::Quality {
         // The reviewer reads the code and the checks, not only the documents.
         let budget = shared.cfg.team.context_tokens as u64;
-        ctx.code = super::context::gather(&ws.root().join("app"), &job.code_files, budget, &scaffold_files(job)?);
+        let code = super::context::gather(&ws.root().join("app"), &job.code_files, budget, &scaffold_files(job)?);
+        ctx.code = crate::prompts::quote_code(&code, REVIEW_ELIDED);
         ctx.checks = job.checks.iter().map(super::integrate::check_brief).collect();
     }
     let answer = call(shared, job, &ctx, hints(shared, job, &sections)).await?;
@@ -406,12 +412,9 @@ async fn team(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Fail
     });
     ctx.app_files = job.app_files.clone();
     let scaffold = scaffold_files(job)?;
-    ctx.code = super::context::gather(
-        &ws.root().join("app"),
-        &job.code_files,
-        shared.cfg.team.context_tokens as u64,
-        &scaffold,
-    );
+    let budget = shared.cfg.team.context_tokens as u64;
+    let code = super::context::gather(&ws.root().join("app"), &job.code_files, budget, &scaffold);
+    ctx.code = crate::prompts::quote_code(&code, BUILD_ELIDED);
     ctx.refusal = job.task.refused.as_ref().map(|r| r.reason.clone());
     ctx.repair = job.task.repair.as_ref().map(|r| RepairFacts {
         round: r.round,
