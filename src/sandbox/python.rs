@@ -69,7 +69,11 @@ pub fn probe(program: &Path) -> Option<Python> {
 pub fn candidates(path: Option<&OsStr>, pyenv_root: Option<&Path>) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for name in ["python3.13", "python3.12", "python3"] {
-        if let Some(p) = super::tools::which(name, path) {
+        // A pyenv shim is a script that asks pyenv which version to run (slow, and it fails
+        // where none is selected): its versions are looked at directly below instead.
+        if let Some(p) = super::tools::which(name, path)
+            && p.parent().is_none_or(|d| d.file_name().is_none_or(|n| n != "shims"))
+        {
             out.push(p);
         }
     }
