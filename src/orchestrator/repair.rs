@@ -8,6 +8,8 @@ use crate::domain::{AgentRole, CheckResult, CheckStatus, EventKind, Phase, Repai
 
 /// Characters of a failing check's output a repair prompt carries (its end).
 const REPAIR_OUTPUT_CHARS: usize = 6_000;
+/// Characters of each check's output the run's record keeps (its end).
+const RECORD_OUTPUT_CHARS: usize = 4_000;
 /// Files one repair task may be given when the output names none.
 const MAX_UNCLEAR_FILES: usize = 8;
 
@@ -38,7 +40,23 @@ impl State {
             self.emit(Some(id), kind);
         }
         let rs = &mut self.runs[i];
-        rs.run.checks = out.checks.clone();
+        // The run's record keeps each output's end (it is written again on every change of
+        // the run); the whole tail is in `docs/checks.md`.
+        rs.run.checks = out
+            .checks
+            .iter()
+            .map(|c| {
+                let mut c = c.clone();
+                if c.output_tail.len() > RECORD_OUTPUT_CHARS {
+                    c.output_tail = format!(
+                        "[... earlier output in {}]\n{}",
+                        super::integrate::CHECKS_DOC,
+                        tail_of(&c.output_tail, RECORD_OUTPUT_CHARS)
+                    );
+                }
+                c
+            })
+            .collect();
         if rs.run.phase == Phase::Build
             && let Some(span) = rs.run.current_span_mut()
         {
@@ -134,10 +152,15 @@ fn mentions(output: &str, file: &str) -> bool {
 
 /// The end of a check's output, at most `REPAIR_OUTPUT_CHARS`, starting on a line.
 fn tail(output: &str) -> String {
-    if output.len() <= REPAIR_OUTPUT_CHARS {
+    tail_of(output, REPAIR_OUTPUT_CHARS)
+}
+
+/// The end of `output`, at most `max` bytes, starting on a line.
+fn tail_of(output: &str, max: usize) -> String {
+    if output.len() <= max {
         return output.to_string();
     }
-    let mut start = output.len() - REPAIR_OUTPUT_CHARS;
+    let mut start = output.len() - max;
     while !output.is_char_boundary(start) {
         start += 1;
     }
