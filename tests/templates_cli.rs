@@ -351,7 +351,8 @@ fn a_refused_import_leaves_no_data_directory_behind() {
 #[test]
 fn a_run_on_each_builtin_template_completes_with_its_skeleton() {
     let f = Factory::new();
-    let cfg = f.write("fast.toml", "[sim]\nlatency_ms = 0\n");
+    // The scaffolds only: the templates' checks have their own tests (`tests/build_checks.rs`).
+    let cfg = f.write("fast.toml", &format!("[sim]\nlatency_ms = 0\n\n{}", common::NO_CHECKS));
     let cfg = path_str(&cfg);
     let expect = [
         ("fluttermobile", "pubspec.yaml"),
