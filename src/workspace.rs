@@ -5,11 +5,12 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
 
-/// `O_NOFOLLOW` and the `ELOOP` it fails with on Linux: never write through a symlink.
+/// `O_NOFOLLOW` and the `ELOOP` it fails with: never write through a symlink. From libc,
+/// whose values are right for every architecture (they differ between x86_64 and aarch64).
 const fn libc_o_nofollow() -> i32 {
-    0o400000
+    libc::O_NOFOLLOW
 }
-const ELOOP: i32 = 40;
+const ELOOP: i32 = libc::ELOOP;
 
 /// Largest file a task may write.
 pub const MAX_FILE_BYTES: usize = 1 << 20;
@@ -209,7 +210,9 @@ mod tests {
         assert!(matches!(err, WorkspaceError::Escape(_)), "{err}");
         assert!(!outside.join("evil.txt").exists());
         std::os::unix::fs::symlink(outside.join("f"), ws.root().join("file-link")).unwrap();
-        assert!(ws.write("file-link", b"x").is_err());
+        // Refused by the open itself (O_NOFOLLOW, failing with ELOOP), and said to be a link.
+        let err = ws.write("file-link", b"x").unwrap_err();
+        assert!(matches!(&err, WorkspaceError::Escape(m) if m.contains("is a symlink")), "{err}");
         assert!(!outside.join("f").exists());
     }
 
