@@ -64,16 +64,14 @@ impl Prices {
         Ok(Prices { models, ceiling })
     }
 
-    /// The price of a model, matching a dated variant (`gpt-4o-mini-2024-07-18`) to its base name.
+    /// The price of a model: listed under its name, or a dated snapshot of a listed name
+    /// (`gpt-4o-mini-2024-07-18`, `claude-sonnet-4-5-20250929`). Nothing else is guessed:
+    /// `sonar-deep-research` is not `sonar`, and has no price until it is listed.
     pub fn get(&self, model: &str) -> Option<Price> {
         if let Some(p) = self.models.get(model) {
             return Some(*p);
         }
-        self.models
-            .iter()
-            .filter(|(name, _)| model.starts_with(name.as_str()))
-            .max_by_key(|(name, _)| name.len())
-            .map(|(_, p)| *p)
+        self.models.get(undated(model)?).copied()
     }
 
     /// Exact cost of a call in micro-dollars, rounded up; `None` when the model is not in the table.
@@ -87,6 +85,21 @@ impl Prices {
         let p = self.get(model).unwrap_or(self.ceiling);
         cost_with(p, &Usage { input: input_tokens, output: max_output, cached_input: 0, estimated: true })
     }
+}
+
+/// `model` without a date suffix (`-YYYY-MM-DD` or `-YYYYMMDD`), if it has one.
+fn undated(model: &str) -> Option<&str> {
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let (base, date) = model.rsplit_once('-')?;
+    if date.len() == 8 && digits(date) {
+        return Some(base);
+    }
+    // `-YYYY-MM-DD`: the last three dash-separated parts.
+    let (rest, day) = (base, date);
+    let (rest, month) = rest.rsplit_once('-')?;
+    let (base, year) = rest.rsplit_once('-')?;
+    (year.len() == 4 && month.len() == 2 && day.len() == 2 && digits(year) && digits(month) && digits(day))
+        .then_some(base)
 }
 
 fn cost_with(p: Price, u: &Usage) -> u64 {
@@ -107,6 +120,23 @@ mod tests {
         assert!(prices.get("gpt-4o-mini").is_some());
         assert_eq!(prices.get("gpt-4o-mini-2024-07-18"), prices.get("gpt-4o-mini"));
         assert_eq!(prices.cost("no-such-model", &Usage::default()), None);
+    }
+
+    #[test]
+    fn only_a_dated_snapshot_of_a_listed_model_is_priced_as_it() {
+        let prices = Prices::builtin();
+        assert_eq!(prices.get("claude-sonnet-4-5-20250929"), prices.get("claude-sonnet-4-5"));
+        assert_eq!(prices.get("claude-3-5-haiku-20241022"), prices.get("claude-3-5-haiku-latest"));
+        // Other models that share a prefix are not guessed at.
+        for unlisted in
+            ["sonar-deep-research", "o4-mini-deep-research", "gpt-4o-audio-preview", "gpt-4o-2024", "sim-standard-x"]
+        {
+            assert_eq!(prices.get(unlisted), None, "{unlisted}");
+        }
+        // A snapshot priced apart is listed under its own name.
+        let launch = prices.get("gpt-4o-2024-05-13").unwrap();
+        assert_ne!(Some(launch), prices.get("gpt-4o"));
+        assert_eq!(prices.get("gpt-4o-2024-08-06"), prices.get("gpt-4o"));
     }
 
     #[test]
