@@ -139,6 +139,9 @@ async fn the_socket_is_private_and_other_users_are_refused() {
         .await
         .unwrap_err();
     assert!(err.message.contains("attached read-only"), "{}", err.message);
+    // Removing a template changes the data directory too.
+    let err = watcher.request(Command::RemoveTemplate { template: "neoforge@1.0.0".into() }).await.unwrap_err();
+    assert!(err.message.contains("attached read-only"), "{}", err.message);
     assert!(watcher.request(Command::Status { run: None }).await.is_ok());
     // Nobody attached may stop the owner.
     let err = watcher.request(Command::Shutdown).await.unwrap_err();

@@ -124,17 +124,27 @@ pub async fn read_line_bounded<R: tokio::io::AsyncBufRead + Unpin>(
     Ok(n)
 }
 
-/// Whether a command changes anything (refused on a read-only connection).
+/// Whether a command changes anything (refused on a read-only connection). Every command
+/// is named here, with no catch-all: a new one does not compile until it is classed.
 pub fn mutates(cmd: &Command) -> bool {
-    matches!(
-        cmd,
+    match cmd {
         Command::NewRun(_)
-            | Command::Decide { .. }
-            | Command::Pause { .. }
-            | Command::Resume { .. }
-            | Command::Cancel { .. }
-            | Command::Shutdown
-    )
+        | Command::Decide { .. }
+        | Command::Pause { .. }
+        | Command::Resume { .. }
+        | Command::Cancel { .. }
+        | Command::RemoveTemplate { .. }
+        | Command::Shutdown => true,
+        Command::Status { .. }
+        | Command::Gates { .. }
+        | Command::Alerts
+        | Command::Providers
+        | Command::Export { .. }
+        | Command::Events { .. }
+        | Command::Metrics
+        | Command::Review { .. }
+        | Command::Templates => false,
+    }
 }
 
 #[cfg(test)]
