@@ -91,6 +91,33 @@ impl Workspace {
         self.checked.lock().unwrap_or_else(|e| e.into_inner()).insert(dir);
     }
 
+    /// Whether `content` could be written at `rel`, without writing anything: the path stays
+    /// inside, the size is allowed, and nothing on the way (nor the file) is a symlink. A
+    /// set of files is checked whole this way first, so that a refusal writes none of them.
+    pub fn check(&self, rel: &str, len: usize) -> Result<(), WorkspaceError> {
+        check_relative_path(rel).map_err(WorkspaceError::Escape)?;
+        if len > MAX_FILE_BYTES {
+            return Err(WorkspaceError::TooBig { path: rel.into(), size: len });
+        }
+        let mut at = self.root.clone();
+        for c in Path::new(rel).components() {
+            let Component::Normal(name) = c else { continue };
+            at.push(name);
+            match fs::symlink_metadata(&at) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    return Err(WorkspaceError::Escape(format!(
+                        "`{rel}` passes through the symlink `{}`",
+                        at.display()
+                    )));
+                }
+                Ok(_) => {}
+                // What does not exist yet is made as a real folder or file.
+                Err(_) => break,
+            }
+        }
+        Ok(())
+    }
+
     /// Writes `content` at `rel`, refusing any path that would leave the workspace,
     /// including through a symlink.
     pub fn write(&self, rel: &str, content: &[u8]) -> Result<PathBuf, WorkspaceError> {
@@ -214,6 +241,21 @@ mod tests {
         let err = ws.write("file-link", b"x").unwrap_err();
         assert!(matches!(&err, WorkspaceError::Escape(m) if m.contains("is a symlink")), "{err}");
         assert!(!outside.join("f").exists());
+    }
+
+    #[test]
+    fn a_check_finds_what_a_write_would_refuse_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside");
+        fs::create_dir_all(&outside).unwrap();
+        let ws = Workspace::new(dir.path().join("ws"));
+        fs::create_dir_all(ws.root().join("app")).unwrap();
+        std::os::unix::fs::symlink(&outside, ws.root().join("app/link")).unwrap();
+        assert!(ws.check("app/new/file.py", 10).is_ok());
+        assert!(matches!(ws.check("app/link/x.py", 1), Err(WorkspaceError::Escape(_))));
+        assert!(matches!(ws.check("app/big.bin", MAX_FILE_BYTES + 1), Err(WorkspaceError::TooBig { .. })));
+        assert!(matches!(ws.check("../x", 1), Err(WorkspaceError::Escape(_))));
+        assert!(!ws.root().join("app/new").exists(), "a check makes nothing");
     }
 
     #[test]

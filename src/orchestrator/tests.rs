@@ -820,3 +820,22 @@ async fn a_failing_quality_verdict_holds_the_release_gate_for_a_person() {
     until(&h, "completion", |s| s.runs[0].status == RunStatus::Completed).await;
     h.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_refused_at_its_third_file_writes_none_of_them() {
+    let mut t = Harness::new();
+    // The first team task's three files; the third is over the size limit.
+    let script = "cat >/dev/null; printf '### File: backend/app/db.py\\n```python\\nx = 1\\n```\\n### File: backend/app/models.py\\n```python\\ny = 2\\n```\\n### File: backend/app/schemas.py\\n```python\\n'; head -c 1100000 /dev/zero | tr '\\0' a; printf '\\n```\\n'".to_string();
+    t.build_with_script("bulky", script);
+    let h = t.start(true, true);
+    new_run(&h, "Bulky", None).await;
+    until(&h, "the failure", |s| s.runs[0].status == RunStatus::Failed).await;
+    let d = detail(&h, "s-01").await;
+    assert!(d.run.failure.as_deref().unwrap_or("").contains("schemas.py"), "{:?}", d.run.failure);
+    let app = std::path::Path::new(&d.run.workspace).join("app/backend/app");
+    assert!(app.join("main.py").exists(), "the scaffold is there");
+    for f in ["db.py", "models.py", "schemas.py"] {
+        assert!(!app.join(f).exists(), "{f} was written by a refused answer");
+    }
+    h.shutdown().await.unwrap();
+}

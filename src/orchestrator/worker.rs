@@ -285,11 +285,19 @@ fn hints(shared: &Shared, job: &Job, sections: &[String]) -> SimHints {
     }
 }
 
-/// Writes files under `app/`, checking every path first so that a bad answer writes nothing.
+/// Writes files under `app/`, checking every one first (path, size, no symlink on the way)
+/// so that a bad answer writes nothing, not even the files before the bad one.
 fn write_app_files(ws: &Workspace, task: &str, blocks: &[(String, String)]) -> Result<Vec<String>, Failure> {
-    for (path, _) in blocks {
+    for (path, content) in blocks {
         check_relative_path(path)
             .map_err(|e| Failure::Output(format!("the output of {task} tried to write outside the workspace: {e}")))?;
+        ws.check(&format!("app/{path}"), content.len()).map_err(|e| {
+            if e.is_output_fault() {
+                Failure::Output(format!("the output of {task}: {e}"))
+            } else {
+                Failure::Machine(e.to_string())
+            }
+        })?;
     }
     let mut written = Vec::with_capacity(blocks.len());
     for (path, content) in blocks {
