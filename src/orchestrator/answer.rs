@@ -9,10 +9,17 @@ pub fn file_blocks(text: &str) -> Vec<(String, String)> {
     blocks(text).into_iter().map(|b| (b.path, b.body)).collect()
 }
 
-/// The path of the first file block whose code fence is never closed: the answer was cut
-/// off there, and the file would be written half.
-pub fn unclosed_block(text: &str) -> Option<String> {
-    blocks(text).into_iter().find(|b| !b.closed).map(|b| b.path)
+/// The file blocks of an answer that was not cut off, or the path of the first block whose
+/// code fence is never closed (the answer stopped there, and the file would be written half).
+pub fn whole_file_blocks(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for b in blocks(text) {
+        if !b.closed {
+            return Err(b.path);
+        }
+        out.push((b.path, b.body));
+    }
+    Ok(out)
 }
 
 struct Block {
@@ -237,17 +244,17 @@ mod tests {
         // A longer fence may hold a shorter one.
         let nested = "### File: README.md\n````markdown\n```sh\nls\n```\n````\n";
         assert_eq!(file_blocks(nested)[0].1, "```sh\nls\n```\n");
-        assert_eq!(unclosed_block(text), None);
-        assert_eq!(unclosed_block(nested), None);
+        assert_eq!(whole_file_blocks(text), Ok(blocks));
+        assert!(whole_file_blocks(nested).is_ok());
     }
 
     #[test]
     fn a_block_cut_off_before_its_closing_fence_is_found() {
         let cut = "### File: a.py\n```python\nx = 1\n```\n### File: b.py\n```python\ndef f(\n";
-        assert_eq!(unclosed_block(cut).as_deref(), Some("b.py"));
+        assert_eq!(whole_file_blocks(cut), Err("b.py".to_string()));
         // A shorter fence inside a longer one does not close it.
         let nested = "### File: README.md\n````markdown\n```sh\nls\n```\n";
-        assert_eq!(unclosed_block(nested).as_deref(), Some("README.md"));
+        assert_eq!(whole_file_blocks(nested), Err("README.md".to_string()));
     }
 
     #[test]

@@ -42,7 +42,7 @@ impl State {
             + task.error.as_ref().map(|e| e.len() as u64).unwrap_or(0)
             + task.refused.as_ref().map(|r| r.reason.len() as u64).unwrap_or(0)
             + task.repair.as_ref().map(|r| r.checks.iter().map(|(n, o)| (n.len() + o.len()) as u64).sum()).unwrap_or(0)
-            + rs.run.checks.iter().map(|c| c.output_tail.len().min(2_000) as u64 + 200).sum::<u64>();
+            + if task.phase == crate::domain::Phase::Quality { checks_chars(&rs.run.checks) } else { 0 };
         self.shared.gateway.worst_case(task.kind.route(task.phase), chars / 3 + 1, max_out)
     }
 
@@ -195,4 +195,9 @@ impl State {
             self.daily_alerted = false;
         }
     }
+}
+
+/// What the quality review's prompt quotes of the checks: a line each (`check_brief`).
+fn checks_chars(checks: &[crate::domain::CheckResult]) -> u64 {
+    checks.iter().map(|c| super::integrate::check_brief(c).len() as u64 + 4).sum()
 }

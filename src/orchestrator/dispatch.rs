@@ -84,14 +84,15 @@ impl State {
                 .and_then(|g| g.note.clone()),
             _ => None,
         };
+        let deps = if task.kind == TaskKind::Team { self.dependencies(i, &task) } else { Vec::new() };
         Job {
             code_files: match (task.kind, task.phase) {
-                (TaskKind::Team, _) => self.code_files_for(i, &task),
+                (TaskKind::Team, _) => self.code_files_for(i, &task, &deps),
                 (TaskKind::Phase, Phase::Quality) => self.team_files_by_task(i),
                 _ => Vec::new(),
             },
             checks: match (task.kind, task.phase) {
-                (TaskKind::Phase, Phase::Quality) => run.checks.clone(),
+                (TaskKind::Phase, Phase::Quality) => run.checks.iter().map(super::integrate::check_brief).collect(),
                 _ => Vec::new(),
             },
             planned_files: match task.kind {
@@ -103,8 +104,8 @@ impl State {
                 _ => Vec::new(),
             },
             app_files: match task.kind {
-                TaskKind::Team => self.app_files_for(i, &task),
-                TaskKind::Integrate => self.team_files(i),
+                TaskKind::Team => self.app_files_for(i, &deps),
+                TaskKind::Integrate => self.team_files_by_task(i).into_iter().map(|(f, _)| f).collect(),
                 _ => Vec::new(),
             },
             run_index: i,
@@ -131,25 +132,27 @@ impl State {
         }
     }
 
-    /// The scaffold's files and those of every task `task` depends on, transitively,
-    /// relative to `app/`.
-    fn app_files_for(&self, i: usize, task: &crate::domain::Task) -> Vec<String> {
+    /// The tasks `task` depends on, transitively, nearest first.
+    fn dependencies(&self, i: usize, task: &crate::domain::Task) -> Vec<&crate::domain::Task> {
         let rs = &self.runs[i];
-        let mut seen: Vec<&str> = Vec::new();
-        let mut stack: Vec<&str> = task.depends_on.iter().map(String::as_str).collect();
-        while let Some(id) = stack.pop() {
-            if seen.contains(&id) {
+        let mut order: Vec<&crate::domain::Task> = Vec::new();
+        let mut queue: std::collections::VecDeque<&str> = task.depends_on.iter().map(String::as_str).collect();
+        while let Some(id) = queue.pop_front() {
+            let Some(t) = rs.task(id) else { continue };
+            if order.iter().any(|o| o.id == t.id) {
                 continue;
             }
-            seen.push(id);
-            if let Some(t) = rs.task(id) {
-                stack.extend(t.depends_on.iter().map(String::as_str));
-            }
+            queue.extend(t.depends_on.iter().map(String::as_str));
+            order.push(t);
         }
-        let plan = rs.build_tasks().filter(|t| t.kind == TaskKind::Plan);
-        let deps = rs.build_tasks().filter(|t| seen.contains(&t.id.as_str()));
+        order
+    }
+
+    /// The scaffold's files and those the tasks in `deps` wrote, relative to `app/`, sorted.
+    fn app_files_for(&self, i: usize, deps: &[&crate::domain::Task]) -> Vec<String> {
+        let plan = self.runs[i].build_tasks().filter(|t| t.kind == TaskKind::Plan);
         let mut files: Vec<String> = plan
-            .chain(deps)
+            .chain(deps.iter().copied())
             .filter_map(|t| t.result.as_ref())
             .flat_map(|r| r.files.iter())
             .filter_map(|f| f.strip_prefix("app/").map(str::to_string))
@@ -160,24 +163,16 @@ impl State {
     }
 
     /// The files a team task's prompt quotes, each with the task that wrote it: those of the
-    /// tasks it depends on (nearest first, transitively), then its own listed files (which
-    /// may exist: the scaffold's, or an earlier round's when repairing).
-    fn code_files_for(&self, i: usize, task: &crate::domain::Task) -> Vec<(String, String)> {
-        let rs = &self.runs[i];
-        let mut order: Vec<&str> = Vec::new();
-        let mut queue: std::collections::VecDeque<&str> = task.depends_on.iter().map(String::as_str).collect();
-        while let Some(id) = queue.pop_front() {
-            if order.contains(&id) {
-                continue;
-            }
-            order.push(id);
-            if let Some(t) = rs.task(id) {
-                queue.extend(t.depends_on.iter().map(String::as_str));
-            }
-        }
+    /// tasks it depends on (`deps`, nearest first), then its own listed files (which may
+    /// exist: the scaffold's, or an earlier round's when repairing).
+    fn code_files_for(
+        &self,
+        i: usize,
+        task: &crate::domain::Task,
+        deps: &[&crate::domain::Task],
+    ) -> Vec<(String, String)> {
         let mut files: Vec<(String, String)> = Vec::new();
-        for id in order {
-            let Some(t) = rs.task(id) else { continue };
+        for t in deps {
             for f in t.result.iter().flat_map(|r| r.files.iter()) {
                 if let Some(rel) = f.strip_prefix("app/") {
                     files.push((rel.to_string(), t.local_id().to_string()));
@@ -225,20 +220,6 @@ impl State {
             }
         }
         files.into_iter().map(|(f, t)| (f, t.local_id().to_string())).collect()
-    }
-
-    /// Every file the build team wrote, relative to `app/`.
-    fn team_files(&self, i: usize) -> Vec<String> {
-        let mut files: Vec<String> = self.runs[i]
-            .build_tasks()
-            .filter(|t| t.kind == TaskKind::Team)
-            .filter_map(|t| t.result.as_ref())
-            .flat_map(|r| r.files.iter())
-            .filter_map(|f| f.strip_prefix("app/").map(str::to_string))
-            .collect();
-        files.sort();
-        files.dedup();
-        files
     }
 
     /// A task came back from its worker.

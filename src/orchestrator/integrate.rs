@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use super::answer;
-use super::worker::{Failure, Job, Output, Shared, list_files};
+use super::worker::{Failure, Job, Output, Shared};
 use crate::domain::{CheckResult, CheckStatus, Phase};
 use crate::workspace::Workspace;
 
@@ -110,6 +110,40 @@ fn prune_installs(app: &std::path::Path) -> Vec<String> {
     }
     removed.sort();
     removed
+}
+
+/// Caches the checks (and git) leave beside the code; with `INSTALLED`, what the checks make:
+/// not the team's work, so neither listed nor checked.
+const CACHES: [&str; 3] = ["__pycache__", ".pytest_cache", ".git"];
+
+/// Files under `root`, relative and sorted (at most 1,000; symlinks are not followed; the
+/// folders the checks make are left out).
+fn list_files(root: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let Ok(ft) = e.file_type() else { continue };
+            let path = e.path();
+            if ft.is_dir() {
+                if !INSTALLED.iter().chain(&CACHES).any(|m| e.file_name() == *m) {
+                    stack.push(path);
+                }
+            } else if ft.is_file()
+                && let Ok(rel) = path.strip_prefix(root)
+            {
+                out.push(rel.to_string_lossy().into_owned());
+            }
+            if out.len() >= 1000 {
+                break;
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 /// The factory's own check: every JSON and TOML file parses, and the Python files the team

@@ -1,7 +1,6 @@
 //! One task's work, off the actor: render the prompt from the project memory, call the
 //! gateway, check the answer, write the artifact or files inside the workspace, report back.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use super::Msg;
@@ -57,8 +56,8 @@ pub(crate) struct Job {
     /// within `team.context_tokens`: a team task's dependencies' and its own; for the
     /// quality phase, the team's.
     pub code_files: Vec<(String, String)>,
-    /// For the quality phase and the integration: the run's latest round of checks.
-    pub checks: Vec<crate::domain::CheckResult>,
+    /// For the quality phase: the run's latest round of checks, a line each.
+    pub checks: Vec<String>,
     /// For the integration: the files the plan gave each task, to score the build by.
     pub planned_files: Vec<String>,
     /// The answer this task has paid for, so that its cost is recorded even if the task
@@ -235,16 +234,23 @@ pub(crate) fn max_tokens(base: u32, task: &Task) -> u32 {
     if task.refused.as_ref().is_some_and(|r| r.truncated) { base.saturating_mul(2) } else { base }
 }
 
-/// An answer cut off at the token limit, by the provider's word or by a file block left
-/// open, is refused: the task is asked again with a larger limit.
-fn cut_off(answer: &Answer, max_tokens: u32) -> Option<Failure> {
-    let reason = if answer.response.truncated {
-        format!("the answer stopped at the token limit ({max_tokens} tokens) and is incomplete")
-    } else {
-        let path = answer::unclosed_block(&answer.response.text)?;
-        format!("the answer was cut off inside `{path}` (its code block is never closed)")
-    };
-    Some(Failure::Refused { reason, truncated: true })
+/// An answer that stopped at its token limit (`cap`), by the provider's word: refused, and
+/// asked again with a larger limit.
+fn stopped_at_limit(cap: u32) -> Failure {
+    let reason = format!("the answer stopped at the token limit ({cap} tokens) and is incomplete");
+    Failure::Refused { reason, truncated: true }
+}
+
+/// The files of an answer that was not cut off: neither stopped at its token limit nor
+/// ending inside a code block (either is refused and asked again with a larger limit).
+fn whole_answer_files(answer: &Answer, cap: u32) -> Result<Vec<(String, String)>, Failure> {
+    if answer.response.truncated {
+        return Err(stopped_at_limit(cap));
+    }
+    answer::whole_file_blocks(&answer.response.text).map_err(|path| Failure::Refused {
+        reason: format!("the answer was cut off inside `{path}` (its code block is never closed)"),
+        truncated: true,
+    })
 }
 
 /// A refused answer must not come back from the cache when the task is tried again.
@@ -285,12 +291,21 @@ fn hints(shared: &Shared, job: &Job, sections: &[String]) -> SimHints {
     }
 }
 
+/// Refuses an answer with any path out of the workspace: an attack, not a slip, so the task
+/// fails at once and nothing is written.
+fn check_paths(task: &str, blocks: &[(String, String)]) -> Result<(), Failure> {
+    for (path, _) in blocks {
+        check_relative_path(path)
+            .map_err(|e| Failure::Output(format!("the output of {task} tried to write outside the workspace: {e}")))?;
+    }
+    Ok(())
+}
+
 /// Writes files under `app/`, checking every one first (path, size, no symlink on the way)
 /// so that a bad answer writes nothing, not even the files before the bad one.
 fn write_app_files(ws: &Workspace, task: &str, blocks: &[(String, String)]) -> Result<Vec<String>, Failure> {
+    check_paths(task, blocks)?;
     for (path, content) in blocks {
-        check_relative_path(path)
-            .map_err(|e| Failure::Output(format!("the output of {task} tried to write outside the workspace: {e}")))?;
         ws.check(&format!("app/{path}"), content.len()).map_err(|e| {
             if e.is_output_fault() {
                 Failure::Output(format!("the output of {task}: {e}"))
@@ -322,16 +337,18 @@ async fn phase(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Fai
         let budget = shared.cfg.team.context_tokens as u64;
         let code = super::context::gather(&ws.root().join("app"), &job.code_files, budget, &scaffold_files(job)?);
         ctx.code = crate::prompts::quote_code(&code, REVIEW_ELIDED);
-        ctx.checks = job.checks.iter().map(super::integrate::check_brief).collect();
+        ctx.checks = job.checks.clone();
     }
     let answer = call(shared, job, &ctx, hints(shared, job, &sections)).await?;
     let cap = max_tokens(shared.prompts.meta(prompt_name(&job.task)).max_output_tokens, &job.task);
-    let blocks_cut = job.task.phase == Phase::Deploy && answer::unclosed_block(&answer.response.text).is_some();
-    if (answer.response.truncated || blocks_cut)
-        && let Some(f) = cut_off(&answer, cap)
-    {
-        return Err(refused(shared, &answer, f));
-    }
+    // The deploy phase's answer also carries files, which a cut-off block would leave half.
+    let deploy_files = if job.task.phase == Phase::Deploy {
+        Some(whole_answer_files(&answer, cap).map_err(|f| refused(shared, &answer, f))?)
+    } else if answer.response.truncated {
+        return Err(refused(shared, &answer, stopped_at_limit(cap)));
+    } else {
+        None
+    };
     let meta = meta_of(&answer);
     let mut text = answer.response.text.clone();
     if !answer.response.citations.is_empty() {
@@ -355,14 +372,18 @@ async fn phase(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Fai
         unpriced: meta.unpriced,
     });
     let mut files = Vec::new();
-    if job.task.phase == Phase::Deploy {
-        files =
-            write_app_files(ws, &job.task.id, &answer::file_blocks(&text)).map_err(|f| refused(shared, &answer, f))?;
+    if let Some(blocks) = deploy_files {
+        files = write_app_files(ws, &job.task.id, &blocks).map_err(|f| refused(shared, &answer, f))?;
     }
     ws.write(job.task.phase.artifact(), format!("{header}{text}").as_bytes())
         .map_err(|e| Failure::Machine(e.to_string()))?;
     files.insert(0, job.task.phase.artifact().to_string());
     Ok(Output { output_chars: text.len() as u64, answer: Some(meta), quality, files, verdict, ..Output::default() })
+}
+
+/// What the template's files are rendered with for this run.
+fn scaffold_vars(job: &Job, template: &Template) -> ScaffoldVars {
+    ScaffoldVars::new(template, job.run.0, &job.facts.name, &job.facts.idea).with_ports(&job.ports)
 }
 
 /// The template's files as rendered for this run, when the prompt quotes one of them.
@@ -371,14 +392,14 @@ fn scaffold_files(job: &Job) -> Result<Vec<(String, String)>, Failure> {
         return Ok(Vec::new());
     }
     let template = template(job)?;
-    let vars = ScaffoldVars::new(template, job.run.0, &job.facts.name, &job.facts.idea).with_ports(&job.ports);
+    let vars = scaffold_vars(job, template);
     let quoted = |path: &str| job.code_files.iter().any(|(p, from)| p == path && from == super::context::SCAFFOLD);
     templates::render_some(template, &vars, quoted).map_err(Failure::Machine)
 }
 
 async fn plan(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Failure> {
     let template = template(job)?;
-    let vars = ScaffoldVars::new(template, job.run.0, &job.facts.name, &job.facts.idea).with_ports(&job.ports);
+    let vars = scaffold_vars(job, template);
     let rendered = templates::render_files(template, &vars).map_err(Failure::Machine)?;
     let scaffolded = write_app_files(ws, &job.task.id, &rendered)?;
     let ctx = context(job, ws, Vec::new())?;
@@ -437,17 +458,9 @@ async fn team(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Fail
     h.repair = job.task.repair.is_some();
     let answer = call(shared, job, &ctx, h).await?;
     let cap = max_tokens(shared.prompts.meta("build").max_output_tokens, &job.task);
-    if let Some(f) = cut_off(&answer, cap) {
-        return Err(refused(shared, &answer, f));
-    }
-    let blocks = answer::file_blocks(&answer.response.text);
-    // A path out of the workspace is an attack, not a slip: it fails at once.
-    for (path, _) in &blocks {
-        check_relative_path(path).map_err(|e| {
-            let f = Failure::Output(format!("the output of {} tried to write outside the workspace: {e}", job.task.id));
-            refused(shared, &answer, f)
-        })?;
-    }
+    let blocks = whole_answer_files(&answer, cap).map_err(|f| refused(shared, &answer, f))?;
+    // A path out of the workspace fails the task before the files' names are weighed.
+    check_paths(&job.task.id, &blocks).map_err(|f| refused(shared, &answer, f))?;
     let outside: Vec<&str> =
         blocks.iter().map(|(p, _)| p.as_str()).filter(|p| !job.task.files.iter().any(|f| f == p)).collect();
     if !outside.is_empty() {
@@ -468,39 +481,4 @@ async fn team(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Fail
         files,
         ..Output::default()
     })
-}
-
-/// Folders the checks make (installed packages, build output, caches): not the team's work,
-/// so neither listed nor checked.
-const MADE_BY_CHECKS: [&str; 9] =
-    [".venv", "node_modules", "__pycache__", ".pytest_cache", ".next", ".nuxt", ".output", "dist", ".git"];
-
-/// Files under `root`, relative and sorted (at most 1,000; symlinks are not followed; the
-/// folders the checks make are left out).
-pub(crate) fn list_files(root: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let Ok(ft) = e.file_type() else { continue };
-            let path = e.path();
-            if ft.is_dir() {
-                if !MADE_BY_CHECKS.iter().any(|m| e.file_name() == *m) {
-                    stack.push(path);
-                }
-            } else if ft.is_file()
-                && let Ok(rel) = path.strip_prefix(root)
-            {
-                out.push(rel.to_string_lossy().into_owned());
-            }
-            if out.len() >= 1000 {
-                break;
-            }
-        }
-    }
-    out.sort();
-    out
 }

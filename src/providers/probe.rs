@@ -121,14 +121,12 @@ fn probe_command(command: &[String]) -> ProbeResult {
 }
 
 fn which(program: &str) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    let executable =
-        |p: &std::path::Path| p.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
+    use crate::sandbox::tools;
     if program.contains('/') {
         let p = PathBuf::from(program);
-        return executable(&p).then_some(p);
+        return tools::is_executable(&p).then_some(p);
     }
-    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join(program)).find(|p| executable(p))
+    tools::which(program, std::env::var_os("PATH").as_deref())
 }
 
 #[cfg(test)]

@@ -149,24 +149,14 @@ fn files_answer(hints: &SimHints, rng: &mut Rng) -> String {
         .files
         .iter()
         .map(|path| match sim_code::file(&hints.template, path, &facts) {
-            Some(body) => {
-                let (lang, _) = file_body(path, hints, &mut rng.clone());
-                (path.clone(), lang, format!("{}{body}", sim_code::header(path).unwrap_or_default()))
-            }
-            None => {
-                let (lang, body) = file_body(path, hints, rng);
-                (path.clone(), lang, body)
-            }
+            Some(body) => (path.clone(), lang(path), format!("{}{body}", sim_code::header(path).unwrap_or_default())),
+            None => (path.clone(), lang(path), file_body(path, hints, rng)),
         })
         .collect();
     if sim_code::roll_defect(hints, rng) {
         // Plant it in a test file if the answer has one, else in the first file that takes one.
-        let is_test = |p: &str| {
-            let n = p.rsplit('/').next().unwrap_or(p);
-            n.starts_with("test_") || n.contains(".test.")
-        };
         let mut order: Vec<usize> = (0..files.len()).collect();
-        order.sort_by_key(|i| !is_test(&files[*i].0));
+        order.sort_by_key(|i| !sim_code::is_test(&files[*i].0));
         if let Some((i, planted)) =
             order.into_iter().find_map(|i| sim_code::with_defect(&files[i].0, &files[i].2).map(|c| (i, c)))
         {
@@ -202,7 +192,21 @@ fn role_title(role: Option<AgentRole>) -> &'static str {
     role.map(|r| r.title()).unwrap_or("Agent")
 }
 
-fn file_body(path: &str, hints: &SimHints, rng: &mut Rng) -> (&'static str, String) {
+/// The code fence's language of a file, by its extension.
+fn lang(path: &str) -> &'static str {
+    match path.rsplit_once('.').map(|(_, e)| e).unwrap_or("") {
+        "py" => "python",
+        "ts" | "tsx" | "js" => "typescript",
+        "json" => "json",
+        "toml" => "toml",
+        "yml" | "yaml" => "yaml",
+        "md" => "markdown",
+        _ => "text",
+    }
+}
+
+/// A placeholder file, for a path no template's simulated code covers.
+fn file_body(path: &str, hints: &SimHints, rng: &mut Rng) -> String {
     let ext = path.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
     let name = path.rsplit('/').next().unwrap_or(path);
     let stem = name.split('.').next().unwrap_or("item").replace(['-', ' '], "_");
@@ -210,26 +214,20 @@ fn file_body(path: &str, hints: &SimHints, rng: &mut Rng) -> (&'static str, Stri
         if stem.is_empty() || stem.starts_with(|c: char| c.is_ascii_digit()) { format!("m_{stem}") } else { stem };
     let n = rng.range(1, 100);
     match ext {
-        "py" => (
-            "python",
-            format!(
-                "\"\"\"{} (simulated) for {}.\"\"\"\n\n\ndef {ident}_status() -> dict:\n    \"\"\"Report that this simulated module is wired in.\"\"\"\n    return {{\"module\": \"{ident}\", \"simulated\": True, \"version\": {n}}}\n",
-                hints.title.replace('"', "'"),
-                hints.startup.replace('"', "'")
-            ),
+        "py" => format!(
+            "\"\"\"{} (simulated) for {}.\"\"\"\n\n\ndef {ident}_status() -> dict:\n    \"\"\"Report that this simulated module is wired in.\"\"\"\n    return {{\"module\": \"{ident}\", \"simulated\": True, \"version\": {n}}}\n",
+            hints.title.replace('"', "'"),
+            hints.startup.replace('"', "'")
         ),
-        "ts" | "tsx" | "js" => (
-            "typescript",
-            format!(
-                "// {} (simulated)\nexport const {ident}Info = {{ module: \"{ident}\", simulated: true, version: {n} }};\n",
-                hints.title.replace('\n', " ")
-            ),
+        "ts" | "tsx" | "js" => format!(
+            "// {} (simulated)\nexport const {ident}Info = {{ module: \"{ident}\", simulated: true, version: {n} }};\n",
+            hints.title.replace('\n', " ")
         ),
-        "json" => ("json", format!("{{\n  \"module\": \"{ident}\",\n  \"simulated\": true,\n  \"version\": {n}\n}}\n")),
-        "toml" => ("toml", format!("# simulated\n[{ident}]\nsimulated = true\nversion = {n}\n")),
-        "yml" | "yaml" => ("yaml", format!("# simulated\n{ident}:\n  simulated: true\n  version: {n}\n")),
-        "md" => ("markdown", format!("# {}\n\n{SIMULATED_NOTICE}\n\n{}\n", hints.title, sentence(rng, &hints.startup))),
-        _ => ("text", format!("simulated content for {path}\n")),
+        "json" => format!("{{\n  \"module\": \"{ident}\",\n  \"simulated\": true,\n  \"version\": {n}\n}}\n"),
+        "toml" => format!("# simulated\n[{ident}]\nsimulated = true\nversion = {n}\n"),
+        "yml" | "yaml" => format!("# simulated\n{ident}:\n  simulated: true\n  version: {n}\n"),
+        "md" => format!("# {}\n\n{SIMULATED_NOTICE}\n\n{}\n", hints.title, sentence(rng, &hints.startup)),
+        _ => format!("simulated content for {path}\n"),
     }
 }
 

@@ -17,7 +17,7 @@ mod exec;
 pub mod limits;
 mod output;
 pub mod python;
-mod tools;
+pub(crate) mod tools;
 mod venv;
 
 use std::collections::BTreeMap;

@@ -45,6 +45,13 @@ pub fn header(path: &str) -> Option<String> {
     }
 }
 
+/// Whether `path` is a test file (`test_*.py`, `*.test.ts`, `*.spec.ts`...): where a planted
+/// defect is a failing assertion.
+pub fn is_test(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.starts_with("test_") || name.contains(".test.") || name.contains(".spec.")
+}
+
 /// Whether this answer carries a defect, drawn once per answer from the call's generator.
 pub fn roll_defect(hints: &SimHints, rng: &mut Rng) -> bool {
     hints.defect_rate > 0.0 && rng.chance(hints.defect_rate)
@@ -55,8 +62,7 @@ pub fn roll_defect(hints: &SimHints, rng: &mut Rng) -> bool {
 /// docs), so that the caller plants it in another file of the answer.
 pub fn with_defect(path: &str, content: &str) -> Option<String> {
     let ext = path.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
-    let name = path.rsplit('/').next().unwrap_or(path);
-    let is_test = name.starts_with("test_") || name.contains(".test.") || name.contains(".spec.");
+    let is_test = is_test(path);
     match ext {
         "py" if is_test => Some(format!(
             "{content}\n\ndef test_simulated_defect():\n    # A defect planted by the simulated provider (sim.defect_rate).\n    assert 1 + 1 == 3, \"planted defect\"\n"
@@ -75,4 +81,11 @@ pub fn with_defect(path: &str, content: &str) -> Option<String> {
         }),
         _ => None,
     }
+}
+
+/// Every file of `template`'s default plan, in plan order (for the modules' tests).
+#[cfg(test)]
+fn planned_files(template: &str) -> Vec<String> {
+    let t = crate::templates::find(template).unwrap_or_else(|e| panic!("the built-in template {template}: {e}"));
+    t.manifest.plan.iter().flat_map(|task| task.files.clone()).collect()
 }

@@ -120,14 +120,9 @@ pub(super) mod tests {
         assert_eq!(files.len(), 13);
     }
 
-    fn plan_files() -> Vec<String> {
-        let t = crate::templates::find("neoforge").unwrap();
-        t.manifest.plan.iter().flat_map(|task| task.files.clone()).collect()
-    }
-
     #[test]
     fn every_backend_and_devops_file_of_the_default_plan_has_working_content() {
-        let files = plan_files();
+        let files = super::super::planned_files("neoforge");
         assert!(files.iter().filter(|p| p.ends_with(".py")).count() >= 10);
         for path in &files {
             let content = file(path, &FACTS);
@@ -152,7 +147,7 @@ pub(super) mod tests {
         if !have_python() {
             return;
         }
-        for path in plan_files().iter().filter(|p| p.ends_with(".py")) {
+        for path in super::super::planned_files("neoforge").iter().filter(|p| p.ends_with(".py")) {
             let content = format!("{}{}", header(path).unwrap(), file(path, &FACTS).unwrap());
             python_parses(&content).unwrap_or_else(|e| panic!("{path} does not parse:\n{e}"));
             let planted = with_defect(path, &content).unwrap();

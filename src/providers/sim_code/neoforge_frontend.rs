@@ -89,14 +89,8 @@ pub(super) mod tests {
 
     #[test]
     fn every_frontend_file_of_the_default_plan_has_working_content() {
-        let template = crate::templates::find("neoforge").unwrap();
-        let plan = template.manifest.default_plan();
-        let planned: Vec<&str> = plan
-            .tasks
-            .iter()
-            .flat_map(|t| t.files.iter().map(String::as_str))
-            .filter(|p| p.starts_with("frontend/src/"))
-            .collect();
+        let planned: Vec<String> =
+            super::super::planned_files("neoforge").into_iter().filter(|p| p.starts_with("frontend/src/")).collect();
         for path in &planned {
             let content = file(path, &FACTS).unwrap_or_else(|| panic!("no simulated content for {path}"));
             assert!(content.trim().len() > 100, "{path} is too short to be working code");
@@ -107,7 +101,7 @@ pub(super) mod tests {
         assert_eq!(file("backend/app/models.py", &FACTS), None);
         assert_eq!(file("frontend/src/views/other-view.ts", &FACTS), None);
         // Through the dispatch, every file of the plan is answered (the backend's by its module).
-        for path in plan.tasks.iter().flat_map(|t| t.files.iter()) {
+        for path in &super::super::planned_files("neoforge") {
             assert!(super::super::file("neoforge", path, &FACTS).is_some_and(|c| !c.trim().is_empty()), "{path}");
         }
     }

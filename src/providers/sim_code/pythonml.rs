@@ -79,14 +79,9 @@ mod tests {
 
     const FACTS: Facts = Facts { startup: "Ledgerly", idea: "Bookkeeping for freelancers." };
 
-    fn plan_files() -> Vec<String> {
-        let t = crate::templates::find("pythonml").unwrap();
-        t.manifest.plan.iter().flat_map(|task| task.files.clone()).collect()
-    }
-
     #[test]
     fn every_file_of_the_default_plan_has_working_content() {
-        let files = plan_files();
+        let files = super::super::planned_files("pythonml");
         assert!(files.iter().filter(|p| p.ends_with(".py")).count() >= 8);
         for path in &files {
             let content = file(path, &FACTS).unwrap_or_else(|| panic!("{path} has no simulated content"));
@@ -102,7 +97,7 @@ mod tests {
     #[test]
     fn the_simulated_answers_carry_the_files_unchanged() {
         let files = answered_files("pythonml", &FACTS, file);
-        assert_eq!(files.len(), plan_files().len());
+        assert_eq!(files.len(), super::super::planned_files("pythonml").len());
     }
 
     #[test]
@@ -150,7 +145,7 @@ mod tests {
         python_parses(&main).unwrap_or_else(|e| panic!("main.py with an awkward name does not parse:\n{e}"));
         assert_eq!(python_value(&py_str(awkward.startup)), awkward.startup);
         assert_eq!(python_value(&py_str(awkward.idea)), awkward.idea);
-        for path in plan_files().iter().filter(|p| p.ends_with(".py")) {
+        for path in super::super::planned_files("pythonml").iter().filter(|p| p.ends_with(".py")) {
             let content = format!("{}{}", header(path).unwrap(), file(path, &FACTS).unwrap());
             python_parses(&content).unwrap_or_else(|e| panic!("{path} does not parse:\n{e}"));
             let planted = with_defect(path, &content).unwrap();

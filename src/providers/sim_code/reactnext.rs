@@ -50,9 +50,7 @@ mod tests {
 
     #[test]
     fn every_file_of_the_default_plan_has_working_content() {
-        let template = crate::templates::find("reactnext").unwrap();
-        let plan = template.manifest.default_plan();
-        let planned: Vec<&str> = plan.tasks.iter().flat_map(|t| t.files.iter().map(String::as_str)).collect();
+        let planned = super::super::planned_files("reactnext");
         for path in &planned {
             let content = file(path, &FACTS).unwrap_or_else(|| panic!("no simulated content for {path}"));
             assert!(content.trim().len() > 100, "{path} is too short to be working code");

@@ -53,9 +53,7 @@ mod tests {
 
     #[test]
     fn every_file_of_the_default_plan_has_working_content() {
-        let template = crate::templates::find("vuenuxt").unwrap();
-        let plan = template.manifest.default_plan();
-        let planned: Vec<&str> = plan.tasks.iter().flat_map(|t| t.files.iter().map(String::as_str)).collect();
+        let planned = super::super::planned_files("vuenuxt");
         for path in &planned {
             let content = file(path, &FACTS).unwrap_or_else(|| panic!("no simulated content for {path}"));
             assert!(content.trim().len() > 50, "{path} is too short to be working code");
