@@ -201,11 +201,102 @@ impl Workspace {
         Ok(target)
     }
 
+    /// The size of a workspace file and its first `limit` bytes, read beneath the workspace
+    /// through no symlink (the checks may have left links in `app/`), never blocking on a fifo.
+    pub fn read_head(&self, rel: &str, limit: usize) -> std::io::Result<(u64, Vec<u8>)> {
+        use std::io::Read;
+        let root = fs::File::open(&self.root)?;
+        let f = open_beneath(&root, rel)?;
+        let meta = f.metadata()?;
+        if !meta.is_file() {
+            return Err(std::io::Error::other("not a regular file"));
+        }
+        let mut head = Vec::with_capacity(meta.len().min(limit as u64) as usize);
+        f.take(limit as u64).read_to_end(&mut head)?;
+        Ok((meta.len(), head))
+    }
+
     /// Reads a workspace file as text (refusing paths that leave the workspace).
     pub fn read(&self, rel: &str) -> Result<String, WorkspaceError> {
         check_relative_path(rel).map_err(WorkspaceError::Escape)?;
         fs::read_to_string(self.root.join(rel)).map_err(|source| WorkspaceError::Io { path: rel.into(), source })
     }
+}
+
+/// Opens `rel` beneath the folder `root` without following any symlink on the way
+/// (openat2 with `RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS`, one system call); where the
+/// kernel lacks openat2, each folder on the way is checked instead.
+pub fn open_beneath(root: &std::fs::File, rel: &str) -> std::io::Result<std::fs::File> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    check_relative_path(rel).map_err(std::io::Error::other)?;
+    let c_rel = std::ffi::CString::new(rel).map_err(std::io::Error::other)?;
+    // SAFETY: a plain C struct of integers, for which all zeroes is valid.
+    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+    // Without blocking: a fifo left in app/ must not hang the prompt's reading.
+    how.flags = (libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_NONBLOCK) as u64;
+    how.resolve = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_SYMLINKS;
+    // SAFETY: the path is NUL-terminated, `how` lives across the call and its size is
+    // passed; a returned descriptor is new and owned by the File.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            root.as_raw_fd(),
+            c_rel.as_ptr(),
+            &how as *const libc::open_how,
+            std::mem::size_of::<libc::open_how>(),
+        )
+    };
+    if fd >= 0 {
+        // SAFETY: the descriptor was just opened for us and nothing else owns it.
+        return Ok(unsafe { std::fs::File::from_raw_fd(fd as i32) });
+    }
+    let err = std::io::Error::last_os_error();
+    if err.raw_os_error() != Some(libc::ENOSYS) {
+        return Err(err);
+    }
+    // No openat2: refuse a symlink anywhere on the way, then open without following one.
+    let dir = std::path::PathBuf::from(format!("/proc/self/fd/{}", root.as_raw_fd()));
+    let dir = std::fs::read_link(&dir)?;
+    let mut at = dir.clone();
+    for part in Path::new(rel).components() {
+        at.push(part);
+        if std::fs::symlink_metadata(&at)?.file_type().is_symlink() {
+            return Err(std::io::Error::other("a symlink on the way"));
+        }
+    }
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(dir.join(rel))
+}
+
+/// The regular files under `root` (relative paths, sorted, with their sizes), at most
+/// `max`, never following a symlink and not descending into folders named in `skip`.
+pub fn list_files(root: &Path, skip: &[&str], max: usize) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let Ok(ft) = e.file_type() else { continue };
+            let path = e.path();
+            if ft.is_dir() {
+                if !skip.iter().any(|m| e.file_name() == *m) {
+                    stack.push(path);
+                }
+            } else if ft.is_file()
+                && let Ok(rel) = path.strip_prefix(root)
+            {
+                let bytes = e.metadata().map(|m| m.len()).unwrap_or(0);
+                out.push((rel.to_string_lossy().into_owned(), bytes));
+            }
+            if out.len() >= max {
+                break;
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 #[cfg(test)]

@@ -74,6 +74,12 @@ pub fn markdown(d: &ExportData) -> String {
             g.note.as_deref().unwrap_or("").replace('|', "\\|").replace('\n', " "),
         ));
     }
+    if !d.revisions.is_empty() {
+        out.push_str("\n## Revisions kept\n\n");
+        for f in &d.revisions {
+            out.push_str(&format!("- `{}` ({} bytes)\n", f.path, f.bytes));
+        }
+    }
     if !d.reports.is_empty() {
         out.push_str("\n## Build team reports\n\n");
         for rep in &d.reports {
@@ -103,6 +109,7 @@ pub fn json(d: &ExportData) -> Value {
         "gates": d.gates.iter().map(super::output::gate_json).collect::<Vec<_>>(),
         "tasks": d.tasks,
         "reports": d.reports,
+        "revisions": d.revisions,
         "generated_at": format_ts(d.generated_at),
     })
 }

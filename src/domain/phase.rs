@@ -71,6 +71,12 @@ impl Phase {
         }
     }
 
+    /// Where revision `n` of this phase's artifact is kept: `docs/history/spec.r0.md`.
+    pub fn history_path(self, n: u32) -> String {
+        let stem = self.artifact().trim_start_matches("docs/").trim_end_matches(".md");
+        format!("docs/history/{stem}.r{n}.md")
+    }
+
     /// The gate a reviewer passes after this phase, if any.
     pub fn gate_after(self) -> Option<GateCode> {
         match self {
@@ -168,6 +174,12 @@ impl FromStr for GateCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_revision_is_kept_beside_the_documents() {
+        assert_eq!(Phase::Spec.history_path(0), "docs/history/spec.r0.md");
+        assert_eq!(Phase::FounderFit.history_path(3), "docs/history/founder-fit.r3.md");
+    }
 
     #[test]
     fn phases_chain_with_gates_in_the_designed_places() {

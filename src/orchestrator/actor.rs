@@ -192,6 +192,8 @@ impl Actor {
             Command::Metrics => Ok(Reply::Metrics { metrics: s.metrics() }),
             Command::Templates => Ok(s.templates_reply()),
             Command::RemoveTemplate { template } => s.remove_template(&template).map(|message| Reply::Done { message }),
+            Command::Files { run } => s.files(&run),
+            Command::ReadFile { run, path } => s.read_file(&run, &path),
             Command::Shutdown => unreachable!("handled before"),
         }
     }

@@ -73,6 +73,15 @@ pub enum Command {
     RemoveTemplate {
         template: String,
     },
+    /// A run's workspace, any state: its documents, their kept revisions and its `app/` files.
+    Files {
+        run: String,
+    },
+    /// One file of a run's workspace, as stored (at most [`FILE_LIMIT`] bytes of it).
+    ReadFile {
+        run: String,
+        path: String,
+    },
     /// Stop dispatching, let in-flight calls finish (up to a grace time), flush, stop.
     Shutdown,
 }
@@ -94,6 +103,9 @@ pub struct ExportData {
     pub tasks: Vec<Task>,
     pub reports: Vec<Report>,
     pub generated_at: u64,
+    /// Every kept revision of the run's documents (`docs/history/spec.r0.md`), by path.
+    #[serde(default)]
+    pub revisions: Vec<FileEntry>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -141,6 +153,73 @@ pub enum Reply {
         /// Template folders that were skipped, each with why.
         problems: Vec<String>,
     },
+    Files {
+        run: String,
+        files: Vec<FileEntry>,
+    },
+    File {
+        file: Box<FileText>,
+    },
+}
+
+/// How much of one file [`Command::ReadFile`] returns.
+pub const FILE_LIMIT: usize = 1 << 20;
+
+/// A file of a run's workspace, relative to it (`docs/spec.md`, `app/backend/main.py`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileEntry {
+    pub path: String,
+    pub bytes: u64,
+}
+
+/// The text of one file of a run's workspace.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FileText {
+    pub run: String,
+    pub path: String,
+    /// Empty for a binary file.
+    pub text: String,
+    pub bytes: u64,
+    /// Only the first [`FILE_LIMIT`] bytes are in `text`.
+    pub truncated: bool,
+    /// Not UTF-8 text (a NUL in the first 8 KiB or invalid UTF-8): `text` is empty.
+    pub binary: bool,
+}
+
+/// What one tab of a review shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceKind {
+    /// A document of the run (markdown).
+    Document,
+    /// The build's checks with their output (`docs/checks.md`).
+    Checks,
+    /// The `app/` file tree: `text` holds one workspace-relative path per line.
+    Tree,
+    /// What the run spent, by phase and by task (the budget gate).
+    Spend,
+}
+
+/// One tab of evidence in a review.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub title: String,
+    pub kind: EvidenceKind,
+    /// The workspace-relative file shown, if the tab is one file.
+    pub path: Option<String>,
+    pub text: String,
+}
+
+/// The revision before the one under review, and the decision that asked for this one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PreviousRevision {
+    /// The earlier revision's number (the one under review is this plus one).
+    pub revision: u32,
+    /// Its kept text (`docs/history/spec.r0.md`), header included like the artifact.
+    pub text: String,
+    /// The reviewer's note that asked for the revision, and who wrote it.
+    pub note: Option<String>,
+    pub by: Option<String>,
 }
 
 /// A gate with the artifact under review and every earlier opening of the same gate.
@@ -152,6 +231,15 @@ pub struct ReviewData {
     pub artifact: String,
     /// Every opening of this gate for this run, oldest first, this one included.
     pub history: Vec<Gate>,
+    /// The tabs the decision rests on, in order (G3: quality, build, checks, deploy, `app/`).
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
+    /// The tab of `evidence` that holds the gate's own artifact (the review opens on it).
+    #[serde(default)]
+    pub focus: usize,
+    /// For a revision (opening n > 0): the revision before, to show a diff against.
+    #[serde(default)]
+    pub previous: Option<PreviousRevision>,
 }
 
 /// What the orchestrator measures of itself.

@@ -45,7 +45,7 @@ pub fn gather(app: &Path, files: &[(String, String)], budget: u64, scaffold: &[(
             None => {
                 // The checks ran the code, which may have left symlinks in app/: a file is
                 // read only beneath it and through no link, never quoting what is outside.
-                let Some(f) = root.as_ref().and_then(|r| open_beneath(r, path).ok()) else { continue };
+                let Some(f) = root.as_ref().and_then(|r| crate::workspace::open_beneath(r, path).ok()) else { continue };
                 let Some((bytes, whole, text)) = read_quoted(f, left) else { continue };
                 (bytes, whole, text)
             }
@@ -103,51 +103,6 @@ fn utf8(buf: Vec<u8>) -> Option<String> {
         }
         Err(_) => None,
     }
-}
-
-/// Opens `rel` beneath the folder `root` without following any symlink on the way
-/// (openat2 with `RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS`, one system call); where the
-/// kernel lacks openat2, each folder on the way is checked instead.
-fn open_beneath(root: &std::fs::File, rel: &str) -> std::io::Result<std::fs::File> {
-    use std::os::fd::{AsRawFd, FromRawFd};
-    crate::workspace::check_relative_path(rel).map_err(std::io::Error::other)?;
-    let c_rel = std::ffi::CString::new(rel).map_err(std::io::Error::other)?;
-    // SAFETY: a plain C struct of integers, for which all zeroes is valid.
-    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
-    // Without blocking: a fifo left in app/ must not hang the prompt's reading.
-    how.flags = (libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_NONBLOCK) as u64;
-    how.resolve = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_SYMLINKS;
-    // SAFETY: the path is NUL-terminated, `how` lives across the call and its size is
-    // passed; a returned descriptor is new and owned by the File.
-    let fd = unsafe {
-        libc::syscall(
-            libc::SYS_openat2,
-            root.as_raw_fd(),
-            c_rel.as_ptr(),
-            &how as *const libc::open_how,
-            std::mem::size_of::<libc::open_how>(),
-        )
-    };
-    if fd >= 0 {
-        // SAFETY: the descriptor was just opened for us and nothing else owns it.
-        return Ok(unsafe { std::fs::File::from_raw_fd(fd as i32) });
-    }
-    let err = std::io::Error::last_os_error();
-    if err.raw_os_error() != Some(libc::ENOSYS) {
-        return Err(err);
-    }
-    // No openat2: refuse a symlink anywhere on the way, then open without following one.
-    let dir = std::path::PathBuf::from(format!("/proc/self/fd/{}", root.as_raw_fd()));
-    let dir = std::fs::read_link(&dir)?;
-    let mut at = dir.clone();
-    for part in Path::new(rel).components() {
-        at.push(part);
-        if std::fs::symlink_metadata(&at)?.file_type().is_symlink() {
-            return Err(std::io::Error::other("a symlink on the way"));
-        }
-    }
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(dir.join(rel))
 }
 
 /// The first lines of a text (each at most 200 characters).

@@ -119,31 +119,8 @@ const CACHES: [&str; 3] = ["__pycache__", ".pytest_cache", ".git"];
 /// Files under `root`, relative and sorted (at most 1,000; symlinks are not followed; the
 /// folders the checks make are left out).
 fn list_files(root: &std::path::Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let Ok(ft) = e.file_type() else { continue };
-            let path = e.path();
-            if ft.is_dir() {
-                if !INSTALLED.iter().chain(&CACHES).any(|m| e.file_name() == *m) {
-                    stack.push(path);
-                }
-            } else if ft.is_file()
-                && let Ok(rel) = path.strip_prefix(root)
-            {
-                out.push(rel.to_string_lossy().into_owned());
-            }
-            if out.len() >= 1000 {
-                break;
-            }
-        }
-    }
-    out.sort();
-    out
+    let skip: Vec<&str> = INSTALLED.iter().chain(&CACHES).copied().collect();
+    crate::workspace::list_files(root, &skip, 1000).into_iter().map(|(p, _)| p).collect()
 }
 
 /// The factory's own check: every JSON and TOML file parses, and the Python files the team

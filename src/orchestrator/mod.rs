@@ -28,7 +28,10 @@ mod worker;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use command::{Command, ExportData, Metrics, NewRun, Reply, ReviewData, RunDetail};
+pub use command::{
+    Command, Evidence, EvidenceKind, ExportData, FILE_LIMIT, FileEntry, FileText, Metrics, NewRun, PreviousRevision, Reply,
+    ReviewData, RunDetail,
+};
 pub use handle::{Link, OrchestratorHandle, RemoteCall};
 pub use integrate::{CHECKS_DOC, check_line};
 pub use snapshot::{CheckBrief, PhaseBrief, RoleView, RunView, Snapshot, StatusCounts};

@@ -375,8 +375,12 @@ async fn phase(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Fai
     if let Some(blocks) = deploy_files {
         files = write_app_files(ws, &job.task.id, &blocks).map_err(|f| refused(shared, &answer, f))?;
     }
-    ws.write(job.task.phase.artifact(), format!("{header}{text}").as_bytes())
-        .map_err(|e| Failure::Machine(e.to_string()))?;
+    let doc = format!("{header}{text}");
+    // Every revision is kept too, for the reviewer's diff of the next one against it.
+    let kept = job.task.phase.history_path(job.task.revision);
+    for path in [job.task.phase.artifact(), kept.as_str()] {
+        ws.write(path, doc.as_bytes()).map_err(|e| Failure::Machine(e.to_string()))?;
+    }
     files.insert(0, job.task.phase.artifact().to_string());
     Ok(Output { output_chars: text.len() as u64, answer: Some(meta), quality, files, verdict, ..Output::default() })
 }

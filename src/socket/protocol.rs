@@ -143,6 +143,8 @@ pub fn mutates(cmd: &Command) -> bool {
         | Command::Events { .. }
         | Command::Metrics
         | Command::Review { .. }
+        | Command::Files { .. }
+        | Command::ReadFile { .. }
         | Command::Templates => false,
     }
 }

@@ -7,7 +7,9 @@ use crate::domain::{
     AgentRole, CheckStatus, Event, EventKind, Gate, GateCode, GateId, GateStatus, Ledger, Phase, Report, Review, Run,
     RunId, RunStatus,
 };
-use crate::orchestrator::{CheckBrief, PhaseBrief, ReviewData, RoleView, RunView, Snapshot, StatusCounts};
+use crate::orchestrator::{
+    CheckBrief, Evidence, EvidenceKind, PhaseBrief, PreviousRevision, ReviewData, RoleView, RunView, Snapshot, StatusCounts,
+};
 use crate::providers::ProviderStats;
 use crate::providers::gateway::Circuit;
 use crate::providers::rng::Rng;
@@ -289,7 +291,7 @@ pub fn review(snap: &Snapshot) -> ReviewData {
         ..gate.clone()
     };
     let view = &snap.runs[gate.id.run.0 as usize - 1];
-    ReviewData {
+    let mut review = ReviewData {
         run: Run {
             id: view.id,
             name: view.name.clone(),
@@ -321,9 +323,27 @@ pub fn review(snap: &Snapshot) -> ReviewData {
             ports: Default::default(),
         },
         artifact: "> **Startup Factory artifact** · phase `spec` · revision 1 · provider `sim` · model `sim-standard` · **SIMULATED**\n> tokens 1795 in / 482 out · cost $0.003723\n\n# MVP spec: Ledgerly\n\n## Problem\n\nFreelancers lose hours every quarter reconciling bank feeds by hand, and miss deductions they are owed because receipts live in five places.\n\n## Core features\n\n1. Bank feed import with automatic categorisation.\n2. Quarterly tax estimate with a filing checklist.\n3. Receipt capture by photo or e-mail forward.\n\n## User stories\n\n- As a freelancer, I connect my bank once and see every transaction categorised.\n- As a freelancer, I know what I owe each quarter before the deadline.\n\n## Acceptance criteria\n\n- Import 12 months of transactions in under a minute.\n- A hostile title \u{1b}[2J\u{1b}]52;c;ZXZpbA==\u{7} stays inert.\n\n## Out of scope\n\nPayroll, invoicing, multi-currency.\n".into(),
-        history: vec![earlier, gate.clone()],
+        history: vec![earlier.clone(), gate.clone()],
+        evidence: vec![
+            Evidence { title: "MVP spec".into(), kind: EvidenceKind::Document, path: Some("docs/spec.md".into()), text: String::new() },
+            Evidence {
+                title: "Market research".into(),
+                kind: EvidenceKind::Document,
+                path: Some("docs/research.md".into()),
+                text: "# Market research: Ledgerly\n\n## Market\n\n4.2 million US freelancers file quarterly estimates.\n\n## Competitors\n\n- QuickBooks Self-Employed\n- Keeper Tax\n".into(),
+            },
+        ],
+        focus: 0,
+        previous: Some(PreviousRevision {
+            revision: 0,
+            text: "> **Startup Factory artifact** · phase `spec` · revision 0 · provider `sim` · model `sim-standard` · **SIMULATED**\n\n# MVP spec: Ledgerly\n\n## Problem\n\nFreelancers and small agencies lose hours reconciling bank feeds.\n\n## Core features\n\n1. Bank feed import with automatic categorisation.\n2. A marketplace of bookkeepers.\n3. Receipt capture by photo or e-mail forward.\n\n## Out of scope\n\nPayroll, invoicing, multi-currency.\n".into(),
+            note: earlier.note.clone(),
+            by: earlier.decided_by.clone(),
+        }),
         gate,
-    }
+    };
+    review.evidence[0].text = review.artifact.clone();
+    review
 }
 
 /// Alerts for the alerts overlay, oldest first.
