@@ -45,7 +45,9 @@ pub fn gather(app: &Path, files: &[(String, String)], budget: u64, scaffold: &[(
             None => {
                 // The checks ran the code, which may have left symlinks in app/: a file is
                 // read only beneath it and through no link, never quoting what is outside.
-                let Some(f) = root.as_ref().and_then(|r| crate::workspace::open_beneath(r, path).ok()) else { continue };
+                let Some(f) = root.as_ref().and_then(|r| crate::workspace::open_beneath(r, path).ok()) else {
+                    continue;
+                };
                 let Some((bytes, whole, text)) = read_quoted(f, left) else { continue };
                 (bytes, whole, text)
             }

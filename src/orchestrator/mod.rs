@@ -29,8 +29,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use command::{
-    Command, Evidence, EvidenceKind, ExportData, FILE_LIMIT, FileEntry, FileText, Metrics, NewRun, PreviousRevision, Reply,
-    ReviewData, RunDetail,
+    Command, Evidence, EvidenceKind, ExportData, FILE_LIMIT, FileEntry, FileText, Metrics, NewRun, PreviousRevision,
+    Reply, ReviewData, RunDetail,
 };
 pub use handle::{Link, OrchestratorHandle, RemoteCall};
 pub use integrate::{CHECKS_DOC, check_line};

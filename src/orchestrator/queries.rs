@@ -58,10 +58,14 @@ impl State {
                 tasks: self.tasks_of(i)?,
                 reports: self.store.reports_of(run.id)?,
                 gates: self.gates_of(run.id),
-                revisions: crate::workspace::list_files(&std::path::Path::new(&run.workspace).join("docs/history"), &[], FILES_SHOWN)
-                    .into_iter()
-                    .map(|(p, bytes)| FileEntry { path: format!("docs/history/{p}"), bytes })
-                    .collect(),
+                revisions: crate::workspace::list_files(
+                    &std::path::Path::new(&run.workspace).join("docs/history"),
+                    &[],
+                    FILES_SHOWN,
+                )
+                .into_iter()
+                .map(|(p, bytes)| FileEntry { path: format!("docs/history/{p}"), bytes })
+                .collect(),
                 run,
                 generated_at: self.now(),
             }),

@@ -8,7 +8,8 @@ use crate::domain::{
     RunId, RunStatus,
 };
 use crate::orchestrator::{
-    CheckBrief, Evidence, EvidenceKind, PhaseBrief, PreviousRevision, ReviewData, RoleView, RunView, Snapshot, StatusCounts,
+    CheckBrief, Evidence, EvidenceKind, PhaseBrief, PreviousRevision, ReviewData, RoleView, RunView, Snapshot,
+    StatusCounts,
 };
 use crate::providers::ProviderStats;
 use crate::providers::gateway::Circuit;

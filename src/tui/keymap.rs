@@ -38,10 +38,22 @@ pub enum Action {
     Confirm,
     Submit,
     Quit,
+    Search,
+    NextMatch,
+    PrevMatch,
+    NextTab,
+    PrevTab,
+    ToggleDiff,
+    Browse,
+    Edit,
+    CopyPath,
+    Mark,
+    Expand,
+    Collapse,
 }
 
 /// Name in the config, description in the help, default keys.
-const TABLE: [(Action, &str, &str, &[&str]); 27] = [
+const TABLE: [(Action, &str, &str, &[&str]); 39] = [
     (Action::Up, "up", "move up", &["up", "k"]),
     (Action::Down, "down", "move down", &["down", "j"]),
     (Action::PageUp, "page_up", "page up", &["pageup", "ctrl-b"]),
@@ -69,6 +81,18 @@ const TABLE: [(Action, &str, &str, &[&str]); 27] = [
     (Action::Confirm, "confirm", "confirm", &["y"]),
     (Action::Submit, "submit", "submit the note or form", &["ctrl-s"]),
     (Action::Quit, "quit", "quit (runs stay saved)", &["q", "ctrl-c"]),
+    (Action::Search, "search", "search the open document", &["/"]),
+    (Action::NextMatch, "next_match", "next match", &["n"]),
+    (Action::PrevMatch, "prev_match", "previous match", &["N"]),
+    (Action::NextTab, "next_tab", "next evidence tab", &["tab"]),
+    (Action::PrevTab, "prev_tab", "previous evidence tab", &["backtab"]),
+    (Action::ToggleDiff, "toggle_diff", "diff or whole document", &["d"]),
+    (Action::Browse, "browse", "browse the run's files", &["w"]),
+    (Action::Edit, "edit", "open in $EDITOR ($PAGER when read-only)", &["e"]),
+    (Action::CopyPath, "copy_path", "copy the file's path (OSC 52, if allowed)", &["y"]),
+    (Action::Mark, "mark", "mark or unmark the gate", &["space"]),
+    (Action::Expand, "expand", "expand the folder", &["right", "l"]),
+    (Action::Collapse, "collapse", "collapse the folder", &["left", "h"]),
 ];
 
 impl Action {

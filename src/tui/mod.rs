@@ -14,6 +14,7 @@ pub mod terminal;
 mod tests;
 pub mod theme;
 pub mod view;
+pub mod viewer;
 pub mod widgets;
 
 use std::time::{Duration, Instant};
