@@ -163,7 +163,7 @@ impl Viewer {
     /// How far down the text the view is, in %.
     pub fn percent(&self) -> u16 {
         let max = self.wrapped.len().saturating_sub(self.page);
-        if max == 0 { 100 } else { (self.scroll.min(max) * 100 / max) as u16 }
+        (self.scroll.min(max) * 100).checked_div(max).map_or(100, |p| p as u16)
     }
 
     fn scroll_by(&mut self, delta: isize) {
