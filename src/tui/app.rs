@@ -369,6 +369,13 @@ impl App {
         vec![self.request(Command::Review { gate: gate.to_string() }, Pending::Review(gate.to_string()))]
     }
 
+    /// Opens the workspace browser on a run, at `path` if given (a file of its workspace).
+    pub fn open_browser(&mut self, run: RunId, path: Option<String>) -> Vec<Effect> {
+        let _ = path;
+        self.fail(format!("the workspace browser of {run} is not built yet"));
+        Vec::new()
+    }
+
     /// Records that the frame shows a time that changes in `ms`.
     pub fn time_shown(&mut self, ms: u64) {
         self.redraw_in = Some(self.redraw_in.map_or(ms, |r| r.min(ms)));
