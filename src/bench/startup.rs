@@ -90,6 +90,7 @@ fn run_record(n: u32, live: bool) -> Run {
         repair_rounds: 0,
         checks_failing: false,
         verdict: Some("PASS".into()),
+        gate_policies: Vec::new(),
     }
 }
 

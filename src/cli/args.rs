@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::domain::{GateCode, GatePolicy};
+
 #[derive(Parser, Debug)]
 #[command(
     name = "factory",
@@ -249,6 +251,22 @@ pub struct NewArgs {
     /// 1 (low) to 4 (urgent)
     #[arg(long)]
     pub priority: Option<u8>,
+    /// A policy for one of this run's gates, over the config's: G0=auto,
+    /// G1=human, "G2=auto_if_quality >= 0.8" (repeat for each gate)
+    #[arg(long = "gate", value_name = "GATE=POLICY", value_parser = parse_gate_policy)]
+    pub gates: Vec<(GateCode, GatePolicy)>,
+}
+
+/// `G0=auto` as a gate and its policy.
+fn parse_gate_policy(text: &str) -> Result<(GateCode, GatePolicy), String> {
+    let (gate, policy) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not GATE=POLICY (for example G0=auto or \"G2=auto_if_quality >= 0.8\")"))?;
+    let code: GateCode = gate.trim().parse()?;
+    if code == GateCode::Budget {
+        return Err("the budget gate has no policy: a person always decides it".into());
+    }
+    Ok((code, policy.parse()?))
 }
 
 #[derive(Args, Debug)]

@@ -1,5 +1,8 @@
-//! Sample runs for the demo: varied names, ideas, budgets and priorities, from a seed.
+//! Sample runs for the demo: varied names, ideas, budgets, priorities, templates and gate
+//! policies, from a seed: the first run's early gates pass on their own, so the team is seen
+//! at work within seconds while the others wait for a person.
 
+use crate::domain::{GateCode, GatePolicy};
 use crate::orchestrator::NewRun;
 use crate::providers::rng::Rng;
 
@@ -57,6 +60,21 @@ const IDEAS: [&str; 24] = [
     "Crew scheduling for event production companies",
 ];
 
+/// The templates and gate policies the demo's runs take in turn (the config's policy, a
+/// person, where a gate is not named).
+fn mix(k: usize) -> (&'static str, Vec<(GateCode, GatePolicy)>) {
+    use GateCode::*;
+    use GatePolicy::*;
+    match k % 5 {
+        // Straight to the build: the team at work, then a person approves the release.
+        0 => ("neoforge", vec![(G0, Auto), (G1, Auto), (G2, Auto), (G3, Human)]),
+        1 => ("pythonml", vec![(G0, AutoIfQuality(0.8)), (G1, Human)]),
+        2 => ("reactnext", vec![(G0, Human)]),
+        3 => ("vuenuxt", vec![(G0, Auto), (G1, Human)]),
+        _ => ("neoforge", vec![(G0, Human), (G1, AutoIfQuality(0.9)), (G2, Human)]),
+    }
+}
+
 /// `count` sample runs; the same seed gives the same runs.
 pub fn sample_runs(count: u32, seed: u64) -> Vec<NewRun> {
     let mut rng = Rng::new(seed ^ 0x5EED_DE30);
@@ -66,12 +84,14 @@ pub fn sample_runs(count: u32, seed: u64) -> Vec<NewRun> {
             let round = k as usize / NAMES.len();
             let name = if round == 0 { NAMES[i].to_string() } else { format!("{} {}", NAMES[i], round + 1) };
             let budget_cents = rng.range(300, 1200) / 50 * 50;
+            let (template, gates) = mix(k as usize);
             NewRun {
                 name,
                 idea: IDEAS[i].to_string(),
-                template: None,
+                template: Some(template.to_string()),
                 budget_usd: Some(format!("{}.{:02}", budget_cents / 100, budget_cents % 100)),
                 priority: Some(rng.range(1, 5) as u8),
+                gates,
             }
         })
         .collect()
@@ -90,5 +110,9 @@ mod tests {
         let budgets: std::collections::HashSet<_> = a.iter().map(|r| r.budget_usd.clone()).collect();
         assert!(budgets.len() > 5);
         assert!(a.iter().all(|r| (1..=4).contains(&r.priority.unwrap())));
+        let templates: std::collections::HashSet<_> = a[..5].iter().map(|r| r.template.clone().unwrap()).collect();
+        assert_eq!(templates.len(), 4, "the first five runs use every built-in template");
+        assert!(a[0].gates.iter().filter(|(_, p)| *p == GatePolicy::Auto).count() == 3, "the first run moves");
+        assert!(a[2].gates.contains(&(GateCode::G0, GatePolicy::Human)), "another waits for a person");
     }
 }

@@ -221,8 +221,14 @@ async fn one_shot(handle: &OrchestratorHandle, cmd: Cmd, by: &str) -> Result<()>
     let now = orchestrator::system_clock()();
     match cmd {
         Cmd::New(a) => {
-            let new =
-                NewRun { name: a.name, idea: a.idea, template: a.template, budget_usd: a.budget, priority: a.priority };
+            let new = NewRun {
+                name: a.name,
+                idea: a.idea,
+                template: a.template,
+                budget_usd: a.budget,
+                priority: a.priority,
+                gates: a.gates,
+            };
             if let Reply::Created { id } = handle.request(Command::NewRun(new)).await? {
                 println!("{id}");
             }

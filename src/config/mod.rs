@@ -3,7 +3,7 @@
 
 mod gates;
 mod load;
-mod policy;
+
 #[cfg(test)]
 mod props;
 
@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::GateCode;
+pub use crate::domain::GatePolicy;
 pub use load::{ConfigSource, default_config_text, load, parse};
-pub use policy::GatePolicy;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -153,6 +153,9 @@ pub struct Run {
     /// The quality review's `Verdict:` line (`PASS` or `FAIL`), once it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<String>,
+    /// Policies for this run's gates, over the config's (`[gates.g0] policy`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gate_policies: Vec<(super::GateCode, super::GatePolicy)>,
 }
 
 impl Run {
@@ -231,6 +234,7 @@ impl Run {
             repair_rounds: 0,
             checks_failing: false,
             verdict: None,
+            gate_policies: Vec::new(),
         }
     }
 }

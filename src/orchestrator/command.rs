@@ -18,6 +18,9 @@ pub struct NewRun {
     pub budget_usd: Option<String>,
     /// 1 (low) to 4 (urgent); 2 when absent.
     pub priority: Option<u8>,
+    /// Policies for this run's gates, over the config's; the budget gate has none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gates: Vec<(crate::domain::GateCode, crate::domain::GatePolicy)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

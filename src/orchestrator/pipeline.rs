@@ -46,6 +46,11 @@ impl State {
         if budget_micros == 0 {
             return Err(FactoryError::usage("the budget must be more than $0; give one with --budget"));
         }
+        if new.gates.iter().any(|(code, _)| *code == GateCode::Budget) {
+            return Err(FactoryError::usage(
+                "the budget gate has no policy (a person always decides it); give policies for G0 to G3",
+            ));
+        }
         let priority = new.priority.unwrap_or(2);
         if !(1..=4).contains(&priority) {
             return Err(FactoryError::usage(format!("priority {priority} is out of range; use 1 (low) to 4 (urgent)")));
@@ -83,6 +88,7 @@ impl State {
             repair_rounds: 0,
             checks_failing: false,
             verdict: None,
+            gate_policies: new.gates,
         };
         self.runs.push(RunState::new(run, Vec::new(), true));
         let i = self.runs.len() - 1;
@@ -231,7 +237,7 @@ impl State {
             return;
         }
         let quality = self.gates[&id].review.quality;
-        let policy = self.cfg.gates.get(code).map(|g| g.policy).unwrap_or(crate::config::GatePolicy::Human);
+        let policy = self.policy(i, code);
         let by = if self.opts.auto_approve {
             Some("auto-approve".to_string())
         } else if policy.approves(quality) {
@@ -250,6 +256,12 @@ impl State {
         if let Some(by) = by {
             self.apply_decision(id, Decision::Approve, None, by, None);
         }
+    }
+
+    /// The policy of a run's gate: the run's own, else the config's.
+    pub fn policy(&self, i: usize, code: GateCode) -> crate::domain::GatePolicy {
+        let own = self.runs[i].run.gate_policies.iter().find(|(c, _)| *c == code).map(|(_, p)| *p);
+        own.or_else(|| self.cfg.gates.get(code).map(|g| g.policy)).unwrap_or(crate::domain::GatePolicy::Human)
     }
 
     pub fn insert_gate(&mut self, i: usize, gate: Gate) {

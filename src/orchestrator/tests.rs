@@ -132,6 +132,25 @@ async fn a_run_walks_the_pipeline_through_approvals_and_a_revision() {
     assert!(err.message.contains("already revised by alice"), "{}", err.message);
     for code in [GateCode::G1, GateCode::G2, GateCode::G3] {
         gate_waiting(&h, code).await;
+        if code == GateCode::G3 {
+            // The release is reviewed on the quality and build reports, the checks, the
+            // deploy document and the app's files.
+            let g3 = review(&h, "s-01.G3.0").await;
+            let tabs: Vec<_> = g3.evidence.iter().map(|e| (e.kind, e.path.as_deref())).collect();
+            use crate::orchestrator::EvidenceKind::*;
+            assert_eq!(
+                tabs,
+                [
+                    (Document, Some("docs/quality.md")),
+                    (Document, Some("docs/build.md")),
+                    (Checks, Some("docs/checks.md")),
+                    (Document, Some("docs/deploy.md")),
+                    (Tree, None)
+                ]
+            );
+            assert_eq!(g3.focus, 3);
+            assert!(g3.evidence[4].text.lines().any(|l| l == "app/backend/app/main.py"), "{}", g3.evidence[4].text);
+        }
         decide(&h, "s-01", Decision::Approve, None).await.unwrap();
     }
     until(&h, "completion", |s| s.runs[0].status == RunStatus::Completed).await;
@@ -228,6 +247,100 @@ async fn gate_policies_approve_by_quality_or_wait() {
     assert_eq!(by[0], (GateCode::G0, GateStatus::Approved, Some("policy: auto".into())));
     assert_eq!(by[1], (GateCode::G1, GateStatus::Approved, Some("policy: auto_if_quality >= 0.5".into())));
     assert_eq!(by[2], (GateCode::G2, GateStatus::Pending, None));
+    h.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runs_own_gate_policies_take_over_the_configs() {
+    let mut t = Harness::new();
+    t.cfg.gates.g1.policy = GatePolicy::Auto;
+    let h = t.start(true, false);
+    let new = NewRun {
+        name: "A".into(),
+        idea: "An idea".into(),
+        gates: vec![(GateCode::G0, GatePolicy::Auto), (GateCode::G1, GatePolicy::Human)],
+        ..NewRun::default()
+    };
+    h.request(Command::NewRun(new)).await.unwrap();
+    new_run(&h, "B", None).await;
+    until(&h, "A at G1 and B at G0", |s| {
+        s.runs.len() == 2 && s.runs[0].gate == Some(GateCode::G1) && s.runs[1].gate == Some(GateCode::G0)
+    })
+    .await;
+    let d = detail(&h, "s-01").await;
+    assert_eq!(d.gates[0].decided_by.as_deref(), Some("policy: auto"), "the run's own G0 policy");
+    assert_eq!(d.gates[1].status, GateStatus::Pending, "the run's G1 is a person's, though the config's is auto");
+    let budget = NewRun {
+        name: "C".into(),
+        idea: "x".into(),
+        gates: vec![(GateCode::Budget, GatePolicy::Auto)],
+        ..NewRun::default()
+    };
+    let err = h.request(Command::NewRun(budget)).await.unwrap_err();
+    assert!(err.message.contains("the budget gate has no policy"), "{}", err.message);
+    h.shutdown().await.unwrap();
+}
+
+async fn review(h: &OrchestratorHandle, gate: &str) -> crate::orchestrator::ReviewData {
+    match h.request(Command::Review { gate: gate.into() }).await.unwrap() {
+        Reply::Review { review } => *review,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_review_carries_its_evidence_and_the_revision_before_it() {
+    let t = Harness::new();
+    let h = t.start(true, false);
+    new_run(&h, "Ledgerly", None).await;
+    gate_waiting(&h, GateCode::G0).await;
+    let g0 = review(&h, "s-01.G0.0").await;
+    let tabs: Vec<_> = g0.evidence.iter().map(|e| e.path.clone().unwrap()).collect();
+    assert_eq!(tabs, ["docs/research.md", "docs/founder-fit.md"]);
+    assert_eq!(g0.focus, 1, "the review opens on the gate's own artifact");
+    assert!(g0.evidence[0].text.contains("Market"), "{}", g0.evidence[0].text);
+    assert!(g0.previous.is_none());
+    decide(&h, "s-01", Decision::Approve, None).await.unwrap();
+    gate_waiting(&h, GateCode::G1).await;
+    decide(&h, "s-01", Decision::Revise, Some("Narrow it to one persona")).await.unwrap();
+    until(&h, "G1.1", |s| s.runs[0].gate == Some(GateCode::G1) && s.runs[0].revision == 1).await;
+    let g1 = review(&h, "s-01.G1.1").await;
+    let prev = g1.previous.expect("a revision shows the one before it");
+    assert_eq!(
+        (prev.revision, prev.note.as_deref(), prev.by.as_deref()),
+        (0, Some("Narrow it to one persona"), Some("alice"))
+    );
+    assert!(prev.text.contains("revision 0") && g1.artifact.contains("revision 1"), "{}", prev.text);
+    // Both revisions are kept on disk, and export lists them.
+    let d = detail(&h, "s-01").await;
+    let ws = std::path::Path::new(&d.run.workspace);
+    for kept in ["docs/history/spec.r0.md", "docs/history/spec.r1.md", "docs/history/research.r0.md"] {
+        assert!(ws.join(kept).is_file(), "{kept}");
+    }
+    let Reply::Export { data } = h.request(Command::Export { run: "s-01".into() }).await.unwrap() else { panic!() };
+    let kept: Vec<_> = data.revisions.iter().map(|f| f.path.as_str()).collect();
+    assert!(kept.contains(&"docs/history/spec.r1.md"), "{kept:?}");
+    // The workspace can be listed and read, never outside it or through a link.
+    let Reply::Files { files, .. } = h.request(Command::Files { run: "s-01".into() }).await.unwrap() else { panic!() };
+    assert!(files.iter().any(|f| f.path == "docs/spec.md" && f.bytes > 0), "{files:?}");
+    let Reply::File { file } =
+        h.request(Command::ReadFile { run: "s-01".into(), path: "docs/spec.md".into() }).await.unwrap()
+    else {
+        panic!()
+    };
+    assert!(file.text.contains("revision 1") && !file.binary && !file.truncated);
+    std::os::unix::fs::symlink("/etc/hostname", ws.join("docs/link.md")).unwrap();
+    for bad in ["../../etc/hostname", "/etc/hostname", "docs/link.md"] {
+        let err = h.request(Command::ReadFile { run: "s-01".into(), path: bad.into() }).await.unwrap_err();
+        assert!(err.message.contains(&format!("s-01 has no readable file `{bad}`")), "{}", err.message);
+    }
+    std::fs::write(ws.join("docs/blob.bin"), [0u8, 1, 2, 255]).unwrap();
+    let Reply::File { file } =
+        h.request(Command::ReadFile { run: "s-01".into(), path: "docs/blob.bin".into() }).await.unwrap()
+    else {
+        panic!()
+    };
+    assert!(file.binary && file.text.is_empty() && file.bytes == 4);
     h.shutdown().await.unwrap();
 }
 

@@ -322,6 +322,7 @@ pub fn review(snap: &Snapshot) -> ReviewData {
             verdict: None,
             template_version: Some("1.0.0".into()),
             ports: Default::default(),
+            gate_policies: Vec::new(),
         },
         artifact: "> **Startup Factory artifact** · phase `spec` · revision 1 · provider `sim` · model `sim-standard` · **SIMULATED**\n> tokens 1795 in / 482 out · cost $0.003723\n\n# MVP spec: Ledgerly\n\n## Problem\n\nFreelancers lose hours every quarter reconciling bank feeds by hand, and miss deductions they are owed because receipts live in five places.\n\n## Core features\n\n1. Bank feed import with automatic categorisation.\n2. Quarterly tax estimate with a filing checklist.\n3. Receipt capture by photo or e-mail forward.\n\n## User stories\n\n- As a freelancer, I connect my bank once and see every transaction categorised.\n- As a freelancer, I know what I owe each quarter before the deadline.\n\n## Acceptance criteria\n\n- Import 12 months of transactions in under a minute.\n- A hostile title \u{1b}[2J\u{1b}]52;c;ZXZpbA==\u{7} stays inert.\n\n## Out of scope\n\nPayroll, invoicing, multi-currency.\n".into(),
         history: vec![earlier.clone(), gate.clone()],

@@ -118,6 +118,7 @@ impl NewRunForm {
             template: self.templates.get(self.template).cloned(),
             budget_usd: (!budget.is_empty()).then_some(budget),
             priority: Some(self.priority),
+            gates: Vec::new(),
         })
     }
 }

@@ -1,4 +1,4 @@
-//! A gate's policy: `human`, `auto`, or `auto_if_quality >= X`.
+//! A gate's policy: `human`, `auto`, or `auto_if_quality >= X` (the config's default, or a run's own).
 
 use std::fmt;
 use std::str::FromStr;
