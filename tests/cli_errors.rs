@@ -26,13 +26,14 @@ fn unknown_ids_and_bad_decisions() {
     f.run(&["demo", "--headless", "--exit-when-idle", "--quiet", "--sim-latency-ms", "0", "--startups", "1"]).ok();
     refused(&f, &["pause", "s-99"], 2, "there is no run s-99");
     refused(&f, &["pause", "banana"], 2, "`banana` is not a run id");
-    refused(&f, &["approve", "s-01.G2.0"], 2, "there is no gate s-01.G2.0");
+    refused(&f, &["approve", "s-01.G2.5"], 2, "there is no gate s-01.G2.5");
     refused(&f, &["approve", "s-01.G7"], 2, "is not a gate id");
     refused(&f, &["revise", "s-01"], 2, "a revise needs a note");
     refused(&f, &["reject", "s-01", "--note", "  "], 2, "a reject needs a note");
     refused(&f, &["approve", "s-01", "--budget", "5"], 2, "--budget applies to budget gates only");
     f.run(&["approve", "s-01"]).ok();
-    refused(&f, &["approve", "s-01.G0.0"], 2, "gate s-01.G0.0 is already approved by tester at ");
+    refused(&f, &["approve", "s-01.G0.0"], 2, "gate s-01.G0.0 is already approved by policy: auto at ");
+    refused(&f, &["approve", "s-01.G3.0"], 2, "gate s-01.G3.0 is already approved by tester at ");
     refused(&f, &["new", "--name", "X", "--idea", "Y", "--budget", "ten"], 2, "`ten` is not a dollar amount");
     refused(&f, &["new", "--name", "X", "--idea", "Y", "--template", "cobol"], 2, "no template named `cobol`");
     refused(&f, &["resume", "s-01"], 2, "only a paused or failed run can be resumed");

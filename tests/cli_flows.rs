@@ -31,8 +31,12 @@ fn five_runs_complete_with_auto_approve() {
             assert!(text.starts_with("> **Startup Factory artifact** · phase"), "{doc}: header");
             assert!(text.contains("**SIMULATED**") && text.contains("model `sim-standard`") && text.contains("cost $"));
         }
-        assert!(ws.join("app/backend/app/main.py").exists());
-        assert!(ws.join("app/frontend/package.json").exists());
+        let entry = match r["template"].as_str().unwrap() {
+            "neoforge" => "app/backend/app/main.py",
+            "pythonml" => "app/pyproject.toml",
+            _ => "app/package.json",
+        };
+        assert!(ws.join(entry).exists(), "{entry} in {r}");
     }
     assert_eq!(status["totals"]["cost_micros"].as_u64().unwrap(), total);
 
@@ -70,44 +74,45 @@ fn five_runs_complete_with_auto_approve() {
 fn approve_revise_and_reject_from_the_command_line() {
     let f = Factory::new();
     let mut args = DEMO_FAST.to_vec();
-    args.push("2");
+    args.push("5");
     f.run(&args).ok();
     let gates = f.run(&["gates", "--json"]).ok().json();
     let mut ids: Vec<&str> = gates["gates"].as_array().unwrap().iter().map(|g| g["id"].as_str().unwrap()).collect();
     ids.sort();
-    assert_eq!(ids, ["s-01.G0.0", "s-02.G0.0"]);
+    // The demo's runs have their own gate policies: s-03 and s-05 wait for a person at G0.
+    assert_eq!(ids, ["s-01.G3.0", "s-02.G1.0", "s-03.G0.0", "s-04.G1.0", "s-05.G0.0"]);
 
-    let out = f.run(&["approve", "s-01", "--note", "clear niche"]).ok();
-    assert_eq!(out.stdout.trim(), "s-01.G0.0 approved by tester");
-    f.run(&["revise", "s-02.G0", "--note", "narrow the segment", "--reviewer", "alice"]).ok();
+    let out = f.run(&["approve", "s-03", "--note", "clear niche"]).ok();
+    assert_eq!(out.stdout.trim(), "s-03.G0.0 approved by tester");
+    f.run(&["revise", "s-05.G0", "--note", "narrow the segment", "--reviewer", "alice"]).ok();
     f.run(&["run", "--headless", "--exit-when-idle", "--quiet"]).ok();
     let status = f.status();
-    assert_eq!(Factory::startup(&status, "s-01")["gate"], "s-01.G1.0");
-    assert_eq!(Factory::startup(&status, "s-02")["gate"], "s-02.G0.1");
+    assert_eq!(Factory::startup(&status, "s-03")["gate"], "s-03.G1.0");
+    assert_eq!(Factory::startup(&status, "s-05")["gate"], "s-05.G0.1");
 
-    f.run(&["reject", "s-02.G0.1", "--note", "no market"]).ok();
+    f.run(&["reject", "s-05.G0.1", "--note", "no market"]).ok();
     let status = f.status();
-    assert_eq!(Factory::startup(&status, "s-02")["status"], "rejected");
+    assert_eq!(Factory::startup(&status, "s-05")["status"], "rejected");
 
     let all = f.run(&["gates", "--all", "--json"]).ok().json();
     let find = |id: &str| all["gates"].as_array().unwrap().iter().find(|g| g["id"] == id).unwrap().clone();
-    let g = find("s-01.G0.0");
+    let g = find("s-03.G0.0");
     assert_eq!(
         (g["status"].as_str(), g["decided_by"].as_str(), g["note"].as_str()),
         (Some("approved"), Some("tester"), Some("clear niche"))
     );
-    let g = find("s-02.G0.0");
+    let g = find("s-05.G0.0");
     assert_eq!(
         (g["status"].as_str(), g["decided_by"].as_str(), g["revision"].as_u64()),
         (Some("revised"), Some("alice"), Some(0))
     );
-    let g = find("s-02.G0.1");
+    let g = find("s-05.G0.1");
     assert_eq!(
         (g["status"].as_str(), g["code"].as_str(), g["name"].as_str()),
         (Some("rejected"), Some("G0"), Some("Niche validation"))
     );
     assert!(g["opened_at"].as_str().unwrap().ends_with('Z') && g["decided_at"].as_str().is_some());
-    assert_eq!(f.run(&["gates", "--json"]).ok().json()["gates"].as_array().unwrap().len(), 1);
+    assert_eq!(f.run(&["gates", "--json"]).ok().json()["gates"].as_array().unwrap().len(), 4);
 }
 
 #[test]

@@ -103,9 +103,12 @@ fn the_registry_lists_builtins_with_runs_ratings_and_approvals() {
         (neo["source"].as_str(), neo["runs"].as_u64(), neo["rating"].is_null()),
         (Some("builtin"), Some(0), true)
     );
-    f.run(&["demo", "--headless", "--exit-when-idle", "--quiet", "--sim-latency-ms", "0", "--startups", "2"]).ok();
+    for name in ["A", "B"] {
+        f.run(&["new", "--name", name, "--idea", "x"]).ok();
+    }
+    f.run(&["run", "--headless", "--exit-when-idle", "--quiet", "--simulate"]).ok();
     f.run(&["reject", "s-02", "--note", "no market"]).ok();
-    f.run(&["run", "--headless", "--exit-when-idle", "--quiet", "--auto-approve"]).ok();
+    f.run(&["run", "--headless", "--exit-when-idle", "--quiet", "--auto-approve", "--simulate"]).ok();
     let after = list(&f);
     let neo = find(&after, "neoforge", "1.0.0").unwrap();
     assert_eq!((neo["runs"].as_u64(), neo["finished_runs"].as_u64()), (Some(2), Some(2)));

@@ -101,7 +101,7 @@ fn a_second_terminal_attaches_and_the_cli_decides_through_the_owner() {
         );
         t.start(140, 40, &command);
     };
-    launch(&tmux, "--reviewer tester demo --startups 2 --sim-latency-ms 30");
+    launch(&tmux, "--reviewer tester demo --startups 3 --sim-latency-ms 30");
     tmux.wait("two gates at the owner", |s| inbox_count(s) >= 2);
     launch(&watcher, "--read-only");
     let screen = watcher.wait("the attached control room", |s| s.contains("attached to pid") && inbox_count(s) >= 2);
@@ -118,10 +118,10 @@ fn a_second_terminal_attaches_and_the_cli_decides_through_the_owner() {
     let gate = gates["gates"][0]["id"].as_str().unwrap().to_string();
     let out = f.run(&["--reviewer", "carol", "approve", &gate, "--note", "from a script"]).ok();
     assert_eq!(out.stdout.trim(), format!("{gate} approved by carol"));
-    let run = gate.split('.').next().unwrap().to_string();
+    let (run, code) = (gate.split('.').next().unwrap().to_string(), gate.split('.').nth(1).unwrap().to_string());
     for t in [&tmux, &watcher] {
         t.wait("the decision on both screens", |s| {
-            !s.contains(&format!("{run}   G0")) && !s.contains(&format!("{run}.G0"))
+            !s.contains(&format!("{run}   {code}")) && !s.contains(&format!("{run}.{code}"))
         });
     }
 
