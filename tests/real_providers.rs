@@ -193,6 +193,27 @@ async fn keys_never_reach_the_data_dir_logs_exports_or_the_screen() {
     assert!(f.data_dir().join("logs").read_dir().unwrap().next().is_some(), "logs were written and searched");
 }
 
+/// Keys set, but no provider answers: `doctor` says so on standard error and exits 1. It
+/// reports the free disk against `store.min_free_mb` too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_exits_1_when_no_usable_provider_answers_and_reports_the_free_disk() {
+    let f = Factory::new();
+    let down = "http://127.0.0.1:9";
+    let text = format!(
+        "{}\n[store]\nmin_free_mb = 1000000000\n\n[providers.openai]\nbase_url = \"{down}/v1\"\n\n\
+         [providers.anthropic]\nbase_url = \"{down}\"\n\n[providers.perplexity]\nbase_url = \"{down}\"\n",
+        common::NO_CHECKS
+    );
+    let cfg = f.write("down.toml", &text).to_str().unwrap().to_string();
+    let out = run(&f, &cfg, &["doctor"]).await;
+    assert_eq!(out.code, 1, "stdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("no usable provider answers"), "{}", out.stderr);
+    assert_eq!(out.stderr.trim().lines().count(), 1, "one sentence: {}", out.stderr);
+    assert!(out.stdout.contains("does not answer"), "{}", out.stdout);
+    assert!(out.stdout.contains("below store.min_free_mb (1000000000 MB)"), "{}", out.stdout);
+    assert!(out.stdout.contains("which its provider bills"), "doctor says what a probe costs: {}", out.stdout);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn doctor_says_which_keys_are_set_and_which_providers_answer() {
     let server = FakeServer::start(FakeOptions::default()).await.unwrap();
@@ -207,6 +228,8 @@ async fn doctor_says_which_keys_are_set_and_which_providers_answer() {
     assert!(line("anthropic").contains("answers: models endpoint"), "{out}");
     assert!(line("perplexity").contains("answers: a minimal call"), "{out}");
     assert!(out.contains("colours:") && out.contains("Data directory:"), "{out}");
+    assert!(out.contains("free space: ") && out.contains("store.min_free_mb"), "{out}");
+    assert!(line("perplexity").contains("billed by the provider"), "{out}");
     let missing = f.run(&["doctor"]).ok().stdout;
     assert!(missing.contains("OPENAI_API_KEY not set") && missing.contains("not used: none of its key variables"));
 }

@@ -54,7 +54,7 @@ fn a_read_only_data_dir_is_refused_clearly_and_left_alone() {
         let out = User::me().run(&f, &["status"]);
         clear_refusal("status on a read-only mount", &out, "cannot be written (the filesystem is read-only)");
     } else {
-        eprintln!("no read-only bind mount here (not root, or no mount permission): that part was skipped");
+        common::skip_or_fail("no read-only bind mount here (not root, or no mount permission)");
     }
     acked.all_present(user, &f);
     user.run(&f, &["--config", &cfg, "run", "--headless", "--quiet", "--exit-when-idle", "--auto-approve"]).ok();
@@ -97,8 +97,8 @@ fn a_file_size_limit_stops_the_owner_saying_the_disk_is_full_and_loses_nothing_a
 fn a_full_filesystem_stops_the_owner_clearly_and_after_space_is_freed_nothing_acknowledged_is_lost() {
     let f = Factory::new();
     let Some(_fs) = Tmpfs::mount(&f.data_dir(), "64m") else {
-        eprintln!(
-            "cannot mount a tmpfs here (not root, or no permission): the file-size-limit test covers a full disk"
+        common::skip_or_fail(
+            "cannot mount a tmpfs here (not root, or no permission); the file-size-limit test covers a full disk",
         );
         return;
     };
@@ -270,4 +270,32 @@ fn of_two_owners_started_at_once_exactly_one_owns_the_data_dir() {
     }
     assert!(acked.gates.len() >= 4, "{acked:?}");
     acked.all_present(User::me(), &f);
+}
+
+/// A damaged record of the day's spend (or of its cap) is refused like other damage, not
+/// read as $0, which would start the daily cap again.
+#[tokio::test]
+async fn a_damaged_daily_spend_record_is_refused_not_read_as_nothing() {
+    use startup_factory::orchestrator::{Options, start_with_store};
+    use startup_factory::store::{Store, Writes};
+    let now = 1_800_000_000_000u64;
+    let day = now / 86_400_000;
+    for (key, value) in [(format!("spend:{day}"), "12oops"), (format!("daily_cap:{day}"), "")] {
+        let d = tempfile::tempdir().unwrap();
+        let data = d.path().join("data");
+        let store = Store::open(&data, 16).unwrap();
+        let mut w = Writes::default();
+        w.meta(&key, value.as_bytes());
+        store.commit(&w).unwrap();
+        let mut cfg = startup_factory::config::Config::default();
+        cfg.checks.enabled = false;
+        let started =
+            start_with_store(std::sync::Arc::new(cfg), Options::new(data), store, std::sync::Arc::new(move || now));
+        let Err(err) = started else { panic!("{key} = {value:?} was accepted") };
+        assert!(
+            err.message.starts_with(&format!("the record `{key}` in the data store is damaged"))
+                && err.message.ends_with("restore the data directory from a backup"),
+            "{err}"
+        );
+    }
 }

@@ -4,6 +4,8 @@
 //! Set `TEMPLATE_RENDER_DIR` to also write each template's plain render there, to try the
 //! generated project by hand (`npm test`, `pytest`, ...).
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -69,7 +71,7 @@ fn py_compile(dir: &Path, files: &[(String, String)], what: &str) {
         return;
     }
     let Some(python) = python() else {
-        eprintln!("skipped py_compile for {what}: python3 is not installed");
+        common::skip_or_fail(&format!("py_compile for {what}: python3 is not installed"));
         return;
     };
     let out = Command::new(python)
@@ -160,4 +162,23 @@ fn vuenuxt_renders_for_any_name() {
 #[test]
 fn fluttermobile_renders_for_any_name() {
     check_template("fluttermobile");
+}
+
+/// Under `CI=true`, a missing python3 fails the render tests instead of skipping their
+/// `py_compile` part (the test runs itself again with no python3 on `PATH`).
+#[test]
+fn under_ci_a_missing_python3_fails_the_test_instead_of_skipping() {
+    if std::env::var_os("FACTORY_INNER_TEST").is_some() {
+        return;
+    }
+    let empty = tempfile::tempdir().unwrap();
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "neoforge_renders_for_any_name", "--test-threads=1"])
+        .env("CI", "true")
+        .env("PATH", empty.path())
+        .env("FACTORY_INNER_TEST", "1")
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!out.status.success() && text.contains("python3 is not installed"), "it passed without python3:\n{text}");
 }

@@ -112,13 +112,14 @@ fn the_registry_lists_builtins_with_runs_ratings_and_approvals() {
     let after = list(&f);
     let neo = find(&after, "neoforge", "1.0.0").unwrap();
     assert_eq!((neo["runs"].as_u64(), neo["finished_runs"].as_u64()), (Some(2), Some(2)));
-    assert_eq!(neo["rating"].as_f64(), Some(0.5), "{neo}");
+    // s-01 was approved at G3 automatically: shown apart, not rated (no person judged it).
+    assert_eq!((neo["rating"].as_f64(), neo["auto_approved_g3"].as_u64()), (None, Some(1)), "{neo}");
     assert_eq!(neo["approvals"], serde_json::json!({"G0": 1, "G1": 1, "G2": 1, "G3": 1}));
     assert_eq!(neo["gates"][0]["reached"], 2);
 
     let text = f.run(&["templates", "list"]).ok().stdout;
     let line = text.lines().find(|l| l.starts_with("neoforge")).unwrap();
-    assert!(line.contains("builtin") && line.contains("50%"), "{line}");
+    assert!(line.contains("builtin") && line.contains("- +1a"), "{line}");
     let show = f.run(&["templates", "show", "neoforge"]).ok().stdout;
     for needle in ["neoforge 1.0.0 (builtin, the default version)", "Default plan (8 tasks)", "runs: 2", "Checks:"] {
         assert!(show.contains(needle), "show lacks {needle}:\n{show}");
@@ -262,7 +263,7 @@ fn git(dir: &Path, args: &[&str]) {
 #[test]
 fn imports_from_a_git_url_and_says_so_when_one_does_not_clone() {
     if std::process::Command::new("git").arg("--version").output().is_err() {
-        eprintln!("skipped: git is not installed");
+        common::skip_or_fail("git is not installed");
         return;
     }
     let f = Factory::new();
@@ -383,6 +384,29 @@ fn a_run_on_each_builtin_template_completes_with_its_skeleton() {
     let l = list(&f);
     for (template, _) in expect {
         let t = find(&l, template, "1.0.0").unwrap();
-        assert_eq!((t["runs"].as_u64(), t["rating"].as_f64()), (Some(1), Some(1.0)), "{template}");
+        assert_eq!(
+            (t["runs"].as_u64(), t["rating"].as_f64(), t["auto_approved_g3"].as_u64()),
+            (Some(1), None, Some(1)),
+            "{template}"
+        );
     }
+}
+
+/// Under `CI=true`, a missing git fails the git import test instead of skipping it (the
+/// test runs itself again with no git on `PATH`).
+#[test]
+fn under_ci_a_missing_git_fails_the_test_instead_of_skipping_it() {
+    if std::env::var_os("FACTORY_INNER_TEST").is_some() {
+        return;
+    }
+    let empty = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "imports_from_a_git_url_and_says_so_when_one_does_not_clone", "--test-threads=1"])
+        .env("CI", "true")
+        .env("PATH", empty.path())
+        .env("FACTORY_INNER_TEST", "1")
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!out.status.success() && text.contains("git is not installed"), "it passed without git:\n{text}");
 }

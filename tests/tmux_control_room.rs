@@ -1,5 +1,6 @@
 //! The real binary in tmux, driven as a person would: wait for the four panes, approve one
-//! gate and reject another with a typed note, quit, and check both decisions on disk.
+//! gate, reject the next one (opened at once) with a typed note, quit, and check both
+//! decisions on disk.
 
 mod common;
 
@@ -58,20 +59,20 @@ fn a_reviewer_approves_and_rejects_by_keypress() {
     tmux.keys(&["a"]);
     tmux.wait("the confirmation", |s| s.contains("Press y to confirm"));
     tmux.keys(&["y"]);
-    tmux.wait("the saved approval", |s| s.contains(&format!("{approved} approved by tester, saved")));
-    tmux.keys(&["Escape"]);
-    tmux.wait("the dashboard", |s| s.contains("Gate inbox"));
-
-    // Reject another: r, a typed note, Ctrl-S.
-    tmux.keys(&["g", "Enter"]);
-    let review =
-        tmux.wait("another gate", |s| s.contains("Revision history") && gate_id(s).is_some_and(|g| g != approved));
+    // Saved, and the next gate opens at once (`tui.after_decision = "next"`).
+    let review = tmux.wait("the saved approval and the next gate", |s| {
+        s.contains(&format!("{approved} approved, saved; next: "))
+            && s.contains("Revision history")
+            && gate_id(s).is_some_and(|g| g != approved)
+    });
     let rejected = gate_id(&review).unwrap();
+
+    // Reject it: r, a typed note, Ctrl-S.
     tmux.keys(&["r"]);
     tmux.wait("the note", |s| s.contains("Note to reject (required)"));
     tmux.type_text("Not viable: the market is too small");
     tmux.keys(&["C-s"]);
-    tmux.wait("the saved rejection", |s| s.contains(&format!("{rejected} rejected by tester, saved")));
+    tmux.wait("the saved rejection", |s| s.contains(&format!("{rejected} rejected, saved")));
     tmux.keys(&["Escape", "q"]);
     tmux.wait_gone("q did not quit");
 

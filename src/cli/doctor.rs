@@ -27,9 +27,15 @@ pub fn config_summary(cfg: &Config, source: &ConfigSource) -> String {
     )
 }
 
-pub async fn report(cfg: &Config, source: &ConfigSource, data_dir: &Path) -> String {
+/// The report, and whether a provider answers: false when providers are usable (their keys
+/// are set) but none of them answered, and `factory doctor` then exits 1.
+pub async fn report(cfg: &Config, source: &ConfigSource, data_dir: &Path) -> (String, bool) {
     let mut out = String::new();
-    let _ = writeln!(out, "{}\n\nProviders:", config_summary(cfg, source));
+    let _ = writeln!(
+        out,
+        "{}\n\nProviders (each usable one is asked: a models endpoint costs nothing; a server without one gets a minimal call of a few tokens, which its provider bills):",
+        config_summary(cfg, source)
+    );
     // Every usable provider is asked at once (each within its own timeout).
     let probes = futures_util::future::join_all(cfg.providers.iter().map(|(name, p)| async move {
         if unavailable_reason(p).is_some() {
@@ -39,6 +45,8 @@ pub async fn report(cfg: &Config, source: &ConfigSource, data_dir: &Path) -> Str
         Some(probe(name, p, &keys).await)
     }))
     .await;
+    let usable = probes.iter().any(Option::is_some);
+    let answered = probes.iter().flatten().any(|r| r.ok);
     for ((name, p), probed) in cfg.providers.iter().zip(probes) {
         let keys: Vec<String> = p
             .keys()
@@ -95,5 +103,21 @@ pub async fn report(cfg: &Config, source: &ConfigSource, data_dir: &Path) -> Str
             }
         }
     }
-    out
+    let _ = writeln!(out, "  {}", free_space(data_dir, cfg.store.min_free_mb));
+    (out, answered || !usable)
+}
+
+/// Free space where the data directory is (or would be), against `store.min_free_mb`.
+fn free_space(data_dir: &Path, min_free_mb: u64) -> String {
+    let Some(free) = data_dir.ancestors().find(|p| p.exists()).and_then(crate::store::free_bytes) else {
+        return "free space: unknown (its filesystem cannot be looked at)".into();
+    };
+    let free_mb = free >> 20;
+    if free_mb < min_free_mb {
+        format!(
+            "free space: {free_mb} MB, below store.min_free_mb ({min_free_mb} MB): the factory refuses to write there; free some space or lower store.min_free_mb"
+        )
+    } else {
+        format!("free space: {free_mb} MB (the factory stops writing below store.min_free_mb, {min_free_mb} MB)")
+    }
 }

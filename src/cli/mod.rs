@@ -84,7 +84,8 @@ pub fn reviewer(explicit: Option<String>) -> Result<String> {
     }
 }
 
-/// The OS user: `USER`, `LOGNAME`, else this process's uid looked up in /etc/passwd.
+/// The OS user: `USER`, `LOGNAME`, else this process's uid looked up in the system's user
+/// database (`getpwuid_r`, so NSS and LDAP users are named too).
 fn os_user() -> Option<String> {
     for k in ["USER", "LOGNAME"] {
         if let Ok(v) = std::env::var(k)
@@ -93,14 +94,32 @@ fn os_user() -> Option<String> {
             return Some(v);
         }
     }
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let uid = status.lines().find(|l| l.starts_with("Uid:"))?.split_whitespace().nth(1)?.to_string();
-    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
-    let name = passwd.lines().find_map(|l| {
-        let f: Vec<&str> = l.split(':').collect();
-        (f.get(2) == Some(&uid.as_str())).then(|| f[0].to_string())
-    });
-    Some(name.unwrap_or_else(|| format!("uid {uid}")))
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    Some(user_name(uid).unwrap_or_else(|| format!("uid {uid}")))
+}
+
+/// The name of user `uid` in the system's user database, as `id -un` gives it.
+fn user_name(uid: u32) -> Option<String> {
+    let mut buf = vec![0u8; 1024];
+    loop {
+        // SAFETY: an all-zero passwd is a valid value to be filled in.
+        let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut found: *mut libc::passwd = std::ptr::null_mut();
+        // SAFETY: every pointer is valid for the call, and `buf.len()` is the buffer's size;
+        // the strings it fills in point into `buf`, which outlives their use below.
+        let rc = unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr().cast(), buf.len(), &mut found) };
+        if rc == libc::ERANGE && buf.len() < 1 << 20 {
+            buf.resize(buf.len() * 2, 0);
+            continue;
+        }
+        if rc != 0 || found.is_null() || pwd.pw_name.is_null() {
+            return None;
+        }
+        // SAFETY: a non-null `pw_name` is a NUL-terminated string in `buf`.
+        let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
+        return Some(name.to_string_lossy().into_owned()).filter(|n| !n.is_empty());
+    }
 }
 
 fn print_json(v: &serde_json::Value) {
@@ -176,8 +195,16 @@ async fn run(mut cli: Cli) -> Result<()> {
             Ok(())
         }
         Cmd::Doctor => {
-            print!("{}", doctor::report(&ctx.cfg, &ctx.source, &ctx.data_dir).await);
-            Ok(())
+            let (report, answered) = doctor::report(&ctx.cfg, &ctx.source, &ctx.data_dir).await;
+            print!("{report}");
+            if answered {
+                Ok(())
+            } else {
+                Err(FactoryError::new(
+                    crate::error::ErrorKind::Unavailable,
+                    "no usable provider answers (see each one's line above); fix its key or base_url and run `factory doctor` again",
+                ))
+            }
         }
         Cmd::Bench(a) => bench::run(a).await,
         Cmd::Templates { action } => templates::run(&mut ctx, action).await,
@@ -321,5 +348,27 @@ fn print_decided(reply: Reply) {
 fn print_done(reply: Reply) {
     if let Reply::Done { message } = reply {
         println!("{}", crate::sanitize::text(&message));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The name comes from the system's user database (NSS), as `getent passwd` sees it,
+    /// not from reading /etc/passwd, which misses LDAP and other NSS users.
+    #[test]
+    fn the_os_user_is_named_by_the_systems_user_database() {
+        // SAFETY: getuid has no preconditions.
+        let me = unsafe { libc::getuid() };
+        for uid in [0, me] {
+            let out = std::process::Command::new("getent").args(["passwd", &uid.to_string()]).output();
+            let expected = out
+                .ok()
+                .filter(|o| o.status.success())
+                .map(|o| String::from_utf8_lossy(&o.stdout).split(':').next().unwrap_or_default().to_string());
+            assert_eq!(user_name(uid), expected, "uid {uid}");
+        }
+        assert_eq!(user_name(4_000_000_123), None);
     }
 }

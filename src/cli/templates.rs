@@ -146,9 +146,13 @@ fn pick<'a>(infos: &'a [TemplateInfo], r: &TemplateRef) -> Result<&'a TemplateIn
 }
 
 fn rating_text(i: &TemplateInfo) -> String {
-    match i.rating {
+    let rating = match i.rating {
         Some(r) => format!("{:.0}%", r * 100.0),
         None => "-".into(),
+    };
+    match i.auto_approved_g3 {
+        0 => rating,
+        n => format!("{rating} +{n}a"),
     }
 }
 
@@ -167,6 +171,7 @@ pub fn info_json(i: &TemplateInfo) -> Value {
         "live_runs": i.live_runs,
         "finished_runs": i.finished_runs,
         "rating": i.rating,
+        "auto_approved_g3": i.auto_approved_g3,
         "approvals": i.approvals(),
         "gates": i.gates,
         "checks_missing_tool": crate::sandbox::missing_tool(&i.manifest.checks),
@@ -203,7 +208,9 @@ pub fn list_text(infos: &[TemplateInfo]) -> String {
             out.push_str(&format!("  checks {note}\n"));
         }
     }
-    out.push_str("RATING is the share of finished runs approved at G3; G0-G3 count runs approved at each gate.\n");
+    out.push_str(
+        "RATING is the share of the runs that reached G3 that a person approved there; +Na: N runs approved at G3 automatically, not rated. G0-G3 count runs approved at each gate.\n",
+    );
     out
 }
 
@@ -237,11 +244,15 @@ pub fn show_text(i: &TemplateInfo) -> String {
         out.push_str(&format!("variables: {}\n", vars.join(", ")));
     }
     out.push_str(&format!(
-        "runs: {} ({} live, {} finished) · rating {}\n",
+        "runs: {} ({} live, {} finished) · rating {} (runs a person approved at G3, of those that reached it){}\n",
         i.runs,
         i.live_runs,
         i.finished_runs,
-        rating_text(i)
+        i.rating.map(|r| format!("{:.0}%", r * 100.0)).unwrap_or_else(|| "-".into()),
+        match i.auto_approved_g3 {
+            0 => String::new(),
+            n => format!("; {n} approved at G3 automatically, not rated"),
+        }
     ));
     for g in &i.gates {
         out.push_str(&format!("  {} {:<22} reached by {}, approved for {}\n", g.gate, g.name, g.reached, g.approved));

@@ -65,4 +65,19 @@ mod tests {
         assert_eq!(cfg.gates.g0.timeout_hours, 48.0);
         assert_eq!(cfg.gates.max_revisions, 1);
     }
+
+    /// `reviewers` checks a name the terminal supplies: the documents say it is advisory,
+    /// and that the socket's OS user is what controls access.
+    #[test]
+    fn reviewers_are_documented_as_advisory_not_access_control() {
+        for (doc, text) in [
+            ("README.md", include_str!("../../README.md")),
+            ("SECURITY.md", include_str!("../../SECURITY.md")),
+            ("assets/default-config.toml", include_str!("../../assets/default-config.toml")),
+        ] {
+            let flat = text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+            assert!(flat.contains("advisory") && flat.contains("not access control"), "{doc}");
+            assert!(flat.contains("os user"), "{doc} says what controls access");
+        }
+    }
 }

@@ -162,6 +162,16 @@ fn validate(cfg: &Config) -> std::result::Result<(), Invalid> {
             }
         }
     }
+    const AFTER_DECISION: [&str; 2] = ["next", "inbox"];
+    if !AFTER_DECISION.contains(&cfg.tui.after_decision.as_str()) {
+        return Err(invalid(
+            &["tui", "after_decision"],
+            format!(
+                "`{}` is not allowed (expected \"next\": open the next pending gate, or \"inbox\": back to the gate inbox)",
+                cfg.tui.after_decision
+            ),
+        ));
+    }
     if let Err(e) = crate::tui::keymap::Keymap::with_overrides(&cfg.tui.key_overrides()) {
         // The keymap's errors read `[tui.keys] NAME: what is wrong`.
         let found = cfg.tui.keys.keys().find_map(|k| {
@@ -383,6 +393,15 @@ mod tests {
         let err = parse("[tui.keys]\napprove = \"esc\"\n", "c.toml").unwrap_err();
         assert!(err.message.contains("line 2, key `tui.keys.approve`"), "{}", err.message);
         assert!(err.message.contains("cannot be bound to Esc"), "{}", err.message);
+        let err = parse("[tui]\nafter_decision = \"stay\"\n", "c.toml").unwrap_err();
+        assert!(err.message.contains("c.toml, line 2, key `tui.after_decision`"), "{}", err.message);
+        assert!(err.message.contains("\"next\"") && err.message.contains("\"inbox\""), "{}", err.message);
+        assert_eq!(parse("[tui]\nafter_decision = \"inbox\"\n", "c.toml").unwrap().tui.after_decision, "inbox");
+        assert!(!parse("", "c.toml").unwrap().tui.osc52, "OSC 52 is off unless asked for");
+        assert!(parse("[tui]\nosc52 = true\n", "c.toml").unwrap().tui.osc52);
+        let err = parse("[tui]\nosc52 = \"yes\"\n", "c.toml").unwrap_err();
+        assert!(err.message.contains("c.toml, line 2"), "{}", err.message);
+        assert!(err.message.contains("osc52"), "{}", err.message);
         let cfg = parse("[tui.keys]\nquit = [\"q\", \"ctrl-q\"]\n", "c.toml").unwrap();
         assert_eq!(cfg.tui.key_overrides()["quit"], ["q", "ctrl-q"]);
         let err = parse("x = [", "c.toml").unwrap_err();

@@ -3,7 +3,6 @@
 
 mod gates;
 mod load;
-
 #[cfg(test)]
 mod props;
 
@@ -58,13 +57,26 @@ pub struct TuiConfig {
     pub bell: bool,
     /// Capture the mouse (it breaks text selection over SSH).
     pub mouse: bool,
+    /// Let `y` in the workspace browser write the terminal's clipboard with OSC 52 (off: see
+    /// SECURITY.md).
+    pub osc52: bool,
+    /// Where a saved decision leads: `next` opens the next pending gate, `inbox` goes back
+    /// to the gate inbox.
+    pub after_decision: String,
     /// Action name to key(s), for the actions whose keys change.
     pub keys: BTreeMap<String, KeyList>,
 }
 
 impl Default for TuiConfig {
     fn default() -> Self {
-        TuiConfig { theme: "dark".into(), bell: true, mouse: false, keys: BTreeMap::new() }
+        TuiConfig {
+            theme: "dark".into(),
+            bell: true,
+            mouse: false,
+            osc52: false,
+            after_decision: "next".into(),
+            keys: BTreeMap::new(),
+        }
     }
 }
 

@@ -142,6 +142,13 @@ impl Signals {
         }
     }
 
+    /// Forgets a Ctrl-C that arrived meanwhile (one pressed in `$PAGER`, which shares the
+    /// terminal's process group, is not for the control room).
+    pub fn forget_interrupts(&mut self) {
+        use tokio::signal::unix::{SignalKind, signal};
+        self.int = signal(SignalKind::interrupt()).ok();
+    }
+
     pub async fn recv(&mut self) {
         async fn one(s: &mut Option<tokio::signal::unix::Signal>) {
             match s {

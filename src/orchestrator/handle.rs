@@ -27,6 +27,10 @@ pub enum Link {
 /// A command on its way over the socket, with where its reply goes.
 pub type RemoteCall = (Command, oneshot::Sender<Result<Reply>>);
 
+/// How long an attached terminal waits for the owner's reply to one command before it
+/// says so (the owner's own commands answer in milliseconds; a stuck owner never does).
+pub const REPLY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 #[derive(Clone)]
 enum Route {
     Local(std::sync::mpsc::Sender<Msg>),
@@ -43,6 +47,8 @@ pub struct OrchestratorHandle {
     events: broadcast::Sender<Arc<Event>>,
     link: watch::Receiver<Link>,
     fatal: Fatal,
+    /// For a remote route: how long a reply may take (see [`REPLY_TIMEOUT`]).
+    reply_timeout: std::time::Duration,
 }
 
 impl OrchestratorHandle {
@@ -53,7 +59,7 @@ impl OrchestratorHandle {
         fatal: Fatal,
     ) -> Self {
         let (_, link) = watch::channel(Link::Owner);
-        OrchestratorHandle { route: Route::Local(tx), snapshots, events, link, fatal }
+        OrchestratorHandle { route: Route::Local(tx), snapshots, events, link, fatal, reply_timeout: REPLY_TIMEOUT }
     }
 
     /// A handle whose commands go to a socket client task (see `crate::socket::client`).
@@ -63,7 +69,20 @@ impl OrchestratorHandle {
         events: broadcast::Sender<Arc<Event>>,
         link: watch::Receiver<Link>,
     ) -> Self {
-        OrchestratorHandle { route: Route::Remote(calls), snapshots, events, link, fatal: Fatal::default() }
+        OrchestratorHandle {
+            route: Route::Remote(calls),
+            snapshots,
+            events,
+            link,
+            fatal: Fatal::default(),
+            reply_timeout: REPLY_TIMEOUT,
+        }
+    }
+
+    /// The same handle, waiting at most `timeout` for each reply over the socket.
+    pub fn with_reply_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.reply_timeout = timeout;
+        self
     }
 
     /// Why the orchestrator can no longer be reached: the store's refusal that stopped it
@@ -76,20 +95,40 @@ impl OrchestratorHandle {
 
     /// Sends a command and waits for its reply, which comes once its changes are on disk.
     pub async fn request(&self, cmd: Command) -> Result<Reply> {
+        let what = command_name(&cmd);
         let rx = self.send(cmd)?;
-        rx.await.map_err(|_| self.stop_reason())?
+        self.reply(&what, rx).await
     }
 
     /// Sends every command at once, in order, then waits for their replies: the
     /// orchestrator applies them in that order and writes them in as few group commits
     /// as it can. Stops at the first error.
     pub async fn request_all(&self, cmds: impl IntoIterator<Item = Command>) -> Result<Vec<Reply>> {
-        let pending: Vec<_> = cmds.into_iter().map(|cmd| self.send(cmd)).collect::<Result<_>>()?;
+        let pending: Vec<_> =
+            cmds.into_iter().map(|cmd| Ok((command_name(&cmd), self.send(cmd)?))).collect::<Result<_>>()?;
         let mut replies = Vec::with_capacity(pending.len());
-        for rx in pending {
-            replies.push(rx.await.map_err(|_| self.stop_reason())??);
+        for (what, rx) in pending {
+            replies.push(self.reply(&what, rx).await?);
         }
         Ok(replies)
+    }
+
+    /// Waits for one reply: as long as it takes from this process's orchestrator, at most
+    /// the reply timeout from an owner over the socket.
+    async fn reply(&self, what: &str, rx: oneshot::Receiver<Result<Reply>>) -> Result<Reply> {
+        match &self.route {
+            Route::Local(_) => rx.await.map_err(|_| self.stop_reason())?,
+            Route::Remote(_) => match tokio::time::timeout(self.reply_timeout, rx).await {
+                Ok(reply) => reply.map_err(|_| self.stop_reason())?,
+                Err(_) => Err(FactoryError::new(
+                    ErrorKind::Unavailable,
+                    format!(
+                        "the owner of the data directory did not answer `{what}` within {} s; it may be stuck: see its log, or stop it and start the factory again",
+                        self.reply_timeout.as_secs_f64()
+                    ),
+                )),
+            },
+        }
     }
 
     fn send(&self, cmd: Command) -> Result<oneshot::Receiver<Result<Reply>>> {
@@ -133,4 +172,12 @@ impl OrchestratorHandle {
             Route::Remote(_) => Ok(()),
         }
     }
+}
+
+/// A command's name as the socket spells it (`status`, `new_run`), for messages.
+fn command_name(cmd: &Command) -> String {
+    serde_json::to_value(cmd)
+        .ok()
+        .and_then(|v| v.get("command").and_then(|c| c.as_str()).map(str::to_string))
+        .unwrap_or_else(|| "a command".to_string())
 }

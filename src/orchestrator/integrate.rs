@@ -83,7 +83,7 @@ pub(crate) async fn run(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Ou
 }
 
 /// Folders the checks make that take room and are made again by an install or a build.
-const INSTALLED: [&str; 6] = [".venv", "node_modules", ".next", ".nuxt", ".output", "dist"];
+pub(crate) const INSTALLED: [&str; 6] = [".venv", "node_modules", ".next", ".nuxt", ".output", "dist"];
 
 /// Removes the `INSTALLED` folders within three levels of `app` (never following links);
 /// returns them, relative to `app`.
@@ -114,7 +114,7 @@ fn prune_installs(app: &std::path::Path) -> Vec<String> {
 
 /// Caches the checks (and git) leave beside the code; with `INSTALLED`, what the checks make:
 /// not the team's work, so neither listed nor checked.
-const CACHES: [&str; 3] = ["__pycache__", ".pytest_cache", ".git"];
+pub(crate) const CACHES: [&str; 3] = ["__pycache__", ".pytest_cache", ".git"];
 
 /// Files under `root`, relative and sorted (at most 1,000; symlinks are not followed; the
 /// folders the checks make are left out).

@@ -129,7 +129,7 @@ impl State {
         let i = self.run_index(run)?;
         let run = &self.runs[i].run;
         let root = std::path::Path::new(&run.workspace);
-        let files = crate::workspace::list_files(root, &[], FILES_SHOWN)
+        let files = crate::workspace::list_files(root, &BUILT, FILES_SHOWN)
             .into_iter()
             .map(|(path, bytes)| FileEntry { path, bytes })
             .collect();
@@ -168,6 +168,13 @@ impl State {
     }
 }
 
+/// What the checks install and cache beside the code (`.venv`, `node_modules`,
+/// `__pycache__`...): not the team's work, and thousands of files; left out of the lists.
+const BUILT: [&str; 9] = {
+    let (i, c) = (super::integrate::INSTALLED, super::integrate::CACHES);
+    [i[0], i[1], i[2], i[3], i[4], i[5], c[0], c[1], c[2]]
+};
+
 /// At most this many files are listed for a run (the browser stays one frame at 1,000).
 const FILES_SHOWN: usize = 5000;
 
@@ -191,7 +198,7 @@ fn evidence_for(run: &Run, code: GateCode, phase: Phase, artifact: &str) -> (Vec
         GateCode::G2 => vec![doc(Phase::Architecture), doc(Phase::Spec)],
         GateCode::G3 => {
             let root = std::path::Path::new(&run.workspace);
-            let app: Vec<String> = crate::workspace::list_files(&root.join("app"), &[], FILES_SHOWN)
+            let app: Vec<String> = crate::workspace::list_files(&root.join("app"), &BUILT, FILES_SHOWN)
                 .into_iter()
                 .map(|(p, _)| format!("app/{p}"))
                 .collect();

@@ -411,10 +411,18 @@ impl State {
         }
         for (k, v) in loaded.meta {
             let text = String::from_utf8_lossy(&v).to_string();
+            // A damaged figure is refused like any damage: read as 0 (or as no cap of the
+            // day's own), it would start the daily cap again.
+            let damaged = || {
+                FactoryError::storage(format!(
+                    "the record `{k}` in the data store is damaged (`{}` is not an amount); restore the data directory from a backup",
+                    crate::sanitize::line(&text)
+                ))
+            };
             if k == format!("spend:{}", state.day) {
-                state.spent_today = text.parse().unwrap_or(0);
+                state.spent_today = text.parse().map_err(|_| damaged())?;
             } else if k == format!("daily_cap:{}", state.day) {
-                state.daily_cap_today = text.parse().ok();
+                state.daily_cap_today = Some(text.parse().map_err(|_| damaged())?);
             }
         }
         let alerts = state.store.alerts()?;

@@ -100,7 +100,9 @@ impl State {
                 info
             })
             .collect();
-        let mut approved_g3: BTreeMap<usize, u32> = BTreeMap::new();
+        // Per template: runs a person approved at G3, and runs that reached G3 and were not
+        // approved there automatically.
+        let mut approved_g3: BTreeMap<usize, (u32, u32)> = BTreeMap::new();
         for rs in &self.runs {
             let run = &rs.run;
             let Some(k) =
@@ -117,25 +119,31 @@ impl State {
                 .range(GateId { run: run.id, code: GateCode::G0, n: 0 }..)
                 .take_while(|(id, _)| id.run == run.id)
                 .map(|(_, g)| g);
-            let (mut reached, mut approved) = ([false; 4], [false; 4]);
+            let (mut reached, mut approved, mut auto_g3) = ([false; 4], [false; 4], false);
             for g in gates {
                 if let Some(slot) = REVIEW_GATES.iter().position(|c| *c == g.id.code) {
                     reached[slot] = true;
                     approved[slot] |= g.status == GateStatus::Approved;
+                    auto_g3 |= slot == 3
+                        && g.status == GateStatus::Approved
+                        && g.decided_by.as_deref().is_some_and(decided_automatically);
                 }
             }
             for (slot, tally) in info.gates.iter_mut().enumerate() {
                 tally.reached += u32::from(reached[slot]);
                 tally.approved += u32::from(approved[slot]);
             }
-            if approved[3] && run.status.is_final() {
-                *approved_g3.entry(k).or_default() += 1;
+            if auto_g3 {
+                info.auto_approved_g3 += 1;
+            } else if reached[3] {
+                let (by_people, judged) = approved_g3.entry(k).or_default();
+                *by_people += u32::from(approved[3]);
+                *judged += 1;
             }
         }
         for (k, info) in infos.iter_mut().enumerate() {
-            if info.finished_runs > 0 {
-                let approved = approved_g3.get(&k).copied().unwrap_or(0);
-                info.rating = Some(f64::from(approved) / f64::from(info.finished_runs));
+            if let Some(&(by_people, judged)) = approved_g3.get(&k) {
+                info.rating = Some(f64::from(by_people) / f64::from(judged));
             }
         }
         Reply::Templates { templates: infos, problems: self.templates.problems.clone() }
@@ -174,4 +182,10 @@ impl State {
         self.templates.reload();
         Ok(format!("removed {r} from {}", path.display()))
     }
+}
+
+/// Whether a gate was decided by the factory itself (`--auto-approve`, a gate policy), not
+/// by a person.
+fn decided_automatically(by: &str) -> bool {
+    by == "auto-approve" || by.starts_with("policy:")
 }

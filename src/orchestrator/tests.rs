@@ -673,7 +673,7 @@ async fn a_template_is_rated_by_its_runs_approved_at_g3() {
     gate_waiting(&h, GateCode::G0).await;
     decide(&h, "s-03", Decision::Reject, Some("no market")).await.unwrap();
     let neo = template_infos(&h).await.into_iter().find(|i| i.name == "neoforge").unwrap();
-    assert_eq!((neo.runs, neo.live_runs, neo.finished_runs, neo.rating), (3, 2, 1, Some(0.0)));
+    assert_eq!((neo.runs, neo.live_runs, neo.finished_runs, neo.rating), (3, 2, 1, None), "no run reached G3");
     assert_eq!((neo.gates[0].reached, neo.gates[0].approved), (3, 0));
     for code in [GateCode::G0, GateCode::G1, GateCode::G2, GateCode::G3] {
         until(&h, &format!("{code} on s-01 and s-02"), |s| s.runs[..2].iter().all(|r| r.gate == Some(code))).await;
@@ -686,9 +686,23 @@ async fn a_template_is_rated_by_its_runs_approved_at_g3() {
     until(&h, "s-01 completed", |s| s.runs[0].status == RunStatus::Completed).await;
     let neo = template_infos(&h).await.into_iter().find(|i| i.name == "neoforge").unwrap();
     assert_eq!((neo.runs, neo.live_runs, neo.finished_runs), (3, 0, 3));
-    assert_eq!(neo.rating, Some(1.0 / 3.0), "one of three finished runs was approved at G3");
+    assert_eq!(neo.rating, Some(0.5), "a person approved one of the two runs that reached G3");
+    assert_eq!(neo.auto_approved_g3, 0);
     let approvals: Vec<(u32, u32)> = neo.gates.iter().map(|g| (g.reached, g.approved)).collect();
     assert_eq!(approvals, [(3, 2), (2, 2), (2, 2), (2, 1)]);
+}
+
+/// A run approved at G3 automatically is shown apart, not rated: no person judged it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn automatic_g3_approvals_are_shown_apart_and_not_rated() {
+    let t = Harness::new();
+    let h = t.start(true, true);
+    new_run(&h, "Auto", None).await;
+    until(&h, "completion", |s| s.runs[0].status == RunStatus::Completed).await;
+    let neo = template_infos(&h).await.into_iter().find(|i| i.name == "neoforge").unwrap();
+    assert_eq!(neo.rating, None, "an automatic approval is not a person's");
+    assert_eq!((neo.finished_runs, neo.auto_approved_g3, neo.gates[3].approved), (1, 1, 1));
+    h.shutdown().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

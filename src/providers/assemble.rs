@@ -62,7 +62,7 @@ fn build_provider(name: &str, p: &ProviderConfig, cfg: &Config) -> Option<Arc<dy
             Arc::new(AnthropicProvider::new(name, &base, &model, p.stream(), p.timeout_s(), p.max_tokens))
         }
         ProviderKind::Cli => Arc::new(CliProvider::new(name, p.command().to_vec(), p.model.clone(), p.timeout_s())),
-        ProviderKind::Sim => Arc::new(SimProvider::new(&cfg.sim)),
+        ProviderKind::Sim => Arc::new(SimProvider::named(name, &cfg.sim)),
     })
 }
 
@@ -119,8 +119,10 @@ impl Gateway {
             });
             slots.len() - 1
         });
-        let by_name: HashMap<String, usize> =
+        let mut by_name: HashMap<String, usize> =
             slots.iter().enumerate().map(|(i, s)| (s.name().to_string(), i)).collect();
+        // `sim` in a chain is the simulated provider, whatever name it was configured under.
+        by_name.entry("sim".into()).or_insert(sim_index);
         let mut chains = HashMap::new();
         for (route, names) in &cfg.routing.chains {
             let mut chain: Vec<usize> = Vec::new();

@@ -347,6 +347,25 @@ async fn the_simulated_provider_stands_in_only_where_allowed() {
     assert!(matches!(notes.all().last(), Some(GatewayNote::Fallback { to, .. }) if to == "sim"));
 }
 
+/// A provider of kind `sim` under another name is reached by that name in a chain, first
+/// when it is first, and `sim` still names the simulated provider.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sim_provider_under_another_name_is_reachable_in_chains() {
+    use crate::config::{ProviderConfig, ProviderKind};
+    let server = FakeServer::start(FakeOptions::default()).await.unwrap();
+    let db = db();
+    let mut cfg = config(&server);
+    cfg.sim.latency_ms = 0;
+    cfg.providers.insert("rehearsal".into(), ProviderConfig { kind: Some(ProviderKind::Sim), ..Default::default() });
+    cfg.routing.chains.insert("spec".into(), vec!["rehearsal".into(), "openai".into()]);
+    cfg.routing.chains.insert("research".into(), vec!["sim".into()]);
+    let g = gateway(&cfg, &db);
+    let a = g.call(request("spec", 1), &Notes::default().sink()).await.unwrap();
+    assert!(a.simulated && a.provider == "rehearsal", "answered by {}", a.provider);
+    let a = g.call(request("research", 2), &Notes::default().sink()).await.unwrap();
+    assert!(a.simulated && a.provider == "rehearsal", "answered by {}", a.provider);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn providers_json_has_every_field_the_issue_names() {
     let server = FakeServer::start(FakeOptions::default()).await.unwrap();

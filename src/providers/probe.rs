@@ -101,11 +101,15 @@ async fn probe_http(name: &str, kind: ProviderKind, cfg: &ProviderConfig, key: O
     let call = CallRequest::new("doctor", "", "Reply with OK.", 1);
     match provider.call(&call, key).await {
         Ok(r) => ok(format!(
-            "answers: a minimal call to {} in {} ms ({} tokens in, {} out)",
+            "answers: a minimal call to {} in {} ms ({} tokens in, {} out, {}, billed by the provider)",
             r.model,
             started.elapsed().as_millis(),
             r.usage.input + r.usage.cached_input,
-            r.usage.output
+            r.usage.output,
+            match super::prices::Prices::builtin().cost(&r.model, &r.usage) {
+                Some(micros) => format!("about {}", crate::domain::money::fmt_usd_exact(micros)),
+                None => "cost unknown: the model is not in the price table".to_string(),
+            }
         )),
         Err(e) => failed(e.to_string()),
     }
@@ -151,7 +155,7 @@ mod tests {
         let pplx = cfg.providers.get_mut("perplexity").unwrap();
         pplx.base_url = Some(server.perplexity_url());
         let r = probe("perplexity", &cfg.providers["perplexity"], &key).await;
-        assert!(r.ok && r.detail.contains("a minimal call"), "{r:?}");
+        assert!(r.ok && r.detail.contains("a minimal call") && r.detail.contains("billed by the provider"), "{r:?}");
         let r = probe("openai", &cfg.providers["openai"], &[]).await;
         assert!(!r.ok && r.detail.contains("refused"), "{r:?}");
         let mut down = cfg.providers["openai"].clone();

@@ -12,6 +12,8 @@ use crate::domain::TaskKind;
 const LATENCY_SIGMA: f64 = 0.5;
 
 pub struct SimProvider {
+    /// `sim`, or the name of a `[providers.NAME]` of kind `sim`, which chains refer to.
+    name: String,
     seed: u64,
     latency_ms: u64,
     failure_rate: f64,
@@ -20,7 +22,13 @@ pub struct SimProvider {
 
 impl SimProvider {
     pub fn new(cfg: &SimConfig) -> Self {
+        Self::named("sim", cfg)
+    }
+
+    /// A simulated provider configured under `name` (`[providers.NAME] kind = "sim"`).
+    pub fn named(name: &str, cfg: &SimConfig) -> Self {
         SimProvider {
+            name: name.to_string(),
             seed: cfg.seed,
             latency_ms: cfg.latency_ms,
             failure_rate: cfg.failure_rate,
@@ -37,7 +45,7 @@ async fn pause(ms: u64) {
 
 impl Provider for SimProvider {
     fn name(&self) -> &str {
-        "sim"
+        &self.name
     }
     fn kind(&self) -> ProviderKind {
         ProviderKind::Sim

@@ -110,7 +110,61 @@ impl SnapshotDelta {
     }
 }
 
-/// Reads one line, refusing one longer than `max` bytes.
+/// Reads JSON lines from a stream, refusing one longer than `max` bytes. Cancel-safe: the
+/// part of a line read before the future was dropped (a `select!` branch that lost) stays
+/// in the buffer, and the next call goes on from there.
+#[derive(Debug)]
+pub struct LineReader {
+    buf: Vec<u8>,
+    max: usize,
+}
+
+impl LineReader {
+    pub fn new(max: usize) -> Self {
+        LineReader { buf: Vec::new(), max }
+    }
+
+    /// The next whole line without its `\n`; `Ok(None)` at the end of the stream (a last
+    /// line cut short is dropped with it). Only `fill_buf` awaits, and what it returned is
+    /// moved into the buffer before the next await, so no byte is ever lost to a cancel.
+    pub async fn next_line<R: tokio::io::AsyncBufRead + Unpin>(
+        &mut self,
+        reader: &mut R,
+    ) -> std::io::Result<Option<String>> {
+        use tokio::io::AsyncBufReadExt;
+        loop {
+            let available = reader.fill_buf().await?;
+            if available.is_empty() {
+                self.buf.clear();
+                return Ok(None);
+            }
+            let (take, done) = match available.iter().position(|&b| b == b'\n') {
+                Some(i) => (i + 1, true),
+                None => (available.len(), false),
+            };
+            if self.buf.len() + take > self.max + 1 {
+                self.buf.clear();
+                let max = self.max;
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("a line is longer than {max} bytes"),
+                ));
+            }
+            self.buf.extend_from_slice(&available[..take]);
+            reader.consume(take);
+            if done {
+                let mut line = std::mem::take(&mut self.buf);
+                line.pop();
+                return String::from_utf8(line)
+                    .map(Some)
+                    .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "a line is not UTF-8"));
+            }
+        }
+    }
+}
+
+/// Reads one line, refusing one longer than `max` bytes. Not cancel-safe: for a one-off
+/// read under a timeout; a loop that `select!`s uses a [`LineReader`].
 pub async fn read_line_bounded<R: tokio::io::AsyncBufRead + Unpin>(
     reader: &mut R,
     buf: &mut String,

@@ -80,8 +80,24 @@ pub fn serve_for_uid(handle: OrchestratorHandle, data_dir: &Path, uid: u32) -> R
     tokio::spawn(encode_snapshots(handle.clone(), frames.clone()));
     tokio::spawn(encode_events(handle.clone(), events.clone()));
     let task = tokio::spawn(async move {
+        let mut backoff = ACCEPT_BACKOFF_MIN;
         loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
+            let stream = match listener.accept().await {
+                Ok((stream, _)) => {
+                    backoff = ACCEPT_BACKOFF_MIN;
+                    stream
+                }
+                Err(e) => {
+                    // Out of file descriptors (EMFILE), say: the connection waits in the
+                    // backlog, and trying again at once would only spin. Wait, longer each time.
+                    if backoff == ACCEPT_BACKOFF_MIN {
+                        tracing::warn!(error = %e, "the socket cannot accept a terminal; trying again shortly");
+                    }
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
+                    continue;
+                }
+            };
             let peer = stream.peer_cred().map(|c| c.uid()).ok();
             if peer != Some(uid) {
                 tokio::spawn(refuse(
@@ -96,12 +112,14 @@ pub fn serve_for_uid(handle: OrchestratorHandle, data_dir: &Path, uid: u32) -> R
     Ok(Server { path, task })
 }
 
+/// The first and the longest wait after `accept` fails (out of file descriptors, say).
+const ACCEPT_BACKOFF_MIN: std::time::Duration = std::time::Duration::from_millis(50);
+const ACCEPT_BACKOFF_MAX: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The effective uid: the one a peer's credentials are compared with.
 fn own_uid() -> u32 {
-    // The uid that owns our own process, read from /proc (no libc dependency).
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
-        .unwrap_or(u32::MAX)
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
 }
 
 async fn refuse(mut stream: UnixStream, message: String) {
@@ -265,4 +283,94 @@ async fn connection(
 
 fn frames_now(handle: &OrchestratorHandle) -> Arc<Snapshot> {
     handle.snapshot()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, Write};
+
+    /// Run by `an_accept_that_keeps_failing_backs_off_instead_of_spinning` in a process of its
+    /// own: serves the socket with every file descriptor taken, and once the test has
+    /// connected, says how much CPU time the next second took.
+    #[test]
+    #[ignore = "run in a child process by an_accept_that_keeps_failing_backs_off_instead_of_spinning"]
+    fn accept_backoff_child() {
+        let Some(dir) = std::env::var_os("FACTORY_ACCEPT_DIR") else { return };
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        rt.block_on(async {
+            let (calls, _calls) = mpsc::unbounded_channel();
+            let (_snapshots, snapshots) = tokio::sync::watch::channel(Arc::new(Snapshot::default()));
+            let (events, _) = broadcast::channel(16);
+            let (_link, link) = tokio::sync::watch::channel(crate::orchestrator::Link::Owner);
+            let handle = OrchestratorHandle::remote(calls, snapshots, events, link);
+            let _server = serve(handle, Path::new(&dir)).unwrap();
+            // Few descriptors, all of them taken: every accept fails with EMFILE.
+            let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+            // SAFETY: getrlimit and setrlimit with a valid struct, for this process only.
+            unsafe {
+                libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit);
+                limit.rlim_cur = limit.rlim_cur.min(256);
+                libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+            }
+            let mut held = Vec::new();
+            while let Ok(f) = std::fs::File::open("/dev/null") {
+                held.push(f);
+            }
+            println!("ready");
+            let mut go = String::new();
+            std::io::stdin().read_line(&mut go).unwrap();
+            let cpu = || {
+                let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+                // SAFETY: getrusage fills the struct it is given.
+                unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+                let ms = |t: libc::timeval| t.tv_sec * 1000 + t.tv_usec / 1000;
+                ms(u.ru_utime) + ms(u.ru_stime)
+            };
+            let before = cpu();
+            std::thread::sleep(std::time::Duration::from_secs(1));
+            println!("cpu_ms {}", cpu() - before);
+        });
+    }
+
+    /// Found by reading: with no file descriptor left, `accept` fails at once, every time,
+    /// and the loop that calls it spun a core. It waits between tries now.
+    #[test]
+    fn an_accept_that_keeps_failing_backs_off_instead_of_spinning() {
+        let d = tempfile::tempdir().unwrap();
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "socket::server::tests::accept_backoff_child",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("FACTORY_ACCEPT_DIR", d.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut seen = String::new();
+        let mut wait_for = |what: &str| -> String {
+            loop {
+                let mut l = String::new();
+                assert!(out.read_line(&mut l).unwrap() > 0, "the child ended without `{what}`: {seen}");
+                seen.push_str(&l);
+                if let Some(i) = l.find(what) {
+                    return l[i + what.len()..].trim().to_string();
+                }
+            }
+        };
+        wait_for("ready");
+        let _waiting: Vec<_> = (0..3)
+            .map(|_| std::os::unix::net::UnixStream::connect(crate::socket::socket_path(d.path())).unwrap())
+            .collect();
+        child.stdin.as_mut().unwrap().write_all(b"go\n").unwrap();
+        let cpu_ms: i64 = wait_for("cpu_ms ").parse().unwrap();
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(cpu_ms < 300, "the accept loop took {cpu_ms} ms of CPU in one second with no descriptor left");
+    }
 }

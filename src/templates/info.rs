@@ -35,8 +35,13 @@ pub struct TemplateInfo {
     pub live_runs: u32,
     /// Runs that ended: completed, rejected, failed or cancelled.
     pub finished_runs: u32,
-    /// Share of the finished runs approved at G3 (0 to 1); none until a run has finished.
+    /// Share of the runs that reached G3 that a person approved there (0 to 1), runs
+    /// approved there automatically left out; none until a person has decided a G3.
     pub rating: Option<f64>,
+    /// Runs approved at G3 automatically (`--auto-approve`, a gate policy): shown apart,
+    /// not rated, since no person judged them.
+    #[serde(default)]
+    pub auto_approved_g3: u32,
     /// G0 to G3, in order.
     pub gates: Vec<GateTally>,
     /// Whether it is the version a new run gets when it names only the template.
@@ -60,6 +65,7 @@ impl TemplateInfo {
             live_runs: 0,
             finished_runs: 0,
             rating: None,
+            auto_approved_g3: 0,
             gates: Vec::new(),
             latest,
             manifest: t.manifest.clone(),

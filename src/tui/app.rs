@@ -51,6 +51,15 @@ pub enum Effect {
     Request(u64, Command),
     Bell,
     Quit,
+    /// Give the terminal to `program` (`$EDITOR`, `$PAGER`) on the file `path` of the workspace
+    /// folder `workspace`, then take it back and redraw; the path is checked again on disk.
+    External {
+        program: String,
+        workspace: String,
+        path: String,
+    },
+    /// Put text on the terminal's clipboard (OSC 52; only when `tui.osc52` allows it).
+    Clipboard(String),
 }
 
 /// A one-line message in the footer.
@@ -67,15 +76,22 @@ pub enum Pending {
     NewRun,
     Simple,
     Review(String),
+    /// The open review's gate again, after it left the pending ones (decided elsewhere).
+    Refresh(GateId),
     Reports(RunId, AgentRole),
     Alerts,
     Templates,
+    /// The browser's file list, the run's workspace folder, one file's text.
+    Files(RunId),
+    Workspace(RunId),
+    ReadFile(RunId, String),
 }
 
 pub enum Screen {
     Dashboard,
     Review(Box<ReviewScreen>),
     NewRun(Box<NewRunForm>),
+    Browser(Box<super::screens::browser::BrowserScreen>),
 }
 
 pub struct App {
@@ -116,6 +132,16 @@ pub struct App {
     pub redraw_in: Option<u64>,
     /// Owner, attached, or attached and lost.
     pub link: crate::orchestrator::Link,
+    /// Whether `y` may write the clipboard with OSC 52 (`tui.osc52`).
+    pub osc52: bool,
+    /// Where a saved decision leads (`tui.after_decision`).
+    pub after_decision: super::screens::review::AfterDecision,
+    /// Gates marked in the inbox (`Space`) to decide at once; dropped as they leave it.
+    pub marks: Vec<GateId>,
+    /// A batch of decisions sent and not all answered yet.
+    pub batch: Option<super::screens::batch::Tally>,
+    /// A decision was saved from this terminal (the first-run hint goes away).
+    pub decided_here: bool,
 }
 
 impl App {
@@ -151,6 +177,11 @@ impl App {
                 .unwrap_or_default(),
             redraw_in: None,
             link: crate::orchestrator::Link::Owner,
+            osc52: false,
+            after_decision: Default::default(),
+            marks: Vec::new(),
+            batch: None,
+            decided_here: false,
         };
         app.alerts_read = snap.alerts;
         app.on_snapshot(snap);
@@ -177,6 +208,8 @@ impl App {
     /// bell once for each gate that opened or alert that fired since the last one.
     pub fn on_snapshot(&mut self, snap: Arc<Snapshot>) -> Vec<Effect> {
         let mut effects = Vec::new();
+        // Where the inbox's cursor stood, for when its gate leaves.
+        let gate_pos = self.gate_position();
         let gates: HashSet<GateId> = snap.gates.iter().map(|g| g.id).collect();
         match &self.seen_gates {
             None => self.seen_alerts = snap.alerts,
@@ -190,13 +223,22 @@ impl App {
         }
         self.seen_gates = Some(gates);
         self.seen_alerts = snap.alerts;
+        self.marks.retain(|m| snap.gates.iter().any(|g| g.id == *m));
         self.snap = snap;
-        self.refilter();
+        self.refilter_from(gate_pos);
+        effects.extend(super::screens::review::on_snapshot(self));
         effects
     }
 
     /// Recomputes which runs and gates pass the filters, and keeps a selection.
     pub fn refilter(&mut self) {
+        let gate_pos = self.gate_position();
+        self.refilter_from(gate_pos);
+    }
+
+    /// [`App::refilter`], with the inbox's cursor at `gate_pos` before: when the selected
+    /// gate is gone, the cursor takes the gate now at that position (or the last).
+    fn refilter_from(&mut self, gate_pos: usize) {
         let f = self.filters[Pane::Startups.index()].to_lowercase();
         self.visible_runs = (0..self.snap.runs.len())
             .filter(|i| {
@@ -221,7 +263,22 @@ impl App {
             self.selected_run = self.visible_runs.first().map(|i| self.snap.runs[*i].id);
         }
         if !self.selected_gate.is_some_and(|id| self.visible_gates.iter().any(|i| self.snap.gates[*i].id == id)) {
-            self.selected_gate = self.visible_gates.first().map(|i| self.snap.gates[*i].id);
+            let pos = gate_pos.min(self.visible_gates.len().saturating_sub(1));
+            self.selected_gate = self.visible_gates.get(pos).map(|i| self.snap.gates[*i].id);
+        }
+        self.follow_gate();
+    }
+
+    /// With the inbox focused, the selected gate's run is the selected run (the Agent team
+    /// pane shows it).
+    pub fn follow_gate(&mut self) {
+        if self.focus != Pane::Gates {
+            return;
+        }
+        let Some(run) = self.selected_gate.map(|g| g.run) else { return };
+        if self.selected_run != Some(run) {
+            self.selected_run = Some(run);
+            self.selected_role = 0;
         }
     }
 
@@ -271,10 +328,14 @@ impl App {
         let Some(why) = self.pending.remove(&id) else { return Vec::new() };
         match (why, result) {
             (Pending::Decide(gate), result) => {
-                if let Screen::Review(r) = &mut self.screen
-                    && r.gate == gate
-                {
-                    r.decided(result);
+                if let Ok(Reply::Decided { .. }) = &result {
+                    self.decided_here = true;
+                }
+                if super::screens::batch::on_reply(self, id, &result) {
+                    return Vec::new();
+                }
+                if matches!(&self.screen, Screen::Review(r) if r.gate == gate) {
+                    return super::screens::review::decided(self, gate, result);
                 } else {
                     match result {
                         Ok(Reply::Decided { gate }) => self.say(format!("{} {} (saved)", gate.id, gate.status)),
@@ -299,8 +360,11 @@ impl App {
             }
             (Pending::Simple, Ok(Reply::Done { message })) => self.say(message),
             (Pending::Simple, Ok(_)) => {}
+            (Pending::Refresh(gate), result) => return super::screens::review::refreshed(self, gate, result),
             (Pending::Review(_), Ok(Reply::Review { review })) => {
-                if let Screen::Review(r) = &mut self.screen {
+                if let Screen::Review(r) = &mut self.screen
+                    && r.gate == review.gate.id
+                {
                     r.loaded(*review);
                 }
             }
@@ -325,6 +389,9 @@ impl App {
                 if let Some(Overlay::Alerts(v)) = &mut self.overlay {
                     v.items = Some(alerts.into_iter().rev().collect());
                 }
+            }
+            (why @ (Pending::Files(_) | Pending::Workspace(_) | Pending::ReadFile(..)), result) => {
+                super::screens::browser::on_reply(self, why, result)
             }
             (Pending::Review(_), Err(e)) => {
                 self.screen = Screen::Dashboard;
@@ -371,9 +438,32 @@ impl App {
 
     /// Opens the workspace browser on a run, at `path` if given (a file of its workspace).
     pub fn open_browser(&mut self, run: RunId, path: Option<String>) -> Vec<Effect> {
-        let _ = path;
-        self.fail(format!("the workspace browser of {run} is not built yet"));
-        Vec::new()
+        let Some(name) = self.snap.runs.iter().find(|r| r.id == run).map(|r| r.name.clone()) else {
+            self.fail(format!("there is no run {run}"));
+            return Vec::new();
+        };
+        // Esc goes back to where this was opened from (a browser opened from a browser
+        // goes back to where the first one came from).
+        let back = match std::mem::replace(&mut self.screen, Screen::Dashboard) {
+            Screen::Browser(mut b) => b.back.take().unwrap_or(Screen::Dashboard),
+            other => other,
+        };
+        if self.color_mode != ColorMode::None {
+            super::highlight::warm_up();
+        }
+        let mut screen = super::screens::browser::BrowserScreen::new(run, name, back);
+        let id = run.to_string();
+        let mut effects = vec![
+            self.request(Command::Files { run: id.clone() }, Pending::Files(run)),
+            self.request(Command::Status { run: Some(id.clone()) }, Pending::Workspace(run)),
+        ];
+        if let Some(path) = path {
+            screen.loading = Some(path.clone());
+            screen.focus = super::screens::browser::Focus::File;
+            effects.push(self.request(Command::ReadFile { run: id, path: path.clone() }, Pending::ReadFile(run, path)));
+        }
+        self.screen = Screen::Browser(Box::new(screen));
+        effects
     }
 
     /// Records that the frame shows a time that changes in `ms`.
@@ -412,6 +502,24 @@ impl App {
     }
 
     /// Unread alerts (fired since the alerts list was last opened).
+    /// The first-run hint in the footer (how to review a gate), while gates wait and no
+    /// decision is known: none saved from this terminal, and none a person took that the
+    /// snapshot shows (it lists pending gates only, so a revision asked for, a revised phase
+    /// or a rejected run is the evidence).
+    pub fn first_run_hint(&self) -> Option<String> {
+        let s = &self.snap;
+        let decided = self.decided_here
+            || s.counts.rejected > 0
+            || s.gates.iter().any(|g| g.id.n > 0)
+            || s.runs.iter().any(|r| r.revision > 0 || r.phases.iter().any(|p| p.revision > 0));
+        if decided || s.gates.is_empty() || !matches!(self.screen, Screen::Dashboard) {
+            return None;
+        }
+        use super::keymap::Action;
+        let k = |a: Action| self.keymap.hint(a);
+        Some(format!("{} then {} reviews a gate", k(Action::Gates), k(Action::Open)))
+    }
+
     pub fn unread_alerts(&self) -> u32 {
         self.snap.alerts.saturating_sub(self.alerts_read)
     }

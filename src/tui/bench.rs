@@ -37,6 +37,8 @@ pub struct RenderFigures {
     /// the minute; running runs' ETAs count down), frames drawn and bytes sent over 10 seconds.
     pub idle_frames_10s: u32,
     pub idle_bytes_10s: u64,
+    /// The workspace browser on a run of 1,000 files, and a highlighted file's first paint.
+    pub browser: super::bench_browser::BrowserFigures,
 }
 
 fn percentile(xs: &mut [u64], p: usize) -> u64 {
@@ -122,6 +124,7 @@ pub fn run(quick: bool) -> std::io::Result<RenderFigures> {
     }
     let idle_bytes = bytes(&term) - start_bytes;
 
+    let browser = super::bench_browser::run(quick)?;
     let p99_draw = percentile(&mut frame_us.clone(), 99);
     Ok(RenderFigures {
         width: w,
@@ -139,6 +142,7 @@ pub fn run(quick: bool) -> std::io::Result<RenderFigures> {
         key_to_screen_max_ms: super::FRAME.as_secs_f64() * 1000.0 + p99_draw as f64 / 1000.0,
         idle_frames_10s: idle_frames,
         idle_bytes_10s: idle_bytes,
+        browser,
     })
 }
 
@@ -161,7 +165,7 @@ impl RenderFigures {
             self.key_to_screen_max_ms,
             self.idle_frames_10s,
             self.idle_bytes_10s,
-        )
+        ) + &self.browser.text()
     }
 }
 

@@ -348,6 +348,67 @@ pub fn review(snap: &Snapshot) -> ReviewData {
     review
 }
 
+/// What the review screen loads for the release gate (G3) of [`snapshot`]'s fourth gate:
+/// five tabs (quality, build, checks, deploy, the `app/` tree), opening on deploy.
+pub fn review_g3(snap: &Snapshot) -> ReviewData {
+    let gate = snap.gates.iter().find(|g| g.id.code == GateCode::G3).expect("the fixture has a G3 gate").clone();
+    let view = &snap.runs[gate.id.run.0 as usize - 1];
+    let mut review = review(snap);
+    review.run.id = view.id;
+    review.run.name = view.name.clone();
+    review.run.phase = Phase::Deploy;
+    review.run.revision = 0;
+    review.run.gate = Some(gate.id);
+    review.run.workspace = format!("/data/workspaces/{}", view.id);
+    review.history = vec![gate.clone()];
+    review.previous = None;
+    review.artifact = "> **Startup Factory artifact** · phase `deploy` · revision 0 · provider `sim` · model `sim-standard` · **SIMULATED**\n\n# Deployment prep\n\n## Environments\n\n- staging on a single VM with docker compose\n- production behind a managed load balancer\n\n## Steps\n\n1. Build the images: `docker compose build`.\n2. Run the migrations: `alembic upgrade head`.\n3. Start the services and check `/health`.\n\n## Rollback\n\nKeep the previous image tagged; `docker compose up -d` with it restores the last release.\nRollback of the database: every migration has a downgrade.\n\n## Monitoring\n\nUptime check on `/health`; error rate alert over 2%.\n".into();
+    let doc = |title: &str, path: &str, text: &str| Evidence {
+        title: title.into(),
+        kind: EvidenceKind::Document,
+        path: Some(path.into()),
+        text: text.into(),
+    };
+    let files = [
+        "app/README.md",
+        "app/docker-compose.yml",
+        "app/backend/main.py",
+        "app/backend/app/__init__.py",
+        "app/backend/app/models.py",
+        "app/backend/app/auth.py",
+        "app/backend/app/routes/invoices.py",
+        "app/backend/tests/test_auth.py",
+        "app/backend/requirements.txt",
+        "app/frontend/index.html",
+        "app/frontend/src/App.tsx",
+        "app/frontend/src/api.ts",
+        "app/frontend/package.json",
+    ];
+    review.evidence = vec![
+        doc(
+            "Quality review",
+            "docs/quality.md",
+            "# Quality review\n\n## OWASP top 10\n\n- A01 broken access control: every route checks the session.\n- A03 injection: queries go through the ORM.\n\n## Test gaps\n\n- No test of the password reset.\n\nScore: 0.91\n",
+        ),
+        doc(
+            "Build",
+            "docs/build.md",
+            "# Build report\n\n## Integration checks\n\n13 files in `app/`; round 2 of checks.\n\n| check | result |\n|---|---|\n| backend-tests | ✓ passed |\n| frontend-tests | ✗ failed |\n\n**1 checks failing.**\n",
+        ),
+        Evidence {
+            title: "Checks".into(),
+            kind: EvidenceKind::Checks,
+            path: Some("docs/checks.md".into()),
+            text: "# Checks\n\n## First round\n\n### backend-tests\n\n✓ passed · 14 passed, 0 failed · 3.2 s\n\n### frontend-tests\n\n✗ failed · 6 passed, 1 failed · 5.0 s\n\n```text\nFAIL src/App.test.tsx > renders the invoice list\n```\n".into(),
+        },
+        doc("Deployment prep", "docs/deploy.md", &review.artifact),
+        Evidence { title: "app/".into(), kind: EvidenceKind::Tree, path: None, text: files.join("\n") },
+    ];
+    review.focus = 3;
+    review.gate = gate;
+    review
+}
+
 /// Alerts for the alerts overlay, oldest first.
 pub fn alerts() -> Vec<Event> {
     use crate::domain::AlertKind;
@@ -398,4 +459,81 @@ pub fn templates() -> Vec<crate::templates::TemplateInfo> {
             .collect();
     }
     out
+}
+
+/// A run's workspace as the orchestrator lists it: the documents, a kept revision, and an
+/// `app/` tree (backend, frontend, tests), `n` files in all (at least 12), sorted by path.
+pub fn workspace_files(n: usize) -> Vec<crate::orchestrator::FileEntry> {
+    let mut paths: Vec<(String, u64)> = [
+        ("docs/research.md", 6_120),
+        ("docs/founder-fit.md", 2_310),
+        ("docs/spec.md", 4_870),
+        ("docs/history/spec.r0.md", 4_410),
+        ("app/README.md", 1_204),
+        ("app/backend/main.py", 2_481),
+        ("app/backend/models.py", 1_377),
+        ("app/backend/requirements.txt", 96),
+        ("app/frontend/package.json", 612),
+        ("app/frontend/src/app.ts", 3_906),
+        ("app/tests/test_main.py", 1_840),
+        ("app/Dockerfile", 402),
+    ]
+    .iter()
+    .map(|(p, b)| (p.to_string(), *b))
+    .collect();
+    let folders = ["app/backend/routes", "app/backend/services", "app/frontend/src/components", "app/tests/unit"];
+    let mut i = 0;
+    while paths.len() < n {
+        let folder = folders[i % folders.len()];
+        let ext = if folder.contains("frontend") { "ts" } else { "py" };
+        paths.push((format!("{folder}/part_{:02}/module_{i:04}.{ext}", i / 40), 500 + (i as u64 * 37) % 4_000));
+        i += 1;
+    }
+    paths.sort();
+    paths.into_iter().map(|(path, bytes)| crate::orchestrator::FileEntry { path, bytes }).collect()
+}
+
+/// A Python module of `lines` lines (a FastAPI app, repeated as needed).
+pub fn python_source(lines: usize) -> String {
+    const HEAD: &str = r#""""Invoices API: create, list and settle invoices."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI, HTTPException
+
+app = FastAPI(title="Ledgerly")
+MAX_ITEMS = 100  # per invoice
+
+
+@dataclass
+class Invoice:
+    id: int
+    customer: str
+    total_cents: int = 0
+    items: list[str] = field(default_factory=list)
+
+    def settle(self, amount: int) -> bool:
+        """Records a payment; True when the invoice is paid."""
+        if amount <= 0:
+            raise ValueError(f"amount must be positive, not {amount}")
+        self.total_cents -= amount
+        return self.total_cents <= 0
+"#;
+    const BODY: &str = r#"
+
+@app.get("/invoices/{invoice_id}")
+async def get_invoice(invoice_id: int) -> dict:
+    invoice = STORE.get(invoice_id)
+    if invoice is None:
+        raise HTTPException(status_code=404, detail="no such invoice")
+    return {"id": invoice.id, "customer": invoice.customer, "total": invoice.total_cents / 100}
+"#;
+    let mut out = String::from(HEAD);
+    out.push_str("\n\nSTORE: dict[int, Invoice] = {}\n");
+    while out.lines().count() < lines {
+        out.push_str(BODY);
+    }
+    out.lines().take(lines).collect::<Vec<_>>().join("\n") + "\n"
 }

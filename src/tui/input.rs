@@ -10,7 +10,7 @@ use super::screens::review;
 use crate::orchestrator::Command;
 
 /// Actions of the dashboard, in the order the help lists them.
-pub const DASHBOARD: [Action; 23] = [
+pub const DASHBOARD: [Action; 25] = [
     Action::Up,
     Action::Down,
     Action::PageUp,
@@ -25,11 +25,13 @@ pub const DASHBOARD: [Action; 23] = [
     Action::Pane4,
     Action::Gates,
     Action::Open,
+    Action::Mark,
     Action::Approve,
     Action::Revise,
     Action::Reject,
     Action::PauseResume,
     Action::NewRun,
+    Action::Browse,
     Action::Filter,
     Action::Alerts,
     Action::Command,
@@ -60,6 +62,7 @@ impl App {
         match &self.screen {
             Screen::Review(_) => return review::key(self, key),
             Screen::NewRun(_) => return super::screens::new_run::key(self, key),
+            Screen::Browser(_) => return super::screens::browser::key(self, key),
             Screen::Dashboard => {}
         }
         let quit = self.keymap.action(&key, &[Action::Quit]);
@@ -83,6 +86,12 @@ impl App {
             Action::Pane3 => self.focus = Pane::Providers,
             Action::Pane4 | Action::Gates => self.focus = Pane::Gates,
             Action::Open => return self.open(),
+            Action::Mark => self.toggle_mark(),
+            Action::Approve | Action::Revise | Action::Reject
+                if self.focus == Pane::Gates && !self.marks.is_empty() =>
+            {
+                return self.decide_marked(action);
+            }
             Action::Approve | Action::Revise | Action::Reject => {
                 let gate = match self.focus {
                     Pane::Gates => self.selected_gate,
@@ -105,11 +114,19 @@ impl App {
                 t.move_cursor(ratatui_textarea::CursorMove::End);
                 self.filter_input = Some(t);
             }
+            Action::Browse => match self.focus {
+                Pane::Startups | Pane::Team => match self.selected_run {
+                    Some(run) => return self.open_browser(run, None),
+                    None => self.fail("no run is selected"),
+                },
+                _ => self.fail("select a run in Startups or Agent team to browse its files"),
+            },
             Action::Alerts => return self.open_alerts(),
             Action::Command => self.overlay = Some(Overlay::command()),
             Action::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
             _ => {}
         }
+        self.follow_gate();
         Vec::new()
     }
 

@@ -3,7 +3,10 @@
 
 pub mod app;
 pub mod bench;
+pub mod bench_browser;
+pub mod external;
 pub mod fixture;
+pub mod highlight;
 pub mod input;
 pub mod keymap;
 pub mod panes;
@@ -50,6 +53,8 @@ pub fn app_for(cfg: &Config, handle: &OrchestratorHandle, opts: &TuiOptions) -> 
     let keymap = Keymap::with_overrides(&cfg.tui.key_overrides())?;
     let mut app = App::new(handle.snapshot(), theme, mode, keymap, opts.reviewer.clone());
     app.bell = cfg.tui.bell;
+    app.osc52 = cfg.tui.osc52;
+    app.after_decision = screens::review::AfterDecision::from_config(&cfg.tui.after_decision);
     Ok(app)
 }
 
@@ -151,6 +156,28 @@ async fn event_loop<W: std::io::Write>(handle: &OrchestratorHandle, app: &mut Ap
                 }
                 Effect::Bell => term.bell().map_err(io)?,
                 Effect::Quit => return Ok(()),
+                Effect::Clipboard(text) => term.send(&external::osc52(&text)).map_err(io)?,
+                Effect::External { program, workspace, path } => {
+                    dirty = true;
+                    match external::target(&workspace, &path) {
+                        Err(why) => app.fail(why),
+                        Ok(file) => {
+                            // The key reader stops first (its thread holds crossterm's reader
+                            // while it waits), so that every key goes to the program.
+                            drop(keys);
+                            term.suspend().map_err(io)?;
+                            let status =
+                                tokio::process::Command::from(external::command(&program, &file)).status().await;
+                            term.resume().map_err(io)?;
+                            keys = EventStream::new();
+                            signals.forget_interrupts();
+                            match external::outcome(&program, status) {
+                                Ok(msg) => app.say(msg),
+                                Err(msg) => app.fail(msg),
+                            }
+                        }
+                    }
+                }
             }
         }
     }

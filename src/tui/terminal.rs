@@ -9,8 +9,8 @@ use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use ratatui::crossterm::terminal::{
-    BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode,
-    enable_raw_mode,
+    BeginSynchronizedUpdate, Clear, ClearType, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen,
+    disable_raw_mode, enable_raw_mode,
 };
 use ratatui::crossterm::{cursor, execute, queue};
 
@@ -49,6 +49,7 @@ pub struct Term<W: Write> {
     pub terminal: Terminal<CrosstermBackend<Counting<W>>>,
     pub bytes: Arc<AtomicU64>,
     owns_tty: bool,
+    mouse: bool,
 }
 
 impl Term<io::Stdout> {
@@ -67,6 +68,7 @@ impl Term<io::Stdout> {
         }
         let mut t = Term::on(out)?;
         t.owns_tty = true;
+        t.mouse = mouse;
         t.terminal.clear()?;
         Ok(t)
     }
@@ -77,7 +79,7 @@ impl<W: Write> Term<W> {
     pub fn on(writer: W) -> io::Result<Term<W>> {
         let counting = Counting::new(writer);
         let bytes = Arc::clone(&counting.bytes);
-        Ok(Term { terminal: Terminal::new(CrosstermBackend::new(counting))?, bytes, owns_tty: false })
+        Ok(Term { terminal: Terminal::new(CrosstermBackend::new(counting))?, bytes, owns_tty: false, mouse: false })
     }
 
     /// A terminal of a fixed size over any writer (benchmarks: no terminal is asked).
@@ -86,7 +88,7 @@ impl<W: Write> Term<W> {
         let bytes = Arc::clone(&counting.bytes);
         let viewport = ratatui::Viewport::Fixed(ratatui::layout::Rect::new(0, 0, width, height));
         let terminal = Terminal::with_options(CrosstermBackend::new(counting), ratatui::TerminalOptions { viewport })?;
-        Ok(Term { terminal, bytes, owns_tty: false })
+        Ok(Term { terminal, bytes, owns_tty: false, mouse: false })
     }
 
     /// Draws one frame inside a synchronized update, so the terminal shows it whole.
@@ -95,6 +97,39 @@ impl<W: Write> Term<W> {
         self.terminal.draw(|f| super::view::render(app, f))?;
         execute!(self.terminal.backend_mut(), EndSynchronizedUpdate)?;
         Ok(())
+    }
+
+    /// Hands the terminal to another program: cooked mode, the main screen, the cursor.
+    pub fn suspend(&mut self) -> io::Result<()> {
+        let b = self.terminal.backend_mut();
+        if self.mouse {
+            execute!(b, DisableMouseCapture)?;
+        }
+        execute!(b, LeaveAlternateScreen, cursor::Show)?;
+        if self.owns_tty { disable_raw_mode() } else { Ok(()) }
+    }
+
+    /// Takes the terminal back after [`Term::suspend`], and clears it so the next frame is
+    /// drawn whole (without `Terminal::clear`, which asks the terminal where its cursor is).
+    pub fn resume(&mut self) -> io::Result<()> {
+        if self.owns_tty {
+            enable_raw_mode()?;
+        }
+        let b = self.terminal.backend_mut();
+        execute!(b, EnterAlternateScreen, cursor::Hide, Clear(ClearType::All))?;
+        if self.mouse {
+            execute!(b, EnableMouseCapture)?;
+        }
+        // Both buffers blank: the next frame is compared with an empty screen.
+        self.terminal.swap_buffers();
+        Ok(())
+    }
+
+    /// Writes an escape sequence as is (an OSC 52 clipboard write).
+    pub fn send(&mut self, sequence: &str) -> io::Result<()> {
+        let b = self.terminal.backend_mut();
+        b.write_all(sequence.as_bytes())?;
+        b.flush()
     }
 
     pub fn bell(&mut self) -> io::Result<()> {

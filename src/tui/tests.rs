@@ -19,7 +19,7 @@ use crate::orchestrator::{Reply, RunDetail};
 
 const SIZES: [(u16, u16); 3] = [(80, 24), (120, 40), (200, 50)];
 
-fn app(theme: &str) -> App {
+pub(super) fn app(theme: &str) -> App {
     let mode = if theme == "no-colour" { ColorMode::None } else { ColorMode::TrueColor };
     let snap = Arc::new(fixture::snapshot(24, 3, 5));
     let mut app = App::new(snap, Theme::load(theme, mode).unwrap(), mode, Keymap::default(), "tester".into());
@@ -27,11 +27,11 @@ fn app(theme: &str) -> App {
     app
 }
 
-fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
+pub(super) fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
     app.handle_key(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
-fn typed(app: &mut App, text: &str) {
+pub(super) fn typed(app: &mut App, text: &str) {
     for c in text.chars() {
         key(app, KeyCode::Char(c));
     }
@@ -50,7 +50,7 @@ fn answer(app: &mut App, effects: Vec<Effect>, reply: Reply) {
 }
 
 /// The frame as text, then each row's styles as runs: `A×12 B×3`, with a legend.
-fn draw(app: &mut App, w: u16, h: u16) -> String {
+pub(super) fn draw(app: &mut App, w: u16, h: u16) -> String {
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
     term.draw(|f| super::view::render(app, f)).unwrap();
     let buf = term.backend().buffer();
@@ -100,7 +100,7 @@ fn label(k: usize) -> String {
 }
 
 /// Draws a scene at every size in both themes and checks each against its snapshot.
-fn scene(name: &str, setup: impl Fn(&mut App)) {
+pub(super) fn scene(name: &str, setup: impl Fn(&mut App)) {
     for theme in ["dark", "no-colour"] {
         for (w, h) in SIZES {
             let mut app = app(theme);
@@ -178,6 +178,65 @@ fn gate_review_after_the_decision_is_saved() {
         gate.decided_by = Some("tester".into());
         gate.decided_at = Some(fixture::NOW);
         answer(app, effects, Reply::Decided { gate: Box::new(gate) });
+    });
+}
+
+fn open_release_review(app: &mut App) {
+    key(app, KeyCode::Char('g'));
+    for _ in 0..3 {
+        key(app, KeyCode::Down);
+    }
+    let effects = key(app, KeyCode::Enter);
+    let review = fixture::review_g3(&app.snap);
+    answer(app, effects, Reply::Review { review: Box::new(review) });
+}
+
+#[test]
+fn gate_review_of_a_release_with_its_evidence_tabs() {
+    scene("review_g3", |app| {
+        open_release_review(app);
+    });
+}
+
+#[test]
+fn gate_review_of_a_release_on_its_app_tree() {
+    scene("review_g3_tree", |app| {
+        open_release_review(app);
+        key(app, KeyCode::Tab);
+        for _ in 0..5 {
+            key(app, KeyCode::Down);
+        }
+    });
+}
+
+#[test]
+fn gate_review_typing_a_search() {
+    scene("review_search_typing", |app| {
+        open_release_review(app);
+        key(app, KeyCode::Char('/'));
+        typed(app, "Rollb");
+    });
+}
+
+#[test]
+fn gate_review_with_search_matches() {
+    scene("review_search_found", |app| {
+        open_release_review(app);
+        // The document was on screen before the search, so a match scrolls into view (at
+        // 80x24; at the larger sizes the document fits).
+        draw(app, 80, 24);
+        key(app, KeyCode::Char('/'));
+        typed(app, "Rollback");
+        key(app, KeyCode::Enter);
+        key(app, KeyCode::Char('n'));
+    });
+}
+
+#[test]
+fn gate_review_of_a_revision_showing_the_whole_document() {
+    scene("review_whole", |app| {
+        open_review(app);
+        key(app, KeyCode::Char('d'));
     });
 }
 
@@ -308,7 +367,7 @@ fn decisions_wait_for_the_orchestrator_before_showing_done() {
     gate.status = GateStatus::Rejected;
     gate.decided_by = Some("tester".into());
     answer(&mut app, effects, Reply::Decided { gate: Box::new(gate) });
-    assert!(draw(&mut app, 120, 40).contains("rejected by tester, saved"));
+    assert!(draw(&mut app, 120, 40).contains("s-01.G1.1 rejected, saved; next: s-04.G0.0"));
     // Esc in a note leaves without deciding; no decision key is Esc.
     let mut app2 = self::app("dark");
     open_review(&mut app2);
@@ -316,4 +375,162 @@ fn decisions_wait_for_the_orchestrator_before_showing_done() {
     typed(&mut app2, "half a thought");
     assert!(key(&mut app2, KeyCode::Esc).is_empty());
     assert!(draw(&mut app2, 120, 40).contains("note left without deciding"));
+}
+
+/// The workspace browser: its tree, its highlighted viewer, and its keys.
+mod browser {
+    use super::*;
+    use crate::orchestrator::{Command, FileText};
+    use crate::tui::app::Screen;
+    use crate::tui::screens::browser::Focus;
+
+    const WORKSPACE: &str = "/srv/factory/workspaces/s-01";
+
+    /// Answers the browser's requests: the file list, the run (for its folder), a file.
+    fn answer_browser(app: &mut App, effects: Vec<Effect>, files: &[crate::orchestrator::FileEntry]) {
+        for e in effects {
+            let Effect::Request(id, cmd) = e else { continue };
+            let reply = match cmd {
+                Command::Files { run } => Reply::Files { run, files: files.to_vec() },
+                Command::Status { .. } => {
+                    let mut run = fixture::review(&app.snap).run;
+                    run.workspace = WORKSPACE.into();
+                    Reply::Run { detail: Box::new(RunDetail { run, tasks: vec![], reports: vec![], gates: vec![] }) }
+                }
+                Command::ReadFile { run, path } => Reply::File {
+                    file: Box::new(FileText {
+                        run,
+                        path,
+                        text: fixture::python_source(80),
+                        bytes: 2_481,
+                        truncated: false,
+                        binary: false,
+                    }),
+                },
+                _ => continue,
+            };
+            app.on_reply(id, Ok(reply));
+        }
+    }
+
+    /// `w` on the first run, then `app/` and `app/backend/` opened, `main.py` selected.
+    fn open_tree(app: &mut App) {
+        let effects = key(app, KeyCode::Char('w'));
+        answer_browser(app, effects, &fixture::workspace_files(12));
+        for _ in 0..4 {
+            key(app, KeyCode::Down);
+        }
+        key(app, KeyCode::Right);
+        key(app, KeyCode::Down);
+        key(app, KeyCode::Char('l'));
+        key(app, KeyCode::Down);
+    }
+
+    fn open_python(app: &mut App) {
+        open_tree(app);
+        let effects = key(app, KeyCode::Enter);
+        answer_browser(app, effects, &[]);
+    }
+
+    fn browser(app: &App) -> &crate::tui::screens::browser::BrowserScreen {
+        match &app.screen {
+            Screen::Browser(b) => b,
+            _ => panic!("the browser is open"),
+        }
+    }
+
+    #[test]
+    fn browser_tree_with_a_folder_expanded() {
+        scene("browser_tree", |app| {
+            open_tree(app);
+            assert_eq!(browser(app).selected_path().as_deref(), Some("app/backend/main.py"));
+        });
+    }
+
+    #[test]
+    fn browser_viewing_a_highlighted_python_file() {
+        scene("browser_python", |app| {
+            open_python(app);
+            assert_eq!(browser(app).focus, Focus::File);
+        });
+    }
+
+    #[test]
+    fn search_in_the_open_file_counts_and_moves_between_matches() {
+        let mut app = app("dark");
+        open_python(&mut app);
+        draw(&mut app, 120, 40);
+        key(&mut app, KeyCode::Char('/'));
+        typed(&mut app, "invoice_id");
+        assert!(draw(&mut app, 120, 40).contains("/invoice_id▏"), "the query shows while typed");
+        key(&mut app, KeyCode::Enter);
+        let b = browser(&app);
+        let viewer = &b.file.as_ref().unwrap().viewer;
+        let n = viewer.search.matches.len();
+        assert!(n >= 6, "{n} matches");
+        assert_eq!(viewer.match_label().unwrap(), format!("“invoice_id” 1/{n}"));
+        key(&mut app, KeyCode::Char('n'));
+        let frame = draw(&mut app, 120, 40);
+        assert!(frame.contains(&format!("“invoice_id” 2/{n}")), "{frame}");
+        // From the tree, `N` still moves in the open file.
+        key(&mut app, KeyCode::Tab);
+        assert_eq!(browser(&app).focus, Focus::Tree);
+        app.handle_key(KeyEvent::new(KeyCode::Char('N'), KeyModifiers::SHIFT));
+        assert_eq!(browser(&app).file.as_ref().unwrap().viewer.search.current, 0);
+    }
+
+    #[test]
+    fn e_refuses_a_path_outside_the_workspace() {
+        let mut app = app("dark");
+        let effects = key(&mut app, KeyCode::Char('w'));
+        let mut files = fixture::workspace_files(12);
+        files.push(crate::orchestrator::FileEntry { path: "app/../../../etc/passwd".into(), bytes: 1 });
+        answer_browser(&mut app, effects, &files);
+        let Screen::Browser(b) = &mut app.screen else { panic!() };
+        b.reveal("app/../../../etc/passwd");
+        let effects = key(&mut app, KeyCode::Char('e'));
+        assert!(effects.is_empty(), "{effects:?}");
+        let status = app.status.clone().unwrap();
+        assert!(status.error && status.text.contains("climbs out of the workspace"), "{status:?}");
+        // A file inside it goes to the editor, on the workspace's path.
+        let Screen::Browser(b) = &mut app.screen else { panic!() };
+        b.reveal("app/backend/main.py");
+        let effects = key(&mut app, KeyCode::Char('e'));
+        let [Effect::External { workspace, path, .. }] = effects.as_slice() else { panic!("{effects:?}") };
+        assert_eq!((workspace.as_str(), path.as_str()), (WORKSPACE, "app/backend/main.py"));
+    }
+
+    #[test]
+    fn y_copies_the_path_only_when_osc52_is_allowed() {
+        let mut app = app("dark");
+        open_tree(&mut app);
+        assert!(key(&mut app, KeyCode::Char('y')).is_empty());
+        assert!(app.status.clone().unwrap().text.contains("set [tui] osc52 = true in the config"));
+        app.osc52 = true;
+        let effects = key(&mut app, KeyCode::Char('y'));
+        assert_eq!(effects, vec![Effect::Clipboard(format!("{WORKSPACE}/app/backend/main.py"))]);
+    }
+
+    #[test]
+    fn esc_goes_back_where_the_browser_was_opened_from() {
+        let mut app = app("dark");
+        open_release_review(&mut app);
+        let run = app.selected_run.unwrap();
+        let effects = app.open_browser(run, Some("app/backend/main.py".into()));
+        assert_eq!(effects.len(), 3, "list, folder and file");
+        answer_browser(&mut app, effects, &fixture::workspace_files(12));
+        assert_eq!(browser(&app).selected_path().as_deref(), Some("app/backend/main.py"));
+        assert!(browser(&app).file.is_some());
+        key(&mut app, KeyCode::Esc);
+        assert!(matches!(app.screen, Screen::Review(_)), "back on the review");
+        // From the dashboard, `:open s-02` opens it, and Esc goes back to the dashboard.
+        let mut app = self::app("dark");
+        key(&mut app, KeyCode::Char(':'));
+        typed(&mut app, "open s-02");
+        let effects = key(&mut app, KeyCode::Enter);
+        assert!(matches!(&app.screen, Screen::Browser(b) if b.run.to_string() == "s-02"));
+        assert_eq!(effects.len(), 2);
+        key(&mut app, KeyCode::Esc);
+        assert!(matches!(app.screen, Screen::Dashboard));
+    }
 }

@@ -282,7 +282,7 @@ fn dist(a: (u8, u8, u8), b: (u8, u8, u8)) -> u32 {
     d(a.0, b.0) + d(a.1, b.1) + d(a.2, b.2)
 }
 
-fn nearest_16(rgb: (u8, u8, u8)) -> Color {
+pub fn nearest_16(rgb: (u8, u8, u8)) -> Color {
     ANSI16.iter().min_by_key(|(_, c)| dist(rgb, *c)).map(|(c, _)| *c).unwrap_or(Color::Reset)
 }
 

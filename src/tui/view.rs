@@ -40,6 +40,7 @@ pub fn render(app: &mut App, f: &mut Frame) {
     match &app.screen {
         Screen::Review(_) => screens::review::render(app, f, body),
         Screen::NewRun(_) => screens::new_run::render(app, f, body),
+        Screen::Browser(_) => screens::browser::render(app, f, body),
         Screen::Dashboard => dashboard(app, f, body),
     }
     footer(app, f, foot);
@@ -167,8 +168,12 @@ fn header(app: &App, f: &mut Frame, area: Rect) {
 /// The keys of the focused pane or open screen, as `(key, what)` pairs.
 pub fn hints(app: &App) -> Vec<(String, &'static str)> {
     let k = |a: Action| app.keymap.hint(a);
+    if let Some(screens::overlays::Overlay::Batch(b)) = &app.overlay {
+        return screens::batch::hints(app, b);
+    }
     match &app.screen {
         Screen::Review(_) => return screens::review::hints(app),
+        Screen::Browser(_) => return screens::browser::hints(app),
         Screen::NewRun(_) => {
             return vec![
                 ("Tab".into(), "next field"),
@@ -183,17 +188,30 @@ pub fn hints(app: &App) -> Vec<(String, &'static str)> {
     match app.focus {
         Pane::Startups => {
             out.push((k(Action::Open), "team"));
+            out.push((k(Action::Browse), "files"));
             out.push((k(Action::PauseResume), "pause/resume"));
             out.push((k(Action::NewRun), "new"));
             out.push((k(Action::Filter), "filter"));
         }
-        Pane::Team => out.push((k(Action::Open), "report history")),
+        Pane::Team => {
+            out.push((k(Action::Open), "report history"));
+            out.push((k(Action::Browse), "files"));
+        }
         Pane::Providers => {}
+        Pane::Gates if !app.marks.is_empty() => {
+            out.push((k(Action::Mark), "mark"));
+            out.push((k(Action::Approve), "approve marked"));
+            out.push((k(Action::Revise), "revise marked"));
+            out.push((k(Action::Reject), "reject marked"));
+            out.push((k(Action::Open), "review"));
+            out.push((k(Action::Filter), "filter"));
+        }
         Pane::Gates => {
             out.push((k(Action::Open), "review"));
             out.push((k(Action::Approve), "approve"));
             out.push((k(Action::Revise), "revise"));
             out.push((k(Action::Reject), "reject"));
+            out.push((k(Action::Mark), "mark"));
             out.push((k(Action::Filter), "filter"));
         }
     }
@@ -219,6 +237,9 @@ fn footer(app: &App, f: &mut Frame, area: Rect) {
         let text = format!(" {} ", sanitize::line(&s.text));
         Span::styled(text, if s.error { t.footer.patch(t.error) } else { t.footer.patch(t.info) })
     });
+    // Until the first decision: how to review a gate.
+    let status =
+        status.or_else(|| app.first_run_hint().map(|h| Span::styled(format!(" {h} "), t.footer.patch(t.accent))));
     let status_w = status.as_ref().map(|s| (s.width() as u16).min(area.width / 2)).unwrap_or(0);
     // Every hint that fits, keeping the last two (help, quit) whatever else drops.
     let all = hints(app);

@@ -10,8 +10,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::sanitize;
+use crate::tui::highlight;
 use crate::tui::keymap::{Action, Keymap};
-use crate::tui::theme::Styles;
+use crate::tui::theme::{ColorMode, Styles};
 use crate::tui::widgets;
 
 /// How the lines are coloured.
@@ -21,6 +22,11 @@ pub enum Kind {
     Markdown,
     /// Plain text, as is.
     Plain,
+    /// A unified diff: added lines ok, removed lines error, hunk headers info.
+    Diff,
+    /// Source code: cut at the width (never at words, so columns stay true), coloured by
+    /// [`highlight::Code`] where a grammar knows the file.
+    Code,
 }
 
 /// The search being typed, or the last one kept.
@@ -47,6 +53,8 @@ pub struct Viewer {
     pub scroll: usize,
     pub page: usize,
     pub search: Search,
+    /// The highlighting of a [`Kind::Code`] file.
+    pub code: Option<Box<highlight::Code>>,
 }
 
 /// The keys a viewer takes (besides the typing of a search).
@@ -73,7 +81,57 @@ impl Viewer {
             scroll: 0,
             page: 20,
             search: Search::default(),
+            code: None,
         }
+    }
+
+    /// A coloured unified diff of `old` to `new` (3 lines of context), or a line saying
+    /// they are the same.
+    pub fn diff(old: &str, new: &str) -> Viewer {
+        let diff = similar::TextDiff::from_lines(old, new);
+        let text = diff.unified_diff().context_radius(3).missing_newline_hint(false).to_string();
+        let text = if text.is_empty() { "(no change from the revision before)".to_string() } else { text };
+        Viewer::new(text.strip_suffix('\n').unwrap_or(&text), Kind::Diff)
+    }
+
+    /// Source code at `path`, highlighted lazily in `theme`'s colours at the terminal's depth.
+    pub fn code(text: &str, path: &str, mode: ColorMode, theme: &str) -> Viewer {
+        let mut v = Viewer::new(text, Kind::Code);
+        let first = v.lines.first().map(String::as_str).unwrap_or("");
+        v.code = Some(Box::new(highlight::Code::new(path, first, mode, theme)));
+        v
+    }
+
+    /// Whether the rows on screen still wait for highlighting (another frame will do more).
+    pub fn highlighting(&self) -> bool {
+        let last = self.wrapped.get((self.scroll + self.page).min(self.wrapped.len()).saturating_sub(1));
+        let upto = last.map_or(0, |(l, _)| l + 1);
+        self.code.as_ref().is_some_and(|c| c.behind(upto, self.lines.len()))
+    }
+
+    /// Highlights the logical lines shown from the top row down (within a frame's budget).
+    fn highlight_visible(&mut self) {
+        let Some(code) = self.code.as_mut() else { return };
+        let last = self.wrapped.get((self.scroll + self.page).min(self.wrapped.len()).saturating_sub(1));
+        let upto = last.map_or(0, |(l, _)| l + 1);
+        code.ensure(&self.lines, upto, highlight::FRAME_BUDGET);
+    }
+
+    /// The coloured spans of wrapped row `row` (logical line `l`, text `text`), when the line
+    /// is highlighted and not a search match (a match shows in the search's style).
+    fn code_spans(&self, row: usize, l: usize, text: &str, line_style: Style) -> Option<Vec<Span<'static>>> {
+        let code = self.code.as_ref()?;
+        if self.search.matches.binary_search(&l).is_ok() {
+            return None;
+        }
+        let from: usize = self.wrapped[..row].iter().rev().take_while(|(x, _)| *x == l).map(|(_, t)| t.len()).sum();
+        let line = &self.lines[l];
+        let runs = code.runs(l, from, text.len())?;
+        Some(
+            runs.into_iter()
+                .filter_map(|(s, r)| line.get(r).map(|t| Span::styled(t.to_string(), line_style.patch(s))))
+                .collect(),
+        )
     }
 
     pub fn with_numbers(mut self) -> Viewer {
@@ -127,7 +185,7 @@ impl Viewer {
         } else {
             (0..self.lines.len()).filter(|i| self.lines[*i].to_lowercase().contains(&q)).collect()
         };
-        let top = self.wrapped.get(self.scroll).map_or(0, |(l, _)| *l);
+        let top = self.top_line();
         self.search.current = self.search.matches.iter().position(|l| *l >= top).unwrap_or(0);
         self.show_current();
     }
@@ -171,8 +229,19 @@ impl Viewer {
         self.clamp();
     }
 
+    /// The logical line at the top of the view.
+    fn top_line(&self) -> usize {
+        if self.wrapped.is_empty() { self.scroll } else { self.wrapped.get(self.scroll).map_or(0, |(l, _)| *l) }
+    }
+
+    /// Keeps the scroll within the text. Before the first frame nothing is wrapped yet: the
+    /// scroll is then a logical line, which the first frame maps onto its rows.
     fn clamp(&mut self) {
-        self.scroll = self.scroll.min(self.wrapped.len().saturating_sub(self.page));
+        if self.wrapped.is_empty() {
+            self.scroll = self.scroll.min(self.lines.len().saturating_sub(1));
+        } else {
+            self.scroll = self.scroll.min(self.wrapped.len().saturating_sub(self.page));
+        }
     }
 
     fn gutter(&self) -> usize {
@@ -184,11 +253,11 @@ impl Viewer {
         if self.wrapped_width == width && !self.wrapped.is_empty() {
             return;
         }
-        let top = self.wrapped.get(self.scroll).map_or(0, |(l, _)| *l);
+        let top = self.top_line();
         let text_width = (width as usize).saturating_sub(self.gutter()).max(1);
         self.wrapped.clear();
         for (i, line) in self.lines.iter().enumerate() {
-            for row in widgets::wrap(std::slice::from_ref(line), text_width) {
+            for row in wrap_line(self.kind, line, text_width) {
                 self.wrapped.push((i, row));
             }
         }
@@ -201,11 +270,12 @@ impl Viewer {
         self.rewrap(area.width);
         self.page = area.height as usize;
         self.clamp();
+        self.highlight_visible();
         let gutter = self.gutter();
         let current = self.search.matches.get(self.search.current).copied();
         let mut rows: Vec<Line> = Vec::with_capacity(self.page);
         let mut last = None;
-        for (l, text) in self.wrapped.iter().skip(self.scroll).take(self.page) {
+        for (row, (l, text)) in self.wrapped.iter().enumerate().skip(self.scroll).take(self.page) {
             let mut spans = Vec::new();
             if gutter > 0 {
                 let n = if last == Some(*l) { String::new() } else { (l + 1).to_string() };
@@ -220,7 +290,10 @@ impl Viewer {
             } else {
                 style
             };
-            spans.push(Span::styled(text.clone(), style));
+            match self.code_spans(row, *l, text, style) {
+                Some(code) => spans.extend(code),
+                None => spans.push(Span::styled(text.clone(), style)),
+            }
             rows.push(Line::from(spans));
         }
         f.render_widget(Paragraph::new(rows).style(t.base), area);
@@ -230,6 +303,9 @@ impl Viewer {
         match self.kind {
             Kind::Markdown if line.starts_with('#') => t.title,
             Kind::Markdown if line.starts_with("> ") => t.muted,
+            Kind::Diff if line.starts_with('+') => t.ok,
+            Kind::Diff if line.starts_with('-') => t.error,
+            Kind::Diff if line.starts_with("@@") => t.info,
             _ => t.base,
         }
     }
@@ -247,6 +323,27 @@ impl Viewer {
     }
 }
 
+/// One logical line as rows of at most `width` columns: code is cut at the width (every
+/// byte kept, so the rows join back into the line), everything else wraps at words.
+fn wrap_line(kind: Kind, line: &String, width: usize) -> Vec<String> {
+    if kind != Kind::Code {
+        return widgets::wrap(std::slice::from_ref(line), width);
+    }
+    let mut rows = Vec::new();
+    let (mut cur, mut w) = (String::new(), 0);
+    for c in line.chars() {
+        let cw = widgets::width(c.encode_utf8(&mut [0; 4]));
+        if w + cw > width.max(1) && !cur.is_empty() {
+            rows.push(std::mem::take(&mut cur));
+            w = 0;
+        }
+        cur.push(c);
+        w += cw;
+    }
+    rows.push(cur);
+    rows
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,6 +351,20 @@ mod tests {
 
     fn press(v: &mut Viewer, c: char) -> bool {
         v.key(&Keymap::default(), &KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+    }
+
+    #[test]
+    fn a_search_before_the_first_frame_shows_its_match_once_drawn() {
+        let text: Vec<String> =
+            (0..200).map(|i| if i == 150 { "the needle".into() } else { format!("line {i}") }).collect();
+        let mut v = Viewer::new(&text.join("\n"), Kind::Plain);
+        v.find("needle");
+        assert!(v.scroll > 100, "scrolled towards line 151 before any frame: {}", v.scroll);
+        v.rewrap(80);
+        v.page = 20;
+        v.clamp();
+        let rows: Vec<usize> = v.wrapped.iter().skip(v.scroll).take(v.page).map(|(l, _)| *l).collect();
+        assert!(rows.contains(&150), "the match is on screen: {rows:?}");
     }
 
     #[test]

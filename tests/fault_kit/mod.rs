@@ -35,16 +35,33 @@ impl User {
     }
 
     pub fn cmd(self, f: &Factory, args: &[&str]) -> Command {
-        let mut c = f.cmd(args);
-        if let Some(uid) = self.0 {
-            c.uid(uid).gid(uid);
-        }
+        let Some(uid) = self.0 else { return f.cmd(args) };
+        let mut c = f.cmd_of(&reachable_binary(f), args);
+        c.uid(uid).gid(uid);
         c
     }
 
     pub fn run(self, f: &Factory, args: &[&str]) -> Run {
         self.cmd(f, args).output().expect("the factory binary runs").into()
     }
+}
+
+/// The factory binary where another user can run it: a copy in the test's own folder.
+/// The build's binary may sit in a clone inside a 0700 folder (`mktemp -d`, root's home)
+/// that `nobody` cannot enter.
+pub fn reachable_binary(f: &Factory) -> PathBuf {
+    let bin = f.dir.path().join("bin");
+    let copy = bin.join("factory");
+    if !copy.exists() {
+        std::fs::create_dir_all(&bin).unwrap();
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let built = Path::new(env!("CARGO_BIN_EXE_factory"));
+        if std::fs::hard_link(built, &copy).is_err() {
+            std::fs::copy(built, &copy).unwrap();
+        }
+        std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    copy
 }
 
 pub fn chown_tree(p: &Path, uid: u32) {

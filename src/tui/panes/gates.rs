@@ -1,5 +1,6 @@
 //! The Gate inbox: pending gates oldest first, with how long each has waited; a gate past
-//! its timeout is marked.
+//! its timeout is flagged `!`. Gates marked with `Space` (to decide at once) show `●` before
+//! that flag, and their count in the title.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -20,6 +21,9 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
     let filter = app.filters[Pane::Gates.index()].clone();
     let mut title =
         vec![Span::styled(" Gate inbox ", t.title), Span::styled(format!("({}) ", app.snap.gates.len()), t.warn)];
+    if !app.marks.is_empty() {
+        title.push(Span::styled(format!("· {} marked ", app.marks.len()), t.accent));
+    }
     if !filter.is_empty() {
         title.push(Span::styled(format!("/{} ", sanitize::line(&filter)), t.accent));
     }
@@ -59,6 +63,7 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
         app.snap.runs.get(g.id.run.0 as usize - 1).and_then(|r| r.automation_blocked.as_deref()).is_some()
     };
     let any_held = app.visible_gates.iter().skip(offset).take(fit).any(|&i| held_of(i));
+    let any_marked = !app.marks.is_empty();
     let rows: Vec<Row> = app
         .visible_gates
         .iter()
@@ -70,9 +75,17 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
             let late = g.timeout_alerted;
             let run = app.snap.runs.get(g.id.run.0 as usize - 1);
             let name = run.map(|r| sanitize::line(&r.name).into_owned()).unwrap_or_default();
+            // With marks, the flag column is two wide: the mark, then the late flag.
+            let late_flag = Span::styled(if late { "!" } else { " " }, t.error);
+            let flags = if any_marked {
+                let mark = Span::styled(if app.marks.contains(&g.id) { "●" } else { " " }, t.accent);
+                Line::from(vec![mark, late_flag])
+            } else {
+                Line::from(late_flag)
+            };
             // Why a person must decide this one: its build's checks fail, or the review did.
             let mut cells = vec![
-                Cell::from(Span::styled(if late { "!" } else { " " }, t.error)),
+                Cell::from(flags),
                 Cell::from(Span::styled(format!("{}.{}", g.id.run, g.id.code), t.accent)),
                 Cell::from(Span::styled(g.id.code.name(), t.base)),
             ];
@@ -91,7 +104,8 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
             if k == pos && focused { row.style(t.selection) } else { row }
         })
         .collect();
-    let mut widths = vec![Constraint::Length(1), Constraint::Length(10), Constraint::Min(12)];
+    let flags = if any_marked { 2 } else { 1 };
+    let mut widths = vec![Constraint::Length(flags), Constraint::Length(10), Constraint::Min(12)];
     if any_held {
         widths.push(Constraint::Length(9));
     }

@@ -1,5 +1,7 @@
 //! Screens that replace the dashboard (gate review, new run) and overlays above it.
 
+pub mod batch;
+pub mod browser;
 pub mod new_run;
 pub mod overlays;
 pub mod review;

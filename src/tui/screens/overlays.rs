@@ -48,11 +48,13 @@ pub enum Overlay {
     Reports(ReportsView),
     Command(Box<CommandLine>),
     Templates(TemplatesView),
+    Batch(Box<super::batch::Batch>),
 }
 
 /// The command line's commands, with what they take.
-pub const COMMANDS: [(&str, &str); 9] = [
+pub const COMMANDS: [(&str, &str); 10] = [
     ("new", "create a run"),
+    ("open", "browse a run's files: :open s-01 [path]"),
     ("templates", "templates with versions and ratings"),
     ("pause", "pause a run: :pause s-01"),
     ("resume", "resume a paused or failed run: :resume s-01"),
@@ -80,6 +82,9 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     if let Some(Overlay::Templates(_)) = &app.overlay {
         return templates_key(app, key);
     }
+    if let Some(Overlay::Batch(_)) = &app.overlay {
+        return super::batch::key(app, key);
+    }
     let action = app.keymap.action(
         &key,
         &[
@@ -99,7 +104,7 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         Overlay::Help { scroll } => scroll,
         Overlay::Alerts(v) => &mut v.scroll,
         Overlay::Reports(v) => &mut v.scroll,
-        Overlay::Command(_) | Overlay::Templates(_) => return Vec::new(),
+        Overlay::Command(_) | Overlay::Templates(_) | Overlay::Batch(_) => return Vec::new(),
     };
     match action {
         Some(Action::Up) => scroll(pos, -1),
@@ -177,7 +182,7 @@ pub fn complete(text: &str, runs: &[String]) -> Vec<String> {
         Some((cmd, arg)) => {
             let arg = arg.trim();
             let choices: Vec<String> = match cmd {
-                "pause" | "resume" | "cancel" => runs.to_vec(),
+                "pause" | "resume" | "cancel" | "open" => runs.to_vec(),
                 "theme" => Theme::available(),
                 _ => Vec::new(),
             };
@@ -226,6 +231,17 @@ fn run_command(app: &mut App, line: &str) -> Vec<Effect> {
                 Err(e) => app.fail(e.message),
             }
             Vec::new()
+        }
+        "open" => {
+            let Some(arg) = need_run(app) else { return Vec::new() };
+            let (run, path) = arg.split_once(' ').map(|(r, p)| (r, Some(p.trim().to_string()))).unwrap_or((&arg, None));
+            match run.parse::<crate::domain::RunId>() {
+                Ok(id) => app.open_browser(id, path.filter(|p| !p.is_empty())),
+                Err(e) => {
+                    app.fail(e);
+                    Vec::new()
+                }
+            }
         }
         "alerts" => app.open_alerts(),
         "help" => {
@@ -297,6 +313,10 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
     let height = area.height.saturating_sub(2);
     match app.overlay.take() {
         None => {}
+        Some(Overlay::Batch(b)) => {
+            super::batch::render(app, f, area, &b);
+            app.overlay = Some(Overlay::Batch(b));
+        }
         Some(Overlay::Command(cl)) => {
             let [_, line] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
             f.render_widget(Clear, line);
