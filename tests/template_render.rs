@@ -171,14 +171,6 @@ fn under_ci_a_missing_python3_fails_the_test_instead_of_skipping() {
     if std::env::var_os("FACTORY_INNER_TEST").is_some() {
         return;
     }
-    let empty = tempfile::tempdir().unwrap();
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "neoforge_renders_for_any_name", "--test-threads=1"])
-        .env("CI", "true")
-        .env("PATH", empty.path())
-        .env("FACTORY_INNER_TEST", "1")
-        .output()
-        .unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(!out.status.success() && text.contains("python3 is not installed"), "it passed without python3:\n{text}");
+    let (passed, text) = common::rerun_under_ci_without_tools("neoforge_renders_for_any_name");
+    assert!(!passed && text.contains("python3 is not installed"), "it passed without python3:\n{text}");
 }

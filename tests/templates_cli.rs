@@ -399,14 +399,7 @@ fn under_ci_a_missing_git_fails_the_test_instead_of_skipping_it() {
     if std::env::var_os("FACTORY_INNER_TEST").is_some() {
         return;
     }
-    let empty = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "imports_from_a_git_url_and_says_so_when_one_does_not_clone", "--test-threads=1"])
-        .env("CI", "true")
-        .env("PATH", empty.path())
-        .env("FACTORY_INNER_TEST", "1")
-        .output()
-        .unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(!out.status.success() && text.contains("git is not installed"), "it passed without git:\n{text}");
+    let (passed, text) =
+        common::rerun_under_ci_without_tools("imports_from_a_git_url_and_says_so_when_one_does_not_clone");
+    assert!(!passed && text.contains("git is not installed"), "it passed without git:\n{text}");
 }

@@ -38,7 +38,7 @@ pub(super) fn typed(app: &mut App, text: &str) {
 }
 
 /// Answers the first request among `effects` with `reply`.
-fn answer(app: &mut App, effects: Vec<Effect>, reply: Reply) {
+pub(super) fn answer(app: &mut App, effects: Vec<Effect>, reply: Reply) -> Vec<Effect> {
     let id = effects
         .iter()
         .find_map(|e| match e {
@@ -46,7 +46,7 @@ fn answer(app: &mut App, effects: Vec<Effect>, reply: Reply) {
             _ => None,
         })
         .expect("a request was made");
-    app.on_reply(id, Ok(reply));
+    app.on_reply(id, Ok(reply))
 }
 
 /// The frame as text, then each row's styles as runs: `A×12 B×3`, with a legend.

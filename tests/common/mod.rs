@@ -24,6 +24,20 @@ pub fn skip_or_fail(what: &str) {
     eprintln!("skipped: {what}");
 }
 
+/// Runs one test of the current test binary again with `CI=true` and an empty `PATH`:
+/// whether it passed, and what it printed. For the tests that a missing tool must fail.
+pub fn rerun_under_ci_without_tools(test: &str) -> (bool, String) {
+    let empty = tempfile::tempdir().unwrap();
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", test, "--test-threads=1"])
+        .env("CI", "true")
+        .env("PATH", empty.path())
+        .env("FACTORY_INNER_TEST", "1")
+        .output()
+        .unwrap();
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
 pub struct Factory {
     pub dir: tempfile::TempDir,
 }

@@ -13,6 +13,7 @@ use crate::orchestrator::{Command, EvidenceKind, Reply, ReviewData};
 use crate::tui::app::{App, Effect, Pane, Screen};
 use crate::tui::fixture;
 use crate::tui::keymap::Keymap;
+use crate::tui::tests::answer;
 use crate::tui::theme::{ColorMode, Theme};
 
 fn app(reviewer: &str) -> App {
@@ -30,17 +31,6 @@ fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
 
 fn typed(app: &mut App, text: &str) -> Vec<Effect> {
     text.chars().flat_map(|c| press(app, KeyCode::Char(c))).collect()
-}
-
-fn answer(app: &mut App, effects: Vec<Effect>, reply: Reply) -> Vec<Effect> {
-    let id = effects
-        .iter()
-        .find_map(|e| match e {
-            Effect::Request(id, _) => Some(*id),
-            _ => None,
-        })
-        .expect("a request was made");
-    app.on_reply(id, Ok(reply))
 }
 
 /// Opens the review of `data`'s gate and answers it with `data`.
