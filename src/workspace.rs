@@ -100,9 +100,14 @@ impl Workspace {
             return Err(WorkspaceError::TooBig { path: rel.into(), size: len });
         }
         let mut at = self.root.clone();
-        for c in Path::new(rel).components() {
+        let parts: Vec<_> = Path::new(rel).components().collect();
+        for (k, c) in parts.iter().enumerate() {
             let Component::Normal(name) = c else { continue };
             at.push(name);
+            // A folder an earlier write walked is known to be a real one (as `write` trusts).
+            if k + 1 < parts.len() && self.is_checked(&at) {
+                continue;
+            }
             match fs::symlink_metadata(&at) {
                 Ok(m) if m.file_type().is_symlink() => {
                     return Err(WorkspaceError::Escape(format!(
