@@ -9,6 +9,6 @@ pub async fn run(a: BenchArgs) -> Result<()> {
         return Err(FactoryError::usage("--rate and --burst must be at least 1"));
     }
     let opts = BenchOptions { quick: a.quick, rate: a.rate, burst: a.burst };
-    print!("{}", bench::run(&a.scenario, opts, a.json).await?);
+    super::say::out(bench::run(&a.scenario, opts, a.json).await?);
     Ok(())
 }

@@ -19,12 +19,35 @@ pub fn config_summary(cfg: &Config, source: &ConfigSource) -> String {
     let ready: Vec<&str> =
         cfg.providers.iter().filter(|(_, p)| unavailable_reason(p).is_none()).map(|(n, _)| n.as_str()).collect();
     format!(
-        "config OK: {from}; {} providers defined, {} usable ({}); routing policy {}",
+        "config OK: {from}; {} providers defined: {}; {} usable ({}); routing policy {}",
         cfg.providers.len(),
+        provider_origins(cfg, source),
         ready.len(),
         if ready.is_empty() { "the simulated provider will do the work".to_string() } else { ready.join(", ") },
         cfg.routing.policy
     )
+}
+
+/// The providers by name, and where each one's settings came from: the file, with the
+/// values it left unset taken from the built-in provider of that name, or the built-in
+/// providers when the file defines none.
+fn provider_origins(cfg: &Config, source: &ConfigSource) -> String {
+    let names = || cfg.providers.keys().map(String::as_str).collect::<Vec<_>>().join(", ");
+    let text = match source {
+        ConfigSource::File(p) => std::fs::read_to_string(p).unwrap_or_default(),
+        ConfigSource::Defaults => String::new(),
+    };
+    let Some(filled) = crate::config::provider_defaults(&text) else {
+        return format!("{} (the built-in ones: no [providers.*] table in the file)", names());
+    };
+    cfg.providers
+        .keys()
+        .map(|name| match filled.get(name).filter(|f| !f.is_empty()) {
+            Some(f) => format!("{name} (from the file; {} from the defaults)", f.join(", ")),
+            None => format!("{name} (from the file)"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The report, and whether a provider answers: false when providers are usable (their keys
@@ -119,5 +142,25 @@ fn free_space(data_dir: &Path, min_free_mb: u64) -> String {
         )
     } else {
         format!("free space: {free_mb} MB (the factory stops writing below store.min_free_mb, {min_free_mb} MB)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_check_names_the_files_providers_and_what_came_from_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        let text = "[providers.openai]\nmodel = \"gpt-4o\"\n";
+        std::fs::write(&path, text).unwrap();
+        let cfg = crate::config::parse(text, "c.toml").unwrap();
+        let line = config_summary(&cfg, &ConfigSource::File(path));
+        assert!(line.contains("1 providers defined: openai (from the file; "), "{line}");
+        assert!(line.contains("rpm") && line.contains("from the defaults"), "{line}");
+        assert!(!line.contains("anthropic") && !line.contains("perplexity"), "{line}");
+        let line = config_summary(&Config::default(), &ConfigSource::Defaults);
+        assert!(line.contains("anthropic, openai, perplexity (the built-in ones"), "{line}");
     }
 }

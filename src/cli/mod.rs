@@ -7,6 +7,7 @@ pub mod demo;
 mod doctor;
 mod export;
 mod output;
+pub(crate) mod say;
 mod session;
 mod templates;
 
@@ -29,7 +30,13 @@ pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
+            // Plain text (no colours), made inert: an argument echoed back may be hostile.
+            let text = e.render().to_string();
+            if e.use_stderr() {
+                say::errln(text.trim_end());
+            } else {
+                say::out(text);
+            }
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
@@ -37,7 +44,7 @@ pub fn main() -> i32 {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("factory: cannot start the async runtime: {e}");
+            say::errln(format!("factory: cannot start the async runtime: {e}"));
             return 1;
         }
     };
@@ -46,7 +53,7 @@ pub fn main() -> i32 {
     match result {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("factory: {}", crate::sanitize::text(&e.message));
+            say::errln(format!("factory: {}", e.message));
             e.exit_code()
         }
     }
@@ -62,9 +69,9 @@ fn install_panic_hook() {
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown".into());
         tracing::error!(%msg, %place, "panic");
-        eprintln!(
+        say::errln(format!(
             "factory: internal error ({msg}{place}); this is a bug, please report it with the log from the data directory"
-        );
+        ));
     }));
 }
 
@@ -123,7 +130,7 @@ fn user_name(uid: u32) -> Option<String> {
 }
 
 fn print_json(v: &serde_json::Value) {
-    println!("{}", crate::sanitize::json(serde_json::to_string_pretty(v).unwrap_or_default()));
+    say::json(serde_json::to_string_pretty(v).unwrap_or_default());
 }
 
 async fn run(mut cli: Cli) -> Result<()> {
@@ -171,11 +178,11 @@ async fn run(mut cli: Cli) -> Result<()> {
                 if ours {
                     handle.request_all(samples.into_iter().skip(existing.len()).map(Command::NewRun)).await?;
                 } else if a.flags.headless && !a.flags.quiet {
-                    eprintln!(
+                    say::errln(format_args!(
                         "resuming the {} runs already in {}",
                         handle.snapshot().runs.len(),
                         ctx.data_dir.display()
-                    );
+                    ));
                 }
             }
             drive(&ctx, &session, &a.flags, tui).await
@@ -187,16 +194,16 @@ async fn run(mut cli: Cli) -> Result<()> {
             drive(&ctx, &session, &a.flags, tui).await
         }
         Cmd::Config { action: ConfigAction::Defaults } => {
-            print!("{}", config::default_config_text());
+            say::out(config::default_config_text());
             Ok(())
         }
         Cmd::Config { action: ConfigAction::Check } => {
-            println!("{}", doctor::config_summary(&ctx.cfg, &ctx.source));
+            say::outln(doctor::config_summary(&ctx.cfg, &ctx.source));
             Ok(())
         }
         Cmd::Doctor => {
             let (report, answered) = doctor::report(&ctx.cfg, &ctx.source, &ctx.data_dir).await;
-            print!("{report}");
+            say::out(report);
             if answered {
                 Ok(())
             } else {
@@ -257,14 +264,14 @@ async fn one_shot(handle: &OrchestratorHandle, cmd: Cmd, by: &str) -> Result<()>
                 gates: a.gates,
             };
             if let Reply::Created { id } = handle.request(Command::NewRun(new)).await? {
-                println!("{id}");
+                say::outln(id);
             }
         }
         Cmd::Status { run, json } => match handle.request(Command::Status { run }).await? {
             Reply::Runs { runs } if json => print_json(&output::status_json(&runs)),
-            Reply::Runs { runs } => print!("{}", crate::sanitize::text(&output::status_text(&runs))),
+            Reply::Runs { runs } => say::out(output::status_text(&runs)),
             Reply::Run { detail } if json => print_json(&output::detail_json(&detail)),
-            Reply::Run { detail } => print!("{}", crate::sanitize::text(&output::detail_text(&detail))),
+            Reply::Run { detail } => say::out(output::detail_text(&detail)),
             _ => {}
         },
         Cmd::Gates { all, json } => {
@@ -272,7 +279,7 @@ async fn one_shot(handle: &OrchestratorHandle, cmd: Cmd, by: &str) -> Result<()>
                 if json {
                     print_json(&output::gates_json(&gates));
                 } else {
-                    print!("{}", crate::sanitize::text(&output::gates_text(&gates, now, all)));
+                    say::out(output::gates_text(&gates, now, all));
                 }
             }
         }
@@ -280,9 +287,9 @@ async fn one_shot(handle: &OrchestratorHandle, cmd: Cmd, by: &str) -> Result<()>
             if let Reply::Events { events } = handle.request(Command::Events { limit }).await? {
                 for e in &events {
                     if json {
-                        println!("{}", crate::sanitize::json(headless::event_json(e).to_string()));
+                        say::json(headless::event_json(e));
                     } else {
-                        println!("{}", crate::sanitize::text(&headless::event_line(e)));
+                        say::outln(headless::event_line(e));
                     }
                 }
             }
@@ -292,7 +299,7 @@ async fn one_shot(handle: &OrchestratorHandle, cmd: Cmd, by: &str) -> Result<()>
                 if json {
                     print_json(&output::alerts_json(&alerts));
                 } else {
-                    print!("{}", crate::sanitize::text(&output::alerts_text(&alerts)));
+                    say::out(output::alerts_text(&alerts));
                 }
             }
         }
@@ -301,7 +308,7 @@ async fn one_shot(handle: &OrchestratorHandle, cmd: Cmd, by: &str) -> Result<()>
                 if json {
                     print_json(&output::providers_json(&providers));
                 } else {
-                    print!("{}", crate::sanitize::text(&output::providers_text(&providers)));
+                    say::out(output::providers_text(&providers));
                 }
             }
         }
@@ -328,7 +335,7 @@ async fn one_shot(handle: &OrchestratorHandle, cmd: Cmd, by: &str) -> Result<()>
                             path.display()
                         ))
                     })?,
-                    None => print!("{text}"),
+                    None => say::out(text),
                 }
             }
         }
@@ -341,13 +348,13 @@ async fn one_shot(handle: &OrchestratorHandle, cmd: Cmd, by: &str) -> Result<()>
 
 fn print_decided(reply: Reply) {
     if let Reply::Decided { gate } = reply {
-        println!("{} {} by {}", gate.id, gate.status, crate::sanitize::text(&gate.decided_by.unwrap_or_default()));
+        say::outln(format_args!("{} {} by {}", gate.id, gate.status, gate.decided_by.unwrap_or_default()));
     }
 }
 
 fn print_done(reply: Reply) {
     if let Reply::Done { message } = reply {
-        println!("{}", crate::sanitize::text(&message));
+        say::outln(message);
     }
 }
 

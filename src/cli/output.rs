@@ -30,6 +30,8 @@ fn run_json(r: &Run) -> Value {
         "workspace": r.workspace,
         "simulated": r.simulated,
         "unpriced": r.unpriced,
+        "estimated": r.ledger.estimated(),
+        "tokens_reused": r.ledger.tokens_reused,
         "plan_source": r.plan_source,
         "failure": r.failure,
         "checks_summary": checks_summary(r),
@@ -96,11 +98,20 @@ pub fn status_text(runs: &[Run]) -> String {
             where_,
             format!("{} / {}", fmt_usd(r.ledger.cost_micros), fmt_usd(r.budget_micros)),
             r.ledger.tokens_in + r.ledger.tokens_cached + r.ledger.tokens_out,
-            if r.simulated { "  (simulated)" } else { "" }
+            flags(r).iter().map(|f| format!("  ({f})")).collect::<String>()
         ));
     }
     out.push_str(&format!("{} runs, {} spent\n", runs.len(), fmt_usd(total)));
     out
+}
+
+/// What a run's cost is marked with: done by the simulated provider, a model missing from
+/// the price table, token counts estimated rather than reported.
+fn flags(r: &Run) -> Vec<&'static str> {
+    [(r.simulated, "simulated"), (r.unpriced, "unpriced"), (r.ledger.estimated(), "estimated")]
+        .into_iter()
+        .filter_map(|(on, what)| on.then_some(what))
+        .collect()
 }
 
 pub fn detail_json(d: &RunDetail) -> Value {
@@ -130,7 +141,7 @@ pub fn detail_text(d: &RunDetail) -> String {
         fmt_usd(r.budget_micros),
         r.template,
         r.template_version.as_deref().map(|v| format!(" {v}")).unwrap_or_default(),
-        if r.simulated { " · simulated" } else { "" },
+        flags(r).iter().map(|f| format!(" · {f}")).collect::<String>(),
         r.workspace,
         if ports.is_empty() { String::new() } else { format!("ports {}\n", ports.join(", ")) },
     );

@@ -20,18 +20,18 @@ pub async fn run(ctx: &mut Ctx, action: TemplatesAction) -> Result<()> {
             templates::export_archive(&t, &out).map_err(|e| {
                 FactoryError::usage(format!("cannot export {} to {}: {e}; pick another --out", t.id(), out.display()))
             })?;
-            println!("exported {} ({} files) to {}", t.id(), t.files.len(), out.display());
+            super::say::outln(format_args!("exported {} ({} files) to {}", t.id(), t.files.len(), out.display()));
             Ok(())
         }
         TemplatesAction::New { name, from } => {
             let from: TemplateRef = from.parse()?;
             let registry = Registry::load(Some(&ctx.data_dir), user_templates_dir().as_deref())?;
             let (base, dest) = templates::create_custom(&registry, &name, &from)?;
-            println!(
+            super::say::outln(format_args!(
                 "created {name} 0.1.0 from {} in {}; edit its template.toml and files/, then use it with `factory new --template {name}`",
                 base.id(),
                 dest.display()
-            );
+            ));
             Ok(())
         }
         // Fetch and check first, so that bad input leaves no trace, not even a data directory.
@@ -64,7 +64,7 @@ async fn with_orchestrator(handle: &OrchestratorHandle, action: TemplatesAction)
                     "problems": problems,
                 }));
             } else {
-                print!("{}", crate::sanitize::text(&list_text(&infos)));
+                super::say::out(list_text(&infos));
             }
         }
         TemplatesAction::Show { template, json } => {
@@ -78,12 +78,12 @@ async fn with_orchestrator(handle: &OrchestratorHandle, action: TemplatesAction)
                 v["files"] = json!(info.files);
                 print_json(&v);
             } else {
-                print!("{}", crate::sanitize::text(&show_text(info)));
+                super::say::out(show_text(info));
             }
         }
         TemplatesAction::Remove { template } => {
             if let Reply::Done { message } = handle.request(Command::RemoveTemplate { template }).await? {
-                println!("{message}");
+                super::say::outln(message);
             }
         }
         TemplatesAction::Export { .. } | TemplatesAction::New { .. } | TemplatesAction::Import { .. } => {
@@ -103,7 +103,7 @@ async fn install(ctx: &Ctx, handle: &OrchestratorHandle, c: templates::Candidate
         .older_than
         .map(|newer| format!("; {newer} stays the default, name this one as {}@{}", done.name, done.version))
         .unwrap_or_default();
-    println!("imported {} {} into {}{beside}", done.name, done.version, done.path.display());
+    super::say::outln(format_args!("imported {} {} into {}{beside}", done.name, done.version, done.path.display()));
     Ok(())
 }
 
@@ -116,7 +116,7 @@ async fn list(handle: &OrchestratorHandle) -> Result<(Vec<TemplateInfo>, Vec<Str
 
 fn warn(problems: &[String]) {
     for p in problems {
-        eprintln!("factory: warning: {p}");
+        super::say::errln(format_args!("factory: warning: {p}"));
     }
 }
 

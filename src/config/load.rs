@@ -1,5 +1,6 @@
 //! Finding, parsing and validating the config file, with errors that name file, line and key.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::{Config, GatePolicy, ProviderKind};
@@ -58,21 +59,79 @@ pub fn parse(text: &str, file: &str) -> Result<Config> {
         )))
     })?;
     let defaults = Config::default();
-    for (name, base) in &defaults.providers {
-        let merged = match cfg.providers.get(name) {
-            Some(user) => base.overlaid(user),
-            None => base.clone(),
-        };
-        cfg.providers.insert(name.clone(), merged);
+    // A file that defines any provider gets exactly those: the built-in ones are not
+    // added (a key in the shell must not send calls to a provider the file left out).
+    // A provider named like a built-in one takes the settings the file leaves unset.
+    if user_providers(text).is_empty() {
+        cfg.providers = defaults.providers.clone();
+    } else {
+        for (name, user) in cfg.providers.iter_mut() {
+            if let Some(base) = defaults.providers.get(name) {
+                *user = base.overlaid(user);
+            }
+        }
     }
+    // A task kind the file gives no chain keeps the default chain's providers that exist
+    // (none left: the simulated provider does it).
+    let written = user_chains(text);
     for (kind, chain) in defaults.routing.chains {
-        cfg.routing.chains.entry(kind).or_insert(chain);
+        if !written.contains(&kind) {
+            let known: Vec<String> = chain.into_iter().filter(|n| cfg.providers.contains_key(n)).collect();
+            cfg.routing.chains.insert(kind, known);
+        }
     }
     validate(&cfg).map_err(|(path, msg)| {
         let line = find_key_line(text, &path).map(|l| format!(", line {l}")).unwrap_or_default();
         FactoryError::config(sanitize::line(&format!("{file}{line}, key `{}`: {msg}", path.join("."))))
     })?;
     Ok(cfg)
+}
+
+/// The `[providers.*]` tables a config file's text defines, each with the keys it sets.
+fn user_providers(text: &str) -> BTreeMap<String, Vec<String>> {
+    let table: toml::Table = toml::from_str(text).unwrap_or_default();
+    let Some(toml::Value::Table(providers)) = table.get("providers") else {
+        return BTreeMap::new();
+    };
+    providers
+        .iter()
+        .map(|(name, v)| (name.clone(), v.as_table().map(|t| t.keys().cloned().collect()).unwrap_or_default()))
+        .collect()
+}
+
+/// The task kinds a config file's text gives a chain (`[routing.chains]`).
+fn user_chains(text: &str) -> Vec<String> {
+    let table: toml::Table = toml::from_str(text).unwrap_or_default();
+    table
+        .get("routing")
+        .and_then(|r| r.get("chains"))
+        .and_then(toml::Value::as_table)
+        .map(|t| t.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// For `config check`: per provider of a config file's text, the settings it takes from
+/// the built-in provider of its name; `None` when the file defines no provider, so that
+/// the built-in ones are used.
+pub fn provider_defaults(text: &str) -> Option<BTreeMap<String, Vec<String>>> {
+    let user = user_providers(text);
+    if user.is_empty() {
+        return None;
+    }
+    let defaults = Config::default();
+    Some(
+        user.into_iter()
+            .map(|(name, set)| {
+                let filled = match defaults.providers.get(&name).map(serde_json::to_value) {
+                    Some(Ok(serde_json::Value::Object(base))) => {
+                        base.into_iter().filter(|(k, v)| !v.is_null() && !set.contains(k)).map(|(k, _)| k).collect()
+                    }
+                    _ => Vec::new(),
+                };
+                (name, filled)
+            })
+            .collect(),
+    )
 }
 
 type Invalid = (Vec<String>, String);
@@ -374,6 +433,29 @@ mod tests {
         let cfg = parse("[routing.chains]\nbuild = [\"anthropic\"]\n", "c.toml").unwrap();
         assert_eq!(cfg.routing.chains["build"], ["anthropic"]);
         assert_eq!(cfg.routing.chains["research"], Config::default().routing.chains["research"]);
+    }
+
+    #[test]
+    fn a_file_that_defines_providers_gets_exactly_those() {
+        let text = "[providers.openai]\nmodel = \"gpt-4o\"\n";
+        let cfg = parse(text, "c.toml").unwrap();
+        assert_eq!(cfg.providers.keys().collect::<Vec<_>>(), ["openai"], "no built-in provider is added");
+        // The default chains keep only the providers that exist.
+        assert_eq!(cfg.routing.chains["research"], ["openai"]);
+        assert_eq!(cfg.routing.chains["spec"], ["openai"]);
+        // What the file left unset comes from the built-in openai, and `config check` says so.
+        assert_eq!(cfg.providers["openai"].rpm, Config::default().providers["openai"].rpm);
+        let filled = &provider_defaults(text).unwrap()["openai"];
+        assert!(filled.contains(&"rpm".to_string()) && filled.contains(&"kind".to_string()), "{filled:?}");
+        assert!(!filled.contains(&"model".to_string()));
+        // A provider of its own name takes nothing, and chains naming no provider left are empty.
+        let cfg = parse("[providers.mine]\nkind = \"sim\"\n", "c.toml").unwrap();
+        assert_eq!(cfg.providers.keys().collect::<Vec<_>>(), ["mine"]);
+        assert!(cfg.routing.chains["build"].is_empty());
+        assert_eq!(provider_defaults("[providers.mine]\nkind = \"sim\"\n").unwrap()["mine"], Vec::<String>::new());
+        // No provider in the file: the built-in ones.
+        assert_eq!(parse("", "c.toml").unwrap().providers, Config::default().providers);
+        assert_eq!(provider_defaults("[budget]\ndaily_cap_usd = 5.0\n"), None);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::GateCode;
 pub use crate::domain::GatePolicy;
-pub use load::{ConfigSource, default_config_text, load, parse};
+pub use load::{ConfigSource, default_config_text, load, parse, provider_defaults};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

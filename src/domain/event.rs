@@ -88,6 +88,14 @@ pub enum EventKind {
         to: String,
         reason: String,
     },
+    /// A call has waited a second for a key of `provider` (`reason`: `rpm` or `key
+    /// resting`), and expects to wait about `expected_ms` more.
+    ProviderWait {
+        task: String,
+        provider: String,
+        reason: String,
+        expected_ms: u64,
+    },
     TaskFailed {
         task: String,
         error: String,
@@ -205,6 +213,7 @@ impl EventKind {
             EventKind::TaskDone { .. } => "task_done",
             EventKind::TaskRetry { .. } => "task_retry",
             EventKind::ProviderFallback { .. } => "provider_fallback",
+            EventKind::ProviderWait { .. } => "provider_wait",
             EventKind::TaskFailed { .. } => "task_failed",
             EventKind::PlanReady { .. } => "plan_ready",
             EventKind::PlanInvalid { .. } => "plan_invalid",
@@ -268,6 +277,9 @@ impl EventKind {
             }
             EventKind::ProviderFallback { task, from, to, reason } => {
                 format!("{task} falls back from {from} to {to}: {reason}")
+            }
+            EventKind::ProviderWait { task, provider, reason, expected_ms } => {
+                format!("{task} waits for a key of {provider} ({reason}), about {expected_ms} ms more")
             }
             EventKind::TaskFailed { task, error } => format!("{task} failed: {error}"),
             EventKind::PlanReady { tasks, source } => {

@@ -67,7 +67,8 @@ impl FromStr for RunStatus {
     }
 }
 
-/// Tokens and money spent, added up exactly.
+/// Tokens and money spent, added up exactly: `tokens_in`, `tokens_out` and `tokens_cached`
+/// (the provider's prompt-cache reads) times their prices make `cost_micros`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ledger {
     pub cost_micros: u64,
@@ -75,6 +76,14 @@ pub struct Ledger {
     pub tokens_out: u64,
     pub tokens_cached: u64,
     pub calls: u64,
+    /// Tokens of answers taken from the factory's response cache: not paid again, so kept
+    /// out of the priced counts above.
+    #[serde(default)]
+    pub tokens_reused: u64,
+    /// Calls whose tokens were estimated from text length (a CLI provider, a server that
+    /// sent no usage, a stream cut after it was accepted), not reported by the provider.
+    #[serde(default)]
+    pub estimated_calls: u64,
 }
 
 impl Ledger {
@@ -84,6 +93,13 @@ impl Ledger {
         self.tokens_out += other.tokens_out;
         self.tokens_cached += other.tokens_cached;
         self.calls += other.calls;
+        self.tokens_reused += other.tokens_reused;
+        self.estimated_calls += other.estimated_calls;
+    }
+
+    /// Some of the cost comes from estimated token counts.
+    pub fn estimated(&self) -> bool {
+        self.estimated_calls > 0
     }
 }
 
@@ -218,7 +234,7 @@ impl Run {
             phase: Phase::Spec,
             revision: 0,
             gate: None,
-            ledger: Ledger { cost_micros: 42, tokens_in: 1, tokens_out: 2, tokens_cached: 0, calls: 1 },
+            ledger: Ledger { cost_micros: 42, tokens_in: 1, tokens_out: 2, calls: 1, ..Ledger::default() },
             simulated: true,
             unpriced: false,
             created_at: 1,

@@ -96,7 +96,7 @@ mod tests {
             for e in events {
                 acc.event(e.event.as_deref(), &e.data, None).unwrap();
             }
-            let r = acc.finish("x").unwrap();
+            let r = acc.finish("x", &crate::providers::CallRequest::new("x", "", "p", 10)).unwrap();
             assert_eq!(r.text, "ab");
             assert_eq!((r.usage.input, r.usage.cached_input, r.usage.output), (75, 25, 9));
             assert_eq!(r.truncated, cut_off);

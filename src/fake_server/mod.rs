@@ -88,6 +88,9 @@ pub struct Reported {
     pub truncated: bool,
     /// The answer's token limit the request asked for, if it named one.
     pub max_tokens: Option<u64>,
+    /// The connection was cut mid-answer ([`Fault::CutStream`]): billed all the same, for
+    /// the input and the output streamed before the cut, as a provider bills an accepted call.
+    pub cut: bool,
 }
 
 struct Shared {
@@ -330,7 +333,20 @@ async fn answer(s: Arc<Shared>, format: Format, headers: &HeaderMap, body: &[u8]
         billed: billed(format, &counts),
         truncated: cut_off,
         max_tokens: asked.max_tokens,
+        cut: false,
     });
+    // What a cut answer is billed: the input, and the output of the `sent` characters of
+    // text that went out before the cut.
+    let cut_entry = {
+        let (reported, s) = (reported.clone(), s.clone());
+        move |sent: usize| {
+            if let Some(mut r) = reported {
+                r.billed = billed(format, &Counts { completion: (sent as u64).div_ceil(4), ..counts });
+                r.cut = true;
+                s.ledger.lock().unwrap_or_else(|e| e.into_inner()).push(r);
+            }
+        }
+    };
     let ledger_entry = move || {
         if let Some(r) = reported {
             s.ledger.lock().unwrap_or_else(|e| e.into_inner()).push(r);
@@ -352,6 +368,8 @@ async fn answer(s: Arc<Shared>, format: Format, headers: &HeaderMap, body: &[u8]
                 .into_response();
         }
         if cut {
+            // The whole answer was written before half of it was sent.
+            cut_entry(text.len());
             let half = whole.slice(..whole.len() / 2);
             return streamed(vec![half], Duration::ZERO, Some(1), "application/json", || {});
         }
@@ -376,8 +394,14 @@ async fn answer(s: Arc<Shared>, format: Format, headers: &HeaderMap, body: &[u8]
         });
         return streamed(frames, opts.chunk_delay, None, "text/event-stream", || {});
     }
+    if cut {
+        // Billed what went out before the cut: the frames ahead of the text pieces (three
+        // Anthropic events, one OpenAI chunk), then the pieces sent.
+        let lead = if format == Format::Anthropic { 3 } else { 1 };
+        cut_entry(pieces.iter().take(half.saturating_sub(lead)).map(String::len).sum());
+    }
     if cut || malformed {
-        // Nothing after the cut or the broken chunk is billed: the answer never completes.
+        // Nothing after the cut or the broken chunk is streamed: the answer never completes.
         return streamed(frames, opts.chunk_delay, cut.then_some(half), "text/event-stream", || {});
     }
     streamed(frames, opts.chunk_delay, None, "text/event-stream", move || {

@@ -94,7 +94,15 @@ async fn faults_are_typed_as_retryable_or_not() {
                 let what = format!("{fault:?} {format:?} stream={stream}: {e}");
                 assert_eq!(e.class, *class, "{what}");
                 assert_eq!(e.retryable(), !matches!(class, ErrorClass::Quota | ErrorClass::Auth), "{what}");
-                assert_eq!(server.ledger().len(), before, "a failed answer is not billed: {what}");
+                if *fault == Fault::CutStream {
+                    // A cut answer was accepted: it is billed for what was sent before the cut.
+                    let ledger = server.ledger();
+                    assert_eq!(ledger.len(), before + 1, "{what}");
+                    let r = ledger.last().unwrap();
+                    assert!(r.cut && r.billed.input > 0, "{what}: {r:?}");
+                } else {
+                    assert_eq!(server.ledger().len(), before, "a failed answer is not billed: {what}");
+                }
                 if let Fault::RateLimited { .. } = fault {
                     let after = e.retry_after.expect("a 429 says when");
                     assert!(
@@ -147,6 +155,22 @@ async fn requests_without_a_key_or_version_are_refused_by_the_server() {
     let e = p.call(&request(), None).await.unwrap_err();
     assert_eq!(e.class, ErrorClass::Auth);
     assert!(e.message.contains("the API key was refused"), "{}", e.message);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_cut_midway_is_billed_for_what_it_streamed() {
+    let server = FakeServer::start(FakeOptions::default()).await.unwrap();
+    for (format, p) in providers(&server, true, 10) {
+        server.set_faults(FaultPlan::none());
+        call(p.as_ref()).await.unwrap();
+        let whole = server.ledger().last().unwrap().clone();
+        server.set_faults(FaultPlan::cycle(1, vec![Fault::CutStream]));
+        assert_eq!(call(p.as_ref()).await.unwrap_err().class, ErrorClass::CutStream);
+        let cut = server.ledger().last().unwrap().clone();
+        assert!(cut.cut && !whole.cut, "{format:?}: the cut answer is in the ledger");
+        assert_eq!((cut.billed.input, cut.billed.cached_input), (whole.billed.input, whole.billed.cached_input));
+        assert!(cut.billed.output > 0 && cut.billed.output < whole.billed.output, "{format:?}: {cut:?}");
+    }
 }
 
 #[test]

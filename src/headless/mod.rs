@@ -1,8 +1,6 @@
 //! Headless output for scripts: one line per event (or JSON lines), times and durations,
 //! and the loop that runs the orchestrator until it is idle or told to stop.
 
-use std::io::Write;
-
 use serde_json::{Map, Value, json};
 use tokio::sync::broadcast::error::RecvError;
 
@@ -64,17 +62,15 @@ pub async fn run(handle: &OrchestratorHandle, opts: HeadlessOptions) -> Result<(
     let mut events = handle.subscribe();
     let mut snapshots = handle.watch();
     let mut stop = Signals::new();
-    let stdout = std::io::stdout();
     let print = |e: &Event| {
         if opts.quiet {
             return;
         }
-        let mut out = stdout.lock();
-        let _ = if opts.json {
-            writeln!(out, "{}", crate::sanitize::json(event_json(e).to_string()))
+        if opts.json {
+            crate::cli::say::json(event_json(e));
         } else {
-            writeln!(out, "{}", crate::sanitize::text(&event_line(e)))
-        };
+            crate::cli::say::outln(event_line(e));
+        }
     };
     // Already idle (every run finished or waiting on a person): nothing will change.
     let mut done = opts.exit_when_idle && snapshots.borrow_and_update().idle;
@@ -84,7 +80,7 @@ pub async fn run(handle: &OrchestratorHandle, opts: HeadlessOptions) -> Result<(
                 Ok(e) => print(&e),
                 Err(RecvError::Lagged(n)) => {
                     if !opts.quiet {
-                        eprintln!("{n} events were not shown (output too slow); `factory status` has the current state");
+                        crate::cli::say::errln(format_args!("{n} events were not shown (output too slow); `factory status` has the current state"));
                     }
                 }
                 Err(RecvError::Closed) => done = true,

@@ -378,13 +378,7 @@ impl State {
     /// unpriced), to its current phase pass when the task belongs to it (then returns
     /// true), and to the task's result.
     fn charge(&mut self, i: usize, t: usize, a: &AnswerMeta) -> bool {
-        let ledger = Ledger {
-            cost_micros: a.cost_micros,
-            tokens_in: a.usage.input,
-            tokens_out: a.usage.output,
-            tokens_cached: a.usage.cached_input,
-            calls: 1,
-        };
+        let ledger = ledger_of(a);
         let rs = &mut self.runs[i];
         rs.run.ledger.add(&ledger);
         rs.run.simulated |= a.simulated;
@@ -412,6 +406,16 @@ impl State {
             GatewayNote::Fallback { from, to, reason } => {
                 self.emit(id, EventKind::ProviderFallback { task, from, to, reason });
             }
+            GatewayNote::Wait { provider, reason, expected_ms } => {
+                self.emit(id, EventKind::ProviderWait { task, provider, reason, expected_ms });
+            }
+            GatewayNote::Spent { provider, model, usage, cost_micros, unpriced } => {
+                let Some(t) = self.runs.get(run_index).and_then(|rs| rs.tasks.iter().position(|x| x.id == task)) else {
+                    return;
+                };
+                let meta = AnswerMeta { provider, model, usage, cost_micros, unpriced, ..AnswerMeta::default() };
+                self.record_paid_failure(run_index, t, &meta);
+            }
             GatewayNote::CircuitOpened { provider, failures } => {
                 let message = format!("provider {provider} failed {failures} times in a row; its circuit is open");
                 self.emit(None, EventKind::Alert { alert: AlertKind::CircuitOpen, message });
@@ -427,6 +431,30 @@ impl State {
     /// The counter a task in flight counts against: calls, or local checks.
     fn flight_of(&mut self, call: bool) -> &mut u32 {
         if call { &mut self.in_flight } else { &mut self.checks_in_flight }
+    }
+}
+
+/// What one paid call adds to the ledgers. An answer reused from the response cache cost
+/// nothing: its tokens go to `tokens_reused`, so that the priced counts times their prices
+/// still make the cost. Estimated token counts are counted as such.
+pub(super) fn ledger_of(a: &AnswerMeta) -> Ledger {
+    let u = &a.usage;
+    if a.reused {
+        return Ledger {
+            cost_micros: a.cost_micros,
+            tokens_reused: u.input + u.cached_input + u.output,
+            calls: 1,
+            ..Ledger::default()
+        };
+    }
+    Ledger {
+        cost_micros: a.cost_micros,
+        tokens_in: u.input,
+        tokens_out: u.output,
+        tokens_cached: u.cached_input,
+        calls: 1,
+        estimated_calls: u64::from(u.estimated),
+        ..Ledger::default()
     }
 }
 

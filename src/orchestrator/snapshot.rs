@@ -50,6 +50,9 @@ pub struct RunView {
     pub priority: u8,
     pub template: String,
     pub simulated: bool,
+    /// Some of its cost comes from estimated tokens (a CLI provider, a stream without usage).
+    #[serde(default)]
+    pub estimated: bool,
     pub created_at: u64,
     /// When the current phase started (for the ETA).
     pub phase_started_at: u64,

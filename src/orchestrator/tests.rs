@@ -966,3 +966,30 @@ async fn an_answer_refused_at_its_third_file_writes_none_of_them() {
     }
     h.shutdown().await.unwrap();
 }
+
+#[test]
+fn a_reused_answer_adds_no_priced_tokens_and_estimated_ones_are_counted() {
+    use super::dispatch::ledger_of;
+    use super::worker::AnswerMeta;
+    use crate::providers::{Prices, Usage};
+    let prices = Prices::builtin();
+    let usage = Usage { input: 1_000, output: 200, cached_input: 100, estimated: false };
+    let priced = |l: &crate::domain::Ledger| {
+        prices.cost(
+            "gpt-4o-mini",
+            &Usage { input: l.tokens_in, output: l.tokens_out, cached_input: l.tokens_cached, estimated: false },
+        )
+    };
+    // Paid for by another task: it costs nothing now, so its tokens are counted apart.
+    let reused = AnswerMeta { model: "gpt-4o-mini".into(), usage, cached: true, reused: true, ..AnswerMeta::default() };
+    let l = ledger_of(&reused);
+    assert_eq!(priced(&l), Some(l.cost_micros), "tokens x price = cost: {l:?}");
+    assert_eq!(l.tokens_reused, 1_300);
+    let paid = AnswerMeta { usage, cost_micros: prices.cost("gpt-4o-mini", &usage).unwrap(), ..reused.clone() };
+    let paid = AnswerMeta { reused: false, cached: false, ..paid };
+    let l = ledger_of(&paid);
+    assert_eq!(priced(&l), Some(l.cost_micros));
+    assert!(!l.estimated());
+    let guessed = AnswerMeta { usage: Usage { estimated: true, ..usage }, ..paid };
+    assert!(ledger_of(&guessed).estimated(), "estimated tokens mark the ledger");
+}

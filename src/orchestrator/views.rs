@@ -90,6 +90,7 @@ pub(super) fn run_view(rs: &RunState) -> RunView {
         priority: run.priority,
         template: run.template.clone(),
         simulated: run.simulated,
+        estimated: run.ledger.estimated(),
         created_at: run.created_at,
         phase_started_at: run.phases.last().map(|s| s.started_at).unwrap_or(run.created_at),
         in_flight: rs.in_flight,

@@ -77,6 +77,8 @@ pub(crate) struct AnswerMeta {
     pub latency_ms: u64,
     /// Answered from the response cache.
     pub cached: bool,
+    /// From the cache, paid for by another task: its tokens cost nothing now.
+    pub reused: bool,
 }
 
 #[derive(Debug, Default)]
@@ -271,6 +273,7 @@ fn meta_of(a: &Answer) -> AnswerMeta {
         unpriced: a.unpriced,
         latency_ms: a.latency_ms,
         cached: a.cached,
+        reused: a.reused,
     }
 }
 

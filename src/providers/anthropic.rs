@@ -68,7 +68,7 @@ impl AnthropicProvider {
         let mut answer = if self.stream {
             let mut acc = StreamAcc::default();
             http::each_event(resp, |ev| acc.event(ev.event.as_deref(), &ev.data, key_var)).await?;
-            acc.finish(&self.model)?
+            acc.finish(&self.model, req)?
         } else {
             let bytes = http::read_limited(resp, http::MAX_BODY, false).await?;
             parse_body(&bytes, &self.model)?
@@ -282,7 +282,9 @@ impl StreamAcc {
         Ok(Flow::Continue)
     }
 
-    pub fn finish(self, model: &str) -> Result<CallResponse, ProviderError> {
+    /// The answer. A stream that carried no token counts is priced from an estimate (four
+    /// characters a token), marked `estimated`, rather than as $0 and exact.
+    pub fn finish(self, model: &str, req: &CallRequest) -> Result<CallResponse, ProviderError> {
         if !self.done || !self.started {
             return Err(ProviderError::new(
                 ErrorClass::CutStream,
@@ -292,9 +294,14 @@ impl StreamAcc {
         if self.text.trim().is_empty() && !self.truncated {
             return Err(empty_answer());
         }
+        let usage = if self.usage.input_tokens.is_none() && self.usage.output_tokens.is_none() {
+            Usage::estimate(req.system.len() + req.prompt.len(), self.text.len())
+        } else {
+            self.usage.usage()
+        };
         Ok(CallResponse {
             text: self.text,
-            usage: self.usage.usage(),
+            usage,
             model: self.model.unwrap_or_else(|| model.into()),
             citations: Vec::new(),
             rest_key_for: None,
@@ -314,7 +321,7 @@ mod tests {
                 break;
             }
         }
-        acc.finish("claude-sonnet-4-5")
+        acc.finish("claude-sonnet-4-5", &CallRequest::test("spec", "be brief", "hi"))
     }
 
     const START: &str = r#"{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","content":[],"model":"claude-sonnet-4-5-20250929","stop_reason":null,"usage":{"input_tokens":25,"cache_creation_input_tokens":10,"cache_read_input_tokens":100,"output_tokens":1}}}"#;
@@ -359,6 +366,22 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(r.usage, Usage { input: 30, output: 9, cached_input: 100, estimated: false });
+    }
+
+    #[test]
+    fn a_stream_without_usage_is_estimated_and_marked_not_free() {
+        let r = stream(&[
+            ("message_start", r#"{"type":"message_start","message":{"model":"claude-sonnet-4-5"}}"#),
+            (
+                "content_block_delta",
+                r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello there"}}"#,
+            ),
+            ("message_stop", r#"{"type":"message_stop"}"#),
+        ])
+        .unwrap();
+        assert!(r.usage.estimated, "a stream with no usage is not exact");
+        // "be brief" + "hi" is 10 characters (3 tokens); "Hello there" 11 (3 tokens).
+        assert_eq!((r.usage.input, r.usage.output), (3, 3));
     }
 
     #[test]

@@ -27,13 +27,44 @@ pub use super::stats::ProviderStats;
 const MAX_KEY_WAIT: Duration = Duration::from_secs(60);
 /// Longest backoff honoured from a server's retry-after on a 5xx.
 const MAX_SERVER_WAIT: Duration = Duration::from_secs(120);
+/// A call waiting this long for a key (its rpm used up, or resting) says so.
+const WAIT_NOTE_AFTER: Duration = Duration::from_secs(1);
 
 /// Something the caller should record: a retry, a fallback, a circuit opening.
 #[derive(Clone, Debug, PartialEq)]
 pub enum GatewayNote {
-    Retry { provider: String, attempt: u32, error: String, wait_ms: u64 },
-    Fallback { from: String, to: String, reason: String },
-    CircuitOpened { provider: String, failures: u32 },
+    Retry {
+        provider: String,
+        attempt: u32,
+        error: String,
+        wait_ms: u64,
+    },
+    Fallback {
+        from: String,
+        to: String,
+        reason: String,
+    },
+    /// A call has waited [`WAIT_NOTE_AFTER`] for a key of `provider`: `reason` is `rpm` (a
+    /// requests-per-minute limit is used up) or `key resting` (after a 429 or 529, or a
+    /// header saying a limit is used up), and it expects to wait about `expected_ms` more.
+    Wait {
+        provider: String,
+        reason: String,
+        expected_ms: u64,
+    },
+    CircuitOpened {
+        provider: String,
+        failures: u32,
+    },
+    /// A call the provider accepted was cut off mid-stream: its input was paid for, so the
+    /// input tokens (estimated from the prompt) are charged, marked estimated.
+    Spent {
+        provider: String,
+        model: String,
+        usage: Usage,
+        cost_micros: u64,
+        unpriced: bool,
+    },
 }
 
 /// A priced answer. A cut-off one (`response.truncated`) is priced and counted like any
@@ -48,6 +79,9 @@ pub struct Answer {
     pub latency_ms: u64,
     /// Served from the response cache.
     pub cached: bool,
+    /// Served from the cache and paid for by another task: its tokens were not paid again
+    /// (`cost_micros` is 0), so they are counted apart from the priced ones.
+    pub reused: bool,
     /// Where the answer sits in the cache, so that a refused answer can be dropped from it.
     pub cache_key: Option<[u8; 32]>,
 }
@@ -219,13 +253,13 @@ impl Gateway {
             match self.try_candidate(slot, &mut req, is_last, note, &mut rng).await {
                 Ok(answer) => return Ok(answer),
                 Err(reason) => {
+                    // This provider is given up on: its errors' "tried again" no longer holds.
+                    let reason = without_retry_promise(&reason);
                     last_error = format!("{}: {reason}", slot.name());
                     if let Some(&next) = order.get(pos + 1) {
-                        note(GatewayNote::Fallback {
-                            from: slot.name().into(),
-                            to: self.slots[next].name().into(),
-                            reason,
-                        });
+                        let to = self.slots[next].name().to_string();
+                        let reason = format!("{reason}; the call moves to {to}");
+                        note(GatewayNote::Fallback { from: slot.name().into(), to, reason });
                     }
                 }
             }
@@ -268,10 +302,13 @@ impl Gateway {
                 });
             }
             req.attempt = attempt;
-            let (err, key) = match self.call_once(slot, req).await {
+            let (err, key) = match self.call_once(slot, req, note).await {
                 Ok(answer) => return Ok(answer),
                 Err(failed) => failed,
             };
+            if err.class == ErrorClass::CutStream {
+                note(self.cut_stream_spend(slot, req));
+            }
             let verdict = key.map_or(KeyVerdict::Unchanged, |i| slot.pool.failed(i, &err));
             let key_fault = matches!(err.class, ErrorClass::Auth | ErrorClass::Quota);
             if !key_fault
@@ -290,21 +327,40 @@ impl Gateway {
             // A resting key is waited for by the pool (another key may serve at once);
             // other failures back off with jitter.
             let pool_waits = verdict != KeyVerdict::Unchanged;
-            let wait = if pool_waits {
-                slot.pool.wait_hint().ok().flatten().unwrap_or(Duration::ZERO)
-            } else {
-                self.backoff(attempt - 1, &err, rng)
-            };
+            let key_wait = slot.pool.wait_hint().ok().flatten().unwrap_or(Duration::ZERO);
+            let wait = if pool_waits { key_wait } else { self.backoff(attempt - 1, &err, rng) };
+            // After the backoff the call still waits for a key (resting, or its rpm used
+            // up): the retry is that far away.
             note(GatewayNote::Retry {
                 provider: slot.name().into(),
                 attempt,
                 error: message.clone(),
-                wait_ms: wait.as_millis() as u64,
+                wait_ms: wait.max(key_wait).as_millis() as u64,
             });
             if !pool_waits {
                 tokio::time::sleep(wait).await;
             }
             last = Some(message);
+        }
+    }
+
+    /// What a stream cut after its first byte is known to have cost: its input tokens,
+    /// estimated from the prompt, at the model's input price.
+    fn cut_stream_spend(&self, slot: &Slot, req: &CallRequest) -> GatewayNote {
+        let usage = Usage {
+            input: (req.system.len() + req.prompt.len()).div_ceil(4) as u64,
+            output: 0,
+            cached_input: 0,
+            estimated: true,
+        };
+        let model = slot.provider.model();
+        let cost = self.prices.cost(model, &usage);
+        GatewayNote::Spent {
+            provider: slot.name().into(),
+            model: model.into(),
+            usage,
+            cost_micros: cost.unwrap_or(0),
+            unpriced: cost.is_none(),
         }
     }
 
@@ -328,6 +384,7 @@ impl Gateway {
             unpriced: recovered && entry.unpriced,
             latency_ms: 0,
             cached: true,
+            reused: !recovered,
             cache_key: Some(super::cache::key(slot.name(), slot.provider.model(), req)),
         })
     }
@@ -351,10 +408,42 @@ impl Gateway {
         slot.live().breaker.failure(Instant::now())
     }
 
+    /// Waits for a key; one waited for [`WAIT_NOTE_AFTER`] because of an rpm limit or a
+    /// resting key is noted (and shown in the provider's live figures until it comes).
+    async fn acquire<'s>(
+        &self,
+        slot: &'s Slot,
+        note: &(dyn Fn(GatewayNote) + Sync),
+    ) -> Result<super::pool::Lease<'s>, PoolError> {
+        let acquire = slot.pool.acquire();
+        tokio::pin!(acquire);
+        tokio::select! {
+            lease = &mut acquire => return lease,
+            _ = tokio::time::sleep(WAIT_NOTE_AFTER) => {}
+        }
+        let Some((reason, left)) = slot.pool.wait_reason() else {
+            return acquire.await;
+        };
+        slot.live().waiting = Some((reason, Instant::now() + left));
+        // Cleared when the key comes, and when the call is abandoned while waiting.
+        let _shown = Waiting(slot);
+        note(GatewayNote::Wait {
+            provider: slot.name().into(),
+            reason: reason.into(),
+            expected_ms: left.as_millis() as u64,
+        });
+        acquire.await
+    }
+
     /// One call on one key. On failure, the error (keys scrubbed out) and the key used.
-    async fn call_once(&self, slot: &Slot, req: &CallRequest) -> Result<Answer, (ProviderError, Option<usize>)> {
+    async fn call_once(
+        &self,
+        slot: &Slot,
+        req: &CallRequest,
+        note: &(dyn Fn(GatewayNote) + Sync),
+    ) -> Result<Answer, (ProviderError, Option<usize>)> {
         let mut guard = Counted::queued(slot);
-        let lease = match slot.pool.acquire().await {
+        let lease = match self.acquire(slot, note).await {
             Ok(l) => l,
             Err(PoolError::NoKeys(reason)) => return Err((ProviderError::new(ErrorClass::Auth, reason), None)),
         };
@@ -397,6 +486,7 @@ impl Gateway {
                     latency_ms,
                     response,
                     cached: false,
+                    reused: false,
                     cache_key,
                 })
             }
@@ -424,6 +514,25 @@ impl Gateway {
             })
             .collect()
     }
+}
+
+/// Clears a slot's live "waiting for a key" when dropped.
+struct Waiting<'a>(&'a Slot);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.live().waiting = None;
+    }
+}
+
+/// A provider's error message without its promise to try again, for when it is given up
+/// on (a fallback, or the call's final failure).
+fn without_retry_promise(message: &str) -> String {
+    message
+        .replace("; the key rests, then the call is tried again", "; the key rests")
+        .replace("; it is tried again later", "")
+        .replace("; it is tried again", "")
+        .replace(", it is tried again", "")
 }
 
 /// Keeps a slot's queued and in-flight counts right even when a call is abandoned midway

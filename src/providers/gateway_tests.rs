@@ -100,7 +100,7 @@ async fn through_every_fault_each_answer_costs_its_reported_usage_times_the_pric
     let ledger = server.ledger();
     for (run, a) in &answers {
         let id = format!("s-{run:02}");
-        let entries: Vec<_> = ledger.iter().filter(|r| r.run.as_deref() == Some(&id)).collect();
+        let entries: Vec<_> = ledger.iter().filter(|r| r.run.as_deref() == Some(&id) && !r.cut).collect();
         assert_eq!(entries.len(), 1, "one completed answer per call for {id}");
         let e = entries[0];
         assert_eq!(a.response.usage, e.billed, "{id}");
@@ -114,6 +114,105 @@ async fn through_every_fault_each_answer_costs_its_reported_usage_times_the_pric
     let total: u64 = answers.iter().map(|(_, a)| a.cost_micros).sum();
     let by_stats: u64 = g.stats().iter().map(|s| s.cost_micros).sum();
     assert_eq!(total, by_stats);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_cut_after_it_was_accepted_charges_its_input_as_estimated_spend() {
+    let server = FakeServer::start(FakeOptions::default()).await.unwrap();
+    server.set_faults(FaultPlan { script: vec![Fault::CutStream], every: 0, cycle: Vec::new() });
+    let db = db();
+    let g = gateway(&config(&server), &db);
+    let notes = Notes::default();
+    let req = request("build", 1);
+    let prompt_tokens = (req.system.len() + req.prompt.len()).div_ceil(4) as u64;
+    let a = g.call(req, &notes.sink()).await.unwrap();
+    let spent: Vec<_> = notes.all().into_iter().filter(|n| matches!(n, GatewayNote::Spent { .. })).collect();
+    assert_eq!(spent.len(), 1, "{:?}", notes.all());
+    let GatewayNote::Spent { provider, model, usage, cost_micros, unpriced } = &spent[0] else { unreachable!() };
+    assert_eq!(provider, &a.provider);
+    assert!(usage.estimated && usage.input == prompt_tokens && usage.output == 0, "{usage:?}");
+    assert_eq!(Some(*cost_micros), g.prices().cost(model, usage));
+    assert!(*cost_micros > 0 && !unpriced);
+}
+
+/// The config with openai on one key allowed one request a minute.
+fn one_a_minute(server: &FakeServer) -> Config {
+    let mut cfg = config(server);
+    let openai = cfg.providers.get_mut("openai").unwrap();
+    openai.keys = Some(vec!["OPENAI_KEY_1".into()]);
+    openai.rpm = Some(1);
+    cfg
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_waiting_on_rpm_says_so_after_a_second_and_the_pane_shows_it() {
+    let server = FakeServer::start(FakeOptions::default()).await.unwrap();
+    let db = db();
+    let g = gateway(&one_a_minute(&server), &db);
+    let quiet = |_: GatewayNote| {};
+    g.call(request("build", 1), &quiet).await.unwrap();
+    let notes = Notes::default();
+    let sink = notes.sink();
+    let look = async {
+        tokio::time::sleep(Duration::from_millis(1_400)).await;
+        stats(g.stats(), "openai")
+    };
+    tokio::select! {
+        _ = g.call(request("build", 2), &sink) => panic!("the second call of the minute waits"),
+        s = look => assert!(s.waiting.as_deref().is_some_and(|w| w.starts_with("rpm ")), "{:?}", s.waiting),
+    }
+    let waits: Vec<_> = notes.all().into_iter().filter(|n| matches!(n, GatewayNote::Wait { .. })).collect();
+    assert_eq!(waits.len(), 1, "{:?}", notes.all());
+    let GatewayNote::Wait { provider, reason, expected_ms } = &waits[0] else { unreachable!() };
+    assert_eq!((provider.as_str(), reason.as_str()), ("openai", "rpm"));
+    assert!((50_000..=60_000).contains(expected_ms), "{expected_ms}");
+    assert_eq!(stats(g.stats(), "openai").waiting, None, "an abandoned wait is no longer shown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retrys_wait_includes_the_time_until_the_key_may_be_used() {
+    let server = FakeServer::start(FakeOptions::default()).await.unwrap();
+    server.set_faults(FaultPlan { script: vec![Fault::ServerError], every: 0, cycle: Vec::new() });
+    let db = db();
+    let g = gateway(&one_a_minute(&server), &db);
+    let notes = Notes::default();
+    let sink = notes.sink();
+    let _ = tokio::time::timeout(Duration::from_millis(300), g.call(request("build", 1), &sink)).await;
+    let n = notes.all();
+    let Some(GatewayNote::Retry { wait_ms, .. }) = n.first() else { panic!("{n:?}") };
+    assert!(*wait_ms > 50_000, "the key's rpm window is part of the wait: {wait_ms} ms");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_given_up_on_no_longer_promises_to_try_again() {
+    let server = FakeServer::start(FakeOptions::default()).await.unwrap();
+    let db = db();
+    let mut cfg = config(&server);
+    cfg.retry.max_attempts = 2;
+    cfg.providers.get_mut("openai").unwrap().keys = Some(vec!["OPENAI_KEY_1".into()]);
+    let g = gateway(&cfg, &db);
+    // A 429 whose key rests longer than a call waits: the call moves to the next provider.
+    server.set_faults(FaultPlan {
+        script: vec![Fault::RateLimited { retry_after: Duration::from_secs(120) }],
+        every: 0,
+        cycle: Vec::new(),
+    });
+    let notes = Notes::default();
+    let a = g.call(request("build", 1), &notes.sink()).await.unwrap();
+    assert_eq!(a.provider, "anthropic");
+    let n = notes.all();
+    let Some(GatewayNote::Fallback { reason, .. }) = n.iter().find(|n| matches!(n, GatewayNote::Fallback { .. }))
+    else {
+        panic!("{n:?}")
+    };
+    assert!(reason.contains("rate limited") && reason.contains("moves to anthropic"), "{reason}");
+    assert!(!reason.contains("tried again"), "{reason}");
+    // Every provider failing: the final failure says what went wrong, not that it is retried.
+    server.set_faults(FaultPlan::cycle(1, vec![Fault::ServerError]));
+    let fresh = self::db();
+    let g = gateway(&cfg, &fresh);
+    let f = g.call(request("spec", 2), &|_| {}).await.unwrap_err();
+    assert!(f.message.contains("the provider failed") && !f.message.contains("tried again"), "{}", f.message);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -183,13 +282,13 @@ async fn a_cache_hit_costs_nothing_is_counted_and_revisions_bypass_it() {
     let mut other_task = request("spec", 1);
     other_task.task_id = "s-01.spec.r0#1".into();
     let hit = g.call(other_task, &quiet).await.unwrap();
-    assert!(hit.cached);
+    assert!(hit.cached && hit.reused, "paid for by another task");
     assert_eq!(hit.cost_micros, 0);
     assert_eq!(hit.response.text, first.response.text);
     assert_eq!(server.requests(), 1);
     // The task that paid, asking again, lost its first answer: its cost is recorded once.
     let recovered = g.call(request("spec", 1), &quiet).await.unwrap();
-    assert!(recovered.cached);
+    assert!(recovered.cached && !recovered.reused);
     assert_eq!(recovered.cost_micros, first.cost_micros);
     let mut revision = request("spec", 1);
     revision.bypass_cache = true;

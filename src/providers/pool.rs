@@ -163,6 +163,20 @@ impl Pool {
         }
     }
 
+    /// Why a call would wait for a key now, and about how long: `rpm` (a requests-per-minute
+    /// limit is used up) or `key resting`; `None` when a key is free, or only busy.
+    pub fn wait_reason(&self) -> Option<(&'static str, Duration)> {
+        let now = Instant::now();
+        let mut s = self.state();
+        prune(&mut s, now);
+        let Pick::WakeAt(t) = self.pick_or_wake(&s, now) else {
+            return None;
+        };
+        let rpm_total = self.limits.rpm_total.is_some_and(|rpm| s.window.len() >= rpm as usize);
+        let resting = !rpm_total && s.keys.iter().any(|k| k.rest_until == Some(t));
+        Some((if resting { "key resting" } else { "rpm" }, t.saturating_duration_since(now)))
+    }
+
     /// Waits for a provider slot and a usable key.
     pub async fn acquire(&self) -> Result<Lease<'_>, PoolError> {
         let permit = self.limit.acquire().await.expect("the pool's semaphore is never closed");

@@ -40,6 +40,10 @@ pub struct ProviderStats {
     pub keys_total: u32,
     /// Requests started per 5-second bucket, oldest first, over the last 5 minutes.
     pub load: Vec<u32>,
+    /// A call is waiting for a key: why (`rpm`, `key resting`) and about how long, as
+    /// `rpm 42 s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<String>,
 }
 
 pub struct Live {
@@ -55,6 +59,8 @@ pub struct Live {
     pub cache_misses: u64,
     pub breaker: Breaker,
     load: VecDeque<(u64, u32)>,
+    /// A call waits for a key: why, and until when it expects to.
+    pub waiting: Option<(&'static str, Instant)>,
 }
 
 impl Live {
@@ -72,6 +78,7 @@ impl Live {
             cache_misses: 0,
             breaker,
             load: VecDeque::new(),
+            waiting: None,
         }
     }
 
@@ -133,6 +140,9 @@ impl Live {
             cache_misses: self.cache_misses,
             circuit: Some(self.breaker.state(now)),
             load,
+            waiting: self
+                .waiting
+                .map(|(why, until)| format!("{why} {} s", until.saturating_duration_since(now).as_secs())),
             ..ProviderStats::default()
         }
     }

@@ -53,7 +53,7 @@ fn anthropic_stream(bytes: &[u8]) -> Result<CallResponse, ProviderError> {
             break;
         }
     }
-    acc.finish("fallback-model")
+    acc.finish("fallback-model", &CallRequest::new("x", "", "p", 10))
 }
 
 proptest! {

@@ -143,6 +143,7 @@ pub fn runs(n: usize) -> Vec<Arc<RunView>> {
                 priority: (k % 4) as u8 + 1,
                 template: "neoforge".into(),
                 simulated: true,
+                estimated: false,
                 created_at: NOW - 3_600_000,
                 phase_started_at: NOW - 40_000 - 1_000 * k as u64,
                 in_flight: u32::from(status == RunStatus::Running),
@@ -223,6 +224,7 @@ fn provider(name: &str, kind: &str, model: &str, in_flight: u32, max: u32, seed:
         keys_ready: 1,
         keys_total: 2,
         load: (0..60).map(|_| rng.range(0, 40) as u32).collect(),
+        waiting: None,
     }
 }
 

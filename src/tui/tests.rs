@@ -144,6 +144,30 @@ fn dashboard_on_a_build_team() {
 }
 
 #[test]
+fn a_run_costed_from_estimated_tokens_says_so_in_the_team_pane() {
+    let mut app = app("dark");
+    let mut snap = (*app.snap).clone();
+    Arc::make_mut(&mut snap.runs[0]).estimated = true;
+    app.on_snapshot(Arc::new(snap));
+    let screen = draw(&mut app, 160, 40);
+    assert!(screen.contains("~$0.0858 of $4.50"), "{screen}");
+}
+
+#[test]
+fn a_hostile_model_name_is_inert_in_the_review() {
+    let mut app = app("dark");
+    open_review(&mut app);
+    if let crate::tui::app::Screen::Review(r) = &mut app.screen
+        && let Some(d) = r.data.as_mut()
+    {
+        d.gate.review.model = Some("gpt\u{202e}evil\u{1b}[2J".into());
+    }
+    let screen = draw(&mut app, 160, 40);
+    assert!(!screen.contains('\u{202e}') && !screen.contains('\u{1b}'), "{screen}");
+    assert!(screen.contains("gpt"), "{screen}");
+}
+
+#[test]
 fn gate_review() {
     scene("review", |app| {
         open_review(app);

@@ -59,6 +59,9 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, focused: bool) {
             if p.simulated && p.name != "sim" {
                 name.push(Span::styled(" sim", t.muted));
             }
+            if let Some(w) = &p.waiting {
+                name.push(Span::styled(format!(" waits: {w}"), t.warn));
+            }
             let mut load = widgets::slots(p.in_flight, p.max_concurrent, 6, &app.theme);
             load.push(Span::styled(format!(" {}/{}", p.in_flight, p.max_concurrent), t.muted));
             let mut cells = vec![

@@ -125,12 +125,22 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
     let mut summary = vec![
         Span::styled(format!("{glyph} {} ", run.status), gstyle),
         Span::styled(format!("· {} ", widgets::where_text(&run)), t.base),
-        Span::styled(format!("· {} of {} ", fmt_usd(run.cost_micros), fmt_usd(run.budget_micros)), t.muted),
+        // `~`: some of the cost comes from estimated tokens.
+        Span::styled(
+            format!(
+                "· {}{} of {} ",
+                if run.estimated { "~" } else { "" },
+                fmt_usd(run.cost_micros),
+                fmt_usd(run.budget_micros)
+            ),
+            if run.estimated { t.warn } else { t.muted },
+        ),
         Span::styled(format!("· p{} · {} ", run.priority, run.template), t.muted),
     ];
     if run.simulated {
         summary.push(Span::styled(" sim ", t.badge));
     }
+
     f.render_widget(Line::from(summary), Rect { height: 1, ..inner });
     let body = Rect { y: inner.y + 1, height: inner.height.saturating_sub(1), ..inner };
     if run.team.is_empty() {

@@ -32,7 +32,7 @@ fn facts(app: &App, d: &ReviewData) -> Vec<Line<'static>> {
         out.push(row("phase", format!("{p} (revision {})", g.id.n)));
     }
     if let (Some(p), Some(m)) = (&g.review.provider, &g.review.model) {
-        out.push(row("provider", format!("{p} / {m}")));
+        out.push(row("provider", sanitize::line(&format!("{p} / {m}")).into_owned()));
     }
     if g.review.simulated {
         out.push(Line::from(vec![Span::styled(format!("{:<10}", ""), t.muted), Span::styled(" SIMULATED ", t.badge)]));
@@ -155,7 +155,7 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
         let g = &d.gate;
         let mut head = vec![Span::styled(format!("{} {} ", g.id, g.id.code.name()), t.title)];
         if let (Some(p), Some(m)) = (&g.review.provider, &g.review.model) {
-            head.push(Span::styled(format!("· {p}/{m} "), t.muted));
+            head.push(Span::styled(sanitize::line(&format!("· {p}/{m} ")).into_owned(), t.muted));
         }
         if let Some(q) = g.review.quality {
             head.push(Span::styled(format!("· q {q:.2} "), t.muted));
