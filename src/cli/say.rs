@@ -69,16 +69,34 @@ impl<W: Write> Drop for Sanitizing<W> {
     }
 }
 
-/// Prints `text` on standard output, made inert (a broken pipe is ignored).
+/// Set once standard output is gone (a closed pipe: `factory events | head -5`).
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether a write to standard output found it closed: what streams stops, quietly, as
+/// Unix tools do (the command still exits 0).
+pub fn stdout_closed() -> bool {
+    STDOUT_CLOSED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Remembers a closed standard output; other errors are ignored like before.
+fn note(result: io::Result<()>) {
+    if let Err(e) = result
+        && e.kind() == io::ErrorKind::BrokenPipe
+    {
+        STDOUT_CLOSED.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Prints `text` on standard output, made inert (a broken pipe is remembered, not shown).
 pub fn out(text: impl Display) {
     let mut w = Sanitizing::new(io::stdout().lock(), Mode::Text);
-    let _ = write!(w, "{text}");
+    note(write!(w, "{text}").and_then(|()| w.flush()));
 }
 
 /// Prints `text` and a line end on standard output, made inert.
 pub fn outln(text: impl Display) {
     let mut w = Sanitizing::new(io::stdout().lock(), Mode::Text);
-    let _ = writeln!(w, "{text}");
+    note(writeln!(w, "{text}").and_then(|()| w.flush()));
 }
 
 /// Prints `text` and a line end on standard error, made inert.
@@ -90,7 +108,7 @@ pub fn errln(text: impl Display) {
 /// Prints a JSON text and a line end on standard output, its bidi controls escaped.
 pub fn json(text: impl Display) {
     let mut w = Sanitizing::new(io::stdout().lock(), Mode::Json);
-    let _ = writeln!(w, "{text}");
+    note(writeln!(w, "{text}").and_then(|()| w.flush()));
 }
 
 #[cfg(test)]

@@ -77,7 +77,11 @@ pub async fn run(handle: &OrchestratorHandle, opts: HeadlessOptions) -> Result<(
     while !done {
         tokio::select! {
             ev = events.recv() => match ev {
-                Ok(e) => print(&e),
+                // Whoever read the events is gone (`| head -5`): stop as after a signal.
+                Ok(e) => {
+                    print(&e);
+                    done = crate::cli::say::stdout_closed();
+                }
                 Err(RecvError::Lagged(n)) => {
                     if !opts.quiet {
                         crate::cli::say::errln(format_args!("{n} events were not shown (output too slow); `factory status` has the current state"));
