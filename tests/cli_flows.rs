@@ -153,3 +153,23 @@ fn json_lines_name_every_event() {
     assert_eq!(lines.last().unwrap()["kind"], "run_completed");
     assert!(out.stderr.is_empty(), "stderr: {}", out.stderr);
 }
+
+#[test]
+fn shell_completions_and_the_man_page_come_from_the_command_line_itself() {
+    let f = Factory::new();
+    let bash = f.run(&["completions", "bash"]).ok().stdout;
+    assert!(bash.contains("_factory()") && bash.contains("approve") && bash.contains("--startups"), "{bash}");
+    let script = f.write("factory.bash", &bash);
+    let syntax = std::process::Command::new("bash").arg("-n").arg(&script).output().unwrap();
+    assert!(syntax.status.success(), "bash -n: {}", String::from_utf8_lossy(&syntax.stderr));
+    assert!(f.run(&["completions", "zsh"]).ok().stdout.starts_with("#compdef factory"));
+    assert!(f.run(&["completions", "fish"]).ok().stdout.contains("complete -c factory"));
+    for shell in ["elvish", "powershell"] {
+        assert!(f.run(&["completions", shell]).ok().stdout.contains("factory"), "{shell}");
+    }
+    // Made without a config or a data directory, so a broken config does not stop them.
+    let man = f.run(&["--config", "/no/such/file.toml", "manpage"]).ok().stdout;
+    assert!(man.contains(".TH factory") && man.contains("demo"), "{man}");
+    let bad = f.run(&["completions", "tcsh"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+}

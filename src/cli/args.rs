@@ -109,6 +109,13 @@ pub enum Cmd {
         #[command(subcommand)]
         action: TemplatesAction,
     },
+    /// Print a shell completion script (see the README for where to put it)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `factory manpage > factory.1`
+    Manpage,
 }
 
 #[derive(Subcommand, Debug)]

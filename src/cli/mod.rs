@@ -135,6 +135,24 @@ fn print_json(v: &serde_json::Value) {
 
 async fn run(mut cli: Cli) -> Result<()> {
     let command = cli.command.take().unwrap_or(Cmd::Run(args::RunArgs { simulate: false, flags: RunFlags::default() }));
+    // Made from the command line's own definition: no config, no data directory needed.
+    match &command {
+        Cmd::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(*shell, &mut <Cli as clap::CommandFactory>::command(), "factory", &mut out);
+            say::generated(&out);
+            return Ok(());
+        }
+        Cmd::Manpage => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut out).map_err(|e| {
+                FactoryError::new(crate::error::ErrorKind::Failed, format!("the man page could not be made: {e}"))
+            })?;
+            say::generated(&out);
+            return Ok(());
+        }
+        _ => {}
+    }
     let mut ctx = Ctx::load(&cli)?;
     let reviewer_name = reviewer(cli.reviewer.clone())?;
     let tui = crate::tui::TuiOptions { theme: cli.theme.clone(), mouse: cli.mouse, reviewer: reviewer_name.clone() };
@@ -339,7 +357,14 @@ async fn one_shot(handle: &OrchestratorHandle, cmd: Cmd, by: &str) -> Result<()>
                 }
             }
         }
-        Cmd::Demo(_) | Cmd::Run(_) | Cmd::Config { .. } | Cmd::Doctor | Cmd::Bench(_) | Cmd::Templates { .. } => {
+        Cmd::Demo(_)
+        | Cmd::Run(_)
+        | Cmd::Config { .. }
+        | Cmd::Doctor
+        | Cmd::Bench(_)
+        | Cmd::Templates { .. }
+        | Cmd::Completions { .. }
+        | Cmd::Manpage => {
             unreachable!("handled by run()")
         }
     }

@@ -99,6 +99,13 @@ pub fn outln(text: impl Display) {
     note(writeln!(w, "{text}").and_then(|()| w.flush()));
 }
 
+/// Writes what the factory itself generated from its own definitions, byte for byte (a
+/// shell completion script, the man page): no untrusted text is in it, and tabs matter.
+pub fn generated(bytes: &[u8]) {
+    let mut w = io::stdout().lock();
+    note(w.write_all(bytes).and_then(|()| w.flush()));
+}
+
 /// Prints `text` and a line end on standard error, made inert.
 pub fn errln(text: impl Display) {
     let mut w = Sanitizing::new(io::stderr().lock(), Mode::Text);
