@@ -220,6 +220,16 @@ impl fmt::Display for Key {
     }
 }
 
+/// The actions each screen takes at once (its keys, with those of the viewer it holds).
+fn contexts() -> [(&'static str, Vec<Action>); 3] {
+    use super::screens::{browser, review};
+    [
+        ("the dashboard", [&super::input::DASHBOARD[..], &[Action::Quit]].concat()),
+        ("a review", [&review::VIEW[..], &super::viewer::KEYS[..]].concat()),
+        ("the workspace browser", [&browser::TREE_KEYS[..], &browser::COMMON[..], &super::viewer::KEYS[..]].concat()),
+    ]
+}
+
 #[derive(Clone, Debug)]
 pub struct Keymap {
     by_action: BTreeMap<Action, Vec<Key>>,
@@ -260,6 +270,22 @@ impl Keymap {
                 return Err(FactoryError::config(format!("[tui.keys] {name}: needs at least one key")));
             }
             map.by_action.insert(action, parsed);
+        }
+        // A key carries one action per screen: `approve = "q"` would both quit and approve.
+        for (screen, mut actions) in contexts() {
+            actions.sort();
+            actions.dedup();
+            for (i, a) in actions.iter().enumerate() {
+                for b in &actions[i + 1..] {
+                    let Some(key) = map.keys(*a).iter().find(|k| map.keys(*b).contains(k)) else { continue };
+                    let (named, other) = if overrides.contains_key(a.name()) { (a, b) } else { (b, a) };
+                    return Err(FactoryError::config(format!(
+                        "[tui.keys] {}: \"{key}\" is also the key of {} in {screen}; give one of them another key",
+                        named.name(),
+                        other.name()
+                    )));
+                }
+            }
         }
         Ok(map)
     }
@@ -324,6 +350,16 @@ mod tests {
             let err = Keymap::with_overrides(&over).unwrap_err();
             assert!(err.message.contains("cannot be bound to Esc or an Alt chord"), "{}", err.message);
         }
+        // One key for two actions of the same screen is refused, naming both.
+        let over = BTreeMap::from([("approve".to_string(), vec!["q".to_string()])]);
+        let err = Keymap::with_overrides(&over).unwrap_err();
+        assert!(
+            err.message.contains("[tui.keys] approve: \"q\" is also the key of quit in the dashboard"),
+            "{}",
+            err.message
+        );
+        // The same key on two screens is fine: `n` is a new run on the dashboard, the next match in a review.
+        assert!(Keymap::with_overrides(&BTreeMap::new()).is_ok(), "the defaults never clash");
         let over = BTreeMap::from([("fly".to_string(), vec!["f".to_string()])]);
         assert!(Keymap::with_overrides(&over).unwrap_err().message.contains("[tui.keys] fly: is not an action"));
     }

@@ -59,7 +59,7 @@ pub struct BrowserScreen {
 }
 
 /// What the tree's keys do.
-const TREE_KEYS: [Action; 11] = [
+pub(crate) const TREE_KEYS: [Action; 11] = [
     Action::Up,
     Action::Down,
     Action::PageUp,
@@ -74,7 +74,8 @@ const TREE_KEYS: [Action; 11] = [
 ];
 
 /// Keys of the browser whatever has the focus.
-const COMMON: [Action; 5] = [Action::NextPane, Action::PrevPane, Action::Edit, Action::CopyPath, Action::Back];
+pub(crate) const COMMON: [Action; 5] =
+    [Action::NextPane, Action::PrevPane, Action::Edit, Action::CopyPath, Action::Back];
 
 impl BrowserScreen {
     pub fn new(run: RunId, name: String, back: Screen) -> BrowserScreen {

@@ -77,7 +77,7 @@ pub struct ReviewScreen {
 }
 
 /// Keys of the review besides its tab's viewer (scrolling, search, `n`/`N`).
-const VIEW: [Action; 9] = [
+pub(crate) const VIEW: [Action; 9] = [
     Action::NextTab,
     Action::PrevTab,
     Action::ToggleDiff,
