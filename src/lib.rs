@@ -11,6 +11,7 @@ pub mod headless;
 pub mod logging;
 pub mod orchestrator;
 pub mod paths;
+pub mod plural;
 pub mod prompts;
 pub mod providers;
 pub mod sandbox;

@@ -173,3 +173,17 @@ fn shell_completions_and_the_man_page_come_from_the_command_line_itself() {
     let bad = f.run(&["completions", "tcsh"]);
     assert_eq!(bad.code, 2, "{}", bad.stderr);
 }
+
+#[test]
+fn gates_are_one_line_each_with_the_runs_name_and_the_first_line_of_a_note() {
+    let f = Factory::new();
+    f.run(&["new", "--name", "Ledgerly", "--idea", "Bookkeeping"]).ok();
+    f.run(&["run", "--headless", "--exit-when-idle", "--quiet", "--simulate"]).ok();
+    let waiting = f.run(&["gates"]).ok().stdout;
+    assert!(waiting.contains("Ledgerly") && waiting.contains(" waiting "), "{waiting}");
+    f.run(&["revise", "s-01", "--note", "Narrow the segment\nand say who pays"]).ok();
+    let all = f.run(&["gates", "--all"]).ok().stdout;
+    let line = all.lines().find(|l| l.starts_with("s-01.G0.0")).unwrap();
+    assert!(line.contains(" waited ") && line.contains(" · by tester: Narrow the segment …"), "{all}");
+    assert_eq!(all.lines().count(), 1, "one line a gate (G0.1 opens at the next run):\n{all}");
+}

@@ -197,8 +197,8 @@ async fn run(mut cli: Cli) -> Result<()> {
                     handle.request_all(samples.into_iter().skip(existing.len()).map(Command::NewRun)).await?;
                 } else if a.flags.headless && !a.flags.quiet {
                     say::errln(format_args!(
-                        "resuming the {} runs already in {}",
-                        handle.snapshot().runs.len(),
+                        "resuming the {} already in {}",
+                        crate::plural::count(handle.snapshot().runs.len() as u64, "run"),
                         ctx.data_dir.display()
                     ));
                 }
@@ -297,7 +297,11 @@ async fn one_shot(handle: &OrchestratorHandle, cmd: Cmd, by: &str) -> Result<()>
                 if json {
                     print_json(&output::gates_json(&gates));
                 } else {
-                    say::out(output::gates_text(&gates, now, all));
+                    let names = match handle.request(Command::Status { run: None }).await? {
+                        Reply::Runs { runs } => runs.into_iter().map(|r| (r.id, r.name)).collect(),
+                        _ => std::collections::HashMap::new(),
+                    };
+                    say::out(output::gates_text(&gates, &names, now, all));
                 }
             }
         }

@@ -101,7 +101,7 @@ pub fn status_text(runs: &[Run]) -> String {
             flags(r).iter().map(|f| format!("  ({f})")).collect::<String>()
         ));
     }
-    out.push_str(&format!("{} runs, {} spent\n", runs.len(), fmt_usd(total)));
+    out.push_str(&format!("{}, {} spent\n", crate::plural::count(runs.len() as u64, "run"), fmt_usd(total)));
     out
 }
 
@@ -202,23 +202,43 @@ pub fn gates_json(gates: &[Gate]) -> Value {
     json!({"gates": gates.iter().map(gate_json).collect::<Vec<_>>()})
 }
 
-pub fn gates_text(gates: &[Gate], now: u64, all: bool) -> String {
+/// One line a gate: id, name, the run's name, status, wait, and the first line of its note.
+pub fn gates_text(
+    gates: &[Gate],
+    names: &std::collections::HashMap<crate::domain::RunId, String>,
+    now: u64,
+    all: bool,
+) -> String {
     if gates.is_empty() {
         return if all { "no gates yet\n".into() } else { "no gates are waiting\n".into() };
     }
     let mut out = String::new();
     for g in gates {
         let waited = g.decided_at.unwrap_or(now).saturating_sub(g.opened_at);
-        let tail = match (&g.decided_by, &g.note) {
-            (Some(by), Some(n)) => format!(" by {by}: {n}"),
-            (Some(by), None) => format!(" by {by}"),
+        // A note of several lines shows its first, so that each gate stays one line.
+        let note = g.note.as_deref().map(|n| {
+            let mut lines = n.trim().lines();
+            let first = lines.next().unwrap_or_default().to_string();
+            if lines.next().is_some() { format!("{first} …") } else { first }
+        });
+        let tail = match (&g.decided_by, note) {
+            (Some(by), Some(n)) => format!(" · by {by}: {n}"),
+            (Some(by), None) => format!(" · by {by}"),
             _ => String::new(),
         };
         let quality = g.review.quality.map(|q| format!(" · quality {q:.2}")).unwrap_or_default();
+        let wait = if g.decided_at.is_some() { "waited" } else { "waiting" };
+        let name = names.get(&g.id.run).map(String::as_str).unwrap_or("");
+        let name: String = if name.chars().count() > 20 {
+            name.chars().take(19).chain(std::iter::once('…')).collect()
+        } else {
+            name.to_string()
+        };
         out.push_str(&format!(
-            "{:<16} {:<22} {:<9} waited {:<8}{}{}{}\n",
+            "{:<16} {:<22} {:<20} {:<9} {wait} {:<8}{}{}{}\n",
             g.id.to_string(),
             g.id.code.name(),
+            name,
             g.status.as_str(),
             format_duration(waited),
             quality,

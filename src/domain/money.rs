@@ -28,7 +28,10 @@ pub fn usd_f64_to_micros(usd: f64) -> u64 {
 pub fn fmt_usd(micros: u64) -> String {
     let dollars = micros / MICROS;
     let rest = micros % MICROS;
-    if micros >= MICROS {
+    if micros == 0 {
+        // Nothing spent reads as such, and stays narrow in a column (`$0/$5.00`).
+        "$0".to_string()
+    } else if micros >= MICROS {
         format!("${}.{:02}", dollars, rest / 10_000)
     } else if micros >= 100 {
         format!("$0.{:04}", rest / 100)
@@ -64,6 +67,7 @@ mod tests {
         assert_eq!(fmt_usd(12_500_000), "$12.50");
         assert_eq!(fmt_usd(12_345), "$0.0123");
         assert_eq!(fmt_usd(12), "$0.000012");
+        assert_eq!(fmt_usd(0), "$0", "zero is not $0.000000");
         assert_eq!(fmt_usd_exact(1_000_001), "$1.000001");
         assert_eq!(usd_f64_to_micros(0.15), 150_000);
     }

@@ -168,6 +168,25 @@ fn a_hostile_model_name_is_inert_in_the_review() {
 }
 
 #[test]
+fn a_read_only_terminal_shows_no_decision_keys() {
+    let mut app = app("dark");
+    app.link = crate::orchestrator::Link::Attached { read_only: true, pid: 42 };
+    key(&mut app, KeyCode::Char('g'));
+    let screen = draw(&mut app, 200, 50);
+    let frame = screen.split("--- styles ---").next().unwrap_or_default();
+    let footer = frame.trim_end().lines().last().unwrap_or_default().to_string();
+    assert!(footer.contains("review"), "{footer}");
+    for hidden in ["approve", "revise", "reject", "mark", "pause/resume"] {
+        assert!(!footer.contains(hidden), "{hidden} in a read-only footer: {footer}");
+    }
+    open_review(&mut app);
+    let screen = draw(&mut app, 200, 50);
+    let frame = screen.split("--- styles ---").next().unwrap_or_default();
+    let footer = frame.trim_end().lines().last().unwrap_or_default().to_string();
+    assert!(!footer.contains("approve") && footer.contains("search"), "{footer}");
+}
+
+#[test]
 fn gate_review() {
     scene("review", |app| {
         open_review(app);

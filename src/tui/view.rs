@@ -120,9 +120,9 @@ fn header(app: &App, f: &mut Frame, area: Rect) {
         let unread = app.unread_alerts();
         let style = if unread > 0 { t.header.patch(t.error) } else { t.header };
         let count = if unread > 0 {
-            format!("· ⚠ {} alerts ({unread} new) ", s.alerts)
+            format!("· ⚠ {} ({unread} new) ", crate::plural::count(s.alerts.into(), "alert"))
         } else {
-            format!("· ⚠ {} alerts ", s.alerts)
+            format!("· ⚠ {} ", crate::plural::count(s.alerts.into(), "alert"))
         };
         parts.push((2, Span::styled(count, style)));
         if unread > 0
@@ -189,8 +189,10 @@ pub fn hints(app: &App) -> Vec<(String, &'static str)> {
         Pane::Startups => {
             out.push((k(Action::Open), "team"));
             out.push((k(Action::Browse), "files"));
-            out.push((k(Action::PauseResume), "pause/resume"));
-            out.push((k(Action::NewRun), "new"));
+            if !app.read_only() {
+                out.push((k(Action::PauseResume), "pause/resume"));
+                out.push((k(Action::NewRun), "new"));
+            }
             out.push((k(Action::Filter), "filter"));
         }
         Pane::Team => {
@@ -198,6 +200,11 @@ pub fn hints(app: &App) -> Vec<(String, &'static str)> {
             out.push((k(Action::Browse), "files"));
         }
         Pane::Providers => {}
+        // A read-only terminal decides nothing: no decision keys to show.
+        Pane::Gates if app.read_only() => {
+            out.push((k(Action::Open), "review"));
+            out.push((k(Action::Filter), "filter"));
+        }
         Pane::Gates if !app.marks.is_empty() => {
             out.push((k(Action::Mark), "mark"));
             out.push((k(Action::Approve), "approve marked"));

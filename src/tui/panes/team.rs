@@ -30,7 +30,7 @@ fn report_brief(r: &RoleView) -> String {
     if let Some(n) = rep.next.first() {
         return format!("next: {n}");
     }
-    format!("{} files ready", rep.ready_for_integration.len())
+    format!("{} ready", crate::plural::count(rep.ready_for_integration.len() as u64, "file"))
 }
 
 /// The build's latest round of checks, one line each (✓ ✗ –, time, tests), and why no
