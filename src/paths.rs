@@ -24,6 +24,18 @@ pub fn config_dir() -> Option<PathBuf> {
 /// flag), else the platform data folder.
 pub fn data_dir(explicit: Option<PathBuf>) -> Result<PathBuf> {
     if let Some(p) = explicit {
+        // A file, or a file on the way, can never hold one: say so before anything opens.
+        let mut at = Some(p.as_path());
+        while let Some(dir) = at {
+            if dir.is_file() {
+                return Err(FactoryError::usage(format!(
+                    "the data directory {} cannot be made: {} is a file; pass --data-dir a folder",
+                    p.display(),
+                    dir.display()
+                )));
+            }
+            at = dir.parent();
+        }
         return Ok(p);
     }
     project_dirs().map(|d| d.data_dir().to_path_buf()).ok_or_else(|| {

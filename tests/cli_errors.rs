@@ -127,3 +127,22 @@ fn an_answer_writing_outside_the_workspace_fails_the_run_and_writes_nothing() {
         assert!(!dir.join("escaped.txt").exists(), "escaped into {}", dir.display());
     }
 }
+
+#[test]
+fn a_data_dir_that_is_a_file_is_named_with_exit_2() {
+    let f = Factory::new();
+    let file = f.write("notes.txt", "precious");
+    for dir in [file.clone(), file.join("sub")] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_factory"))
+            .args(["--data-dir", dir.to_str().unwrap(), "status"])
+            .env("HOME", f.dir.path())
+            .env("XDG_CONFIG_HOME", f.dir.path().join("config"))
+            .output()
+            .unwrap();
+        let out = common::Run::from(out);
+        assert_eq!(out.code, 2, "{}", out.stderr);
+        let want = format!("{} is a file; pass --data-dir a folder", file.display());
+        assert!(out.stderr.trim().ends_with(&want) && out.stderr.lines().count() == 1, "{}", out.stderr);
+    }
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "precious");
+}

@@ -187,6 +187,21 @@ fn a_read_only_terminal_shows_no_decision_keys() {
 }
 
 #[test]
+fn gate_ids_are_never_cut_in_the_inbox() {
+    let mut app = app("dark");
+    let mut snap = (*app.snap).clone();
+    let mut budget = snap.gates[0].clone();
+    budget.id = crate::domain::GateId { run: crate::domain::RunId(1008), code: crate::domain::GateCode::Budget, n: 0 };
+    snap.gates.insert(0, budget);
+    app.on_snapshot(Arc::new(snap));
+    key(&mut app, KeyCode::Char('g'));
+    for (w, h) in [(80, 24), (120, 40), (200, 50)] {
+        let screen = draw(&mut app, w, h);
+        assert!(screen.contains("s-1008.budget "), "{w}x{h}:\n{screen}");
+    }
+}
+
+#[test]
 fn gate_review() {
     scene("review", |app| {
         open_review(app);

@@ -45,7 +45,6 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
     }
     let offset = *offset;
     let now = app.now;
-    let wide = inner.width >= 64;
     let soonest = app
         .visible_gates
         .iter()
@@ -62,6 +61,21 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
         let g = &app.snap.gates[i];
         app.snap.runs.get(g.id.run.0 as usize - 1).and_then(|r| r.automation_blocked.as_deref()).is_some()
     };
+    // Ids are never cut (`s-02.budget`, `s-1000.G3`): the column is as wide as the widest shown.
+    let id_width = app
+        .visible_gates
+        .iter()
+        .skip(offset)
+        .take(fit)
+        .map(|&i| {
+            let g = &app.snap.gates[i];
+            format!("{}.{}", g.id.run, g.id.code).len() as u16
+        })
+        .max()
+        .unwrap_or(0)
+        .max(10);
+    // The run's name only where it fits beside the whole id.
+    let wide = inner.width >= 54 + id_width;
     let any_held = app.visible_gates.iter().skip(offset).take(fit).any(|&i| held_of(i));
     let any_marked = !app.marks.is_empty();
     let rows: Vec<Row> = app
@@ -105,7 +119,8 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
         })
         .collect();
     let flags = if any_marked { 2 } else { 1 };
-    let mut widths = vec![Constraint::Length(flags), Constraint::Length(10), Constraint::Min(12)];
+    // Short of room, the gate's name gives way (it may be cut with `…`); ids and waits never.
+    let mut widths = vec![Constraint::Length(flags), Constraint::Length(id_width), Constraint::Fill(1)];
     if any_held {
         widths.push(Constraint::Length(9));
     }
