@@ -19,8 +19,8 @@ pub fn config_summary(cfg: &Config, source: &ConfigSource) -> String {
     let ready: Vec<&str> =
         cfg.providers.iter().filter(|(_, p)| unavailable_reason(p).is_none()).map(|(n, _)| n.as_str()).collect();
     format!(
-        "config OK: {from}; {} providers defined: {}; {} usable ({}); routing policy {}",
-        cfg.providers.len(),
+        "config OK: {from}; {} defined: {}; {} usable ({}); routing policy {}",
+        crate::plural::count(cfg.providers.len() as u64, "provider"),
         provider_origins(cfg, source),
         ready.len(),
         if ready.is_empty() { "the simulated provider will do the work".to_string() } else { ready.join(", ") },
@@ -157,7 +157,7 @@ mod tests {
         std::fs::write(&path, text).unwrap();
         let cfg = crate::config::parse(text, "c.toml").unwrap();
         let line = config_summary(&cfg, &ConfigSource::File(path));
-        assert!(line.contains("1 providers defined: openai (from the file; "), "{line}");
+        assert!(line.contains("1 provider defined: openai (from the file; "), "{line}");
         assert!(line.contains("rpm") && line.contains("from the defaults"), "{line}");
         assert!(!line.contains("anthropic") && !line.contains("perplexity"), "{line}");
         let line = config_summary(&Config::default(), &ConfigSource::Defaults);
