@@ -254,6 +254,10 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
             );
             ta.set_style(t.input);
             ta.set_cursor_line_style(t.input);
+            // One cursor on screen: only the field being typed in shows one.
+            if n.field != 0 {
+                ta.set_cursor_style(t.input);
+            }
             f.render_widget(&ta, note_area);
             if let (Some(b), Some(area)) = (&n.budget, budget_area) {
                 let mut ta = b.clone();
@@ -263,6 +267,9 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
                 );
                 ta.set_style(t.input);
                 ta.set_cursor_line_style(t.input);
+                if n.field != 1 {
+                    ta.set_cursor_style(t.input);
+                }
                 f.render_widget(&ta, area);
             }
         }

@@ -14,7 +14,7 @@ pub use draw::{hints, render};
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui_textarea::TextArea;
 
-use crate::domain::money::{fmt_usd_exact, parse_usd};
+use crate::domain::money::parse_usd;
 use crate::domain::{Decision, GateCode, GateId, GateStatus, RunId};
 use crate::error::FactoryError;
 use crate::orchestrator::{Command, Reply, ReviewData};
@@ -144,7 +144,9 @@ impl ReviewScreen {
                 let suggested = ask
                     .map(|a| (a.limit_micros + a.limit_micros / 2).max(a.spent_micros + a.needed_micros * 2))
                     .unwrap_or(0);
-                let mut b = TextArea::new(vec![fmt_usd_exact(suggested).trim_start_matches('$').to_string()]);
+                // Whole cents, rounded up: what a person would type.
+                let cents = suggested.div_ceil(10_000);
+                let mut b = TextArea::new(vec![format!("{}.{:02}", cents / 100, cents % 100)]);
                 b.move_cursor(ratatui_textarea::CursorMove::End);
                 note(Decision::Approve, Some(b))
             }
@@ -277,6 +279,10 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             } else {
                 note.error = None;
                 match (note.field, note.budget.as_mut()) {
+                    // Dollars take digits and one point; a letter is refused, not typed.
+                    (1, Some(_)) if matches!(key.code, KeyCode::Char(c) if !(c.is_ascii_digit() || c == '.')) => {
+                        note.error = Some("the new limit takes digits and a point, like 7.50".into());
+                    }
                     (1, Some(b)) if key.code != KeyCode::Enter => {
                         b.input(key);
                     }

@@ -114,6 +114,18 @@ fn the_note_editor_keeps_tab_for_its_fields() {
     let Mode::Note(note) = &screen(&app).mode else { panic!("a note is open") };
     assert_eq!(note.field, 1, "Tab switches to the limit field");
     assert_eq!(screen(&app).tab, 0, "and not the tab");
+    // Prefilled in whole cents (1.5 x $4.50 = $6.75), and a letter is refused, not typed.
+    let limit = |app: &App| match &screen(app).mode {
+        Mode::Note(n) => n.budget.as_ref().unwrap().lines().join(""),
+        _ => panic!("a note is open"),
+    };
+    assert_eq!(limit(&app), "6.75");
+    press(&mut app, KeyCode::Char('x'));
+    assert_eq!(limit(&app), "6.75");
+    let Mode::Note(note) = &screen(&app).mode else { panic!("a note is open") };
+    assert!(note.error.as_deref().is_some_and(|e| e.contains("digits and a point")), "{:?}", note.error);
+    press(&mut app, KeyCode::Char('5'));
+    assert_eq!(limit(&app), "6.755", "digits go in (the submit checks the amount)");
     press(&mut app, KeyCode::Esc);
     press(&mut app, KeyCode::Tab);
     assert_eq!(screen(&app).tab, 1);
