@@ -187,3 +187,19 @@ fn gates_are_one_line_each_with_the_runs_name_and_the_first_line_of_a_note() {
     assert!(line.contains(" waited ") && line.contains(" · by tester: Narrow the segment …"), "{all}");
     assert_eq!(all.lines().count(), 1, "one line a gate (G0.1 opens at the next run):\n{all}");
 }
+
+#[test]
+fn a_runs_status_lists_its_tasks_and_gates_in_pipeline_order() {
+    let f = Factory::new();
+    f.run(&["new", "--name", "Ledgerly", "--idea", "Bookkeeping"]).ok();
+    f.run(&["run", "--headless", "--exit-when-idle", "--quiet", "--simulate"]).ok();
+    f.run(&["approve", "s-01", "--note", "clear niche"]).ok();
+    f.run(&["run", "--headless", "--exit-when-idle", "--quiet", "--simulate"]).ok();
+    let text = f.run(&["status", "s-01"]).ok().stdout;
+    let at = |needle: &str| text.find(needle).unwrap_or_else(|| panic!("{needle} missing:\n{text}"));
+    assert!(at("s-01.research") < at("s-01.founder_fit"), "{text}");
+    assert!(at("s-01.founder_fit") < at("▸ gate s-01.G0.0"), "{text}");
+    assert!(at("▸ gate s-01.G0.0") < at("s-01.spec"), "{text}");
+    assert!(text.contains("approved by tester: clear niche"), "{text}");
+    assert!(at("s-01.spec") < at("▸ gate s-01.G1.0"), "{text}");
+}

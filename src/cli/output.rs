@@ -164,10 +164,25 @@ pub fn detail_text(d: &RunDetail) -> String {
             out.push_str(&format!("  no gate passes automatically: {why}\n"));
         }
     }
-    out.push_str("\nTasks:\n");
-    for t in &d.tasks {
+    // In pipeline order: each task when it was made, each gate when it opened, with its decision.
+    out.push_str("\nTasks and gates:\n");
+    let mut rows: Vec<(u64, usize, String)> = Vec::new();
+    for (k, t) in d.tasks.iter().enumerate() {
         let cost = t.result.as_ref().map(|x| fmt_usd(x.ledger.cost_micros)).unwrap_or_default();
-        out.push_str(&format!("  {:<34} {:<12} {:<8} {}\n", t.id, t.role.as_str(), t.status.as_str(), cost));
+        let line = format!("  {:<34} {:<12} {:<8} {}\n", t.id, t.role.as_str(), t.status.as_str(), cost);
+        rows.push((t.created_at, k, line));
+    }
+    for (k, g) in d.gates.iter().enumerate() {
+        let by = g.decided_by.as_deref().map(|b| format!(" by {b}")).unwrap_or_default();
+        let note =
+            g.note.as_deref().and_then(|n| n.trim().lines().next()).map(|n| format!(": {n}")).unwrap_or_default();
+        let line =
+            format!("  ▸ gate {:<27} {:<21} {}{by}{note}\n", g.id.to_string(), g.id.code.name(), g.status.as_str());
+        rows.push((g.opened_at, d.tasks.len() + k, line));
+    }
+    rows.sort_by_key(|(at, k, _)| (*at, *k));
+    for (_, _, line) in rows {
+        out.push_str(&line);
     }
     if let Some(last) = d.reports.last() {
         out.push_str(&format!("\nLatest report ({} of {}):\n{}", d.reports.len(), d.reports.len(), last.to_markdown()));
