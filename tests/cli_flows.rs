@@ -203,3 +203,16 @@ fn a_runs_status_lists_its_tasks_and_gates_in_pipeline_order() {
     assert!(text.contains("approved by tester: clear niche"), "{text}");
     assert!(at("s-01.spec") < at("▸ gate s-01.G1.0"), "{text}");
 }
+
+#[test]
+fn wide_characters_in_a_name_keep_the_status_columns_aligned() {
+    use unicode_width::UnicodeWidthStr;
+    let f = Factory::new();
+    f.run(&["new", "--name", "Émoji 🚀 名前", "--idea", "x"]).ok();
+    f.run(&["new", "--name", "Plain", "--idea", "x"]).ok();
+    let text = f.run(&["status"]).ok().stdout;
+    let col = |l: &str| l.find("queued").map(|i| l[..i].width());
+    let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("s-0")).collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert_eq!(col(lines[0]), col(lines[1]), "the STATUS column lines up:\n{text}");
+}

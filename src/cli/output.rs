@@ -89,11 +89,10 @@ pub fn status_text(runs: &[Run]) -> String {
             Some(g) => format!("{} ▸ {}", r.phase, g.code),
             None => r.phase.to_string(),
         };
-        let name: String = r.name.chars().take(22).collect();
         out.push_str(&format!(
-            "{:<7} {:<22} {:<14} {:<22} {:>19} {:>12}{}\n",
+            "{:<7} {} {:<14} {:<22} {:>19} {:>12}{}\n",
             r.id.to_string(),
-            name,
+            column(&r.name, 22),
             r.status.as_str(),
             where_,
             format!("{} / {}", fmt_usd(r.ledger.cost_micros), fmt_usd(r.budget_micros)),
@@ -112,6 +111,30 @@ fn flags(r: &Run) -> Vec<&'static str> {
         .into_iter()
         .filter_map(|(on, what)| on.then_some(what))
         .collect()
+}
+
+/// `text` in a column `width` terminal cells wide, by display width (`名前` takes four, an
+/// emoji two): cut with `…` when longer, padded with spaces when shorter.
+pub fn column(text: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    let mut out = String::new();
+    let mut used = 0;
+    let total: usize = text.chars().map(|c| c.width().unwrap_or(0)).sum();
+    let room = if total > width { width.saturating_sub(1) } else { width };
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > room {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    if total > width {
+        out.push('…');
+        used += 1;
+    }
+    out.extend(std::iter::repeat_n(' ', width.saturating_sub(used)));
+    out
 }
 
 pub fn detail_json(d: &RunDetail) -> Value {
@@ -244,13 +267,9 @@ pub fn gates_text(
         let quality = g.review.quality.map(|q| format!(" · quality {q:.2}")).unwrap_or_default();
         let wait = if g.decided_at.is_some() { "waited" } else { "waiting" };
         let name = names.get(&g.id.run).map(String::as_str).unwrap_or("");
-        let name: String = if name.chars().count() > 20 {
-            name.chars().take(19).chain(std::iter::once('…')).collect()
-        } else {
-            name.to_string()
-        };
+        let name = column(name, 20);
         out.push_str(&format!(
-            "{:<16} {:<22} {:<20} {:<9} {wait} {:<8}{}{}{}\n",
+            "{:<16} {:<22} {} {:<9} {wait} {:<8}{}{}{}\n",
             g.id.to_string(),
             g.id.code.name(),
             name,
@@ -334,4 +353,17 @@ pub fn providers_text(p: &[ProviderStats]) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn columns_count_terminal_cells_not_characters() {
+        use unicode_width::UnicodeWidthStr;
+        for name in ["Ledgerly", "Émoji 🚀 名前", "名前名前名前名前名前名前名前"] {
+            let c = super::column(name, 12);
+            assert_eq!(c.width(), 12, "{name:?} → {c:?}");
+        }
+        assert_eq!(super::column("名前名前名前名前", 12), "名前名前名… ");
+    }
 }
