@@ -51,7 +51,8 @@ fn a_streaming_headless_run_stops_cleanly_when_its_reader_leaves() {
     // Without --exit-when-idle it would stream for as long as someone reads.
     let args = ["demo", "--headless", "--sim-latency-ms", "200", "--startups", "3"];
     let (code, first, err) = read_one_line_then_close(&f, &args, Duration::from_secs(60));
-    assert!(first.contains("run_created"), "{first}");
+    // An event line (which one comes first depends on when the stream was joined).
+    assert!(first.contains(" s-0"), "{first}");
     assert_eq!((code, err.as_str()), (0, ""));
     // Stopped cleanly: the runs are there, and nothing holds the data directory.
     let status = f.status();
