@@ -69,6 +69,11 @@ pub struct Workspace {
     checked: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<PathBuf>>>,
 }
 
+/// `rel` would be written through the symlink at `at`.
+fn through_link(rel: &str, at: &Path) -> WorkspaceError {
+    WorkspaceError::Escape(format!("`{rel}` passes through the symlink `{}`", at.display()))
+}
+
 impl Workspace {
     pub fn new(root: impl Into<PathBuf>) -> Self {
         Workspace { root: root.into(), checked: Default::default() }
@@ -109,12 +114,7 @@ impl Workspace {
                 continue;
             }
             match fs::symlink_metadata(&at) {
-                Ok(m) if m.file_type().is_symlink() => {
-                    return Err(WorkspaceError::Escape(format!(
-                        "`{rel}` passes through the symlink `{}`",
-                        at.display()
-                    )));
-                }
+                Ok(m) if m.file_type().is_symlink() => return Err(through_link(rel, &at)),
                 Ok(_) => {}
                 // What does not exist yet is made as a real folder or file.
                 Err(_) => break,
@@ -157,12 +157,7 @@ impl Workspace {
                     continue;
                 }
                 match fs::symlink_metadata(&at) {
-                    Ok(m) if m.file_type().is_symlink() => {
-                        return Err(WorkspaceError::Escape(format!(
-                            "`{rel}` passes through the symlink `{}`",
-                            at.display()
-                        )));
-                    }
+                    Ok(m) if m.file_type().is_symlink() => return Err(through_link(rel, &at)),
                     Ok(m) if !m.is_dir() => {
                         return Err(io(std::io::Error::other(format!("`{}` is a file, not a folder", at.display()))));
                     }
@@ -274,8 +269,8 @@ pub fn open_beneath(root: &std::fs::File, rel: &str) -> std::io::Result<std::fs:
 }
 
 /// The regular files under `root` (relative paths, sorted, with their sizes), at most
-/// `max`, never following a symlink and not descending into folders named in `skip`.
-pub fn list_files(root: &Path, skip: &[&str], max: usize) -> Vec<(String, u64)> {
+/// `max`, never following a symlink and not descending into the folders `skip` names.
+pub fn list_files(root: &Path, skip: impl Fn(&std::ffi::OsStr) -> bool, max: usize) -> Vec<(String, u64)> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -286,7 +281,7 @@ pub fn list_files(root: &Path, skip: &[&str], max: usize) -> Vec<(String, u64)> 
             let Ok(ft) = e.file_type() else { continue };
             let path = e.path();
             if ft.is_dir() {
-                if !skip.iter().any(|m| e.file_name() == *m) {
+                if !skip(&e.file_name()) {
                     stack.push(path);
                 }
             } else if ft.is_file()

@@ -83,7 +83,7 @@ pub(crate) async fn run(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Ou
 }
 
 /// Folders the checks make that take room and are made again by an install or a build.
-pub(crate) const INSTALLED: [&str; 6] = [".venv", "node_modules", ".next", ".nuxt", ".output", "dist"];
+const INSTALLED: [&str; 6] = [".venv", "node_modules", ".next", ".nuxt", ".output", "dist"];
 
 /// Removes the `INSTALLED` folders within three levels of `app` (never following links);
 /// returns them, relative to `app`.
@@ -114,13 +114,17 @@ fn prune_installs(app: &std::path::Path) -> Vec<String> {
 
 /// Caches the checks (and git) leave beside the code; with `INSTALLED`, what the checks make:
 /// not the team's work, so neither listed nor checked.
-pub(crate) const CACHES: [&str; 3] = ["__pycache__", ".pytest_cache", ".git"];
+const CACHES: [&str; 3] = ["__pycache__", ".pytest_cache", ".git"];
 
 /// Files under `root`, relative and sorted (at most 1,000; symlinks are not followed; the
 /// folders the checks make are left out).
 fn list_files(root: &std::path::Path) -> Vec<String> {
-    let skip: Vec<&str> = INSTALLED.iter().chain(&CACHES).copied().collect();
-    crate::workspace::list_files(root, &skip, 1000).into_iter().map(|(p, _)| p).collect()
+    crate::workspace::list_files(root, made_by_checks, 1000).into_iter().map(|(p, _)| p).collect()
+}
+
+/// Whether a folder of that name is what the checks install or cache (`INSTALLED`, `CACHES`).
+pub(crate) fn made_by_checks(name: &std::ffi::OsStr) -> bool {
+    INSTALLED.iter().chain(&CACHES).any(|m| name == *m)
 }
 
 /// The factory's own check: every JSON and TOML file parses, and the Python files the team

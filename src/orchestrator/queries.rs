@@ -3,6 +3,7 @@
 use super::command::{
     Evidence, EvidenceKind, ExportData, FILE_LIMIT, FileEntry, FileText, PreviousRevision, Reply, ReviewData, RunDetail,
 };
+use super::integrate::made_by_checks;
 use super::state::State;
 use crate::domain::money::fmt_usd;
 use crate::domain::{Gate, GateCode, GateId, GateStatus, Phase, Run, Task};
@@ -60,7 +61,7 @@ impl State {
                 gates: self.gates_of(run.id),
                 revisions: crate::workspace::list_files(
                     &std::path::Path::new(&run.workspace).join("docs/history"),
-                    &[],
+                    |_| false,
                     FILES_SHOWN,
                 )
                 .into_iter()
@@ -124,12 +125,13 @@ impl State {
         Ok(Reply::Review { review: Box::new(review) })
     }
 
-    /// A run's documents, their kept revisions and its `app/` files, sorted by path.
+    /// A run's documents, their kept revisions and its `app/` files, sorted by path (not what
+    /// the checks install or cache: thousands of files that are not the team's work).
     pub fn files(&self, run: &str) -> Result<Reply> {
         let i = self.run_index(run)?;
         let run = &self.runs[i].run;
         let root = std::path::Path::new(&run.workspace);
-        let files = crate::workspace::list_files(root, &BUILT, FILES_SHOWN)
+        let files = crate::workspace::list_files(root, made_by_checks, FILES_SHOWN)
             .into_iter()
             .map(|(path, bytes)| FileEntry { path, bytes })
             .collect();
@@ -168,13 +170,6 @@ impl State {
     }
 }
 
-/// What the checks install and cache beside the code (`.venv`, `node_modules`,
-/// `__pycache__`...): not the team's work, and thousands of files; left out of the lists.
-const BUILT: [&str; 9] = {
-    let (i, c) = (super::integrate::INSTALLED, super::integrate::CACHES);
-    [i[0], i[1], i[2], i[3], i[4], i[5], c[0], c[1], c[2]]
-};
-
 /// At most this many files are listed for a run (the browser stays one frame at 1,000).
 const FILES_SHOWN: usize = 5000;
 
@@ -198,7 +193,7 @@ fn evidence_for(run: &Run, code: GateCode, phase: Phase, artifact: &str) -> (Vec
         GateCode::G2 => vec![doc(Phase::Architecture), doc(Phase::Spec)],
         GateCode::G3 => {
             let root = std::path::Path::new(&run.workspace);
-            let app: Vec<String> = crate::workspace::list_files(&root.join("app"), &BUILT, FILES_SHOWN)
+            let app: Vec<String> = crate::workspace::list_files(&root.join("app"), made_by_checks, FILES_SHOWN)
                 .into_iter()
                 .map(|(p, _)| format!("app/{p}"))
                 .collect();
