@@ -131,6 +131,30 @@ fn new_pause_resume_cancel_and_alerts() {
     let alerts = f.run(&["alerts", "--json"]).ok().json();
     let kinds: Vec<&str> = alerts["alerts"].as_array().unwrap().iter().map(|a| a["alert"].as_str().unwrap()).collect();
     assert!(kinds.contains(&"budget_100"), "{kinds:?}");
+    // Alerts are numbered, and acknowledged by number or all at once.
+    let first = alerts["alerts"][0]["seq"].as_u64().unwrap();
+    assert!(alerts["alerts"][0]["acknowledged"].is_null());
+    let text = f.run(&["alerts"]).ok().stdout;
+    assert!(text.starts_with(&format!("! #{first} ")), "{text}");
+    assert!(text.contains("acknowledge with `factory alerts ack ID` or `--all`"), "{text}");
+    let bad = f.run(&["alerts", "ack", "nine"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("`nine` is not an alert number"), "{}", bad.stderr);
+    let unknown = f.run(&["alerts", "ack", "#999999"]);
+    assert_eq!(unknown.code, 2, "{}", unknown.stderr);
+    assert!(unknown.stderr.contains("there is no alert #999999"), "{}", unknown.stderr);
+    assert_eq!(
+        f.run(&["alerts", "ack", "--reviewer", "carol", &format!("#{first}")]).ok().stdout.trim(),
+        "acknowledged 1 alert"
+    );
+    let text = f.run(&["alerts"]).ok().stdout;
+    assert!(text.starts_with(&format!("✓ #{first} ")) && text.contains("(acknowledged by carol)"), "{text}");
+    f.run(&["alerts", "ack", "--all"]).ok();
+    let alerts = f.run(&["alerts", "--json"]).ok().json();
+    assert!(alerts["alerts"].as_array().unwrap().iter().all(|a| a["acknowledged"]["by"].is_string()), "{alerts}");
+    let n = alerts["alerts"].as_array().unwrap().len() as u64;
+    let text = f.run(&["alerts"]).ok().stdout;
+    assert!(text.contains(&format!("\n0 open of {n} alert")), "{text}");
     f.run(&["resume", "s-02"]).ok();
     f.run(&["cancel", "s-02"]).ok();
     assert_eq!(Factory::startup(&f.status(), "s-02")["status"], "cancelled");

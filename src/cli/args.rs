@@ -64,10 +64,12 @@ pub enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// List alerts
+    /// List alerts, numbered and marked when acknowledged; `alerts ack` acknowledges them
     Alerts {
         #[arg(long)]
         json: bool,
+        #[command(subcommand)]
+        action: Option<AlertsAction>,
     },
     /// Show the providers and their figures
     Providers {
@@ -116,6 +118,19 @@ pub enum Cmd {
     },
     /// Print the man page (roff): `factory manpage > factory.1`
     Manpage,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AlertsAction {
+    /// Acknowledge alerts by number (as `factory alerts` shows them), or every open one
+    Ack {
+        /// Alert numbers: 12 or #12
+        #[arg(required_unless_present = "all", conflicts_with = "all", value_name = "ID")]
+        ids: Vec<String>,
+        /// Every alert not yet acknowledged
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -15,8 +15,8 @@ use std::sync::Arc;
 
 use clap::Parser;
 
+use args::{AlertsAction, ConfigAction, DecideArgs, ExportFormat, RunFlags};
 pub use args::{Cli, Cmd};
-use args::{ConfigAction, DecideArgs, ExportFormat, RunFlags};
 
 use crate::config;
 use crate::domain::Decision;
@@ -265,6 +265,16 @@ fn headless_options(flags: &RunFlags) -> HeadlessOptions {
     HeadlessOptions { json: flags.json, quiet: flags.quiet, exit_when_idle: flags.exit_when_idle }
 }
 
+/// An alert's number as typed: `12` or `#12`.
+fn alert_number(id: &str) -> Result<u64> {
+    id.trim_start_matches('#').parse().map_err(|_| {
+        FactoryError::usage(format!(
+            "`{}` is not an alert number; `factory alerts` lists them (#12)",
+            crate::sanitize::line(id)
+        ))
+    })
+}
+
 fn decide(gate: DecideArgs, decision: Decision, by: &str) -> Command {
     Command::Decide { gate: gate.gate, decision, note: gate.note, by: by.to_string(), budget_usd: gate.budget }
 }
@@ -316,12 +326,16 @@ async fn one_shot(handle: &OrchestratorHandle, cmd: Cmd, by: &str) -> Result<()>
                 }
             }
         }
-        Cmd::Alerts { json } => {
-            if let Reply::Alerts { alerts } = handle.request(Command::Alerts).await? {
+        Cmd::Alerts { action: Some(AlertsAction::Ack { ids, all: _ }), .. } => {
+            let alerts = ids.iter().map(|id| alert_number(id)).collect::<Result<Vec<u64>>>()?;
+            print_done(handle.request(Command::AckAlerts { alerts, by: by.to_string() }).await?)
+        }
+        Cmd::Alerts { json, action: None } => {
+            if let Reply::Alerts { alerts, acks } = handle.request(Command::Alerts).await? {
                 if json {
-                    print_json(&output::alerts_json(&alerts));
+                    print_json(&output::alerts_json(&alerts, &acks));
                 } else {
-                    say::out(output::alerts_text(&alerts));
+                    say::out(output::alerts_text(&alerts, &acks));
                 }
             }
         }

@@ -283,7 +283,7 @@ pub fn gates_text(
     out
 }
 
-pub fn alerts_json(alerts: &[Event]) -> Value {
+pub fn alerts_json(alerts: &[Event], acks: &[crate::orchestrator::AlertAck]) -> Value {
     let items: Vec<Value> = alerts
         .iter()
         .filter_map(|e| match &e.kind {
@@ -293,6 +293,10 @@ pub fn alerts_json(alerts: &[Event]) -> Value {
                 "startup": e.startup.map(|r| r.to_string()),
                 "alert": alert.as_str(),
                 "message": message,
+                "acknowledged": acks.iter().find(|a| a.seq == e.seq).map(|a| json!({
+                    "by": a.by,
+                    "at": format_ts(a.at),
+                })),
             })),
             _ => None,
         })
@@ -300,11 +304,36 @@ pub fn alerts_json(alerts: &[Event]) -> Value {
     json!({ "alerts": items })
 }
 
-pub fn alerts_text(alerts: &[Event]) -> String {
+/// One alert a line, numbered (`#12`, the number `alerts ack` takes), open ones marked `!`
+/// and acknowledged ones `✓` with who saw to them.
+pub fn alerts_text(alerts: &[Event], acks: &[crate::orchestrator::AlertAck]) -> String {
     if alerts.is_empty() {
         return "no alerts\n".into();
     }
-    alerts.iter().map(|e| format!("{}\n", crate::headless::event_line(e))).collect()
+    let width = alerts.iter().map(|e| e.seq.to_string().len()).max().unwrap_or(1) + 1;
+    let mut open = 0;
+    let mut out: String = alerts
+        .iter()
+        .map(|e| {
+            let number = format!("#{}", e.seq);
+            match acks.iter().find(|a| a.seq == e.seq) {
+                Some(a) => {
+                    format!("✓ {number:<width$} {}  (acknowledged by {})\n", crate::headless::event_line(e), a.by)
+                }
+                None => {
+                    open += 1;
+                    format!("! {number:<width$} {}\n", crate::headless::event_line(e))
+                }
+            }
+        })
+        .collect();
+    out.push_str(&format!(
+        "{} open of {}{}\n",
+        open,
+        crate::plural::count(alerts.len() as u64, "alert"),
+        if open > 0 { "; acknowledge with `factory alerts ack ID` or `--all`" } else { "" }
+    ));
+    out
 }
 
 pub fn providers_json(p: &[ProviderStats]) -> Value {

@@ -203,6 +203,11 @@ pub enum EventKind {
         alert: AlertKind,
         message: String,
     },
+    /// Alerts (by number) that `by` has seen to.
+    AlertsAcknowledged {
+        alerts: Vec<u64>,
+        by: String,
+    },
 }
 
 impl EventKind {
@@ -237,6 +242,7 @@ impl EventKind {
             EventKind::RunRejected { .. } => "run_rejected",
             EventKind::RunFailed { .. } => "run_failed",
             EventKind::Alert { .. } => "alert",
+            EventKind::AlertsAcknowledged { .. } => "alerts_acknowledged",
         }
     }
 
@@ -353,6 +359,14 @@ impl EventKind {
             EventKind::RunRejected { gate, note } => format!("rejected at {gate}: {note}"),
             EventKind::RunFailed { reason } => format!("failed: {reason}"),
             EventKind::Alert { message, .. } => format!("ALERT {message}"),
+            EventKind::AlertsAcknowledged { alerts, by } => {
+                let numbers: Vec<String> = alerts.iter().map(|n| format!("#{n}")).collect();
+                format!(
+                    "{by} acknowledged {}: {}",
+                    crate::plural::count(alerts.len() as u64, "alert"),
+                    numbers.join(" ")
+                )
+            }
         }
     }
 }

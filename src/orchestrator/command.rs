@@ -55,6 +55,12 @@ pub enum Command {
         all: bool,
     },
     Alerts,
+    /// Acknowledge alerts by number (their event `seq`), or every open one when `alerts` is
+    /// empty; an acknowledged alert stays listed, marked, and no longer counts as open.
+    AckAlerts {
+        alerts: Vec<u64>,
+        by: String,
+    },
     Providers,
     Export {
         run: String,
@@ -135,6 +141,9 @@ pub enum Reply {
     },
     Alerts {
         alerts: Vec<Event>,
+        /// Who acknowledged which of them, and when.
+        #[serde(default)]
+        acks: Vec<AlertAck>,
     },
     Providers {
         providers: Vec<ProviderStats>,
@@ -163,6 +172,14 @@ pub enum Reply {
     File {
         file: Box<FileText>,
     },
+}
+
+/// An alert someone acknowledged: its number (the event's `seq`), who, and when (ms).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertAck {
+    pub seq: u64,
+    pub by: String,
+    pub at: u64,
 }
 
 /// How much of one file [`Command::ReadFile`] returns.

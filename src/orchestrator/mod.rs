@@ -2,6 +2,7 @@
 //! publishing `Snapshot`s and `Event`s; with the scheduler, pipeline, team, budgets and alerts.
 
 mod actor;
+mod alert_acks;
 mod alerts;
 pub mod answer;
 mod budget;
@@ -29,8 +30,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use command::{
-    Command, Evidence, EvidenceKind, ExportData, FILE_LIMIT, FileEntry, FileText, Metrics, NewRun, PreviousRevision,
-    Reply, ReviewData, RunDetail,
+    AlertAck, Command, Evidence, EvidenceKind, ExportData, FILE_LIMIT, FileEntry, FileText, Metrics, NewRun,
+    PreviousRevision, Reply, ReviewData, RunDetail,
 };
 pub use handle::{Link, OrchestratorHandle, RemoteCall};
 pub use integrate::{CHECKS_DOC, check_line};

@@ -122,7 +122,11 @@ pub struct Snapshot {
     pub spent_today_micros: u64,
     pub daily_cap_micros: u64,
     pub total_cost_micros: u64,
+    /// Alerts raised, ever (a terminal counts the new ones against what it has seen).
     pub alerts: u32,
+    /// Alerts nobody has acknowledged yet.
+    #[serde(default)]
+    pub alerts_open: u32,
     /// The newest alert: when, and what it says.
     pub last_alert: Option<(u64, String)>,
     /// Whether a simulated provider may answer (the views show a badge).

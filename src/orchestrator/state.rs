@@ -290,6 +290,8 @@ pub(super) struct State {
     pub daily_cap_today: Option<u64>,
     pub daily_alerted: bool,
     pub alerts: u32,
+    /// Acknowledged alerts by number (kept in the meta tree as `alert_ack:SEQ`).
+    pub acks: std::collections::BTreeMap<u64, super::AlertAck>,
     pub last_alert: Option<(u64, String)>,
     pub tasks_done: u64,
     /// Sum and count of finished phase passes, per phase, for ETAs.
@@ -345,6 +347,7 @@ impl State {
             daily_cap_today: None,
             daily_alerted: false,
             alerts: 0,
+            acks: Default::default(),
             last_alert: None,
             tasks_done: 0,
             phase_ms: [(0, 0); 7],
@@ -423,6 +426,8 @@ impl State {
                 state.spent_today = text.parse().map_err(|_| damaged())?;
             } else if k == format!("daily_cap:{}", state.day) {
                 state.daily_cap_today = Some(text.parse().map_err(|_| damaged())?);
+            } else if k.starts_with(super::alert_acks::PREFIX) {
+                state.load_ack(&k, &v)?;
             }
         }
         let alerts = state.store.alerts()?;

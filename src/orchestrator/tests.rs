@@ -105,7 +105,7 @@ async fn detail(h: &OrchestratorHandle, run: &str) -> RunDetail {
 
 async fn alerts(h: &OrchestratorHandle) -> Vec<AlertKind> {
     match h.request(Command::Alerts).await.unwrap() {
-        Reply::Alerts { alerts } => alerts.iter().filter_map(|e| e.alert()).collect(),
+        Reply::Alerts { alerts, .. } => alerts.iter().filter_map(|e| e.alert()).collect(),
         other => panic!("{other:?}"),
     }
 }
@@ -440,6 +440,67 @@ async fn gate_timeouts_and_stalls_raise_alerts_once() {
     tokio::time::sleep(Duration::from_millis(1_200)).await;
     let kinds = alerts(&h).await;
     assert_eq!(kinds.iter().filter(|k| **k == AlertKind::Stalled).count(), 1, "{kinds:?}");
+    h.shutdown().await.unwrap();
+}
+
+async fn ack(h: &OrchestratorHandle, alerts: Vec<u64>) -> Result<String> {
+    match h.request(Command::AckAlerts { alerts, by: "alice".into() }).await? {
+        Reply::Done { message } => Ok(message),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_are_acknowledged_by_number_or_all_and_stay_acknowledged_after_a_restart() {
+    let t = Harness::new();
+    let h = t.start(true, false);
+    new_run(&h, "A", None).await;
+    new_run(&h, "B", None).await;
+    gate_waiting(&h, GateCode::G0).await;
+    t.advance(49 * 3_600_000);
+    let snap = until(&h, "two timeout alerts", |s| s.alerts == 2).await;
+    assert_eq!(snap.alerts_open, 2);
+    let seqs: Vec<u64> = match h.request(Command::Alerts).await.unwrap() {
+        Reply::Alerts { alerts, acks } => {
+            assert!(acks.is_empty());
+            alerts.iter().map(|e| e.seq).collect()
+        }
+        other => panic!("{other:?}"),
+    };
+    let err = ack(&h, vec![seqs[0], 999_999]).await.unwrap_err();
+    assert_eq!(err.kind, crate::error::ErrorKind::Usage);
+    assert!(err.message.contains("#999999"), "{}", err.message);
+    assert_eq!(h.snapshot().alerts_open, 2, "a refused acknowledgement changes nothing");
+    assert_eq!(ack(&h, vec![seqs[0]]).await.unwrap(), "acknowledged 1 alert");
+    assert_eq!(h.snapshot().alerts_open, 1, "the reply comes after the snapshot");
+    assert_eq!(ack(&h, vec![seqs[0]]).await.unwrap(), "already acknowledged");
+    assert_eq!(ack(&h, vec![]).await.unwrap(), "acknowledged 1 alert");
+    assert_eq!(ack(&h, vec![]).await.unwrap(), "no open alerts to acknowledge");
+    assert_eq!(h.snapshot().alerts_open, 0);
+    h.shutdown().await.unwrap();
+
+    let h = t.start(false, false);
+    let snap = h.snapshot();
+    assert_eq!((snap.alerts, snap.alerts_open), (2, 0), "acknowledgements are kept");
+    match h.request(Command::Alerts).await.unwrap() {
+        Reply::Alerts { acks, .. } => {
+            assert_eq!(
+                acks.iter().map(|a| (a.seq, a.by.as_str())).collect::<Vec<_>>(),
+                [(seqs[0], "alice"), (seqs[1], "alice")]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let events = match h.request(Command::Events { limit: 1000 }).await.unwrap() {
+        Reply::Events { events } => events,
+        other => panic!("{other:?}"),
+    };
+    let logged: Vec<String> =
+        events.iter().filter(|e| e.kind.name() == "alerts_acknowledged").map(|e| e.kind.describe()).collect();
+    assert_eq!(
+        logged,
+        [format!("alice acknowledged 1 alert: #{}", seqs[0]), format!("alice acknowledged 1 alert: #{}", seqs[1])]
+    );
     h.shutdown().await.unwrap();
 }
 

@@ -156,6 +156,7 @@ pub(super) fn snapshot(state: &State, gateway: &Gateway, version: u64) -> Snapsh
         daily_cap_micros: state.daily_cap(),
         total_cost_micros: total,
         alerts: state.alerts,
+        alerts_open: state.alerts.saturating_sub(state.acks.len() as u32),
         last_alert: state.last_alert.clone(),
         simulated: gateway.uses_simulated(),
         idle: state.is_idle(),

@@ -188,6 +188,7 @@ pub fn mutates(cmd: &Command) -> bool {
         | Command::Resume { .. }
         | Command::Cancel { .. }
         | Command::RemoveTemplate { .. }
+        | Command::AckAlerts { .. }
         | Command::Shutdown => true,
         Command::Status { .. }
         | Command::Gates { .. }

@@ -385,7 +385,7 @@ impl App {
                     form.set_templates(templates);
                 }
             }
-            (Pending::Alerts, Ok(Reply::Alerts { alerts })) => {
+            (Pending::Alerts, Ok(Reply::Alerts { alerts, .. })) => {
                 if let Some(Overlay::Alerts(v)) = &mut self.overlay {
                     v.items = Some(alerts.into_iter().rev().collect());
                 }

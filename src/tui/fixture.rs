@@ -272,6 +272,7 @@ pub fn snapshot(runs_n: usize, providers_n: usize, gates_n: usize) -> Snapshot {
         daily_cap_micros: 200_000_000,
         total_cost_micros: 31_020_000,
         alerts: 3,
+        alerts_open: 3,
         last_alert: Some((NOW - 120_000, "s-08 would pass its budget of $4.50; it waits on a budget gate".into())),
         simulated: true,
         idle: false,

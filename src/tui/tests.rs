@@ -322,7 +322,7 @@ fn help_overlay() {
 fn alerts_overlay() {
     scene("alerts", |app| {
         let effects = key(app, KeyCode::Char('!'));
-        answer(app, effects, Reply::Alerts { alerts: fixture::alerts() });
+        answer(app, effects, Reply::Alerts { alerts: fixture::alerts(), acks: Vec::new() });
     });
 }
 
