@@ -142,6 +142,12 @@ pub struct App {
     pub batch: Option<super::screens::batch::Tally>,
     /// A decision was saved from this terminal (the first-run hint goes away).
     pub decided_here: bool,
+    /// What a new run's budget is when the form leaves it empty, in micro-dollars.
+    pub default_budget_micros: u64,
+    /// Where the panes were drawn in the last frame, for the mouse (`--mouse`).
+    pub hit: super::mouse::HitMap,
+    /// The row the last click selected: a second click on it opens it.
+    pub last_click: Option<super::mouse::Row>,
 }
 
 impl App {
@@ -182,6 +188,11 @@ impl App {
             marks: Vec::new(),
             batch: None,
             decided_here: false,
+            default_budget_micros: crate::domain::money::usd_f64_to_micros(
+                crate::config::BudgetConfig::default().default_run_usd,
+            ),
+            hit: Default::default(),
+            last_click: None,
         };
         app.alerts_read = snap.alerts;
         app.on_snapshot(snap);
@@ -493,7 +504,7 @@ impl App {
 
     /// Opens the new-run form (on `template` if given) and asks for the templates.
     pub fn open_new_run(&mut self, template: Option<String>) -> Vec<Effect> {
-        let mut form = NewRunForm::new(&self.templates);
+        let mut form = NewRunForm::new(&self.templates, self.default_budget_micros);
         if let Some(t) = template {
             form.select(&t);
         }

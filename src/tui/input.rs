@@ -40,6 +40,8 @@ pub const DASHBOARD: [Action; 25] = [
 
 impl App {
     pub fn handle_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        // A key between two clicks: the second one selects again, it does not open.
+        self.last_click = None;
         if let Some(input) = self.filter_input.as_mut() {
             match key.code {
                 KeyCode::Enter => self.filter_input = None,
@@ -130,8 +132,8 @@ impl App {
         Vec::new()
     }
 
-    /// Enter on the focused pane.
-    fn open(&mut self) -> Vec<Effect> {
+    /// Enter on the focused pane (and a second click on a row).
+    pub(crate) fn open(&mut self) -> Vec<Effect> {
         match self.focus {
             Pane::Startups => {
                 self.focus = Pane::Team;

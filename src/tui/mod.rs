@@ -9,7 +9,11 @@ pub mod fixture;
 pub mod highlight;
 pub mod input;
 pub mod keymap;
+pub mod mouse;
 pub mod panes;
+pub mod paste;
+#[cfg(test)]
+mod paste_mouse_tests;
 
 pub mod screens;
 pub mod terminal;
@@ -53,6 +57,7 @@ pub fn app_for(cfg: &Config, handle: &OrchestratorHandle, opts: &TuiOptions) -> 
     let keymap = Keymap::with_overrides(&cfg.tui.key_overrides())?;
     let mut app = App::new(handle.snapshot(), theme, mode, keymap, opts.reviewer.clone());
     app.bell = cfg.tui.bell;
+    app.default_budget_micros = crate::domain::money::usd_f64_to_micros(cfg.budget.default_run_usd);
     app.osc52 = cfg.tui.osc52;
     app.after_decision = screens::review::AfterDecision::from_config(&cfg.tui.after_decision);
     Ok(app)
@@ -106,21 +111,15 @@ async fn event_loop<W: std::io::Write>(handle: &OrchestratorHandle, app: &mut Ap
                     dirty = true;
                     Vec::new()
                 }
+                // One event however long the paste (bracketed paste is on).
+                Some(Ok(Event::Paste(text))) => {
+                    dirty = true;
+                    app.handle_paste(text)
+                }
+                // Only with --mouse: clicks and the wheel (moves draw nothing).
                 Some(Ok(Event::Mouse(m))) => {
-                    // With --mouse, the wheel moves like the arrow keys.
-                    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEventKind};
-                    let code = match m.kind {
-                        MouseEventKind::ScrollUp => Some(KeyCode::Up),
-                        MouseEventKind::ScrollDown => Some(KeyCode::Down),
-                        _ => None,
-                    };
-                    match code {
-                        Some(code) => {
-                            dirty = true;
-                            app.handle_key(KeyEvent::new(code, KeyModifiers::NONE))
-                        }
-                        None => Vec::new(),
-                    }
+                    dirty |= mouse::redraws(&m);
+                    app.handle_mouse(m)
                 }
                 Some(Ok(_)) => Vec::new(),
                 Some(Err(_)) | None => return Ok(()),

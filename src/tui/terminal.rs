@@ -1,5 +1,6 @@
 //! The terminal: raw mode and the alternate screen while the control room runs, restored on
-//! exit, on panic and on drop; frames wrapped in synchronized-update sequences; bytes counted.
+//! exit, on panic and on drop; bracketed paste on (a paste arrives as one event); frames
+//! wrapped in synchronized-update sequences; bytes counted.
 
 use std::io::{self, Write};
 use std::sync::Arc;
@@ -7,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
-use ratatui::crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+use ratatui::crossterm::event::{DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture};
 use ratatui::crossterm::terminal::{
     BeginSynchronizedUpdate, Clear, ClearType, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen,
     disable_raw_mode, enable_raw_mode,
@@ -39,10 +40,11 @@ impl<W: Write> Write for Counting<W> {
     }
 }
 
-/// Gives the terminal back: cooked mode, the main screen, the cursor, no mouse capture.
+/// Gives the terminal back: cooked mode, the main screen, the cursor, no mouse capture, no
+/// bracketed paste.
 pub fn restore() {
     let _ = disable_raw_mode();
-    let _ = execute!(io::stdout(), DisableMouseCapture, LeaveAlternateScreen, cursor::Show);
+    let _ = execute!(io::stdout(), DisableBracketedPaste, DisableMouseCapture, LeaveAlternateScreen, cursor::Show);
 }
 
 pub struct Term<W: Write> {
@@ -62,7 +64,7 @@ impl Term<io::Stdout> {
         }));
         enable_raw_mode()?;
         let mut out = io::stdout();
-        execute!(out, EnterAlternateScreen, cursor::Hide)?;
+        execute!(out, EnterAlternateScreen, cursor::Hide, EnableBracketedPaste)?;
         if mouse {
             execute!(out, EnableMouseCapture)?;
         }
@@ -105,7 +107,7 @@ impl<W: Write> Term<W> {
         if self.mouse {
             execute!(b, DisableMouseCapture)?;
         }
-        execute!(b, LeaveAlternateScreen, cursor::Show)?;
+        execute!(b, DisableBracketedPaste, LeaveAlternateScreen, cursor::Show)?;
         if self.owns_tty { disable_raw_mode() } else { Ok(()) }
     }
 
@@ -116,7 +118,7 @@ impl<W: Write> Term<W> {
             enable_raw_mode()?;
         }
         let b = self.terminal.backend_mut();
-        execute!(b, EnterAlternateScreen, cursor::Hide, Clear(ClearType::All))?;
+        execute!(b, EnterAlternateScreen, cursor::Hide, EnableBracketedPaste, Clear(ClearType::All))?;
         if self.mouse {
             execute!(b, EnableMouseCapture)?;
         }

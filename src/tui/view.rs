@@ -20,6 +20,7 @@ pub const MIN: (u16, u16) = (60, 15);
 
 pub fn render(app: &mut App, f: &mut Frame) {
     app.redraw_in = None;
+    app.hit = Default::default();
     let area = f.area();
     f.render_widget(Block::default().style(app.theme.s.base), area);
     if area.width < MIN.0 || area.height < MIN.1 {
@@ -54,6 +55,7 @@ fn dashboard(app: &mut App, f: &mut Frame, area: Rect) {
         let [tl, tr] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(top);
         let [bl, br] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(bottom);
         let focus = app.focus;
+        app.hit.four([tl, tr, bl, br]);
         panes::startups::render(app, f, tl, focus == Pane::Startups);
         panes::team::render(app, f, tr, focus == Pane::Team);
         panes::providers::render(app, f, bl, focus == Pane::Providers);
@@ -76,6 +78,9 @@ fn dashboard(app: &mut App, f: &mut Frame, area: Rect) {
         };
         spans.push(Span::styled(label, if p == app.focus { t.selection } else { t.muted }));
     }
+    // Where each label went, for the mouse.
+    let widths = [0, 1, 2, 3].map(|i| spans.get(i).map_or(0, |s| s.width() as u16));
+    app.hit.tabbed(tabs, widths, app.focus, pane);
     f.render_widget(Line::from(spans), tabs);
     match app.focus {
         Pane::Startups => panes::startups::render(app, f, pane, true),

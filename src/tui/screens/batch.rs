@@ -165,6 +165,9 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
                 if text.is_empty() {
                     b.error = Some("the note is required: say why".into());
                     Then::Nothing
+                } else if let Some(why) = crate::tui::paste::too_long(note, &crate::tui::paste::NOTE) {
+                    b.error = Some(why);
+                    Then::Nothing
                 } else {
                     Then::Send(Some(text))
                 }
@@ -326,7 +329,8 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, b: &Batch) {
                 .borders(Borders::ALL)
                 .border_style(t.border_focused)
                 .style(t.input)
-                .title(Span::styled(title, if b.error.is_some() { t.error } else { t.title })),
+                .title(Span::styled(title, if b.error.is_some() { t.error } else { t.title }))
+                .title_bottom(crate::tui::paste::counter_title(note, &crate::tui::paste::NOTE, t)),
         );
         ta.set_style(t.input);
         ta.set_cursor_line_style(t.input);

@@ -8,11 +8,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui_textarea::TextArea;
 
-use crate::domain::money::parse_usd;
+use crate::domain::money::{fmt_usd, parse_usd};
 use crate::orchestrator::{Command, NewRun};
 use crate::sanitize;
 use crate::tui::app::{App, Effect, Pending, Screen};
 use crate::tui::keymap::Action;
+use crate::tui::paste::{self, Field};
 
 const FIELDS: [&str; 5] = ["Name", "Idea", "Template", "Budget (USD)", "Priority"];
 
@@ -32,13 +33,15 @@ pub struct NewRunForm {
 }
 
 impl NewRunForm {
-    pub fn new(templates: &[String]) -> Self {
+    /// The form, on `neoforge` if offered; `default_budget` is what a run gets when the
+    /// budget is left empty (the config's `budget.default_run_usd`), in micro-dollars.
+    pub fn new(templates: &[String], default_budget: u64) -> Self {
         let mut name = TextArea::default();
         name.set_placeholder_text("e.g. Ledgerly");
         let mut idea = TextArea::default();
         idea.set_placeholder_text("What the startup does, for whom (several lines are fine)");
         let mut budget = TextArea::default();
-        budget.set_placeholder_text("the config's default");
+        budget.set_placeholder_text(format!("default: {}", fmt_usd(default_budget)));
         let template = templates.iter().position(|t| t == "neoforge").unwrap_or(0);
         NewRunForm {
             name,
@@ -66,14 +69,14 @@ impl NewRunForm {
         [
             if name.is_empty() {
                 Some("a name is required".into())
-            } else if name.chars().count() > 80 {
-                Some("at most 80 characters".into())
+            } else if let Some(why) = too_long(&self.name, &paste::NAME) {
+                Some(why)
             } else if name.chars().any(char::is_control) {
                 Some("one line, no control characters".into())
             } else {
                 None
             },
-            if idea.is_empty() { Some("describe the idea".into()) } else { None },
+            if idea.is_empty() { Some("describe the idea".into()) } else { too_long(&self.idea, &paste::IDEA) },
             if self.templates.is_empty() { Some("no templates are installed".into()) } else { None },
             match budget.as_str() {
                 "" => None,
@@ -105,9 +108,27 @@ impl NewRunForm {
         }
     }
 
+    /// The orchestrator refused the run. What it tells a command-line user to do (`describe
+    /// it with --idea`) is left out: here the fields are the way to say it.
     pub fn failed(&mut self, message: String) {
         self.submitting = false;
-        self.error = Some(message);
+        let kept: Vec<&str> = message.split("; ").filter(|part| !part.contains(" --")).collect();
+        self.error = Some(if kept.is_empty() { message.clone() } else { kept.join("; ") });
+    }
+
+    /// A paste into the field being typed in, as far as it fits; the form's message line
+    /// says what was left out.
+    pub fn paste(&mut self, text: &str) {
+        if self.submitting {
+            return;
+        }
+        let result = match self.field {
+            0 => paste::into_area(&mut self.name, text, &paste::NAME),
+            1 => paste::into_area(&mut self.idea, text, &paste::IDEA),
+            3 => paste::into_area(&mut self.budget, text, &paste::BUDGET),
+            _ => Err(format!("{}: nothing to paste into; Tab moves to a text field", FIELDS[self.field])),
+        };
+        self.error = paste::message(&result);
     }
 
     fn to_command(&self) -> Command {
@@ -121,6 +142,12 @@ impl NewRunForm {
             gates: Vec::new(),
         })
     }
+}
+
+/// `at most 80 characters (93 now)`, when the field holds more than its limit.
+fn too_long(t: &TextArea, field: &Field) -> Option<String> {
+    let n = paste::chars(t);
+    (n > field.max).then(|| format!("at most {} characters ({} now)", paste::thousands(field.max), paste::thousands(n)))
 }
 
 pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
@@ -198,15 +225,24 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     let problems = form.problems();
     let block = |i: usize| {
         let focused = form.field == i;
+        let limit = match i {
+            0 => Some((&form.name, &paste::NAME)),
+            1 => Some((&form.idea, &paste::IDEA)),
+            _ => None,
+        };
         let mut title = vec![Span::styled(format!(" {} ", FIELDS[i]), if focused { t.accent } else { t.title })];
         if let Some(p) = &problems[i] {
             title.push(Span::styled(format!("· {p} "), if focused { t.error } else { t.warn }));
         }
-        Block::default()
+        let block = Block::default()
             .borders(Borders::ALL)
             .border_style(if focused { t.border_focused } else { t.border })
             .style(t.input)
-            .title(Line::from(title))
+            .title(Line::from(title));
+        match limit {
+            Some((ta, field)) => block.title_bottom(paste::counter_title(ta, field, t)),
+            None => block,
+        }
     };
     for (i, ta) in [(0, &form.name), (1, &form.idea), (3, &form.budget)] {
         let mut ta = ta.clone();

@@ -250,7 +250,8 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
             let mut ta = n.text.clone();
             ta.set_block(
                 bordered(if n.field == 0 { t.border_focused } else { t.border }, t.input)
-                    .title(Span::styled(title, if n.error.is_some() { t.error } else { t.title })),
+                    .title(Span::styled(title, if n.error.is_some() { t.error } else { t.title }))
+                    .title_bottom(crate::tui::paste::counter_title(&n.text, &crate::tui::paste::NOTE, t)),
             );
             ta.set_style(t.input);
             ta.set_cursor_line_style(t.input);

@@ -262,6 +262,10 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
                 if text.is_empty() {
                     note.error = Some("the note is required: say why".into());
                     Then::Nothing
+                } else if let Some(why) = crate::tui::paste::too_long(&note.text, &crate::tui::paste::NOTE) {
+                    note.error = Some(why);
+                    note.field = 0;
+                    Then::Nothing
                 } else if let Some(Err(e)) = budget.as_deref().map(parse_usd) {
                     note.error = Some(e);
                     note.field = 1;
@@ -327,6 +331,25 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             vec![app.request(cmd, Pending::Decide(gate))]
         }
     }
+}
+
+/// A paste into the review: into the note or the new limit being written (a message about
+/// it goes in the note's title), or into a search being typed; `None` when neither is.
+pub fn paste(r: &mut ReviewScreen, text: &str) -> Option<Result<Option<String>, String>> {
+    use crate::tui::paste;
+    if let Mode::Note(note) = &mut r.mode {
+        let result = match (note.field, note.budget.as_mut()) {
+            (1, Some(b)) => paste::into_area(b, text, &paste::BUDGET),
+            _ => paste::into_area(&mut note.text, text, &paste::NOTE),
+        };
+        note.error = paste::message(&result);
+        return Some(Ok(None));
+    }
+    if !matches!(r.mode, Mode::View | Mode::Done { .. }) {
+        return None;
+    }
+    let query = r.tabs.get_mut(r.tab)?.viewer_mut().search.typing.as_mut()?;
+    Some(paste::into_line(query, text, &paste::SEARCH))
 }
 
 /// The reply to a decision sent from the review of `gate`. Once it is saved the next

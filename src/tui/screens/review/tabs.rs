@@ -183,6 +183,15 @@ impl Tab {
         }
     }
 
+    /// [`Tab::viewer`], to change.
+    pub fn viewer_mut(&mut self) -> &mut Viewer {
+        match (&mut self.diff, &mut self.body) {
+            (Some(d), _) if self.show_diff => d,
+            (_, Body::Text(v)) => v,
+            (_, Body::Tree(t)) => &mut t.search,
+        }
+    }
+
     /// Whether a search query is being typed here (every key goes to it).
     pub fn typing(&self) -> bool {
         self.viewer().typing()
