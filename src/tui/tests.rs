@@ -592,3 +592,5 @@ mod browser {
         assert!(matches!(app.screen, Screen::Dashboard));
     }
 }
+
+mod render;

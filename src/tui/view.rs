@@ -14,9 +14,23 @@ use crate::domain::money::fmt_usd;
 use crate::sanitize;
 use crate::tui::widgets;
 
-/// Smallest terminal for the four panes, and smallest for anything.
-pub const FULL: (u16, u16) = (100, 30);
+/// Smallest terminal for anything.
 pub const MIN: (u16, u16) = (60, 15);
+
+/// The four panes' columns: 55 % of the width on the left, 45 % on the right.
+fn halves(area: Rect) -> [Rect; 2] {
+    Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area)
+}
+
+/// Whether the four panes fit in `area` (the frame less its header and footer), at least 30
+/// rows and each pane as wide as its figures need; elsewhere one pane at a time, in tabs.
+pub fn four_panes_fit(area: Rect) -> bool {
+    let [left, right] = halves(area);
+    let need = |a: u16, b: u16| a.max(b) + 2;
+    area.height + 2 >= 30
+        && left.width >= need(panes::startups::MIN_WIDTH, panes::providers::MIN_WIDTH)
+        && right.width >= need(panes::team::MIN_WIDTH, panes::gates::MIN_WIDTH)
+}
 
 pub fn render(app: &mut App, f: &mut Frame) {
     app.redraw_in = None;
@@ -49,11 +63,10 @@ pub fn render(app: &mut App, f: &mut Frame) {
 }
 
 fn dashboard(app: &mut App, f: &mut Frame, area: Rect) {
-    let full = area.width >= FULL.0 && area.height + 2 >= FULL.1;
-    if full {
+    if four_panes_fit(area) {
         let [top, bottom] = Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(area);
-        let [tl, tr] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(top);
-        let [bl, br] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(bottom);
+        let [tl, tr] = halves(top);
+        let [bl, br] = halves(bottom);
         let focus = app.focus;
         app.hit.four([tl, tr, bl, br]);
         panes::startups::render(app, f, tl, focus == Pane::Startups);
@@ -173,8 +186,8 @@ fn header(app: &App, f: &mut Frame, area: Rect) {
 /// The keys of the focused pane or open screen, as `(key, what)` pairs.
 pub fn hints(app: &App) -> Vec<(String, &'static str)> {
     let k = |a: Action| app.keymap.hint(a);
-    if let Some(screens::overlays::Overlay::Batch(b)) = &app.overlay {
-        return screens::batch::hints(app, b);
+    if let Some(overlay) = &app.overlay {
+        return screens::overlays::hints(app, overlay);
     }
     match &app.screen {
         Screen::Review(_) => return screens::review::hints(app),

@@ -1,4 +1,5 @@
-//! Small drawing helpers shared by the panes: glyphs, bars, blocks, times, ETAs.
+//! Small drawing helpers shared by the panes: glyphs, bars, blocks, times, ETAs, and text
+//! fitted to cells (`cells`).
 
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -8,6 +9,9 @@ use super::theme::Theme;
 use crate::domain::{Phase, RunStatus};
 use crate::headless::format_duration;
 use crate::orchestrator::RunView;
+
+mod cells;
+pub use cells::{column_widths, fit, fit_line, fitted_row, pad, paint_row, render_table, width, wrap, wrap_lines};
 
 /// Glyph and style of a run status.
 pub fn status_glyph(s: RunStatus, t: &Theme) -> (&'static str, Style) {
@@ -50,16 +54,6 @@ pub fn pane<'a>(title: Line<'a>, focused: bool, t: &Theme) -> Block<'a> {
         .border_style(if focused { t.s.border_focused } else { t.s.border })
         .title(title)
         .style(t.s.base)
-}
-
-/// Cuts text to `width` characters, marking the cut with `…`.
-pub fn fit(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        return text.to_string();
-    }
-    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
-    out.push('…');
-    out
 }
 
 /// Time left for a run: the rest of its current phase and every later phase, at the mean
@@ -115,48 +109,6 @@ pub fn next_change(since: u64, now: u64) -> u64 {
     unit - ms % unit
 }
 
-/// Display width of a string in terminal cells.
-pub fn width(s: &str) -> usize {
-    Span::raw(s).width()
-}
-
-/// Wraps lines at word boundaries to `max` cells (a word longer than a line is cut).
-pub fn wrap(lines: &[String], max: usize) -> Vec<String> {
-    let max = max.max(1);
-    let mut out = Vec::with_capacity(lines.len());
-    for line in lines {
-        if width(line) <= max {
-            out.push(line.clone());
-            continue;
-        }
-        let mut cur = String::new();
-        let mut cur_w = 0;
-        for word in line.split_inclusive(' ') {
-            let w = width(word);
-            if cur_w + w > max && !cur.is_empty() {
-                out.push(std::mem::take(&mut cur).trim_end().to_string());
-                cur_w = 0;
-            }
-            if w > max {
-                for c in word.chars() {
-                    let cw = width(c.encode_utf8(&mut [0; 4]));
-                    if cur_w + cw > max {
-                        out.push(std::mem::take(&mut cur));
-                        cur_w = 0;
-                    }
-                    cur.push(c);
-                    cur_w += cw;
-                }
-            } else {
-                cur.push_str(word);
-                cur_w += w;
-            }
-        }
-        out.push(cur.trim_end().to_string());
-    }
-    out
-}
-
 /// Milliseconds until a countdown of `eta` ms shows something else.
 pub fn next_eta_change(eta: u64) -> u64 {
     let unit = match eta / 1000 {
@@ -181,10 +133,6 @@ mod tests {
         assert_eq!(text(bar(0.25, 2, &t)), "▌░");
         assert_eq!(text(slots(4, 8, 8, &t)), "▰▰▰▰▱▱▱▱");
         assert_eq!(text(slots(1, 10, 8, &t)), "▰▱▱▱▱▱▱▱");
-        assert_eq!(fit("Ledgerly", 5), "Ledg…");
-        let wrapped = wrap(&["the quick brown fox jumps".to_string(), "abcdefghij".to_string()], 10);
-        assert_eq!(wrapped, vec!["the quick", "brown fox", "jumps", "abcdefghij"]);
-        assert_eq!(wrap(&["abcdefghijkl".to_string()], 5), vec!["abcde", "fghij", "kl"]);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Row, Table};
+use ratatui::widgets::{Row, Table};
 
 use crate::sanitize;
 use crate::tui::app::{App, Pane};
@@ -15,6 +15,13 @@ use crate::tui::widgets;
 fn held_mark(why: &str) -> &'static str {
     if why.contains("checks") { "checks ✗" } else { "verdict ✗" }
 }
+
+/// The narrowest a gate's or run's name gets.
+const MIN_NAME: u16 = 8;
+
+/// The inner width that shows ids such as `s-01.G1`, held marks and waits whole beside a
+/// gate's name of `MIN_NAME` (narrower for longer ids).
+pub const MIN_WIDTH: u16 = 1 + 10 + MIN_NAME + 9 + 15 + 4;
 
 pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
     let t = app.theme.s.clone();
@@ -74,17 +81,39 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
         .max()
         .unwrap_or(0)
         .max(10);
-    // The run's name only where it fits beside the whole id.
-    let wide = inner.width >= 54 + id_width;
+    let waits: Vec<String> = app
+        .visible_gates
+        .iter()
+        .skip(offset)
+        .take(fit)
+        .map(|&i| format!("waiting {}", widgets::wait_text(now.saturating_sub(app.snap.gates[i].opened_at))))
+        .collect();
+    let wait_w = waits.iter().map(|w| widgets::width(w)).max().unwrap_or(0) as u16;
     let any_held = app.visible_gates.iter().skip(offset).take(fit).any(|&i| held_of(i));
     let any_marked = !app.marks.is_empty();
+    let flags = if any_marked { 2 } else { 1 };
+    // Short of room, the gate's name gives way (cut with `…`); ids and waits never. The
+    // run's name only where it fits beside them.
+    let mut widths = vec![Constraint::Length(flags), Constraint::Length(id_width), Constraint::Fill(1)];
+    if any_held {
+        widths.push(Constraint::Length(9));
+    }
+    // Beside the figures, both names at `MIN_NAME` or more, every column a cell apart.
+    let figures = flags + id_width + 9 * u16::from(any_held) + wait_w;
+    let gaps = widths.len() as u16 + 1;
+    let wide = inner.width >= figures + 2 * MIN_NAME + gaps;
+    if wide {
+        widths.push(Constraint::Fill(1));
+    }
+    widths.push(Constraint::Length(wait_w));
+    let columns = widgets::column_widths(&widths, inner.width);
     let rows: Vec<Row> = app
         .visible_gates
         .iter()
-        .enumerate()
         .skip(offset)
         .take(fit)
-        .map(|(k, &i)| {
+        .zip(waits)
+        .map(|(&i, wait)| {
             let g = &app.snap.gates[i];
             let late = g.timeout_alerted;
             let run = app.snap.runs.get(g.id.run.0 as usize - 1);
@@ -99,34 +128,21 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
             };
             // Why a person must decide this one: its build's checks fail, or the review did.
             let mut cells = vec![
-                Cell::from(flags),
-                Cell::from(Span::styled(format!("{}.{}", g.id.run, g.id.code), t.accent)),
-                Cell::from(Span::styled(g.id.code.name(), t.base)),
+                flags,
+                Line::from(Span::styled(format!("{}.{}", g.id.run, g.id.code), t.accent)),
+                Line::from(Span::styled(g.id.code.name(), t.base)),
             ];
             if any_held {
                 let held = run.and_then(|r| r.automation_blocked.as_deref()).map(held_mark).unwrap_or("");
-                cells.push(Cell::from(Span::styled(held, t.error)));
+                cells.push(Line::from(Span::styled(held, t.error)));
             }
             if wide {
-                cells.push(Cell::from(Span::styled(name, t.muted)));
+                cells.push(Line::from(Span::styled(name, t.muted)));
             }
-            cells.push(Cell::from(Span::styled(
-                format!("waiting {}", widgets::wait_text(app.now.saturating_sub(g.opened_at))),
-                if late { t.error } else { t.base },
-            )));
-            let row = Row::new(cells);
-            if k == pos && focused { row.style(t.selection) } else { row }
+            cells.push(Line::from(Span::styled(wait, if late { t.error } else { t.base })));
+            widgets::fitted_row(cells, &columns)
         })
         .collect();
-    let flags = if any_marked { 2 } else { 1 };
-    // Short of room, the gate's name gives way (it may be cut with `…`); ids and waits never.
-    let mut widths = vec![Constraint::Length(flags), Constraint::Length(id_width), Constraint::Fill(1)];
-    if any_held {
-        widths.push(Constraint::Length(9));
-    }
-    if wide {
-        widths.push(Constraint::Min(8));
-    }
-    widths.push(Constraint::Length(15));
-    f.render_widget(Table::new(rows, widths).column_spacing(1).style(t.base), inner);
+    let selected = pos.checked_sub(offset).filter(|_| focused);
+    widgets::render_table(f, Table::new(rows, widths).style(t.base), inner, selected, t.selection);
 }

@@ -4,12 +4,13 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Row, Table};
+use ratatui::widgets::{Row, Table};
 
 use crate::domain::money::fmt_usd;
 use crate::providers::ProviderStats;
 use crate::providers::gateway::Circuit;
 use crate::tui::app::App;
+use crate::tui::theme::Theme;
 use crate::tui::widgets;
 
 /// `▁▂▃▅▇` of the last `width` buckets, scaled to their maximum.
@@ -35,74 +36,78 @@ fn tokens(n: u64) -> String {
     }
 }
 
+/// The narrowest the name column gets before the last three columns give way.
+const MIN_NAME: u16 = 8;
+
+/// The inner width that shows every figure whole beside a name of `MIN_NAME`, for loads
+/// such as `12/64`, latencies such as `820/2140` and costs such as `$12.34` (the name gives
+/// way to larger ones).
+pub const MIN_WIDTH: u16 = MIN_NAME + 12 + 1 + 4 + 8 + 3 + 4 + 6 + 7;
+
+const HEADER: [&str; 11] =
+    ["Name", "In flight", "Q", "/min", "p50/p95", "Err", "Circ", "Cost", "Tokens", "Cache", "Load 1m"];
+
+/// A provider's cells, under `HEADER`.
+fn cells(p: &ProviderStats, theme: &Theme) -> Vec<Line<'static>> {
+    let t = &theme.s;
+    let (circuit, cstyle) = match p.circuit {
+        Some(Circuit::Open) => ("open", t.error),
+        Some(Circuit::HalfOpen) => ("half", t.warn),
+        _ => ("ok", t.ok),
+    };
+    let err_rate = if p.requests == 0 { 0.0 } else { p.errors as f64 * 100.0 / p.requests as f64 };
+    let cache = p.cache_hits + p.cache_misses;
+    let mut name = vec![Span::styled(p.name.clone(), t.base)];
+    if p.simulated && p.name != "sim" {
+        name.push(Span::styled(" sim", t.muted));
+    }
+    if let Some(w) = &p.waiting {
+        name.push(Span::styled(format!(" waits: {w}"), t.warn));
+    }
+    let mut load = widgets::slots(p.in_flight, p.max_concurrent, 6, theme);
+    load.push(Span::styled(format!(" {}/{}", p.in_flight, p.max_concurrent), t.muted));
+    vec![
+        Line::from(name),
+        Line::from(load),
+        Line::styled(p.queued.to_string(), t.muted),
+        Line::styled(per_minute(p).to_string(), t.base),
+        Line::styled(format!("{}/{}", p.p50_ms, p.p95_ms), t.base),
+        Line::styled(format!("{err_rate:.0}%"), if err_rate >= 10.0 { t.warn } else { t.muted }),
+        Line::styled(circuit, cstyle),
+        Line::styled(fmt_usd(p.cost_micros), t.base),
+        Line::styled(tokens(p.tokens_in + p.tokens_out), t.muted),
+        Line::styled(
+            (p.cache_hits * 100).checked_div(cache).map(|pct| format!("{pct}%")).unwrap_or_else(|| "—".into()),
+            t.muted,
+        ),
+        Line::styled(sparkline(&p.load, 12), t.bar),
+    ]
+}
+
 pub fn render(app: &App, f: &mut Frame, area: Rect, focused: bool) {
     let t = &app.theme.s;
     let block = widgets::pane(Line::from(Span::styled(" Providers ", t.title)), focused, &app.theme);
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let wide = inner.width >= 90;
-    let rows: Vec<Row> = app
-        .snap
-        .providers
-        .iter()
-        .enumerate()
-        .take(inner.height.saturating_sub(1) as usize)
-        .map(|(k, p)| {
-            let (circuit, cstyle) = match p.circuit {
-                Some(Circuit::Open) => ("open", t.error),
-                Some(Circuit::HalfOpen) => ("half", t.warn),
-                _ => ("ok", t.ok),
-            };
-            let err_rate = if p.requests == 0 { 0.0 } else { p.errors as f64 * 100.0 / p.requests as f64 };
-            let cache = p.cache_hits + p.cache_misses;
-            let mut name = vec![Span::styled(p.name.clone(), t.base)];
-            if p.simulated && p.name != "sim" {
-                name.push(Span::styled(" sim", t.muted));
-            }
-            if let Some(w) = &p.waiting {
-                name.push(Span::styled(format!(" waits: {w}"), t.warn));
-            }
-            let mut load = widgets::slots(p.in_flight, p.max_concurrent, 6, &app.theme);
-            load.push(Span::styled(format!(" {}/{}", p.in_flight, p.max_concurrent), t.muted));
-            let mut cells = vec![
-                Cell::from(Line::from(name)),
-                Cell::from(Line::from(load)),
-                Cell::from(Span::styled(p.queued.to_string(), t.muted)),
-                Cell::from(Span::styled(per_minute(p).to_string(), t.base)),
-                Cell::from(Span::styled(format!("{}/{}", p.p50_ms, p.p95_ms), t.base)),
-                Cell::from(Span::styled(format!("{err_rate:.0}%"), if err_rate >= 10.0 { t.warn } else { t.muted })),
-                Cell::from(Span::styled(circuit, cstyle)),
-                Cell::from(Span::styled(fmt_usd(p.cost_micros), t.base)),
-            ];
-            if wide {
-                cells.push(Cell::from(Span::styled(tokens(p.tokens_in + p.tokens_out), t.muted)));
-                cells.push(Cell::from(Span::styled(
-                    (p.cache_hits * 100).checked_div(cache).map(|pct| format!("{pct}%")).unwrap_or_else(|| "—".into()),
-                    t.muted,
-                )));
-                cells.push(Cell::from(Span::styled(sparkline(&p.load, 12), t.bar)));
-            }
-            let row = Row::new(cells);
-            if focused && k == app.selected_provider { row.style(t.selection) } else { row }
-        })
+    let providers = &app.snap.providers;
+    let shown = &providers[..providers.len().min(inner.height.saturating_sub(1) as usize)];
+    let rows: Vec<Vec<Line>> = shown.iter().map(|p| cells(p, &app.theme)).collect();
+    // Each figure's column is as wide as its widest cell: only the name gives way, and the
+    // last three columns go where it would be narrower than `MIN_NAME`.
+    let widest: Vec<u16> = (0..HEADER.len())
+        .map(|k| rows.iter().map(|r| r[k].width()).fold(widgets::width(HEADER[k]), usize::max) as u16)
         .collect();
-    let mut header = vec!["Name", "In flight", "Q", "/min", "p50/p95", "Err", "Circ", "Cost"];
-    let mut widths = vec![
-        Constraint::Min(10),
-        Constraint::Length(13),
-        Constraint::Length(3),
-        Constraint::Length(5),
-        Constraint::Length(11),
-        Constraint::Length(4),
-        Constraint::Length(4),
-        Constraint::Length(8),
-    ];
-    if wide {
-        header.extend(["Tokens", "Cache", "Load 1m"]);
-        widths.extend([Constraint::Length(7), Constraint::Length(5), Constraint::Length(12)]);
-    }
-    let header = Row::new(header.into_iter().map(|h| Cell::from(Span::styled(h, t.muted))));
-    f.render_widget(Table::new(rows, widths).header(header).column_spacing(1).style(t.base), inner);
+    let figures: u16 = widest[1..8].iter().map(|w| w + 1).sum();
+    let extra: u16 = widest[8..].iter().map(|w| w + 1).sum();
+    let n = if inner.width >= MIN_NAME + figures + extra { HEADER.len() } else { 8 };
+    let mut widths = vec![Constraint::Fill(1)];
+    widths.extend(widest[1..n].iter().map(|w| Constraint::Length(*w)));
+    let columns = widgets::column_widths(&widths, inner.width);
+    let row = |cells: Vec<Line<'static>>| widgets::fitted_row(cells.into_iter().take(n).collect(), &columns);
+    let header = row(HEADER.iter().map(|h| Line::styled(*h, t.muted)).collect());
+    let rows: Vec<Row> = rows.into_iter().map(row).collect();
+    let selected = Some(app.selected_provider).filter(|k| focused && *k < shown.len());
+    widgets::render_table(f, Table::new(rows, widths).header(header).style(t.base), inner, selected, t.selection);
 }
 
 #[cfg(test)]

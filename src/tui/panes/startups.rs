@@ -4,12 +4,25 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Row, Table};
+use ratatui::widgets::Table;
 
 use crate::domain::money::fmt_usd;
 use crate::sanitize;
 use crate::tui::app::{App, Pane};
 use crate::tui::widgets;
+
+/// The narrowest the name column gets before the ETA column gives way.
+const MIN_NAME: u16 = 8;
+
+/// The progress bar's width, its header's.
+const BAR: u16 = 8;
+
+/// The id column's narrowest: ids to `s-100`, so the columns stay put as runs pass 99.
+const ID: u16 = 5;
+
+/// The inner width whose columns show ids, phases and costs such as
+/// `$0.0858/$11.50` whole beside a name of `MIN_NAME` (narrower for longer figures), no ETA.
+pub const MIN_WIDTH: u16 = 1 + ID + MIN_NAME + 14 + BAR + 14 + 5;
 
 pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
     let t = app.theme.s.clone();
@@ -32,56 +45,84 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
     }
     *offset = (*offset).min(shown.saturating_sub(rows_fit));
     let offset = *offset;
-    let wide = inner.width >= 62;
-    let bar_w = if inner.width >= 60 { 8 } else { 5 };
+    // Figures are never cut: their columns are as wide as the widest shown; the name gives way.
+    let shown_runs: Vec<usize> = app.visible_runs.iter().copied().skip(offset).take(rows_fit).collect();
+    let runs = &app.snap.runs;
+    let texts: Vec<[String; 4]> = shown_runs
+        .iter()
+        .map(|&i| {
+            let r = &runs[i];
+            let eta = widgets::eta_text(widgets::eta(r, &app.snap.phase_ms, app.now));
+            [
+                r.id.to_string(),
+                widgets::where_text(r),
+                format!("{}/{}", fmt_usd(r.cost_micros), fmt_usd(r.budget_micros)),
+                eta,
+            ]
+        })
+        .collect();
+    let widest = |k: usize, header: &str| {
+        texts.iter().map(|t| widgets::width(&t[k])).fold(widgets::width(header), usize::max) as u16
+    };
+    let (id_w, where_w, cost_w, eta_w) =
+        (widest(0, "ID").max(ID), widest(1, "Phase"), widest(2, "Cost/Budget"), widest(3, "ETA"));
+    let fixed = 1 + id_w + where_w + BAR + cost_w + 5;
+    let wide = inner.width >= fixed + MIN_NAME + 1 + eta_w;
+    let mut widths = vec![
+        Constraint::Length(1),
+        Constraint::Length(id_w),
+        Constraint::Fill(1),
+        Constraint::Length(where_w),
+        Constraint::Length(BAR),
+        Constraint::Length(cost_w),
+    ];
+    let mut header = vec!["", "ID", "Name", "Phase", "Progress", "Cost/Budget"];
+    if wide {
+        widths.push(Constraint::Length(eta_w));
+        header.push("ETA");
+    }
+    let columns = widgets::column_widths(&widths, inner.width);
     let mut rows = Vec::with_capacity(rows_fit);
     let mut soonest: Option<u64> = None;
-    for (k, &i) in app.visible_runs.iter().enumerate().skip(offset).take(rows_fit) {
-        let r = &app.snap.runs[i];
+    let mut selected = None;
+    for (k, (&i, text)) in shown_runs.iter().zip(texts).enumerate() {
+        let r = &runs[i];
         let (glyph, gstyle) = widgets::status_glyph(r.status, &app.theme);
-        let selected = k == pos;
         let cost_style = if r.cost_micros * 10 >= r.budget_micros * 8 { t.warn } else { t.base };
+        let [id, place, cost, eta] = text;
         let mut cells = vec![
-            Cell::from(Span::styled(glyph, gstyle)),
-            Cell::from(Span::styled(r.id.to_string(), t.muted)),
-            Cell::from(Span::styled(sanitize::line(&r.name).into_owned(), t.base)),
-            Cell::from(Span::styled(widgets::where_text(r), if r.gate.is_some() { t.warn } else { t.base })),
-            Cell::from(Line::from(widgets::bar(r.progress, bar_w, &app.theme))),
-            Cell::from(Span::styled(format!("{}/{}", fmt_usd(r.cost_micros), fmt_usd(r.budget_micros)), cost_style)),
+            Line::from(Span::styled(glyph, gstyle)),
+            Line::from(Span::styled(id, t.muted)),
+            Line::from(Span::styled(sanitize::line(&r.name).into_owned(), t.base)),
+            Line::from(Span::styled(place, if r.gate.is_some() { t.warn } else { t.base })),
+            Line::from(widgets::bar(r.progress, BAR as usize, &app.theme)),
+            Line::from(Span::styled(cost, cost_style)),
         ];
         if wide {
-            let eta = widgets::eta(r, &app.snap.phase_ms, app.now);
-            if let Some(ms) = eta.filter(|_| r.gate.is_none()) {
+            let eta_ms = widgets::eta(r, &app.snap.phase_ms, app.now);
+            if let Some(ms) = eta_ms.filter(|_| r.gate.is_none()) {
                 let change = widgets::next_eta_change(ms);
                 soonest = Some(soonest.map_or(change, |s| s.min(change)));
             }
-            cells.push(Cell::from(Span::styled(widgets::eta_text(eta), t.muted)));
+            cells.push(Line::from(Span::styled(eta, t.muted)));
         }
-        let mut row = Row::new(cells);
-        if selected {
-            row = row.style(if focused { t.selection } else { t.border_focused });
+        let mut row = widgets::fitted_row(cells, &columns);
+        if offset + k == pos {
+            if focused {
+                selected = Some(k);
+            } else {
+                row = row.style(t.border_focused);
+            }
         }
         rows.push(row);
     }
     if let Some(ms) = soonest {
         app.time_shown(ms);
     }
-    let mut widths = vec![
-        Constraint::Length(1),
-        Constraint::Length(5),
-        Constraint::Min(8),
-        Constraint::Length(14),
-        Constraint::Length(bar_w as u16),
-        Constraint::Length(14),
-    ];
-    let mut header = vec!["", "ID", "Name", "Phase", "Progress", "Cost/Budget"];
-    if wide {
-        widths.push(Constraint::Length(5));
-        header.push("ETA");
-    }
-    let header = Row::new(header.into_iter().map(|h| Cell::from(Span::styled(h, t.muted))));
-    let table = Table::new(rows, widths).header(header).column_spacing(1).style(t.base);
-    f.render_widget(table, inner);
+    let header =
+        widgets::fitted_row(header.into_iter().map(|h| Line::from(Span::styled(h, t.muted))).collect(), &columns);
+    let table = Table::new(rows, widths).header(header).style(t.base);
+    widgets::render_table(f, table, inner, selected, t.selection);
     if shown == 0 {
         let msg = if app.snap.runs.is_empty() { "no runs yet: n creates one" } else { "no run matches the filter" };
         let y = inner.y + 1.min(inner.height.saturating_sub(1));

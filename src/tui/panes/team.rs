@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Paragraph, Row, Table, Wrap};
 
 use crate::domain::money::fmt_usd;
 use crate::orchestrator::RoleView;
@@ -61,7 +61,7 @@ fn checks(run: &crate::orchestrator::RunView, theme: &crate::tui::theme::Theme) 
         };
         lines.push(Line::from(vec![
             Span::styled(format!("{} ", c.status.mark()), style),
-            Span::styled(format!("{:<20} ", widgets::fit(&sanitize::line(&c.name), 20)), t.base),
+            Span::styled(format!("{} ", widgets::pad(&sanitize::line(&c.name), 20)), t.base),
             Span::styled(format!("{:>7} ", format!("{:.1} s", c.duration_ms as f64 / 1000.0)), t.muted),
             Span::styled(if c.status == CheckStatus::Skipped { "could not run".to_string() } else { tests }, style),
         ]));
@@ -72,10 +72,22 @@ fn checks(run: &crate::orchestrator::RunView, theme: &crate::tui::theme::Theme) 
     lines
 }
 
+/// The idea in at most two rows of `width` cells, the second ending in `…` when there is
+/// more (the browser and `status` show it whole).
+fn idea(text: &str, width: usize) -> Vec<String> {
+    let mut rows = widgets::wrap(&[sanitize::line(text).into_owned()], width);
+    if rows.len() > 2 {
+        rows.truncate(2);
+        rows[1] = widgets::fit(&format!("{}…", rows[1]), width);
+    }
+    rows
+}
+
 /// Before the build: the idea, then each phase so far with its cost and score.
-fn pipeline(run: &crate::orchestrator::RunView, theme: &crate::tui::theme::Theme) -> Vec<Line<'static>> {
+fn pipeline(run: &crate::orchestrator::RunView, theme: &crate::tui::theme::Theme, width: u16) -> Vec<Line<'static>> {
     let t = &theme.s;
-    let mut lines = vec![Line::from(Span::styled(sanitize::line(&run.idea).into_owned(), t.base)), Line::from("")];
+    let mut lines: Vec<Line> = idea(&run.idea, width as usize).into_iter().map(|r| Line::styled(r, t.base)).collect();
+    lines.push(Line::from(""));
     if let Some(f) = &run.failure {
         lines.push(Line::from(Span::styled(format!("failed: {}", sanitize::line(f)), t.error)));
     }
@@ -105,6 +117,10 @@ fn pipeline(run: &crate::orchestrator::RunView, theme: &crate::tui::theme::Theme
     }
     lines
 }
+
+/// The inner width that shows roles, states and counts such as `12/15` whole, beside eight
+/// cells of work and eight of report.
+pub const MIN_WIDTH: u16 = 11 + 9 + 8 + 5 + 8 + 4;
 
 pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
     let t = app.theme.s.clone();
@@ -140,11 +156,20 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
     if run.simulated {
         summary.push(Span::styled(" sim ", t.badge));
     }
-
+    // Parts are left out from the end rather than cut: a cost is never shown in part.
+    let mut room = inner.width as usize;
+    let summary: Vec<Span> = summary
+        .into_iter()
+        .take_while(|s| {
+            let fits = s.width() <= room;
+            room = room.saturating_sub(s.width());
+            fits
+        })
+        .collect();
     f.render_widget(Line::from(summary), Rect { height: 1, ..inner });
     let body = Rect { y: inner.y + 1, height: inner.height.saturating_sub(1), ..inner };
     if run.team.is_empty() {
-        f.render_widget(Paragraph::new(pipeline(&run, &app.theme)).wrap(Wrap { trim: true }), body);
+        f.render_widget(Paragraph::new(pipeline(&run, &app.theme, body.width)).wrap(Wrap { trim: true }), body);
         return;
     }
     app.selected_role = app.selected_role.min(run.team.len() - 1);
@@ -156,15 +181,15 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
         body
     } else {
         let rest = Rect { y: body.y + team_height + 1, height: below, ..body };
-        f.render_widget(Paragraph::new(check_lines), rest);
+        f.render_widget(Paragraph::new(check_lines).wrap(Wrap { trim: true }), rest);
         Rect { height: team_height, ..body }
     };
-    let rows: Vec<Row> = run
+    let header = ["Role", "State", "Working on", "Done", "Latest report"];
+    let cells: Vec<Vec<Line>> = run
         .team
         .iter()
-        .enumerate()
         .take(body.height.saturating_sub(1) as usize)
-        .map(|(k, r)| {
+        .map(|r| {
             let style = match r.state.as_str() {
                 "running" => t.info,
                 "blocked" => t.warn,
@@ -172,25 +197,27 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
                 _ => t.muted,
             };
             let current = r.current.as_deref().map(|c| sanitize::line(c).into_owned()).unwrap_or_default();
-            let row = Row::new(vec![
-                Cell::from(Span::styled(r.role.title(), t.base)),
-                Cell::from(Span::styled(format!("{} {}", state_glyph(&r.state), r.state), style)),
-                Cell::from(Span::styled(current, t.base)),
-                Cell::from(Span::styled(format!("{}/{}", r.done, r.total), t.muted)),
-                Cell::from(Span::styled(sanitize::line(&report_brief(r)).into_owned(), t.muted)),
-            ]);
-            if k == app.selected_role && focused { row.style(t.selection) } else { row }
+            vec![
+                Line::styled(r.role.title(), t.base),
+                Line::styled(format!("{} {}", state_glyph(&r.state), r.state), style),
+                Line::styled(current, t.base),
+                Line::styled(format!("{}/{}", r.done, r.total), t.muted),
+                Line::styled(sanitize::line(&report_brief(r)).into_owned(), t.muted),
+            ]
         })
         .collect();
-    let header = Row::new(
-        ["Role", "State", "Working on", "Done", "Latest report"].map(|h| Cell::from(Span::styled(h, t.muted))),
-    );
+    // Roles, states and counts whole; what a role works on and reports give way, with `…`.
+    let widest = |k: usize| cells.iter().map(|c| c[k].width()).fold(widgets::width(header[k]), usize::max) as u16;
     let widths = [
-        Constraint::Length(11),
-        Constraint::Length(10),
+        Constraint::Length(widest(0)),
+        Constraint::Length(widest(1)),
         Constraint::Fill(3),
-        Constraint::Length(5),
+        Constraint::Length(widest(3)),
         Constraint::Fill(2),
     ];
-    f.render_widget(Table::new(rows, widths).header(header).column_spacing(1).style(t.base), body);
+    let columns = widgets::column_widths(&widths, body.width);
+    let rows: Vec<Row> = cells.into_iter().map(|c| widgets::fitted_row(c, &columns)).collect();
+    let header = widgets::fitted_row(header.map(|h| Line::styled(h, t.muted)).to_vec(), &columns);
+    let selected = Some(app.selected_role).filter(|k| focused && *k < rows.len());
+    widgets::render_table(f, Table::new(rows, widths).header(header).style(t.base), body, selected, t.selection);
 }

@@ -266,7 +266,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         .get(form.template)
         .and_then(|l| form.infos.iter().find(|i| &crate::tui::app::template_label(i) == l))
     {
-        let rating = info.rating.map(|r| format!(" · rated {:.0}%", r * 100.0)).unwrap_or_default();
+        let rating = format!(" · rated {}", super::overlays::rating(info));
         choices.push(Span::styled(
             format!("  {} {}{rating}", info.version, sanitize::line(&info.stack.join("+"))),
             t.muted,

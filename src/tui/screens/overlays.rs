@@ -71,6 +71,27 @@ impl Overlay {
     }
 }
 
+/// The open overlay's keys, for the footer.
+pub fn hints(app: &App, overlay: &Overlay) -> Vec<(String, &'static str)> {
+    let k = |a: Action| app.keymap.hint(a);
+    let close = (k(Action::Back), "close");
+    match overlay {
+        Overlay::Batch(b) => super::batch::hints(app, b),
+        Overlay::Command(_) => vec![("Tab".into(), "complete"), ("Enter".into(), "run"), ("Esc".into(), "cancel")],
+        Overlay::Templates(_) => vec![
+            (format!("{}/{}", k(Action::Up), k(Action::Down)), "move"),
+            (k(Action::Open), "new run from it"),
+            close,
+        ],
+        Overlay::Help { .. } | Overlay::Alerts(_) | Overlay::Reports(_) => vec![
+            (format!("{}/{}", k(Action::Up), k(Action::Down)), "scroll"),
+            (format!("{}/{}", k(Action::PageUp), k(Action::PageDown)), "page"),
+            (k(Action::Top), "top"),
+            close,
+        ],
+    }
+}
+
 fn scroll(v: &mut usize, delta: isize) {
     *v = (*v as isize + delta).max(0) as usize;
 }
@@ -260,6 +281,14 @@ fn run_command(app: &mut App, line: &str) -> Vec<Effect> {
     }
 }
 
+/// A template's rating (`62%`), or `—` while none of its runs has finished.
+pub fn rating(i: &crate::templates::TemplateInfo) -> String {
+    match i.rating {
+        Some(r) if i.finished_runs > 0 => format!("{:.0}%", r * 100.0),
+        _ => "—".into(),
+    }
+}
+
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let [v] = Layout::vertical([Constraint::Length(height.min(area.height))]).flex(Flex::Center).areas(area);
     let [h] = Layout::horizontal([Constraint::Length(width.min(area.width))]).flex(Flex::Center).areas(v);
@@ -341,12 +370,18 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
                         Line::from(Span::styled(c.clone(), if Some(k) == cl.pick { t.selection } else { t.base }))
                     })
                     .collect();
-                f.render_widget(Paragraph::new(lines).block(boxed(" Tab ".into(), app)), popup);
+                let block = boxed(" Tab ".into(), app);
+                let body = block.inner(popup);
+                f.render_widget(Paragraph::new(lines).block(block), popup);
+                if let Some(k) = cl.pick {
+                    widgets::paint_row(f, body, k, t.selection);
+                }
             }
             app.overlay = Some(Overlay::Command(cl));
         }
         Some(Overlay::Help { mut scroll }) => {
-            let lines = help_lines(app);
+            // Long lines wrap under the descriptions, after the keys.
+            let lines = widgets::wrap_lines(help_lines(app), width.saturating_sub(2) as usize, 18);
             let r = centered(area, width, (lines.len() as u16 + 2).min(height));
             f.render_widget(Clear, r);
             let body = scrolled(lines, &mut scroll, r.height.saturating_sub(2) as usize);
@@ -372,6 +407,8 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
                     })
                     .collect(),
             };
+            // Long lines wrap under the text, after the time.
+            let lines = widgets::wrap_lines(lines, r.width.saturating_sub(2) as usize, 20);
             let body = scrolled(lines, &mut v.scroll, r.height.saturating_sub(2) as usize);
             f.render_widget(Paragraph::new(body).block(boxed(" Alerts, newest first · Esc closes ".into(), app)), r);
             app.overlay = Some(Overlay::Alerts(v));
@@ -379,32 +416,49 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
         Some(Overlay::Templates(v)) => {
             let r = centered(area, area.width.saturating_sub(4).min(130), height);
             f.render_widget(Clear, r);
+            let inner = r.width.saturating_sub(2) as usize;
             let mut lines: Vec<Line> = Vec::new();
             match &v.items {
                 None => lines.push(Line::from(Span::styled("loading…", t.muted))),
                 Some(items) => {
-                    lines.push(Line::from(Span::styled(
-                        format!(
-                            "{:<16} {:<9} {:<9} {:>5} {:>7}  {:<20} {}",
-                            "Template", "Version", "Source", "Runs", "Rating", "G0 G1 G2 G3 approved", "Stack"
-                        ),
+                    let tallies: Vec<String> = items
+                        .iter()
+                        .map(|i| {
+                            i.gates
+                                .iter()
+                                .map(|g| format!("{}/{}", g.approved, g.reached))
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        })
+                        .collect();
+                    // The approvals are figures: shown whole, or not at all where they do not fit.
+                    let header = "G0 G1 G2 G3 approved";
+                    let tally_w = tallies.iter().map(|g| widgets::width(g)).fold(widgets::width(header), usize::max);
+                    let show_tallies = 16 + 1 + 9 + 1 + 9 + 1 + 5 + 1 + 7 + 2 + tally_w <= inner;
+                    let row = |cells: [&str; 7]| {
+                        let [name, version, source, runs, rating, tally, stack] = cells;
+                        let mut text =
+                            format!("{} {version:<9} {source:<9} {runs:>5} {rating:>7}  ", widgets::pad(name, 16));
+                        if show_tallies {
+                            text.push_str(&format!("{} ", widgets::pad(tally, tally_w)));
+                        }
+                        widgets::fit(&(text + stack), inner)
+                    };
+                    lines.push(Line::styled(
+                        row(["Template", "Version", "Source", "Runs", "Rating", header, "Stack"]),
                         t.muted,
-                    )));
-                    for (k, i) in items.iter().enumerate() {
-                        let rating = i.rating.map(|r| format!("{:.0}%", r * 100.0)).unwrap_or_else(|| "—".into());
-                        let gates: Vec<String> =
-                            i.gates.iter().map(|g| format!("{}/{}", g.approved, g.reached)).collect();
-                        let text = format!(
-                            "{:<16} {:<9} {:<9} {:>5} {:>7}  {:<20} {}",
-                            widgets::fit(&sanitize::line(&i.name), 16),
-                            format!("{}{}", i.version, if i.latest { "" } else { "*" }),
+                    ));
+                    for (i, tally) in items.iter().zip(&tallies) {
+                        let text = row([
+                            &sanitize::line(&i.name),
+                            &format!("{}{}", i.version, if i.latest { "" } else { "*" }),
                             i.source.as_str(),
-                            i.runs,
-                            rating,
-                            gates.join(" "),
-                            sanitize::line(&i.stack.join(", ")),
-                        );
-                        lines.push(Line::from(Span::styled(text, if k == v.selected { t.selection } else { t.base })));
+                            &i.runs.to_string(),
+                            &rating(i),
+                            tally,
+                            &sanitize::line(&i.stack.join(", ")),
+                        ]);
+                        lines.push(Line::styled(text, t.base));
                     }
                     if let Some(i) = items.get(v.selected) {
                         lines.push(Line::from(""));
@@ -416,13 +470,13 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
                     }
                 }
             }
-            f.render_widget(
-                Paragraph::new(lines).block(boxed(
-                    " Templates · ratings are the share of finished runs approved at G3 · Esc closes ".into(),
-                    app,
-                )),
-                r,
-            );
+            let block =
+                boxed(" Templates · ratings are the share of finished runs approved at G3 · Esc closes ".into(), app);
+            let body = block.inner(r);
+            f.render_widget(Paragraph::new(widgets::wrap_lines(lines, inner, 0)).block(block), r);
+            if v.items.is_some() {
+                widgets::paint_row(f, body, v.selected + 1, t.selection);
+            }
             app.overlay = Some(Overlay::Templates(v));
         }
         Some(Overlay::Reports(mut v)) => {
@@ -443,6 +497,7 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
                 }
             }
             let title = format!(" {} · {} reports, newest first · Esc closes ", v.run, v.role.title());
+            let lines = widgets::wrap_lines(lines, r.width.saturating_sub(2) as usize, 2);
             let body = scrolled(lines, &mut v.scroll, r.height.saturating_sub(2) as usize);
             f.render_widget(Paragraph::new(body).block(boxed(title, app)), r);
             app.overlay = Some(Overlay::Reports(v));

@@ -144,6 +144,9 @@ impl Tree {
             lines.push(Line::from(Span::styled("(no files in app/)", t.muted)));
         }
         f.render_widget(Paragraph::new(lines).style(t.base), area);
+        if !self.rows.is_empty() {
+            crate::tui::widgets::paint_row(f, area, self.selected.saturating_sub(self.offset), t.selection);
+        }
     }
 }
 
