@@ -132,3 +132,59 @@ fn a_second_terminal_attaches_and_the_cli_decides_through_the_owner() {
     assert!(tmux.alive(), "the owner still runs");
     tmux.keys(&["q"]);
 }
+
+/// The pid in `attached to pid N`.
+fn owner_pid(screen: &str) -> Option<u32> {
+    screen.split("attached to pid ").nth(1)?.split_whitespace().next()?.parse().ok()
+}
+
+#[test]
+fn when_the_owner_dies_an_attached_terminal_takes_over_and_the_others_reattach_to_it() {
+    assert!(Command::new("tmux").arg("-V").output().is_ok(), "tmux is needed for this test; .ci/run installs it");
+    let f = Factory::new();
+    let bin = env!("CARGO_BIN_EXE_factory");
+    let owner = Tmux::new(format!("sf-takeover-{}", std::process::id()), "owner");
+    let second = owner.sibling("second");
+    let watcher = owner.sibling("watcher");
+    let launch = |t: &Tmux, args: &str| {
+        let command = format!(
+            "env -i PATH=/usr/bin:/bin HOME={home} XDG_CONFIG_HOME={home}/config TERM=xterm-256color USER=tester {bin} --data-dir {data} {args}",
+            home = f.dir.path().display(),
+            data = f.data_dir().display(),
+        );
+        t.start(140, 40, &command);
+    };
+    launch(&owner, "--reviewer tester demo --startups 3 --sim-latency-ms 30");
+    owner.wait("two gates at the owner", |s| inbox_count(s) >= 2);
+    launch(&second, "--reviewer tester");
+    launch(&watcher, "--read-only");
+    let first = owner_pid(&second.wait("the second terminal attached", |s| owner_pid(s).is_some())).unwrap();
+    watcher.wait("the watcher attached", |s| owner_pid(s) == Some(first));
+
+    // The owner dies without a word (SIGKILL): both see it, only the writable one may take over.
+    assert!(Command::new("kill").args(["-9", &first.to_string()]).status().unwrap().success());
+    second.wait("the offer to take over", |s| s.contains("owner gone, reattaching… · t takes over"));
+    let screen = watcher.wait("the watcher sees it too", |s| s.contains("owner gone, reattaching…"));
+    assert!(!screen.contains("t takes over"), "a read-only terminal cannot take over:\n{screen}");
+    watcher.keys(&["t"]);
+    watcher.wait("the watcher's refusal", |s| s.contains("read-only: this terminal only watches"));
+
+    second.keys(&["t"]);
+    let screen = second.wait("the take-over", |s| s.contains("you took over") && !s.contains("owner gone"));
+    assert!(owner_pid(&screen).is_none(), "this terminal is the owner now:\n{screen}");
+    let now = watcher.wait("the watcher reattached to the new owner", |s| owner_pid(s).is_some_and(|p| p != first));
+    assert!(!now.contains("owner gone"), "{now}");
+
+    // The new owner serves the socket: the CLI decides through it.
+    let gates = f.run(&["gates", "--json"]).ok().json();
+    let gate = gates["gates"][0]["id"].as_str().unwrap().to_string();
+    let out = f.run(&["--reviewer", "carol", "approve", &gate]).ok();
+    assert_eq!(out.stdout.trim(), format!("{gate} approved by carol"));
+    // `doctor` asks the owner how it fares: the figures its header shows.
+    let doctor = f.run(&["doctor"]).stdout;
+    let health = doctor.lines().find(|l| l.contains("the owner's health: ")).unwrap_or_else(|| panic!("{doctor}"));
+    assert!(health.contains("cpu ") && health.contains(" MB") && health.contains(" free"), "{health}");
+    second.keys(&["q"]);
+    second.wait_gone("q did not quit the new owner");
+    watcher.keys(&["q"]);
+}

@@ -123,6 +123,11 @@ pub async fn report(cfg: &Config, source: &ConfigSource, data_dir: &Path) -> (St
             }
             Err(e) => {
                 let _ = writeln!(out, "  {}", e.message);
+                // A running owner says how it fares, as its control room's header does.
+                let watch = crate::socket::AttachOptions { read_only: true, snapshots: true, events: false };
+                if let Ok(Some(owner)) = crate::socket::attach(data_dir, watch).await {
+                    let _ = writeln!(out, "  the owner's health: {}", owner.snapshot().health.text());
+                }
             }
         }
     }

@@ -184,7 +184,7 @@ async fn run(mut cli: Cli) -> Result<()> {
             ctx.cfg = Arc::new(cfg);
             let mut opts = run_options(&ctx, &a.flags);
             opts.simulate = true;
-            let session = ctx.run_session(opts, &a.flags, cli.read_only).await?;
+            let session = ctx.run_session(opts.clone(), &a.flags, cli.read_only).await?;
             let handle = &session.handle;
             if handle.is_owner() {
                 // Seeding may have been cut short (a crash): add the sample runs still missing,
@@ -203,13 +203,13 @@ async fn run(mut cli: Cli) -> Result<()> {
                     ));
                 }
             }
-            drive(&ctx, &session, &a.flags, tui).await
+            drive(&mut ctx, session, opts, &a.flags, tui).await
         }
         Cmd::Run(a) => {
             let mut opts = run_options(&ctx, &a.flags);
             opts.simulate = a.simulate;
-            let session = ctx.run_session(opts, &a.flags, cli.read_only).await?;
-            drive(&ctx, &session, &a.flags, tui).await
+            let session = ctx.run_session(opts.clone(), &a.flags, cli.read_only).await?;
+            drive(&mut ctx, session, opts, &a.flags, tui).await
         }
         Cmd::Config { action: ConfigAction::Defaults } => {
             say::out(config::default_config_text());
@@ -251,14 +251,44 @@ fn run_options(ctx: &Ctx, flags: &RunFlags) -> Options {
 
 /// Runs the orchestrator under the control room, or headless; then stops it cleanly (an
 /// attached control room leaves the owner running).
-async fn drive(ctx: &Ctx, session: &Session, flags: &RunFlags, tui: crate::tui::TuiOptions) -> Result<()> {
-    let handle = &session.handle;
+/// A control room whose owner went away may take over (`t`): the data directory is opened
+/// here with the same options, and this process serves the other terminals from then on.
+async fn drive(
+    ctx: &mut Ctx,
+    mut session: Session,
+    opts: Options,
+    flags: &RunFlags,
+    tui: crate::tui::TuiOptions,
+) -> Result<()> {
     if flags.headless {
-        return headless::run(handle, headless_options(flags)).await;
+        return headless::run(&session.handle, headless_options(flags)).await;
     }
-    let shown = crate::tui::run(handle, &ctx.cfg, tui).await;
-    let stopped = handle.shutdown().await;
-    shown.and(stopped)
+    let mut room = crate::tui::Room::open(&session.handle, &ctx.cfg, &tui)?;
+    loop {
+        match room.show(&session.handle).await {
+            Ok(crate::tui::Exit::TakeOver) => match ctx.run_session(opts.clone(), flags, false).await {
+                Ok(new) => {
+                    let owner = new.handle.is_owner();
+                    // The old handle only reattaches: dropping it stops that.
+                    drop(std::mem::replace(&mut session, new));
+                    room.say(
+                        if owner {
+                            "you took over: this process owns the data directory now, and the others reattach to it"
+                        } else {
+                            "another terminal took over first: attached to it"
+                        },
+                        false,
+                    );
+                }
+                Err(e) => room.say(format!("cannot take over: {e}"), true),
+            },
+            shown => {
+                drop(room);
+                let stopped = session.handle.shutdown().await;
+                return shown.map(|_| ()).and(stopped);
+            }
+        }
+    }
 }
 
 fn headless_options(flags: &RunFlags) -> HeadlessOptions {

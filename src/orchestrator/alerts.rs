@@ -7,6 +7,7 @@ impl State {
     /// Called about once a second: the day's roll-over, gate timeouts, stalled runs.
     pub fn tick(&mut self) {
         self.roll_day();
+        self.sample_health();
         let now = self.now();
         let overdue: Vec<_> = self
             .pending

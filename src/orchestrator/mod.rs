@@ -11,6 +11,7 @@ mod context;
 mod dispatch;
 mod feedback;
 mod handle;
+mod health;
 mod integrate;
 pub(crate) mod pipeline;
 mod pycheck;
@@ -24,6 +25,7 @@ mod templates;
 #[cfg(test)]
 mod tests;
 mod views;
+mod waits;
 mod worker;
 
 use std::path::PathBuf;
@@ -34,6 +36,7 @@ pub use command::{
     PreviousRevision, Reply, ReviewData, RunDetail,
 };
 pub use handle::{Link, OrchestratorHandle, RemoteCall};
+pub use health::Health;
 pub use integrate::{CHECKS_DOC, check_line};
 pub use snapshot::{CheckBrief, PhaseBrief, RoleView, RunView, Snapshot, StatusCounts};
 pub use state::{Clock, system_clock};

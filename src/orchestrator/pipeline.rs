@@ -382,6 +382,7 @@ impl State {
         }
         self.pending.remove(&(opened, id));
         self.touch_gate(id);
+        self.note_wait(id.code, now.saturating_sub(opened), &by);
         self.gate_decided(id, decision, &by);
         self.emit(Some(id.run), EventKind::GateDecided { gate: id, decision, by, note: note.clone() });
         self.runs[i].run.gate = None;

@@ -53,6 +53,9 @@ pub struct RunView {
     /// Some of its cost comes from estimated tokens (a CLI provider, a stream without usage).
     #[serde(default)]
     pub estimated: bool,
+    /// The run's own gate policies, over the config's (for the ETA).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gate_policies: Vec<(GateCode, crate::domain::GatePolicy)>,
     pub created_at: u64,
     /// When the current phase started (for the ETA).
     pub phase_started_at: u64,
@@ -135,6 +138,16 @@ pub struct Snapshot {
     pub idle: bool,
     /// Mean duration of each phase over the passes finished so far (ms; 0 when unknown).
     pub phase_ms: [u64; 7],
+    /// What a person is expected to take at each gate, by code (G0..G3, budget): the median
+    /// of past waits, or the configured timeout before any.
+    #[serde(default)]
+    pub gate_wait_ms: [u64; 5],
+    /// Gates (by code) that pass on their own unless a run's own policy says otherwise.
+    #[serde(default)]
+    pub gate_auto: [bool; 5],
+    /// The owner process's CPU, memory, store size and free disk.
+    #[serde(default)]
+    pub health: super::Health,
     pub in_flight: u32,
     pub tasks_done: u64,
     /// Who may decide each gate code (absent: anyone).

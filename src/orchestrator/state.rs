@@ -296,6 +296,11 @@ pub(super) struct State {
     pub tasks_done: u64,
     /// Sum and count of finished phase passes, per phase, for ETAs.
     pub phase_ms: [(u64, u64); 7],
+    /// How long each gate (by code) waited for the person who decided it, sorted, for ETAs.
+    pub human_waits: [Vec<u64>; 5],
+    /// The process's own health, and the CPU reading the next sample is taken against.
+    pub health: super::Health,
+    pub sampler: super::health::Sampler,
     pub shutting_down: bool,
     // Changes waiting for the next group commit.
     pub dirty_runs: BTreeSet<usize>,
@@ -351,6 +356,9 @@ impl State {
             last_alert: None,
             tasks_done: 0,
             phase_ms: [(0, 0); 7],
+            human_waits: Default::default(),
+            health: Default::default(),
+            sampler: Default::default(),
             shutting_down: false,
             dirty_runs: BTreeSet::new(),
             dirty_tasks: BTreeSet::new(),
@@ -407,6 +415,9 @@ impl State {
             state.runs.push(rs);
         }
         for g in loaded.gates {
+            if let (Some(at), Some(by)) = (g.decided_at, &g.decided_by) {
+                state.note_wait(g.id.code, at.saturating_sub(g.opened_at), by);
+            }
             if g.status == GateStatus::Pending {
                 state.pending.insert((g.opened_at, g.id));
             }
@@ -437,6 +448,7 @@ impl State {
             _ => None,
         });
         state.record_template_facts();
+        state.sample_health();
         if state.opts.auto_approve {
             let waiting: Vec<_> =
                 state.pending.iter().map(|(_, id)| *id).filter(|id| id.code != GateCode::Budget).collect();

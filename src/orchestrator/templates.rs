@@ -186,6 +186,6 @@ impl State {
 
 /// Whether a gate was decided by the factory itself (`--auto-approve`, a gate policy), not
 /// by a person.
-fn decided_automatically(by: &str) -> bool {
+pub fn decided_automatically(by: &str) -> bool {
     by == "auto-approve" || by.starts_with("policy:")
 }

@@ -505,6 +505,30 @@ async fn alerts_are_acknowledged_by_number_or_all_and_stay_acknowledged_after_a_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gate_waits_are_learned_from_people_and_start_at_the_timeout() {
+    let mut t = Harness::new();
+    t.cfg.gates.g1.policy = crate::domain::GatePolicy::Auto;
+    let h = t.start(true, false);
+    let snap = h.snapshot();
+    assert_eq!(snap.gate_wait_ms[0], t.cfg.gates.timeout_ms(GateCode::G0), "no history: the timeout");
+    assert_eq!(snap.gate_auto, [false, true, false, false, false]);
+    for name in ["A", "B", "C"] {
+        new_run(&h, name, None).await;
+    }
+    gate_waiting(&h, GateCode::G0).await;
+    for (run, minutes) in [("s-01", 10), ("s-02", 30), ("s-03", 20)] {
+        t.advance(minutes * 60_000);
+        decide(&h, run, Decision::Approve, None).await.unwrap();
+    }
+    // Waits of 10, 40 and 60 minutes (the clock ran on): the median is 40.
+    assert_eq!(h.snapshot().gate_wait_ms[0], 40 * 60_000);
+    h.shutdown().await.unwrap();
+    let h = t.start(false, false);
+    assert_eq!(h.snapshot().gate_wait_ms[0], 40 * 60_000, "learned again from the gates on disk");
+    h.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pause_resume_and_cancel() {
     let mut t = Harness::new();
     t.cfg.sim.latency_ms = 30;

@@ -91,6 +91,7 @@ pub(super) fn run_view(rs: &RunState) -> RunView {
         template: run.template.clone(),
         simulated: run.simulated,
         estimated: run.ledger.estimated(),
+        gate_policies: run.gate_policies.clone(),
         created_at: run.created_at,
         phase_started_at: run.phases.last().map(|s| s.started_at).unwrap_or(run.created_at),
         in_flight: rs.in_flight,
@@ -161,6 +162,9 @@ pub(super) fn snapshot(state: &State, gateway: &Gateway, version: u64) -> Snapsh
         simulated: gateway.uses_simulated(),
         idle: state.is_idle(),
         phase_ms,
+        gate_wait_ms: state.gate_wait_ms(),
+        gate_auto: state.gate_auto(),
+        health: state.health,
         in_flight: state.in_flight,
         tasks_done: state.tasks_done,
         gate_reviewers: GateCode::ALL

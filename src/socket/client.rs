@@ -241,7 +241,7 @@ mod tests {
         let handle = attach(dir.path(), PLAIN).await.unwrap().expect("the fake owner listens");
         let (mut reader, mut lines, mut write) = owner.await.unwrap();
         let snap = crate::tui::fixture::snapshot(300, 3, 5);
-        let big = line(&ServerMsg::Snapshot(SnapshotDelta::full(&snap)));
+        let big = line(&ServerMsg::Snapshot(Box::new(SnapshotDelta::full(&snap))));
         assert!(big.len() > 100_000, "a long line: {} bytes", big.len());
         let (big_a, big_b) = big.split_at(big.len() / 2);
         let one = reply(1);

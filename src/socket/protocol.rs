@@ -39,7 +39,7 @@ pub enum ServerMsg {
     Hello { protocol: u32, pid: u32 },
     Refused { message: String },
     Reply { id: u64, result: Result<Reply, FactoryError> },
-    Snapshot(SnapshotDelta),
+    Snapshot(Box<SnapshotDelta>),
     Event { event: Event },
 }
 
@@ -279,7 +279,7 @@ mod tests {
                     *r = Arc::new(v);
                 }
             }
-            let line = serde_json::to_string(&ServerMsg::Snapshot(SnapshotDelta::between(&a, &b))).unwrap();
+            let line = serde_json::to_string(&ServerMsg::Snapshot(Box::new(SnapshotDelta::between(&a, &b)))).unwrap();
             let ServerMsg::Snapshot(back) = serde_json::from_str(&line).unwrap() else { panic!("not a snapshot") };
             prop_assert_eq!(back.apply(Some(&a)), Some(b));
         }
@@ -330,7 +330,7 @@ mod tests {
         b.runs.push(Arc::new(extra));
         let delta = SnapshotDelta::between(&a, &b);
         assert_eq!(delta.changed.len(), 2);
-        let line = serde_json::to_string(&ServerMsg::Snapshot(delta)).unwrap();
+        let line = serde_json::to_string(&ServerMsg::Snapshot(Box::new(delta))).unwrap();
         let ServerMsg::Snapshot(back) = serde_json::from_str(&line).unwrap() else { panic!() };
         let rebuilt = back.apply(Some(&a)).unwrap();
         assert_eq!(rebuilt, b);

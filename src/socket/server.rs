@@ -138,7 +138,7 @@ async fn encode_snapshots(handle: OrchestratorHandle, frames: broadcast::Sender<
             let frame = Frame {
                 version: next.version,
                 base: prev.version,
-                delta: line(&ServerMsg::Snapshot(delta)).into(),
+                delta: line(&ServerMsg::Snapshot(Box::new(delta))).into(),
                 snapshot: Arc::clone(&next),
             };
             let _ = frames.send(Arc::new(frame));
@@ -242,7 +242,7 @@ async fn connection(
     if want_snapshots {
         let snap = frames_now(&handle);
         sent_version = snap.version;
-        if write.write_all(line(&ServerMsg::Snapshot(SnapshotDelta::full(&snap))).as_bytes()).await.is_err() {
+        if write.write_all(line(&ServerMsg::Snapshot(Box::new(SnapshotDelta::full(&snap)))).as_bytes()).await.is_err() {
             reader_task.abort();
             return;
         }
@@ -252,11 +252,11 @@ async fn connection(
             l = out_rx.recv() => match l { Some(l) => l, None => break },
             f = frames.recv(), if want_snapshots => match f {
                 Ok(f) if f.base == sent_version => { sent_version = f.version; f.delta.to_string() }
-                Ok(f) => { sent_version = f.version; line(&ServerMsg::Snapshot(SnapshotDelta::full(&f.snapshot))) }
+                Ok(f) => { sent_version = f.version; line(&ServerMsg::Snapshot(Box::new(SnapshotDelta::full(&f.snapshot)))) }
                 Err(broadcast::error::RecvError::Lagged(_)) => {
                     let snap = frames_now(&handle);
                     sent_version = snap.version;
-                    line(&ServerMsg::Snapshot(SnapshotDelta::full(&snap)))
+                    line(&ServerMsg::Snapshot(Box::new(SnapshotDelta::full(&snap))))
                 }
                 Err(broadcast::error::RecvError::Closed) => break,
             },
@@ -264,7 +264,7 @@ async fn connection(
                 Some(()) => {
                     let snap = frames_now(&handle);
                     sent_version = snap.version;
-                    line(&ServerMsg::Snapshot(SnapshotDelta::full(&snap)))
+                    line(&ServerMsg::Snapshot(Box::new(SnapshotDelta::full(&snap))))
                 }
                 None => break,
             },

@@ -60,6 +60,8 @@ pub enum Effect {
     },
     /// Put text on the terminal's clipboard (OSC 52; only when `tui.osc52` allows it).
     Clipboard(String),
+    /// The owner is gone: open the data directory in this process and serve the others.
+    TakeOver,
 }
 
 /// A one-line message in the footer.
@@ -80,6 +82,7 @@ pub enum Pending {
     Refresh(GateId),
     Reports(RunId, AgentRole),
     Alerts,
+    AckAlerts,
     Templates,
     /// The browser's file list, the run's workspace folder, one file's text.
     Files(RunId),
@@ -396,10 +399,14 @@ impl App {
                     form.set_templates(templates);
                 }
             }
-            (Pending::Alerts, Ok(Reply::Alerts { alerts, .. })) => {
+            (Pending::Alerts, Ok(Reply::Alerts { alerts, acks })) => {
                 if let Some(Overlay::Alerts(v)) = &mut self.overlay {
                     v.items = Some(alerts.into_iter().rev().collect());
+                    v.acks = acks;
                 }
+            }
+            (Pending::AckAlerts, Ok(Reply::Done { message })) => {
+                return super::screens::alerts::acknowledged(self, message);
             }
             (why @ (Pending::Files(_) | Pending::Workspace(_) | Pending::ReadFile(..)), result) => {
                 super::screens::browser::on_reply(self, why, result)
@@ -500,6 +507,24 @@ impl App {
         }
         let code = gate?;
         self.snap.may_decide(code, &self.reviewer).err().map(|e| format!("{e}; you are {}", self.reviewer))
+    }
+
+    /// `t`: with the owner gone, this terminal becomes the owner (the others reattach to it).
+    pub fn take_over(&mut self) -> Vec<Effect> {
+        match self.link {
+            crate::orchestrator::Link::Lost { read_only: false } => {
+                self.say("taking over: opening the data directory here…");
+                vec![Effect::TakeOver]
+            }
+            crate::orchestrator::Link::Lost { read_only: true } => {
+                self.fail("read-only: this terminal only watches; start `factory` elsewhere to take over");
+                Vec::new()
+            }
+            _ => {
+                self.fail("the owner is running: there is nothing to take over");
+                Vec::new()
+            }
+        }
     }
 
     /// Opens the new-run form (on `template` if given) and asks for the templates.

@@ -144,6 +144,7 @@ pub fn runs(n: usize) -> Vec<Arc<RunView>> {
                 template: "neoforge".into(),
                 simulated: true,
                 estimated: false,
+                gate_policies: Vec::new(),
                 created_at: NOW - 3_600_000,
                 phase_started_at: NOW - 40_000 - 1_000 * k as u64,
                 in_flight: u32::from(status == RunStatus::Running),
@@ -277,6 +278,15 @@ pub fn snapshot(runs_n: usize, providers_n: usize, gates_n: usize) -> Snapshot {
         simulated: true,
         idle: false,
         phase_ms: [42_000, 30_000, 51_000, 60_000, 240_000, 45_000, 38_000],
+        // G0 and G1 learned from past decisions; G2, G3 and budget still at their timeouts.
+        gate_wait_ms: [1_500_000, 2_700_000, 86_400_000, 86_400_000, 86_400_000],
+        gate_auto: [false; 5],
+        health: crate::orchestrator::Health {
+            cpu_pct: 3,
+            rss_bytes: 48_700_000,
+            store_bytes: 12_300_000,
+            free_bytes: Some(17_900_000_000),
+        },
         in_flight: 27,
         tasks_done: 4_812,
         gate_reviewers: vec![(GateCode::G3, vec!["alice".into()])],

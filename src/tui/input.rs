@@ -10,7 +10,7 @@ use super::screens::review;
 use crate::orchestrator::Command;
 
 /// Actions of the dashboard, in the order the help lists them.
-pub const DASHBOARD: [Action; 25] = [
+pub const DASHBOARD: [Action; 26] = [
     Action::Up,
     Action::Down,
     Action::PageUp,
@@ -36,6 +36,7 @@ pub const DASHBOARD: [Action; 25] = [
     Action::Alerts,
     Action::Command,
     Action::Help,
+    Action::TakeOver,
 ];
 
 impl App {
@@ -126,6 +127,7 @@ impl App {
             Action::Alerts => return self.open_alerts(),
             Action::Command => self.overlay = Some(Overlay::command()),
             Action::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
+            Action::TakeOver => return self.take_over(),
             _ => {}
         }
         self.follow_gate();
@@ -156,7 +158,7 @@ impl App {
 
     pub fn open_alerts(&mut self) -> Vec<Effect> {
         self.alerts_read = self.snap.alerts;
-        self.overlay = Some(Overlay::Alerts(overlays::AlertsView { items: None, scroll: 0 }));
+        self.overlay = Some(Overlay::Alerts(overlays::AlertsView::default()));
         vec![self.request(Command::Alerts, Pending::Alerts)]
     }
 }

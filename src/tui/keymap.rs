@@ -50,10 +50,13 @@ pub enum Action {
     Mark,
     Expand,
     Collapse,
+    TakeOver,
+    Acknowledge,
+    AcknowledgeAll,
 }
 
 /// Name in the config, description in the help, default keys.
-const TABLE: [(Action, &str, &str, &[&str]); 39] = [
+const TABLE: [(Action, &str, &str, &[&str]); 42] = [
     (Action::Up, "up", "move up", &["up", "k"]),
     (Action::Down, "down", "move down", &["down", "j"]),
     (Action::PageUp, "page_up", "page up", &["pageup", "ctrl-b"]),
@@ -93,6 +96,9 @@ const TABLE: [(Action, &str, &str, &[&str]); 39] = [
     (Action::Mark, "mark", "mark or unmark the gate", &["space"]),
     (Action::Expand, "expand", "expand the folder", &["right", "l"]),
     (Action::Collapse, "collapse", "collapse the folder", &["left", "h"]),
+    (Action::TakeOver, "take_over", "take over as the owner when it is gone", &["t"]),
+    (Action::Acknowledge, "acknowledge", "acknowledge the alert", &["x"]),
+    (Action::AcknowledgeAll, "acknowledge_all", "acknowledge every open alert", &["X"]),
 ];
 
 impl Action {
@@ -221,11 +227,12 @@ impl fmt::Display for Key {
 }
 
 /// The actions each screen takes at once (its keys, with those of the viewer it holds).
-fn contexts() -> [(&'static str, Vec<Action>); 3] {
+fn contexts() -> [(&'static str, Vec<Action>); 4] {
     use super::screens::{browser, review};
     [
         ("the dashboard", [&super::input::DASHBOARD[..], &[Action::Quit]].concat()),
         ("a review", [&review::VIEW[..], &super::viewer::KEYS[..]].concat()),
+        ("the alerts", super::screens::alerts::KEYS.to_vec()),
         ("the workspace browser", [&browser::TREE_KEYS[..], &browser::COMMON[..], &super::viewer::KEYS[..]].concat()),
     ]
 }

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod bench;
 pub mod bench_browser;
+pub mod eta;
 pub mod external;
 pub mod fixture;
 pub mod highlight;
@@ -63,18 +64,43 @@ pub fn app_for(cfg: &Config, handle: &OrchestratorHandle, opts: &TuiOptions) -> 
     Ok(app)
 }
 
-/// Runs the control room until the user quits or a signal (SIGHUP, SIGTERM) arrives.
-pub async fn run(handle: &OrchestratorHandle, cfg: &Config, opts: TuiOptions) -> Result<()> {
-    let mut app = app_for(cfg, handle, &opts)?;
-    let mut term = Term::setup(opts.mouse || cfg.tui.mouse).map_err(|e| {
-        FactoryError::usage(format!("cannot open the terminal for the control room ({e}); use --headless"))
-    })?;
-    let result = event_loop(handle, &mut app, &mut term).await;
-    drop(term);
-    result
+/// Why the control room gave the terminal back.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// The user quit, or a signal (SIGHUP, SIGTERM) came.
+    Quit,
+    /// The owner is gone and the user asked to become it (`t`); show again on a new handle.
+    TakeOver,
 }
 
-async fn event_loop<W: std::io::Write>(handle: &OrchestratorHandle, app: &mut App, term: &mut Term<W>) -> Result<()> {
+/// The control room's state and its terminal, kept while the handle under it changes (a
+/// take-over); the terminal is restored when it is dropped.
+pub struct Room {
+    app: App,
+    term: Term<std::io::Stdout>,
+}
+
+impl Room {
+    pub fn open(handle: &OrchestratorHandle, cfg: &Config, opts: &TuiOptions) -> Result<Room> {
+        let app = app_for(cfg, handle, opts)?;
+        let term = Term::setup(opts.mouse || cfg.tui.mouse).map_err(|e| {
+            FactoryError::usage(format!("cannot open the terminal for the control room ({e}); use --headless"))
+        })?;
+        Ok(Room { app, term })
+    }
+
+    /// Shows `handle`'s factory until the user quits or takes over.
+    pub async fn show(&mut self, handle: &OrchestratorHandle) -> Result<Exit> {
+        event_loop(handle, &mut self.app, &mut self.term).await
+    }
+
+    /// A line in the footer, shown on the next frame.
+    pub fn say(&mut self, text: impl Into<String>, error: bool) {
+        if error { self.app.fail(text) } else { self.app.say(text) }
+    }
+}
+
+async fn event_loop<W: std::io::Write>(handle: &OrchestratorHandle, app: &mut App, term: &mut Term<W>) -> Result<Exit> {
     let io = |e: std::io::Error| FactoryError::internal(format!("the terminal failed: {e}"));
     let mut keys = EventStream::new();
     let mut snapshots = handle.watch();
@@ -122,7 +148,7 @@ async fn event_loop<W: std::io::Write>(handle: &OrchestratorHandle, app: &mut Ap
                     app.handle_mouse(m)
                 }
                 Some(Ok(_)) => Vec::new(),
-                Some(Err(_)) | None => return Ok(()),
+                Some(Err(_)) | None => return Ok(Exit::Quit),
             },
             changed = snapshots.changed() => {
                 if changed.is_err() {
@@ -141,7 +167,7 @@ async fn event_loop<W: std::io::Write>(handle: &OrchestratorHandle, app: &mut Ap
                 dirty = true;
                 app.on_reply(id, reply)
             }
-            _ = signals.recv() => return Ok(()),
+            _ = signals.recv() => return Ok(Exit::Quit),
             _ = tokio::time::sleep_until(wake.into()) => Vec::new(),
         };
         for effect in effects {
@@ -154,7 +180,8 @@ async fn event_loop<W: std::io::Write>(handle: &OrchestratorHandle, app: &mut Ap
                     });
                 }
                 Effect::Bell => term.bell().map_err(io)?,
-                Effect::Quit => return Ok(()),
+                Effect::Quit => return Ok(Exit::Quit),
+                Effect::TakeOver => return Ok(Exit::TakeOver),
                 Effect::Clipboard(text) => term.send(&external::osc52(&text)).map_err(io)?,
                 Effect::External { program, workspace, path } => {
                     dirty = true;

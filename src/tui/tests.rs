@@ -15,7 +15,7 @@ use super::fixture;
 use super::keymap::Keymap;
 use super::theme::{ColorMode, Theme};
 use crate::domain::GateStatus;
-use crate::orchestrator::{Reply, RunDetail};
+use crate::orchestrator::{Command, Reply, RunDetail};
 
 const SIZES: [(u16, u16); 3] = [(80, 24), (120, 40), (200, 50)];
 
@@ -320,10 +320,56 @@ fn help_overlay() {
 
 #[test]
 fn alerts_overlay() {
+    // The newest is acknowledged; the one below it is selected.
     scene("alerts", |app| {
         let effects = key(app, KeyCode::Char('!'));
-        answer(app, effects, Reply::Alerts { alerts: fixture::alerts(), acks: Vec::new() });
+        let acks = vec![crate::orchestrator::AlertAck { seq: 102, by: "alice".into(), at: fixture::NOW }];
+        answer(app, effects, Reply::Alerts { alerts: fixture::alerts(), acks });
+        key(app, KeyCode::Down);
     });
+}
+
+#[test]
+fn alerts_are_acknowledged_one_by_one_or_all_at_once_and_the_list_comes_again() {
+    let mut app = app("dark");
+    let effects = key(&mut app, KeyCode::Char('!'));
+    let acks = vec![crate::orchestrator::AlertAck { seq: 102, by: "alice".into(), at: fixture::NOW }];
+    answer(&mut app, effects, Reply::Alerts { alerts: fixture::alerts(), acks });
+    // The newest (#102) is acknowledged already: x says so and asks nothing.
+    assert!(key(&mut app, KeyCode::Char('x')).is_empty());
+    assert_eq!(app.status.as_ref().unwrap().text, "alert #102 is already acknowledged");
+    key(&mut app, KeyCode::Down);
+    let effects = key(&mut app, KeyCode::Char('x'));
+    let asked: Vec<&Command> =
+        effects.iter().filter_map(|e| if let Effect::Request(_, c) = e { Some(c) } else { None }).collect();
+    assert_eq!(asked, [&Command::AckAlerts { alerts: vec![101], by: app.reviewer.clone() }]);
+    let again = answer(&mut app, effects, Reply::Done { message: "acknowledged 1 alert".into() });
+    assert!(matches!(again.as_slice(), [Effect::Request(_, Command::Alerts)]), "{again:?}");
+    assert_eq!(app.status.as_ref().unwrap().text, "acknowledged 1 alert");
+    let effects = key(&mut app, KeyCode::Char('X'));
+    assert!(matches!(effects.as_slice(), [Effect::Request(_, Command::AckAlerts { alerts, .. })] if alerts.is_empty()));
+    // A watching terminal may not.
+    app.link = crate::orchestrator::Link::Attached { read_only: true, pid: 42 };
+    assert!(key(&mut app, KeyCode::Char('X')).is_empty());
+    assert!(app.status.as_ref().unwrap().text.starts_with("read-only"), "{:?}", app.status);
+}
+
+#[test]
+fn a_paused_runs_gate_counts_at_gates_in_the_header_as_in_the_inbox() {
+    let mut app = app("no-colour");
+    let mut snap = (*app.snap).clone();
+    // A run paused while its gate waits: the gate is still in the inbox.
+    let gate = snap.gates[0].id;
+    let mut run = (*snap.runs[gate.run.0 as usize - 1]).clone();
+    run.status = crate::domain::RunStatus::Paused;
+    snap.runs[gate.run.0 as usize - 1] = std::sync::Arc::new(run);
+    snap.counts.awaiting_gate -= 1;
+    snap.counts.paused += 1;
+    app.on_snapshot(std::sync::Arc::new(snap.clone()));
+    let screen = draw(&mut app, 200, 50);
+    let n = snap.gates.len();
+    assert!(screen.contains(&format!("· {n} at gates ")), "{screen}");
+    assert!(screen.contains(&format!("Gate inbox ({n})")), "{screen}");
 }
 
 #[test]

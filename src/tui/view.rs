@@ -112,7 +112,8 @@ fn header(app: &App, f: &mut Frame, area: Rect) {
     let mut any = false;
     for (n, label, rank) in [
         (c.running + c.queued, "running", 1),
-        (c.awaiting_gate, "at gates", 1),
+        // The gates in the inbox, a paused run's too: the header and the inbox agree.
+        (s.gates.len() as u32, "at gates", 1),
         (c.paused, "paused", 4),
         (c.completed, "done", 4),
         (c.failed, "failed", 2),
@@ -134,13 +135,14 @@ fn header(app: &App, f: &mut Frame, area: Rect) {
     };
     let over = s.daily_cap_micros > 0 && s.spent_today_micros * 10 >= s.daily_cap_micros * 8;
     parts.push((1, Span::styled(spend, if over { t.header.patch(t.warn) } else { t.header })));
-    if s.alerts > 0 {
-        let unread = app.unread_alerts();
+    // Open alerts only: one acknowledged (`x` in the alerts, `factory alerts ack`) is done.
+    if s.alerts_open > 0 {
+        let unread = app.unread_alerts().min(s.alerts_open);
         let style = if unread > 0 { t.header.patch(t.error) } else { t.header };
         let count = if unread > 0 {
-            format!("· ⚠ {} ({unread} new) ", crate::plural::count(s.alerts.into(), "alert"))
+            format!("· ⚠ {} ({unread} new) ", crate::plural::count(s.alerts_open.into(), "alert"))
         } else {
-            format!("· ⚠ {} ", crate::plural::count(s.alerts.into(), "alert"))
+            format!("· ⚠ {} ", crate::plural::count(s.alerts_open.into(), "alert"))
         };
         parts.push((2, Span::styled(count, style)));
         if unread > 0
@@ -149,14 +151,21 @@ fn header(app: &App, f: &mut Frame, area: Rect) {
             parts.push((6, Span::styled(format!("{} ", sanitize::line(msg)), style)));
         }
     }
+    // The owner's own health goes first when room is short.
+    parts.push((7, Span::styled(format!("· {} ", s.health.text()), t.header.patch(t.muted))));
     let mut right = Vec::new();
     match &app.link {
         crate::orchestrator::Link::Owner => {}
         crate::orchestrator::Link::Attached { pid, .. } => {
             right.push(Span::styled(format!(" attached to pid {pid} "), t.header.patch(t.muted)))
         }
-        crate::orchestrator::Link::Lost { .. } => {
-            right.push(Span::styled(" ⚠ owner gone, reattaching… ", t.header.patch(t.error)))
+        crate::orchestrator::Link::Lost { read_only } => {
+            let offer = if *read_only {
+                String::new()
+            } else {
+                format!("· {} takes over ", app.keymap.hint(Action::TakeOver))
+            };
+            right.push(Span::styled(format!(" ⚠ owner gone, reattaching… {offer}"), t.header.patch(t.error)))
         }
     }
     if app.read_only() {

@@ -56,26 +56,6 @@ pub fn pane<'a>(title: Line<'a>, focused: bool, t: &Theme) -> Block<'a> {
         .style(t.s.base)
 }
 
-/// Time left for a run: the rest of its current phase and every later phase, at the mean
-/// duration of the passes finished so far; `None` when nothing is known yet.
-pub fn eta(run: &RunView, phase_ms: &[u64; 7], now: u64) -> Option<u64> {
-    if run.status.is_final() {
-        return None;
-    }
-    let i = run.phase.index();
-    if phase_ms[i..].contains(&0) {
-        return None;
-    }
-    let elapsed = now.saturating_sub(run.phase_started_at);
-    let current = if run.gate.is_some() { 0 } else { phase_ms[i].saturating_sub(elapsed) };
-    Some(current + phase_ms[i + 1..].iter().sum::<u64>())
-}
-
-/// `12m`, or `—` when unknown.
-pub fn eta_text(ms: Option<u64>) -> String {
-    ms.map(format_duration).unwrap_or_else(|| "—".into())
-}
-
 /// Where a run stands: its phase, or `spec ▸ G1` while a gate waits.
 pub fn where_text(run: &RunView) -> String {
     match run.gate {

@@ -9,6 +9,7 @@ use ratatui::widgets::Table;
 use crate::domain::money::fmt_usd;
 use crate::sanitize;
 use crate::tui::app::{App, Pane};
+use crate::tui::eta::{self, Eta};
 use crate::tui::widgets;
 
 /// The narrowest the name column gets before the ETA column gives way.
@@ -48,25 +49,27 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
     // Figures are never cut: their columns are as wide as the widest shown; the name gives way.
     let shown_runs: Vec<usize> = app.visible_runs.iter().copied().skip(offset).take(rows_fit).collect();
     let runs = &app.snap.runs;
-    let texts: Vec<[String; 4]> = shown_runs
+    let etas: Vec<Eta> = shown_runs.iter().map(|&i| eta::eta(&runs[i], &app.snap, app.now)).collect();
+    // `waiting on you` where there is room for it beside the name, else `on you`.
+    let eta_room = |long: bool| etas.iter().map(|e| widgets::width(&e.text(long))).fold(3, usize::max) as u16;
+    let texts: Vec<[String; 3]> = shown_runs
         .iter()
         .map(|&i| {
             let r = &runs[i];
-            let eta = widgets::eta_text(widgets::eta(r, &app.snap.phase_ms, app.now));
             [
                 r.id.to_string(),
                 widgets::where_text(r),
                 format!("{}/{}", fmt_usd(r.cost_micros), fmt_usd(r.budget_micros)),
-                eta,
             ]
         })
         .collect();
     let widest = |k: usize, header: &str| {
         texts.iter().map(|t| widgets::width(&t[k])).fold(widgets::width(header), usize::max) as u16
     };
-    let (id_w, where_w, cost_w, eta_w) =
-        (widest(0, "ID").max(ID), widest(1, "Phase"), widest(2, "Cost/Budget"), widest(3, "ETA"));
+    let (id_w, where_w, cost_w) = (widest(0, "ID").max(ID), widest(1, "Phase"), widest(2, "Cost/Budget"));
     let fixed = 1 + id_w + where_w + BAR + cost_w + 5;
+    let long = inner.width >= fixed + MIN_NAME + 1 + eta_room(true);
+    let eta_w = eta_room(long);
     let wide = inner.width >= fixed + MIN_NAME + 1 + eta_w;
     let mut widths = vec![
         Constraint::Length(1),
@@ -89,7 +92,7 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
         let r = &runs[i];
         let (glyph, gstyle) = widgets::status_glyph(r.status, &app.theme);
         let cost_style = if r.cost_micros * 10 >= r.budget_micros * 8 { t.warn } else { t.base };
-        let [id, place, cost, eta] = text;
+        let [id, place, cost] = text;
         let mut cells = vec![
             Line::from(Span::styled(glyph, gstyle)),
             Line::from(Span::styled(id, t.muted)),
@@ -99,12 +102,13 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
             Line::from(Span::styled(cost, cost_style)),
         ];
         if wide {
-            let eta_ms = widgets::eta(r, &app.snap.phase_ms, app.now);
-            if let Some(ms) = eta_ms.filter(|_| r.gate.is_none()) {
+            let eta = etas[k];
+            if let Eta::In(ms) = eta {
                 let change = widgets::next_eta_change(ms);
                 soonest = Some(soonest.map_or(change, |s| s.min(change)));
             }
-            cells.push(Line::from(Span::styled(eta, t.muted)));
+            let style = if eta == Eta::OnYou { t.warn } else { t.muted };
+            cells.push(Line::from(Span::styled(eta.text(long), style)));
         }
         let mut row = widgets::fitted_row(cells, &columns);
         if offset + k == pos {

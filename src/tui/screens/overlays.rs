@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui_textarea::TextArea;
 
-use crate::domain::{AgentRole, Event, Report, RunId};
+use crate::domain::{AgentRole, Report, RunId};
 use crate::headless::format_ts;
 use crate::orchestrator::Command;
 use crate::sanitize;
@@ -18,10 +18,7 @@ use crate::tui::keymap::Action;
 use crate::tui::theme::Theme;
 use crate::tui::widgets;
 
-pub struct AlertsView {
-    pub items: Option<Vec<Event>>,
-    pub scroll: usize,
-}
+pub use super::alerts::AlertsView;
 
 pub struct ReportsView {
     pub run: RunId,
@@ -83,7 +80,8 @@ pub fn hints(app: &App, overlay: &Overlay) -> Vec<(String, &'static str)> {
             (k(Action::Open), "new run from it"),
             close,
         ],
-        Overlay::Help { .. } | Overlay::Alerts(_) | Overlay::Reports(_) => vec![
+        Overlay::Alerts(_) => super::alerts::hints(app),
+        Overlay::Help { .. } | Overlay::Reports(_) => vec![
             (format!("{}/{}", k(Action::Up), k(Action::Down)), "scroll"),
             (format!("{}/{}", k(Action::PageUp), k(Action::PageDown)), "page"),
             (k(Action::Top), "top"),
@@ -106,6 +104,9 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     if let Some(Overlay::Batch(_)) = &app.overlay {
         return super::batch::key(app, key);
     }
+    if let Some(Overlay::Alerts(_)) = &app.overlay {
+        return super::alerts::key(app, key);
+    }
     let action = app.keymap.action(
         &key,
         &[
@@ -123,9 +124,8 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     let Some(overlay) = app.overlay.as_mut() else { return Vec::new() };
     let pos = match overlay {
         Overlay::Help { scroll } => scroll,
-        Overlay::Alerts(v) => &mut v.scroll,
         Overlay::Reports(v) => &mut v.scroll,
-        Overlay::Command(_) | Overlay::Templates(_) | Overlay::Batch(_) => return Vec::new(),
+        Overlay::Alerts(_) | Overlay::Command(_) | Overlay::Templates(_) | Overlay::Batch(_) => return Vec::new(),
     };
     match action {
         Some(Action::Up) => scroll(pos, -1),
@@ -391,26 +391,7 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
         Some(Overlay::Alerts(mut v)) => {
             let r = centered(area, width, height);
             f.render_widget(Clear, r);
-            let lines: Vec<Line> = match &v.items {
-                None => vec![Line::from(Span::styled("loading…", t.muted))],
-                Some(items) if items.is_empty() => vec![Line::from(Span::styled("no alerts", t.muted))],
-                Some(items) => items
-                    .iter()
-                    .map(|e| {
-                        let run = e.startup.map(|r| r.to_string()).unwrap_or_else(|| "-".into());
-                        let kind = e.alert().map(|a| a.as_str()).unwrap_or("");
-                        Line::from(vec![
-                            Span::styled(format!("{} ", &format_ts(e.ts)[..19]), t.muted),
-                            Span::styled(format!("{run:<6} {kind:<13} "), t.warn),
-                            Span::styled(sanitize::line(&e.kind.describe()).into_owned(), t.base),
-                        ])
-                    })
-                    .collect(),
-            };
-            // Long lines wrap under the text, after the time.
-            let lines = widgets::wrap_lines(lines, r.width.saturating_sub(2) as usize, 20);
-            let body = scrolled(lines, &mut v.scroll, r.height.saturating_sub(2) as usize);
-            f.render_widget(Paragraph::new(body).block(boxed(" Alerts, newest first · Esc closes ".into(), app)), r);
+            super::alerts::draw(app, &mut v, f, r, boxed(" Alerts, newest first · Esc closes ".into(), app));
             app.overlay = Some(Overlay::Alerts(v));
         }
         Some(Overlay::Templates(v)) => {
