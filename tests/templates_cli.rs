@@ -119,7 +119,7 @@ fn the_registry_lists_builtins_with_runs_ratings_and_approvals() {
 
     let text = f.run(&["templates", "list"]).ok().stdout;
     let line = text.lines().find(|l| l.starts_with("neoforge")).unwrap();
-    assert!(line.contains("builtin") && line.contains("- +1a"), "{line}");
+    assert!(line.contains("builtin") && line.contains("— +1a"), "{line}");
     let show = f.run(&["templates", "show", "neoforge"]).ok().stdout;
     for needle in ["neoforge 1.0.0 (builtin, the default version)", "Default plan (8 tasks)", "runs: 2", "Checks:"] {
         assert!(show.contains(needle), "show lacks {needle}:\n{show}");

@@ -146,10 +146,7 @@ fn pick<'a>(infos: &'a [TemplateInfo], r: &TemplateRef) -> Result<&'a TemplateIn
 }
 
 fn rating_text(i: &TemplateInfo) -> String {
-    let rating = match i.rating {
-        Some(r) => format!("{:.0}%", r * 100.0),
-        None => "-".into(),
-    };
+    let rating = i.rating_text();
     match i.auto_approved_g3 {
         0 => rating,
         n => format!("{rating} +{n}a"),
@@ -248,7 +245,7 @@ pub fn show_text(i: &TemplateInfo) -> String {
         i.runs,
         i.live_runs,
         i.finished_runs,
-        i.rating.map(|r| format!("{:.0}%", r * 100.0)).unwrap_or_else(|| "-".into()),
+        i.rating_text(),
         match i.auto_approved_g3 {
             0 => String::new(),
             n => format!("; {n} approved at G3 automatically, not rated"),

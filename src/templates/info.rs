@@ -52,6 +52,15 @@ pub struct TemplateInfo {
 }
 
 impl TemplateInfo {
+    /// The rating as shown everywhere: `80%`, or `—` until a run has finished and a person
+    /// has decided a G3.
+    pub fn rating_text(&self) -> String {
+        match self.rating {
+            Some(r) if self.finished_runs > 0 => format!("{:.0}%", r * 100.0),
+            _ => "—".into(),
+        }
+    }
+
     /// The template's facts with no run yet counted.
     pub fn new(t: &Template, latest: bool) -> Self {
         TemplateInfo {

@@ -270,7 +270,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, b: &Batch) {
     for (id, name, run) in &b.gates {
         lines.push(Line::from(vec![
             Span::styled(format!("{:<11}", id.to_string()), t.accent),
-            Span::styled(format!("{:<22}", widgets::fit(name, 21)), t.base),
+            Span::styled(widgets::pad(&widgets::fit(name, 21), 22), t.base),
             Span::styled(sanitize::line(run).into_owned(), t.muted),
         ]));
     }

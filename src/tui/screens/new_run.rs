@@ -266,7 +266,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         .get(form.template)
         .and_then(|l| form.infos.iter().find(|i| &crate::tui::app::template_label(i) == l))
     {
-        let rating = format!(" · rated {}", super::overlays::rating(info));
+        let rating = format!(" · rated {}", info.rating_text());
         choices.push(Span::styled(
             format!("  {} {}{rating}", info.version, sanitize::line(&info.stack.join("+"))),
             t.muted,

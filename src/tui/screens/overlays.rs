@@ -281,14 +281,6 @@ fn run_command(app: &mut App, line: &str) -> Vec<Effect> {
     }
 }
 
-/// A template's rating (`62%`), or `—` while none of its runs has finished.
-pub fn rating(i: &crate::templates::TemplateInfo) -> String {
-    match i.rating {
-        Some(r) if i.finished_runs > 0 => format!("{:.0}%", r * 100.0),
-        _ => "—".into(),
-    }
-}
-
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let [v] = Layout::vertical([Constraint::Length(height.min(area.height))]).flex(Flex::Center).areas(area);
     let [h] = Layout::horizontal([Constraint::Length(width.min(area.width))]).flex(Flex::Center).areas(v);
@@ -435,7 +427,7 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
                             &format!("{}{}", i.version, if i.latest { "" } else { "*" }),
                             i.source.as_str(),
                             &i.runs.to_string(),
-                            &rating(i),
+                            &i.rating_text(),
                             tally,
                             &sanitize::line(&i.stack.join(", ")),
                         ]);

@@ -270,6 +270,6 @@ fn a_template_with_no_finished_run_is_not_rated() {
     let frame = text(&mut app, 120, 40);
     assert!(frame.contains("rated —") && !frame.contains("rated 0%"), "{frame}");
     templates[0].finished_runs = 2;
-    assert_eq!(crate::tui::screens::overlays::rating(&templates[0]), "0%");
-    assert_eq!(crate::tui::screens::overlays::rating(&templates[1]), "—");
+    assert_eq!(templates[0].rating_text(), "0%");
+    assert_eq!(templates[1].rating_text(), "—");
 }
