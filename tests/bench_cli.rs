@@ -44,7 +44,7 @@ fn every_scenario_runs_quickly_with_well_formed_output() {
             &["tasks_per_second", "runs_per_second", "sched_delay_p50_us", "sched_delay_p99_us", "peak_rss_mib"],
         ),
         ("render", &["frame_p50_us", "key_to_frame_p50_us", "idle_bytes_10s", "browser"]),
-        ("startup", &["first_frame_p50_ms", "events", "runs"]),
+        ("startup", &["first_frame_p50_ms", "spawn_to_frame_p50_ms", "cache", "events", "runs"]),
         ("store", &["events_per_second", "decision_p50_us", "decision_p99_us"]),
         ("fairness", &["jain_index", "shares"]),
         ("routing", &["adaptive", "preferred", "best_fixed", "saving_vs_preferred"]),
@@ -57,5 +57,10 @@ fn every_scenario_runs_quickly_with_well_formed_output() {
         }
         let text = f.run(&["bench", scenario, "--quick"]).ok().stdout;
         assert!(text.starts_with(scenario), "{scenario}: {text}");
+        if scenario == "startup" {
+            // Each open is a new process: it reports a figure of its own, on cold files here.
+            assert!(v["spawn_to_frame_p50_ms"].as_f64().is_some_and(|ms| ms > 0.0), "{v}");
+            assert!(["cold", "warm"].contains(&v["cache"].as_str().unwrap_or("")), "{v}");
+        }
     }
 }

@@ -61,9 +61,12 @@ pub async fn run(scenario: &str, opts: BenchOptions, json: bool) -> Result<Strin
             Ok(if json { serde_json::to_string_pretty(&value).unwrap_or_default() + "\n" } else { text })
         }
         "startup" => {
-            let f = startup::run(opts.quick).await?;
+            let exe = std::env::current_exe().ok();
+            let f = startup::run(opts.quick, exe.as_deref()).await?;
             Ok(out(json, &f, f.text()))
         }
+        // The other process of `startup` (not listed: it is not a scenario of its own).
+        "startup-child" => startup::child().await,
         "store" => {
             let f = store::run(opts.quick)?;
             Ok(out(json, &f, f.text()))
