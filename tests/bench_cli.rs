@@ -43,7 +43,7 @@ fn every_scenario_runs_quickly_with_well_formed_output() {
             "orchestrator",
             &["tasks_per_second", "runs_per_second", "sched_delay_p50_us", "sched_delay_p99_us", "peak_rss_mib"],
         ),
-        ("render", &["frame_p50_us", "key_to_frame_p50_us", "idle_bytes_10s", "browser"]),
+        ("render", &["frame_p50_us", "key_to_frame_p50_us", "key_to_screen", "idle_bytes_10s", "browser"]),
         ("startup", &["first_frame_p50_ms", "spawn_to_frame_p50_ms", "cache", "events", "runs"]),
         ("store", &["events_per_second", "decision_p50_us", "decision_p99_us"]),
         ("fairness", &["jain_index", "shares"]),
@@ -57,6 +57,11 @@ fn every_scenario_runs_quickly_with_well_formed_output() {
         }
         let text = f.run(&["bench", scenario, "--quick"]).ok().stdout;
         assert!(text.starts_with(scenario), "{scenario}: {text}");
+        if scenario == "render" {
+            // Keys went into the real binary's terminal, and frames came out.
+            assert!(v["key_to_screen"]["p50_us"].as_u64().is_some_and(|us| us > 0), "{v}");
+            assert_eq!(v["key_to_screen"]["keys"], 10, "{v}");
+        }
         if scenario == "startup" {
             // Each open is a new process: it reports a figure of its own, on cold files here.
             assert!(v["spawn_to_frame_p50_ms"].as_f64().is_some_and(|ms| ms > 0.0), "{v}");

@@ -3,6 +3,7 @@
 
 pub mod fairness;
 mod gateway;
+pub mod keys;
 mod measure;
 pub mod orchestrator;
 pub mod routing;
@@ -52,8 +53,16 @@ pub async fn run(scenario: &str, opts: BenchOptions, json: bool) -> Result<Strin
             Ok(out(json, &f, f.text()))
         }
         "render" => {
-            let f = crate::tui::bench::run(opts.quick)
+            let mut f = crate::tui::bench::run(opts.quick)
                 .map_err(|e| FactoryError::internal(format!("the render benchmark failed: {e}")))?;
+            // The same, end to end: this binary's control room in a pseudo-terminal.
+            if let Ok(exe) = std::env::current_exe() {
+                let scratch = util::Scratch::new(None)?;
+                let data = scratch.path().join("data");
+                let (runs, keys) = if opts.quick { (100, 10) } else { (1_000, 200) };
+                startup::populate(&data, runs, 1_000, true)?;
+                f.key_to_screen = Some(keys::run(&exe, &data, keys)?);
+            }
             Ok(out(json, &f, f.text()))
         }
         "gateway" => {

@@ -152,15 +152,15 @@ fn team_task(run: RunId, k: usize) -> Task {
     }
 }
 
-/// Writes a data directory of `runs` runs (a tenth of them live, in their build) and
-/// `events` events.
-fn populate(dir: &std::path::Path, runs: u32, events: u64) -> Result<()> {
+/// Writes a data directory of `runs` runs (a tenth of them live, in their build, unless
+/// `all_finished`) and `events` events.
+pub fn populate(dir: &std::path::Path, runs: u32, events: u64, all_finished: bool) -> Result<()> {
     let store = Store::open(dir, 16)?;
     let mut seq = 1u64;
     for chunk in (1..=runs).collect::<Vec<_>>().chunks(50) {
         let mut w = Writes::default();
         for &n in chunk {
-            let live = n.is_multiple_of(10);
+            let live = !all_finished && n.is_multiple_of(10);
             let run = run_record(n, live);
             w.run(&run);
             for (k, code) in [GateCode::G0, GateCode::G1, GateCode::G2, GateCode::G3].iter().enumerate() {
@@ -279,7 +279,7 @@ pub async fn run(quick: bool, exe: Option<&std::path::Path>) -> Result<StartupFi
     let (runs, events) = if quick { (100u32, 10_000u64) } else { (1_000, 100_000) };
     let scratch = Scratch::new(None)?;
     let data = scratch.path().join("data");
-    populate(&data, runs, events)?;
+    populate(&data, runs, events, false)?;
     let store_mib = dir_size(&data) as f64 / (1024.0 * 1024.0);
     let repeats = if quick { 2 } else { 7 };
     let mut times = Vec::new();

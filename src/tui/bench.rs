@@ -33,6 +33,9 @@ pub struct RenderFigures {
     pub key_to_frame_p99_us: u64,
     /// The most a key waits for its frame: the frame pacing (33 ms) plus the p99 draw.
     pub key_to_screen_max_ms: f64,
+    /// Measured end to end: a key written to the real binary's terminal, until the frame
+    /// that answers it comes out (`factory bench render` only; none in a unit test).
+    pub key_to_screen: Option<crate::bench::keys::KeyFigures>,
     /// With nothing changing but the clock (a gate opened seconds ago counts on screen, to
     /// the minute; running runs' ETAs count down), frames drawn and bytes sent over 10 seconds.
     pub idle_frames_10s: u32,
@@ -140,6 +143,7 @@ pub fn run(quick: bool) -> std::io::Result<RenderFigures> {
         key_to_frame_p50_us: percentile(&mut key_us.clone(), 50),
         key_to_frame_p99_us: percentile(&mut key_us, 99),
         key_to_screen_max_ms: super::FRAME.as_secs_f64() * 1000.0 + p99_draw as f64 / 1000.0,
+        key_to_screen: None,
         idle_frames_10s: idle_frames,
         idle_bytes_10s: idle_bytes,
         browser,
@@ -165,7 +169,18 @@ impl RenderFigures {
             self.key_to_screen_max_ms,
             self.idle_frames_10s,
             self.idle_bytes_10s,
-        ) + &self.browser.text()
+        ) + &self
+            .key_to_screen
+            .map(|k| {
+                format!(
+                    "  end to end (a key into the binary's terminal, until its frame comes out): p50 {:.2} ms, p99 {:.2} ms over {} keys\n",
+                    k.p50_us as f64 / 1000.0,
+                    k.p99_us as f64 / 1000.0,
+                    k.keys
+                )
+            })
+            .unwrap_or_default()
+            + &self.browser.text()
     }
 }
 
