@@ -47,7 +47,7 @@ fn every_scenario_runs_quickly_with_well_formed_output() {
         ("startup", &["first_frame_p50_ms", "spawn_to_frame_p50_ms", "cache", "events", "runs"]),
         ("store", &["events_per_second", "decision_p50_us", "decision_p99_us"]),
         ("fairness", &["jain_index", "shares"]),
-        ("routing", &["adaptive", "preferred", "best_fixed", "saving_vs_preferred"]),
+        ("routing", &["adaptive", "preferred", "best_fixed", "saving_vs_preferred", "regret_cost_micros", "regret_quality_points"]),
         ("attach", &["event_p50_us", "snapshot_p50_us", "idle_cpu_percent_of_one_core"]),
     ];
     for (scenario, keys) in cases {

@@ -52,7 +52,12 @@ pub struct RoutingFigures {
     /// Adaptive's saving over `preferred`, and the quality difference (points).
     pub saving_vs_preferred: f64,
     pub quality_diff_vs_preferred: f64,
+    /// Regret against the best fixed choice in hindsight: what adaptive paid beyond it
+    /// (negative: less), and the approval points it lost to it (negative: gained).
+    pub regret_cost_micros: i64,
+    pub regret_quality_points: f64,
     pub within_10_percent_of_best: bool,
+    /// Equal quality: within 1 point of `preferred`'s approval rate.
     pub at_least_20_percent_cheaper_than_preferred_at_equal_quality: bool,
 }
 
@@ -71,7 +76,10 @@ fn simulate(policy: Policy, fixed: Option<usize>, tasks: u32, seed: u64) -> Poli
                     .iter()
                     .enumerate()
                     .map(|(i, p)| {
-                        Candidate::from_record(i, false, Some(p.cost_micros), book.get(p.name, "spec").as_ref())
+                        // The price is hidden: the learner knows only the charges it saw.
+                        let rec = book.get(p.name, "spec");
+                        let seen = rec.as_ref().filter(|r| r.calls > 0).map(|r| r.cost_micros.round() as u64);
+                        Candidate::from_record(i, false, seen, rec.as_ref())
                     })
                     .collect();
                 router::order(policy, cands, settings, &mut rng)[0]
@@ -125,8 +133,10 @@ pub fn run(quick: bool) -> RoutingFigures {
         cost_vs_best,
         saving_vs_preferred: saving,
         quality_diff_vs_preferred: diff,
+        regret_cost_micros: adaptive.cost_micros as i64 - best.cost_micros as i64,
+        regret_quality_points: (best.quality - adaptive.quality) * 100.0,
         within_10_percent_of_best: quality_vs_best >= 0.9 && cost_vs_best <= 1.1,
-        at_least_20_percent_cheaper_than_preferred_at_equal_quality: saving >= 0.2 && diff >= -5.0,
+        at_least_20_percent_cheaper_than_preferred_at_equal_quality: saving >= 0.2 && diff >= -1.0,
         preferred,
         adaptive,
         fixed,
@@ -147,7 +157,7 @@ impl RoutingFigures {
             )
         };
         let mut out = format!(
-            "routing: {} tasks of one kind, three providers with hidden quality, latency and price\n",
+            "routing: {} tasks of one kind, three providers with hidden quality, latency and price (the learner sees only the charges it pays)\n",
             self.tasks
         );
         out.push_str(&row(&self.preferred));
@@ -156,11 +166,14 @@ impl RoutingFigures {
             out.push_str(&row(f));
         }
         out.push_str(&format!(
-            "  adaptive vs the best fixed choice ({}): quality {:.1}%, cost {:.1}% of it (target: within 10%): {}\n  adaptive vs preferred: {:.1}% cheaper, quality {:+.1} points (target: at least 20% cheaper at equal quality, taken as within 5 points): {}\n",
+            "  adaptive vs the best fixed choice ({}): quality {:.1}%, cost {:.1}% of it (target: within 10%): {}\n  regret against it: {:+.2} $ and {:+.1} approval points over {} tasks\n  adaptive vs preferred: {:.1}% cheaper, quality {:+.1} points (target: at least 20% cheaper at equal quality, within 1 point): {}\n",
             self.best_fixed,
             self.quality_vs_best * 100.0,
             self.cost_vs_best * 100.0,
             if self.within_10_percent_of_best { "met" } else { "NOT met" },
+            self.regret_cost_micros as f64 / 1e6,
+            self.regret_quality_points,
+            self.tasks,
             self.saving_vs_preferred * 100.0,
             self.quality_diff_vs_preferred,
             if self.at_least_20_percent_cheaper_than_preferred_at_equal_quality { "met" } else { "NOT met" },
@@ -176,6 +189,10 @@ mod tests {
         let f = super::run(true);
         assert_eq!(f.preferred.picks[0].1, f.tasks, "preferred always takes the chain's first");
         assert!(f.adaptive.cost_micros < f.preferred.cost_micros);
-        assert!(f.text().contains("adaptive vs preferred"));
+        assert!(f.text().contains("adaptive vs preferred") && f.text().contains("regret against it"));
+        // With prices hidden, learning a price means paying it: every provider was tried.
+        assert!(f.adaptive.picks.iter().all(|(_, n)| *n > 0), "{:?}", f.adaptive.picks);
+        let best = f.fixed.iter().find(|r| r.policy == f.best_fixed).unwrap();
+        assert_eq!(f.regret_cost_micros, f.adaptive.cost_micros as i64 - best.cost_micros as i64);
     }
 }
