@@ -46,8 +46,18 @@ fn every_scenario_runs_quickly_with_well_formed_output() {
         ("render", &["frame_p50_us", "key_to_frame_p50_us", "key_to_screen", "idle_bytes_10s", "browser"]),
         ("startup", &["first_frame_p50_ms", "spawn_to_frame_p50_ms", "cache", "events", "runs"]),
         ("store", &["events_per_second", "decision_p50_us", "decision_p99_us"]),
-        ("fairness", &["jain_index", "shares"]),
-        ("routing", &["adaptive", "preferred", "best_fixed", "saving_vs_preferred", "regret_cost_micros", "regret_quality_points"]),
+        ("fairness", &["jain_index", "shares", "through_the_orchestrator"]),
+        (
+            "routing",
+            &[
+                "adaptive",
+                "preferred",
+                "best_fixed",
+                "saving_vs_preferred",
+                "regret_cost_micros",
+                "regret_quality_points",
+            ],
+        ),
         ("attach", &["event_p50_us", "snapshot_p50_us", "idle_cpu_percent_of_one_core"]),
     ];
     for (scenario, keys) in cases {
@@ -61,6 +71,11 @@ fn every_scenario_runs_quickly_with_well_formed_output() {
             // Keys went into the real binary's terminal, and frames came out.
             assert!(v["key_to_screen"]["p50_us"].as_u64().is_some_and(|us| us > 0), "{v}");
             assert_eq!(v["key_to_screen"]["keys"], 10, "{v}");
+        }
+        if scenario == "fairness" {
+            let live = &v["through_the_orchestrator"];
+            assert!(live["contested_calls"].as_u64().is_some_and(|n| n > 0), "{v}");
+            assert!(live["jain_index"].as_f64().is_some_and(|j| j > 0.0 && j <= 1.0), "{v}");
         }
         if scenario == "startup" {
             // Each open is a new process: it reports a figure of its own, on cold files here.

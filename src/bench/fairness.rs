@@ -1,6 +1,7 @@
 //! `factory bench fairness`: ten runs of unequal size and priority share a provider limit;
 //! the orchestrator's own `Scheduler` picks every dispatch, in a discrete-event model of the
 //! limit. Each run's share of calls while all are backlogged, against its weight: Jain's index.
+//! `fairness_live` asks the same of the whole orchestrator.
 
 use serde::Serialize;
 
@@ -27,6 +28,9 @@ pub struct FairnessFigures {
     /// Jain's fairness index of the normalised shares (1.0 is perfectly fair).
     pub jain_index: f64,
     pub met: bool,
+    /// The same question asked of the real orchestrator (per-run caps, dependencies, a
+    /// budget gate); `factory bench fairness` fills it in.
+    pub through_the_orchestrator: Option<super::fairness_live::LiveFairness>,
 }
 
 pub fn run(quick: bool) -> FairnessFigures {
@@ -83,7 +87,15 @@ pub fn run(quick: bool) -> FairnessFigures {
     let sum: f64 = shares.iter().map(|s| s.normalised).sum();
     let sum_sq: f64 = shares.iter().map(|s| s.normalised * s.normalised).sum();
     let jain = sum * sum / (shares.len() as f64 * sum_sq);
-    FairnessFigures { runs: 10, limit, dispatches_backlogged: dispatches, shares, jain_index: jain, met: jain >= 0.95 }
+    FairnessFigures {
+        runs: 10,
+        limit,
+        dispatches_backlogged: dispatches,
+        shares,
+        jain_index: jain,
+        met: jain >= 0.95,
+        through_the_orchestrator: None,
+    }
 }
 
 impl FairnessFigures {
@@ -103,6 +115,9 @@ impl FairnessFigures {
             self.jain_index,
             if self.met { "met" } else { "NOT met" }
         ));
+        if let Some(live) = &self.through_the_orchestrator {
+            out.push_str(&live.text());
+        }
         out
     }
 }

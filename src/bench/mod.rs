@@ -2,6 +2,7 @@
 //! figures (or JSON), with a quick mode that CI uses to check they still run.
 
 pub mod fairness;
+mod fairness_live;
 mod gateway;
 pub mod keys;
 mod measure;
@@ -81,7 +82,8 @@ pub async fn run(scenario: &str, opts: BenchOptions, json: bool) -> Result<Strin
             Ok(out(json, &f, f.text()))
         }
         "fairness" => {
-            let f = fairness::run(opts.quick);
+            let mut f = fairness::run(opts.quick);
+            f.through_the_orchestrator = Some(fairness_live::run(opts.quick).await?);
             Ok(out(json, &f, f.text()))
         }
         "routing" => {
