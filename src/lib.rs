@@ -4,6 +4,7 @@ pub mod assets;
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod delivery;
 pub mod domain;
 pub mod error;
 pub mod fake_server;

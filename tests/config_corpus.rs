@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use common::Factory;
 use startup_factory::config::{self, Config, GatePolicy};
+use startup_factory::domain::{AlertKind, Severity};
 
 fn corpus(kind: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/configs").join(kind);
@@ -63,6 +64,19 @@ fn pasted_secrets_are_never_echoed() {
 }
 
 #[test]
+fn webhook_urls_are_never_echoed() {
+    let files: Vec<PathBuf> = corpus("invalid")
+        .into_iter()
+        .filter(|f| fs::read_to_string(f).unwrap().contains("url = \"") && name(f).starts_with("alerts_"))
+        .collect();
+    assert!(files.len() >= 4, "{files:?}");
+    for f in files {
+        let err = config::parse(&fs::read_to_string(&f).unwrap(), &name(&f)).unwrap_err();
+        assert!(!err.message.contains("T0K3N") && !err.message.contains("example.com"), "{}: {}", name(&f), err.message);
+    }
+}
+
+#[test]
 fn every_valid_file_parses_and_changes_what_it_says() {
     let files = corpus("valid");
     assert!(files.len() >= 5);
@@ -88,6 +102,14 @@ fn every_valid_file_parses_and_changes_what_it_says() {
     assert_eq!(providers.providers["openai"].base_url.as_deref(), Some("https://api.openai.com/v1"));
     assert!(!providers.providers["perplexity"].enabled());
     assert_eq!(providers.routing.chains["build"], ["local", "openai", "sim"]);
+    let alerts = load("alerts_webhook_and_command.toml").alerts;
+    assert_eq!(alerts.command, ["notify-send", "--app-name=factory", "Startup Factory"]);
+    assert_eq!((alerts.timeout_s, alerts.deliver_hours, alerts.flush_s), (5, 48.0, 10));
+    assert_eq!(alerts.retry_max_s, 300, "an unset key keeps its default");
+    assert_eq!(alerts.webhook.kinds, [AlertKind::GateTimeout, AlertKind::RunFailed]);
+    assert_eq!(alerts.webhook.min_severity, Severity::Warning);
+    assert!(alerts.webhook.url.expose().starts_with("https://hooks.slack.com/services/"));
+    assert_eq!(format!("{:?}", alerts.webhook.url), "WebhookUrl(https://hooks.slack.com/…)");
     let keys = load("tui_keys.toml").tui.key_overrides();
     assert_eq!(keys["quit"], ["q", "ctrl-q"]);
     assert_eq!(keys["approve"], ["A"]);

@@ -240,6 +240,7 @@ fn validate(cfg: &Config) -> std::result::Result<(), Invalid> {
         let (name, msg) = found.unwrap_or_else(|| (String::new(), e.message.clone()));
         return Err(invalid(&["tui", "keys", &name], msg));
     }
+    super::alerts::check(&cfg.alerts).map_err(|(path, msg)| invalid(&path, msg))?;
     for (name, p) in &cfg.providers {
         let at = |key: &'static str| vec!["providers".to_string(), name.clone(), key.to_string()];
         let Some(kind) = p.kind else {

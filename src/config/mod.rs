@@ -1,6 +1,7 @@
 //! The TOML configuration: every section with its defaults (the same as
 //! `assets/default-config.toml`, which a test holds equal).
 
+mod alerts;
 mod gates;
 mod load;
 #[cfg(test)]
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::GateCode;
 pub use crate::domain::GatePolicy;
+pub use alerts::{AlertsConfig, WebhookConfig, WebhookUrl};
 pub use load::{ConfigSource, default_config_text, load, parse, provider_defaults};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -29,6 +31,7 @@ pub struct Config {
     pub routing: RoutingConfig,
     pub providers: BTreeMap<String, ProviderConfig>,
     pub tui: TuiConfig,
+    pub alerts: AlertsConfig,
 }
 
 /// One key or several, as the config may write them.
@@ -519,6 +522,7 @@ impl Default for Config {
             routing: RoutingConfig::default(),
             providers,
             tui: TuiConfig::default(),
+            alerts: AlertsConfig::default(),
         }
     }
 }

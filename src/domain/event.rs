@@ -30,6 +30,8 @@ pub enum AlertKind {
     Stalled,
     /// A provider's circuit opened after repeated failures.
     CircuitOpen,
+    /// A run failed (`factory resume` may try it again).
+    RunFailed,
 }
 
 impl AlertKind {
@@ -42,6 +44,7 @@ impl AlertKind {
             AlertKind::GateTimeout => "gate_timeout",
             AlertKind::Stalled => "stalled",
             AlertKind::CircuitOpen => "circuit_open",
+            AlertKind::RunFailed => "run_failed",
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod plan;
 pub mod policy;
 pub mod report;
 pub mod run;
+pub mod severity;
 pub mod task;
 
 pub use check::{CheckResult, CheckStatus};
@@ -22,4 +23,5 @@ pub use plan::{Plan, PlanTask};
 pub use policy::GatePolicy;
 pub use report::Report;
 pub use run::{Ledger, PhaseSpan, Run, RunStatus};
+pub use severity::Severity;
 pub use task::{AgentRole, Refusal, Repair, Task, TaskKind, TaskResult, TaskStatus};

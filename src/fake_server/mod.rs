@@ -6,6 +6,7 @@ mod answers;
 mod anthropic_wire;
 mod faults;
 mod openai_wire;
+pub mod webhook;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -23,11 +23,16 @@ pub struct CliProvider {
 }
 
 /// Kills the tool's whole process group (a tool may start helpers of its own) when the call
-/// ends early: a timeout, or the caller giving up.
-struct GroupGuard(Option<i32>);
+/// ends early: a timeout, or the caller giving up. Also used by the alert command.
+pub(crate) struct GroupGuard(Option<i32>);
 
 impl GroupGuard {
-    fn disarm(&mut self) {
+    /// Guards the process group led by `pid` (a child spawned with `process_group(0)`).
+    pub(crate) fn new(pid: Option<u32>) -> Self {
+        GroupGuard(pid.map(|p| p as i32))
+    }
+
+    pub(crate) fn disarm(&mut self) {
         self.0 = None;
     }
 }
