@@ -72,7 +72,12 @@ fn webhook_urls_are_never_echoed() {
     assert!(files.len() >= 4, "{files:?}");
     for f in files {
         let err = config::parse(&fs::read_to_string(&f).unwrap(), &name(&f)).unwrap_err();
-        assert!(!err.message.contains("T0K3N") && !err.message.contains("example.com"), "{}: {}", name(&f), err.message);
+        assert!(
+            !err.message.contains("T0K3N") && !err.message.contains("example.com"),
+            "{}: {}",
+            name(&f),
+            err.message
+        );
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod args;
 mod bench;
+mod deliveries;
 pub mod demo;
 mod doctor;
 mod export;
@@ -261,7 +262,8 @@ async fn drive(
     tui: crate::tui::TuiOptions,
 ) -> Result<()> {
     if flags.headless {
-        return headless::run(&session.handle, headless_options(flags)).await;
+        let flush_ms = ctx.cfg.alerts.flush_s.saturating_mul(1000);
+        return headless::run(&session.handle, headless_options(flags, flush_ms)).await;
     }
     let mut room = crate::tui::Room::open(&session.handle, &ctx.cfg, &tui)?;
     loop {
@@ -291,8 +293,8 @@ async fn drive(
     }
 }
 
-fn headless_options(flags: &RunFlags) -> HeadlessOptions {
-    HeadlessOptions { json: flags.json, quiet: flags.quiet, exit_when_idle: flags.exit_when_idle }
+fn headless_options(flags: &RunFlags, flush_ms: u64) -> HeadlessOptions {
+    HeadlessOptions { json: flags.json, quiet: flags.quiet, exit_when_idle: flags.exit_when_idle, flush_ms }
 }
 
 /// An alert's number as typed: `12` or `#12`.
@@ -361,11 +363,11 @@ async fn one_shot(handle: &OrchestratorHandle, cmd: Cmd, by: &str) -> Result<()>
             print_done(handle.request(Command::AckAlerts { alerts, by: by.to_string() }).await?)
         }
         Cmd::Alerts { json, action: None } => {
-            if let Reply::Alerts { alerts, acks } = handle.request(Command::Alerts).await? {
+            if let Reply::Alerts { alerts, acks, deliveries } = handle.request(Command::Alerts).await? {
                 if json {
-                    print_json(&output::alerts_json(&alerts, &acks));
+                    print_json(&deliveries::add_to_json(output::alerts_json(&alerts, &acks), &deliveries));
                 } else {
-                    say::out(output::alerts_text(&alerts, &acks));
+                    say::out(output::alerts_text(&alerts, &acks) + &deliveries::text(&deliveries));
                 }
             }
         }

@@ -1,6 +1,8 @@
 //! Headless output for scripts: one line per event (or JSON lines), times and durations,
 //! and the loop that runs the orchestrator until it is idle or told to stop.
 
+mod flush;
+
 use serde_json::{Map, Value, json};
 use tokio::sync::broadcast::error::RecvError;
 
@@ -54,6 +56,9 @@ pub struct HeadlessOptions {
     pub json: bool,
     pub quiet: bool,
     pub exit_when_idle: bool,
+    /// With `exit_when_idle`: how long to wait for pending alert deliveries before exiting
+    /// (`alerts.flush_s`).
+    pub flush_ms: u64,
 }
 
 /// Prints events until the orchestrator is idle (with `exit_when_idle`) or a signal comes,
@@ -74,6 +79,7 @@ pub async fn run(handle: &OrchestratorHandle, opts: HeadlessOptions) -> Result<(
     };
     // Already idle (every run finished or waiting on a person): nothing will change.
     let mut done = opts.exit_when_idle && snapshots.borrow_and_update().idle;
+    let mut signalled = false;
     while !done {
         tokio::select! {
             ev = events.recv() => match ev {
@@ -97,8 +103,14 @@ pub async fn run(handle: &OrchestratorHandle, opts: HeadlessOptions) -> Result<(
                     done = true;
                 }
             }
-            _ = stop.recv() => done = true,
+            _ = stop.recv() => {
+                done = true;
+                signalled = true;
+            }
         }
+    }
+    if opts.exit_when_idle && !signalled {
+        flush::wait(handle, std::time::Duration::from_millis(opts.flush_ms), &mut stop).await;
     }
     let snap = handle.snapshot();
     handle.shutdown().await?;

@@ -157,6 +157,7 @@ impl Actor {
         match msg {
             Msg::Finished(f) => self.state.finished(*f),
             Msg::Note { run_index, task, note } => self.state.noted(run_index, task, note),
+            Msg::Delivered(outcome) => self.state.delivery_outcome(outcome),
             Msg::Command(Command::Shutdown, reply) => {
                 self.state.shutting_down = true;
                 for i in 0..self.state.runs.len() {
@@ -223,6 +224,7 @@ impl Actor {
         for e in self.state.events.drain(..) {
             let _ = self.events.send(Arc::new(e));
         }
+        self.state.post_letters();
         Ok(())
     }
 

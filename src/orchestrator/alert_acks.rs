@@ -12,7 +12,7 @@ impl State {
     /// Every alert, oldest first, with the acknowledgements.
     pub fn alerts_reply(&self) -> Result<Reply> {
         let alerts = self.store.alerts()?;
-        Ok(Reply::Alerts { alerts, acks: self.acks.values().cloned().collect() })
+        Ok(Reply::Alerts { alerts, acks: self.acks.values().cloned().collect(), deliveries: self.deliveries_reply() })
     }
 
     /// Marks `wanted` (every open alert when empty) as seen by `by`. A number that names no

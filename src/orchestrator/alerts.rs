@@ -4,10 +4,12 @@ use super::state::State;
 use crate::domain::{AlertKind, EventKind, RunStatus};
 
 impl State {
-    /// Called about once a second: the day's roll-over, gate timeouts, stalled runs.
+    /// Called about once a second: the day's roll-over, gate timeouts, stalled runs, and
+    /// alert deliveries past their time.
     pub fn tick(&mut self) {
         self.roll_day();
         self.sample_health();
+        self.expire_deliveries();
         let now = self.now();
         let overdue: Vec<_> = self
             .pending

@@ -144,6 +144,9 @@ pub enum Reply {
         /// Who acknowledged which of them, and when.
         #[serde(default)]
         acks: Vec<AlertAck>,
+        /// How each one's delivery (webhook, command) stands, with its attempts counted.
+        #[serde(default)]
+        deliveries: Vec<crate::delivery::Delivery>,
     },
     Providers {
         providers: Vec<ProviderStats>,

@@ -8,6 +8,7 @@ pub mod answer;
 mod budget;
 pub mod command;
 mod context;
+mod deliveries;
 mod dispatch;
 mod feedback;
 mod handle;
@@ -79,7 +80,13 @@ impl Options {
 pub(crate) enum Msg {
     Command(Command, state::ReplyTo),
     Finished(Box<worker::Finished>),
-    Note { run_index: usize, task: String, note: GatewayNote },
+    Note {
+        run_index: usize,
+        task: String,
+        note: GatewayNote,
+    },
+    /// How an attempt to deliver an alert went (from the courier).
+    Delivered(crate::delivery::Outcome),
 }
 
 /// Opens the store, loads the state and starts the actor on its own thread.
@@ -107,8 +114,11 @@ pub fn start_with_store(cfg: Arc<Config>, opts: Options, store: Store, clock: Cl
     for p in &templates.problems {
         tracing::warn!(problem = %p, "template skipped");
     }
-    let state = state::State::load(Arc::clone(&shared), opts, store, clock, templates)?;
+    let mut state = state::State::load(Arc::clone(&shared), opts, store, clock, templates)?;
     let runtime = tokio::runtime::Handle::try_current()
         .map_err(|_| FactoryError::internal("the orchestrator must start inside a tokio runtime"))?;
+    if state.opts.dispatch {
+        state.start_courier(tx.clone(), &runtime);
+    }
     actor::spawn(state, shared, rx, tx, runtime)
 }

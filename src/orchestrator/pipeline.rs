@@ -519,7 +519,9 @@ impl State {
         }
         run.status = RunStatus::Failed;
         run.failure = Some(reason.clone());
+        let message = format!("{id} failed: {reason}; `factory resume {id}` tries again");
         self.emit(Some(id), EventKind::RunFailed { reason });
+        self.emit(Some(id), EventKind::Alert { alert: crate::domain::AlertKind::RunFailed, message });
         self.touch_run(i);
         self.reschedule(i);
     }

@@ -292,6 +292,8 @@ pub(super) struct State {
     pub alerts: u32,
     /// Acknowledged alerts by number (kept in the meta tree as `alert_ack:SEQ`).
     pub acks: std::collections::BTreeMap<u64, super::AlertAck>,
+    /// Alert deliveries: their records, the letters for the courier, the courier.
+    pub deliveries: super::deliveries::Deliveries,
     pub last_alert: Option<(u64, String)>,
     pub tasks_done: u64,
     /// Sum and count of finished phase passes, per phase, for ETAs.
@@ -353,6 +355,7 @@ impl State {
             daily_alerted: false,
             alerts: 0,
             acks: Default::default(),
+            deliveries: Default::default(),
             last_alert: None,
             tasks_done: 0,
             phase_ms: [(0, 0); 7],
@@ -439,6 +442,8 @@ impl State {
                 state.daily_cap_today = Some(text.parse().map_err(|_| damaged())?);
             } else if k.starts_with(super::alert_acks::PREFIX) {
                 state.load_ack(&k, &v)?;
+            } else if k.starts_with(super::deliveries::PREFIX) || k == super::deliveries::SOURCE_KEY {
+                state.load_delivery(&k, &v)?;
             }
         }
         let alerts = state.store.alerts()?;
@@ -447,6 +452,7 @@ impl State {
             EventKind::Alert { message, .. } => Some((e.ts, message.clone())),
             _ => None,
         });
+        state.resume_deliveries(&alerts);
         state.record_template_facts();
         state.sample_health();
         if state.opts.auto_approve {
@@ -476,6 +482,7 @@ impl State {
             self.last_alert = Some((ts, message.clone()));
         }
         self.events.push(Event { seq, ts, startup: run, kind });
+        self.queue_delivery();
         self.changed = true;
         seq
     }

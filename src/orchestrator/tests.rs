@@ -9,6 +9,8 @@ use super::*;
 use crate::config::{GatePolicy, ProviderConfig, ProviderKind};
 use crate::domain::{AlertKind, Decision, EventKind, GateCode, GateStatus, Phase, RunStatus};
 
+mod deliveries;
+
 struct Harness {
     dir: tempfile::TempDir,
     clock: Arc<AtomicU64>,
@@ -461,7 +463,7 @@ async fn alerts_are_acknowledged_by_number_or_all_and_stay_acknowledged_after_a_
     let snap = until(&h, "two timeout alerts", |s| s.alerts == 2).await;
     assert_eq!(snap.alerts_open, 2);
     let seqs: Vec<u64> = match h.request(Command::Alerts).await.unwrap() {
-        Reply::Alerts { alerts, acks } => {
+        Reply::Alerts { alerts, acks, .. } => {
             assert!(acks.is_empty());
             alerts.iter().map(|e| e.seq).collect()
         }
@@ -701,8 +703,15 @@ async fn a_provider_that_keeps_failing_opens_its_circuit_and_alerts() {
     for k in 0..3 {
         new_run(&h, &format!("Run {k}"), None).await;
     }
-    until(&h, "the circuit alert", |s| s.alerts > 0).await;
-    assert_eq!(alerts(&h).await, vec![AlertKind::CircuitOpen]);
+    // The runs fail too, each with its alert, before or after the circuit opens.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !alerts(&h).await.contains(&AlertKind::CircuitOpen) {
+        assert!(std::time::Instant::now() < deadline, "no circuit alert: {:?}", alerts(&h).await);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let kinds = alerts(&h).await;
+    assert_eq!(kinds.iter().filter(|k| **k == AlertKind::CircuitOpen).count(), 1, "{kinds:?}");
+    assert!(kinds.iter().all(|k| matches!(k, AlertKind::CircuitOpen | AlertKind::RunFailed)), "{kinds:?}");
     let snap = h.snapshot();
     assert_eq!(snap.providers[0].circuit, Some(crate::providers::gateway::Circuit::Open));
     assert!(snap.providers[0].errors >= 10);

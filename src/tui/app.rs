@@ -399,7 +399,7 @@ impl App {
                     form.set_templates(templates);
                 }
             }
-            (Pending::Alerts, Ok(Reply::Alerts { alerts, acks })) => {
+            (Pending::Alerts, Ok(Reply::Alerts { alerts, acks, .. })) => {
                 if let Some(Overlay::Alerts(v)) = &mut self.overlay {
                     v.items = Some(alerts.into_iter().rev().collect());
                     v.acks = acks;

@@ -324,7 +324,7 @@ fn alerts_overlay() {
     scene("alerts", |app| {
         let effects = key(app, KeyCode::Char('!'));
         let acks = vec![crate::orchestrator::AlertAck { seq: 102, by: "alice".into(), at: fixture::NOW }];
-        answer(app, effects, Reply::Alerts { alerts: fixture::alerts(), acks });
+        answer(app, effects, Reply::Alerts { alerts: fixture::alerts(), acks, deliveries: Vec::new() });
         key(app, KeyCode::Down);
     });
 }
@@ -334,7 +334,7 @@ fn alerts_are_acknowledged_one_by_one_or_all_at_once_and_the_list_comes_again() 
     let mut app = app("dark");
     let effects = key(&mut app, KeyCode::Char('!'));
     let acks = vec![crate::orchestrator::AlertAck { seq: 102, by: "alice".into(), at: fixture::NOW }];
-    answer(&mut app, effects, Reply::Alerts { alerts: fixture::alerts(), acks });
+    answer(&mut app, effects, Reply::Alerts { alerts: fixture::alerts(), acks, deliveries: Vec::new() });
     // The newest (#102) is acknowledged already: x says so and asks nothing.
     assert!(key(&mut app, KeyCode::Char('x')).is_empty());
     assert_eq!(app.status.as_ref().unwrap().text, "alert #102 is already acknowledged");

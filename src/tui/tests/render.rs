@@ -247,7 +247,7 @@ fn a_long_idea_takes_two_lines_and_leaves_the_phases_in_view() {
 fn popups_wrap_long_lines_and_the_footer_shows_their_keys() {
     let mut app = app("dark");
     let effects = key(&mut app, KeyCode::Char('!'));
-    answer(&mut app, effects, Reply::Alerts { alerts: fixture::alerts(), acks: Vec::new() });
+    answer(&mut app, effects, Reply::Alerts { alerts: fixture::alerts(), acks: Vec::new(), deliveries: Vec::new() });
     let frame = text(&mut app, 80, 24);
     // The line of the first alert runs past the popup's width, and goes on below.
     assert!(frame.contains("ALERT gate s-01.G1.1") && frame.contains("Problem-solution fit has waited"), "{frame}");
