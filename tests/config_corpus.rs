@@ -146,3 +146,24 @@ fn the_binary_refuses_invalid_files_with_exit_code_2() {
         assert!(out.stdout.starts_with(&format!("config OK: {file}")), "{}", out.stdout);
     }
 }
+
+#[test]
+fn config_check_names_the_alert_sinks_with_the_url_redacted() {
+    let f = Factory::new();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/configs/valid");
+    let out: common::Run = f
+        .cmd(&["--config", "alerts_webhook_and_command.toml", "config", "check"])
+        .current_dir(&dir)
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.trim_end().ends_with(
+            "; alerts to the webhook https://hooks.slack.com/… (warning and above, only gate_timeout run_failed) and the command notify-send"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("XXXXXXXX") && !out.stdout.contains("services"), "{}", out.stdout);
+}

@@ -19,13 +19,37 @@ pub fn config_summary(cfg: &Config, source: &ConfigSource) -> String {
     let ready: Vec<&str> =
         cfg.providers.iter().filter(|(_, p)| unavailable_reason(p).is_none()).map(|(n, _)| n.as_str()).collect();
     format!(
-        "config OK: {from}; {} defined: {}; {} usable ({}); routing policy {}",
+        "config OK: {from}; {} defined: {}; {} usable ({}); routing policy {}{}",
         crate::plural::count(cfg.providers.len() as u64, "provider"),
         provider_origins(cfg, source),
         ready.len(),
         if ready.is_empty() { "the simulated provider will do the work".to_string() } else { ready.join(", ") },
-        cfg.routing.policy
+        cfg.routing.policy,
+        alert_sinks(&cfg.alerts)
     )
+}
+
+/// `; alerts to the webhook https://host/… (warning and above) and the command notify-send`,
+/// or nothing when neither is set. The webhook's URL shows only redacted.
+fn alert_sinks(a: &crate::config::AlertsConfig) -> String {
+    let mut sinks = Vec::new();
+    if !a.webhook.url.is_empty() {
+        let kinds = if a.webhook.kinds.is_empty() {
+            String::new()
+        } else {
+            format!(", only {}", a.webhook.kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(" "))
+        };
+        sinks.push(format!(
+            "the webhook {} ({} and above{kinds})",
+            a.webhook.url.redacted(),
+            a.webhook.min_severity.as_str()
+        ));
+    }
+    if let Some(program) = a.command.first() {
+        let name = std::path::Path::new(program).file_name().map(|n| n.to_string_lossy().into_owned());
+        sinks.push(format!("the command {}", name.unwrap_or_else(|| program.clone())));
+    }
+    if sinks.is_empty() { String::new() } else { format!("; alerts to {}", sinks.join(" and ")) }
 }
 
 /// The providers by name, and where each one's settings came from: the file, with the
