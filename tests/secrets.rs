@@ -2,7 +2,9 @@
 //! server (which quotes keys back, and refuses them), with every key set to a marker, and the
 //! marker looked for in every file of the data directory, the logs, every export, every line
 //! sent on the socket, every CLI output, the screens of the control room and the error of a
-//! refused key. And the data directory, its logs and the socket are private.
+//! refused key. The alert webhook's URL, which carries a token with the marker, is held to
+//! the same (its careless receiver quotes it back in every refusal). And the data
+//! directory, its logs and the socket are private.
 
 mod common;
 
@@ -18,6 +20,7 @@ use std::time::{Duration, Instant};
 use common::Factory;
 use common::tmux::Tmux;
 use serde_json::Value;
+use startup_factory::fake_server::webhook::{Answer, WebhookReceiver};
 use startup_factory::fake_server::{FakeOptions, FakeServer, Fault, FaultPlan};
 use startup_factory::orchestrator::Command;
 use startup_factory::socket::protocol::{ClientMsg, VERSION};
@@ -30,8 +33,10 @@ const KEYS: [(&str, &str); 4] = [
 ];
 /// In every key, and in nothing else (a word like `MARKER` is in TypeScript's own files).
 const MARKER: &str = "K3YMARK";
+/// The alert webhook's path, a token in it and in its query, as Slack's and others' are.
+const WEBHOOK_PATH: &str = "/services/K3YMARK-hook-5ec7e7?token=K3YMARK-query-77f0";
 
-fn config(f: &Factory, server: &FakeServer) -> String {
+fn config(f: &Factory, server: &FakeServer, webhook: &WebhookReceiver) -> String {
     let text = format!(
         r#"[retry]
 base_delay_ms = 1
@@ -47,7 +52,14 @@ policy = "auto"
 [gates.G3]
 policy = "auto"
 
+[alerts]
+retry_base_ms = 50
+
+[alerts.webhook]
+url = "{}"
+
 {}"#,
+        webhook.url(WEBHOOK_PATH),
         common::fake_providers_toml(server, false, "")
     );
     f.write("providers.toml", &text).to_str().unwrap().to_string()
@@ -167,8 +179,10 @@ async fn keys_reach_no_file_log_export_socket_line_screen_or_error() {
     // A careless provider quotes the key it was sent (Perplexity's, then Anthropic's, which
     // are refused and rest), and rate limits now and then.
     server.set_faults(common::key_echoing_faults());
+    // The alert webhook refuses every alert, quoting the URL's path and token back.
+    let webhook = WebhookReceiver::start(vec![], Answer::Status(500)).await.unwrap();
     let f = Factory::new();
-    let cfg = config(&f, &server);
+    let cfg = config(&f, &server, &webhook);
     let mut seen = Seen::default();
     leaky_template(&mut seen, &f, &cfg).await;
 
@@ -211,6 +225,16 @@ async fn keys_reach_no_file_log_export_socket_line_screen_or_error() {
     let status = seen.until(&f, &cfg, "the refused run to fail", |s| run_of(s, "s-04")["status"] == "failed").await;
     let failure = run_of(&status, "s-04")["failure"].as_str().unwrap().to_string();
     assert!(failure.contains("[redacted]"), "the quoted key is scrubbed out of the error: {failure}");
+    // Its alert went to the webhook, which refused it quoting the URL: the failure is counted.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let alerts = seen.run(&f, &cfg, &["alerts", "--json"]).await.ok().json();
+        if alerts["deliveries"]["failed_attempts"].as_u64().unwrap_or(0) >= 2 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no failed delivery: {alerts}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     // Every query, through the owner: on the socket, and from the command line.
     for run in ["s-01", "s-02", "s-03", "s-04"] {
@@ -293,6 +317,11 @@ async fn keys_reach_no_file_log_export_socket_line_screen_or_error() {
     for (var, key) in KEYS {
         assert!(sent.contains_key(key), "{var} was sent to the provider");
     }
+    let hooks = webhook.received();
+    assert!(hooks.len() >= 2 && hooks.iter().all(|r| r.path == WEBHOOK_PATH.split('?').next().unwrap()), "{hooks:?}");
+    assert!(seen.text.contains("answered HTTP 500: no luck with ") && seen.text.contains("[redacted]"));
+    let shown = format!("the webhook {}/…", webhook.url("").trim_end_matches('/'));
+    assert!(seen.text.contains(&shown), "config check shows the URL redacted: {shown}");
     let env_dump = std::fs::read_to_string(f.data_dir().join("workspaces/s-01/app/environment.txt"))
         .expect("the template's check ran and wrote its environment");
     assert!(env_dump.contains("PATH=") && !env_dump.contains("API_KEY"), "{env_dump}");
