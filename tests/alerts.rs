@@ -101,7 +101,7 @@ async fn a_failed_runs_alert_reaches_a_flaky_webhook_once_and_a_command_on_stdin
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_is_undelivered_at_exit_is_said_and_delivered_at_the_next_start() {
     // A port with nothing listening on it until the second start.
-    let addr = WebhookReceiver::start(vec![], Answer::Status(200)).await.unwrap().addr();
+    let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let f = Factory::new();
     let url = format!("http://{addr}/hook/{TOKEN}");
     let cfg = config(&f, &format!("[alerts]\nflush_s = 1\nretry_base_ms = 100\n\n[alerts.webhook]\nurl = \"{url}\"\n"));

@@ -97,6 +97,12 @@ impl WebhookReceiver {
         format!("http://{}{path}", self.addr)
     }
 
+    /// Answers from now on: `script` in turn, then `then` (a receiver back from maintenance).
+    pub fn answer(&self, script: Vec<Answer>, then: Answer) {
+        *self.shared.script.lock().unwrap_or_else(|e| e.into_inner()) = script.into();
+        *self.shared.then.lock().unwrap_or_else(|e| e.into_inner()) = Some(then);
+    }
+
     /// Every request so far, in order.
     pub fn received(&self) -> Vec<Received> {
         self.shared.received.lock().unwrap_or_else(|e| e.into_inner()).clone()

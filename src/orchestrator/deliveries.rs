@@ -88,10 +88,9 @@ impl State {
         Ok(())
     }
 
-    /// At start-up, once the alerts are read: the data directory gets its id (once, ever),
-    /// records past `alerts.deliver_hours` expire, and the other pending ones for a sink
-    /// the config has become letters for the courier.
-    pub fn resume_deliveries(&mut self, alerts: &[Event]) {
+    /// The data directory's id, made (and kept, with the next commit) the first time an
+    /// alert is to be delivered: a factory without sinks writes nothing for it.
+    fn source(&mut self) -> String {
         if self.deliveries.source.is_empty() {
             let mut h = sha2::Sha256::new();
             h.update(self.opts.data_dir.to_string_lossy().as_bytes());
@@ -101,6 +100,12 @@ impl State {
             self.meta.push((SOURCE_KEY.into(), id.clone().into_bytes()));
             self.deliveries.source = id;
         }
+        self.deliveries.source.clone()
+    }
+
+    /// At start-up, once the alerts are read: records past `alerts.deliver_hours` expire,
+    /// and the other pending ones for a sink the config has become letters for the courier.
+    pub fn resume_deliveries(&mut self, alerts: &[Event]) {
         self.expire_deliveries();
         let by_seq: BTreeMap<u64, &Event> = alerts.iter().map(|e| (e.seq, e)).collect();
         let open: Vec<(u64, Sink)> = self.deliveries.open.iter().copied().collect();
@@ -108,8 +113,9 @@ impl State {
             if !self.sink_configured(key.1) {
                 continue;
             }
+            let source = self.source();
             let (Some(event), Some(d)) = (by_seq.get(&key.0), self.deliveries.records.get(&key)) else { continue };
-            if let Some(l) = letter(event, d, &self.deliveries.source) {
+            if let Some(l) = letter(event, d, &source) {
                 self.deliveries.resumed.push(l);
             }
         }
@@ -141,11 +147,12 @@ impl State {
             return;
         }
         let event = event.clone();
+        let source = self.source();
         let run = event.startup.and_then(|r| (r.0 as usize).checked_sub(1)).and_then(|i| self.runs.get(i));
         let gate = run.and_then(|rs| rs.run.gate);
         for sink in sinks {
             let d = Delivery::new(event.seq, sink, gate, event.ts);
-            if let Some(l) = letter(&event, &d, &self.deliveries.source) {
+            if let Some(l) = letter(&event, &d, &source) {
                 self.deliveries.outbox.push(l);
             }
             self.deliveries.records.insert((event.seq, sink), d);
