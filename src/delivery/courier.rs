@@ -214,7 +214,7 @@ impl SinkTask {
                 let wait = after.map_or_else(|| self.settings.backoff(tries), |a| a.min(self.settings.max));
                 // An expiry before the next try comes at the expiry.
                 let left = Duration::from_millis(expires_at.saturating_sub(at));
-                self.queue.push((Instant::now() + wait.min(left), tries + 1, letter));
+                self.queue.push((later(wait.min(left)), tries + 1, letter));
                 tracing::warn!(alert = seq, sink = sink.as_str(), error = %error, retry_in_ms = wait.as_millis() as u64, "alert delivery failed");
                 Result::Failed {
                     error: format!("{error}; tried again in {}", spell(wait)),
@@ -224,6 +224,12 @@ impl SinkTask {
         };
         Outcome { seq, sink, at, result }
     }
+}
+
+/// `d` from now; a wait too long to reckon (a config of centuries) is a year.
+fn later(d: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(d).unwrap_or_else(|| now + Duration::from_secs(365 * 86_400))
 }
 
 /// `250 ms`, `4s`, `5m`.

@@ -123,4 +123,5 @@ fn backoff_doubles_up_to_its_cap() {
     let waits: Vec<u64> = (0..12).map(|n| s.backoff(n).as_secs()).collect();
     assert_eq!(waits, [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300]);
     assert_eq!(s.backoff(u32::MAX), Duration::from_secs(300));
+    assert!(later(Duration::MAX) > Instant::now(), "no overflow on an absurd config");
 }
