@@ -88,7 +88,11 @@ pub async fn run(argv: &[String], body: &[u8], timeout: Duration) -> Attempt {
             let tail: String = text.trim().lines().last().unwrap_or("").chars().take(STDERR_SHOWN).collect();
             let tail = scrub.scrub(&crate::sanitize::line(&tail));
             let said = if tail.is_empty() { String::new() } else { format!(": {tail}") };
-            Attempt::Retry { error: format!("the alert command `{name}` exited with {s}{said}"), after: None }
+            let how = match s.code() {
+                Some(code) => format!("exited with status {code}"),
+                None => format!("was stopped by a signal ({s})"),
+            };
+            Attempt::Retry { error: format!("the alert command `{name}` {how}{said}"), after: None }
         }
         Err(e) => Attempt::Retry { error: format!("the alert command `{name}` failed: {e}"), after: None },
     }
@@ -119,7 +123,7 @@ mod tests {
         argv.extend(["sh".to_string(), "tok-3x4mpl3-s3cr3t".to_string()]);
         match run(&argv, b"{}", Duration::from_secs(5)).await {
             Attempt::Retry { error, .. } => {
-                assert_eq!(error, "the alert command `sh` exited with exit status: 3: no route for [redacted]");
+                assert_eq!(error, "the alert command `sh` exited with status 3: no route for [redacted]");
             }
             other => panic!("{other:?}"),
         }

@@ -519,7 +519,12 @@ impl State {
         }
         run.status = RunStatus::Failed;
         run.failure = Some(reason.clone());
-        let message = format!("{id} failed: {reason}; `factory resume {id}` tries again");
+        let hint = format!("`factory resume {id}` tries again");
+        let message = if reason.contains(&hint) {
+            format!("{id} failed: {reason}")
+        } else {
+            format!("{id} failed: {reason}; {hint}")
+        };
         self.emit(Some(id), EventKind::RunFailed { reason });
         self.emit(Some(id), EventKind::Alert { alert: crate::domain::AlertKind::RunFailed, message });
         self.touch_run(i);

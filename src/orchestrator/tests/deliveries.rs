@@ -184,6 +184,8 @@ async fn a_failed_run_raises_an_alert_that_the_command_gets_on_standard_input() 
     let failed = docs.iter().find(|d| d["kind"] == "run_failed").expect("the run_failed document");
     assert_eq!((failed["run"].as_str(), failed["severity"].as_str()), (Some("s-01"), Some("critical")));
     assert!(failed["message"].as_str().unwrap().starts_with("s-01 failed: "), "{failed}");
-    assert!(failed["message"].as_str().unwrap().ends_with("`factory resume s-01` tries again"));
+    let message = failed["message"].as_str().unwrap();
+    assert!(message.ends_with("`factory resume s-01` tries again"), "{message}");
+    assert_eq!(message.matches("factory resume").count(), 1, "said once: {message}");
     h.shutdown().await.unwrap();
 }
