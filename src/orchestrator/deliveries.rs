@@ -158,10 +158,14 @@ impl State {
             self.deliveries.records.insert((event.seq, sink), d);
             self.write_delivery((event.seq, sink));
         }
+        // Flushed before the letters go out: an alert sent and then lost in a crash would
+        // give its number, and so its idempotency key, to another alert. Alerts are rare.
+        self.durable = true;
     }
 
-    /// After a commit: the letters whose records it wrote go to the courier (without one, in
-    /// a command that does not dispatch, they wait on disk for the next owner).
+    /// After a commit (flushed, see `queue_delivery`): the letters whose records it wrote go
+    /// to the courier (without one, in a command that does not dispatch, they wait on disk
+    /// for the next owner).
     pub fn post_letters(&mut self) {
         let letters = std::mem::take(&mut self.deliveries.outbox);
         if let Some(c) = &self.deliveries.courier {
