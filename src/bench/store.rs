@@ -42,6 +42,7 @@ fn event(seq: u64) -> Event {
             cost_micros: 5_120,
             quality: 0.97,
             cached: false,
+            latency_ms: Some(840),
         },
     }
 }

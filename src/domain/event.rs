@@ -77,6 +77,10 @@ pub enum EventKind {
         cost_micros: u64,
         quality: f32,
         cached: bool,
+        /// How long the answering call took (absent in events recorded before it was kept,
+        /// and for an answer from the cache).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        latency_ms: Option<u64>,
     },
     TaskRetry {
         task: String,

@@ -361,6 +361,7 @@ impl State {
                 cost_micros: a.cost_micros,
                 quality: out.quality,
                 cached: a.cached,
+                latency_ms: (!a.cached).then_some(a.latency_ms),
             },
         );
         self.record_spend(i, a.cost_micros);

@@ -152,6 +152,9 @@ pub struct Snapshot {
     pub tasks_done: u64,
     /// Who may decide each gate code (absent: anyone).
     pub gate_reviewers: Vec<(GateCode, Vec<String>)>,
+    /// The routing policy in force (the providers pane shows it).
+    #[serde(default)]
+    pub routing: crate::providers::Routing,
 }
 
 impl Snapshot {

@@ -172,5 +172,6 @@ pub(super) fn snapshot(state: &State, gateway: &Gateway, version: u64) -> Snapsh
             .map(|c| (*c, state.cfg.gates.reviewers(*c).to_vec()))
             .filter(|(_, who)| !who.is_empty())
             .collect(),
+        routing: gateway.routing(),
     }
 }

@@ -21,7 +21,7 @@ use crate::config::RetryConfig;
 
 pub use super::assemble::{EnvLookup, unavailable_reason, unavailable_reason_with};
 pub use super::breaker::Circuit;
-pub use super::stats::ProviderStats;
+pub use super::stats::{ProviderStats, Routing};
 
 /// Longest a call waits for a resting key before it tries the next candidate instead.
 const MAX_KEY_WAIT: Duration = Duration::from_secs(60);
@@ -493,15 +493,37 @@ impl Gateway {
         }
     }
 
+    /// The routing policy in force (with its quality floor when adaptive).
+    pub fn routing(&self) -> Routing {
+        Routing {
+            policy: self.policy.as_str().into(),
+            quality_floor: (self.policy == Policy::Adaptive).then_some(self.adaptive.quality_floor),
+        }
+    }
+
+    /// The learned quality score of each provider per task kind, for the kinds it has been
+    /// observed on (a score without observations is only the prior).
+    pub fn quality_scores(&self) -> HashMap<String, std::collections::BTreeMap<String, f64>> {
+        let mut out: HashMap<String, std::collections::BTreeMap<String, f64>> = HashMap::new();
+        for (provider, route, rec) in self.quality.all() {
+            if rec.observations() > 0 {
+                out.entry(provider).or_default().insert(route, rec.quality());
+            }
+        }
+        out
+    }
+
     /// Live figures of every provider, for the snapshot.
     pub fn stats(&self) -> Vec<ProviderStats> {
         let bucket_now = self.started.elapsed().as_secs() / BUCKET_SECS;
         let now = Instant::now();
+        let mut quality = self.quality_scores();
         self.slots
             .iter()
             .map(|slot| {
                 let base = slot.live().stats(bucket_now, now);
                 ProviderStats {
+                    quality: quality.remove(slot.name()).unwrap_or_default(),
                     name: slot.name().into(),
                     kind: slot.provider.kind().as_str().into(),
                     model: slot.provider.model().into(),

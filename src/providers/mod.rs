@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::ProviderKind;
 use crate::domain::{AgentRole, Phase, Plan, TaskKind};
-pub use gateway::{Gateway, GatewayNote, ProviderStats, Trees};
+pub use gateway::{Gateway, GatewayNote, ProviderStats, Routing, Trees};
 pub use prices::Prices;
 pub use secret::Secret;
 

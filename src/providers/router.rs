@@ -16,6 +16,18 @@ pub enum Policy {
     Adaptive,
 }
 
+impl Policy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Policy::Preferred => "preferred",
+            Policy::Cheapest => "cheapest",
+            Policy::Fastest => "fastest",
+            Policy::BestQuality => "best_quality",
+            Policy::Adaptive => "adaptive",
+        }
+    }
+}
+
 impl FromStr for Policy {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

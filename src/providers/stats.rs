@@ -1,8 +1,9 @@
 //! Live figures of one provider (calls in flight and queued, requests, errors, latency
 //! percentiles, tokens, cost, cache hits, circuit, keys, load over the last five minutes)
-//! and the `ProviderStats` that `factory providers --json` and the providers pane show.
+//! and the `ProviderStats` that `factory providers --json` and the providers pane show, with
+//! the learned quality scores and the routing policy in force.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -44,6 +45,20 @@ pub struct ProviderStats {
     /// `rpm 42 s`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiting: Option<String>,
+    /// The learned quality score (0 to 1) per task kind (a phase name, or `plan`) that the
+    /// router weighs, for the kinds with at least one observation.
+    #[serde(default)]
+    pub quality: BTreeMap<String, f64>,
+}
+
+/// The routing policy in force, as the providers pane and `providers --json` show it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Routing {
+    /// `preferred`, `cheapest`, `fastest`, `best_quality` or `adaptive`.
+    pub policy: String,
+    /// `adaptive` only: a provider scoring below this for a task kind is tried after the others.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality_floor: Option<f64>,
 }
 
 pub struct Live {

@@ -226,6 +226,12 @@ fn provider(name: &str, kind: &str, model: &str, in_flight: u32, max: u32, seed:
         keys_total: 2,
         load: (0..60).map(|_| rng.range(0, 40) as u32).collect(),
         waiting: None,
+        // Scores learned per task kind; the simulated provider's only where it answered.
+        quality: ["research", "spec", "architecture", "plan", "build", "quality"]
+            .iter()
+            .filter(|_| kind != "sim")
+            .map(|k| (k.to_string(), rng.range(55, 98) as f64 / 100.0))
+            .collect(),
     }
 }
 
@@ -290,6 +296,7 @@ pub fn snapshot(runs_n: usize, providers_n: usize, gates_n: usize) -> Snapshot {
         in_flight: 27,
         tasks_done: 4_812,
         gate_reviewers: vec![(GateCode::G3, vec!["alice".into()])],
+        routing: crate::providers::Routing { policy: "adaptive".into(), quality_floor: Some(0.6) },
     }
 }
 
