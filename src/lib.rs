@@ -18,6 +18,7 @@ pub mod providers;
 pub mod sandbox;
 pub mod sanitize;
 pub mod socket;
+pub mod stats;
 pub mod store;
 pub mod templates;
 pub mod tui;

@@ -41,6 +41,7 @@ pub use health::Health;
 pub use integrate::{CHECKS_DOC, check_line};
 pub use snapshot::{CheckBrief, PhaseBrief, RoleView, RunView, Snapshot, StatusCounts};
 pub use state::{Clock, system_clock};
+pub use templates::decided_automatically;
 
 use crate::config::Config;
 use crate::error::{FactoryError, Result};
