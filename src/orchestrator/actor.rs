@@ -196,6 +196,7 @@ impl Actor {
             Command::RemoveTemplate { template } => s.remove_template(&template).map(|message| Reply::Done { message }),
             Command::Files { run } => s.files(&run),
             Command::ReadFile { run, path } => s.read_file(&run, &path),
+            Command::Stats { since } => s.stats(since),
             Command::Shutdown => unreachable!("handled before"),
         }
     }

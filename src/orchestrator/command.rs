@@ -91,6 +91,11 @@ pub enum Command {
         run: String,
         path: String,
     },
+    /// Figures across runs (`factory stats`, the Stats screen): over the last `since` calendar
+    /// days (today included), or all time when `None`.
+    Stats {
+        since: Option<u32>,
+    },
     /// Stop dispatching, let in-flight calls finish (up to a grace time), flush, stop.
     Shutdown,
 }
@@ -174,6 +179,9 @@ pub enum Reply {
     },
     File {
         file: Box<FileText>,
+    },
+    Stats {
+        stats: Box<crate::stats::Stats>,
     },
 }
 

@@ -21,6 +21,7 @@ mod repair;
 pub mod scheduler;
 pub mod snapshot;
 mod state;
+mod stats;
 mod team;
 mod templates;
 #[cfg(test)]

@@ -324,6 +324,9 @@ pub(super) struct State {
     pub shared: Arc<super::worker::Shared>,
     /// Every template known: built in, imported, the user's.
     pub templates: crate::templates::Registry,
+    /// The event log folded for `factory stats`, up to the last event it has read (it
+    /// catches up when asked).
+    pub stats_log: crate::stats::StatsLog,
 }
 
 impl State {
@@ -379,6 +382,7 @@ impl State {
             shared,
             clock,
             templates,
+            stats_log: Default::default(),
         };
         let mut tasks_by_run: HashMap<RunId, Vec<Task>> = HashMap::new();
         for t in loaded.tasks {

@@ -200,6 +200,7 @@ pub fn mutates(cmd: &Command) -> bool {
         | Command::Review { .. }
         | Command::Files { .. }
         | Command::ReadFile { .. }
+        | Command::Stats { .. }
         | Command::Templates => false,
     }
 }
