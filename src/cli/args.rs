@@ -71,6 +71,14 @@ pub enum Cmd {
         #[command(subcommand)]
         action: Option<AlertsAction>,
     },
+    /// Figures across runs: success rate, time and cost per MVP, gates, templates, providers
+    Stats {
+        /// The window: the last N days, today included (7d, 30d), or all
+        #[arg(long, default_value = "all", value_name = "7d|30d|all", value_parser = super::stats::parse_since)]
+        since: super::stats::Since,
+        #[arg(long)]
+        json: bool,
+    },
     /// Show the providers and their figures
     Providers {
         #[arg(long)]

@@ -10,6 +10,7 @@ mod export;
 mod output;
 pub(crate) mod say;
 mod session;
+mod stats;
 mod templates;
 
 use std::sync::Arc;
@@ -371,12 +372,22 @@ async fn one_shot(handle: &OrchestratorHandle, cmd: Cmd, by: &str) -> Result<()>
                 }
             }
         }
-        Cmd::Providers { json } => {
-            if let Reply::Providers { providers } = handle.request(Command::Providers).await? {
+        Cmd::Stats { since, json } => {
+            if let Reply::Stats { stats } = handle.request(Command::Stats { since: since.0 }).await? {
                 if json {
-                    print_json(&output::providers_json(&providers));
+                    print_json(&serde_json::to_value(&stats).unwrap_or_default());
+                } else {
+                    say::out(stats::text(&stats));
+                }
+            }
+        }
+        Cmd::Providers { json } => {
+            if let Reply::Providers { providers, routing } = handle.request(Command::Providers).await? {
+                if json {
+                    print_json(&output::providers_json(&providers, &routing));
                 } else {
                     say::out(output::providers_text(&providers));
+                    say::out(output::quality_text(&providers, &routing));
                 }
             }
         }

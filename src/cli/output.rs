@@ -336,8 +336,20 @@ pub fn alerts_text(alerts: &[Event], acks: &[crate::orchestrator::AlertAck]) -> 
     out
 }
 
-pub fn providers_json(p: &[ProviderStats]) -> Value {
-    json!({ "providers": p })
+pub fn providers_json(p: &[ProviderStats], routing: &crate::providers::Routing) -> Value {
+    json!({ "providers": p, "routing": routing })
+}
+
+/// The learned quality per provider and task kind that routing weighs, and the policy.
+pub fn quality_text(p: &[ProviderStats], routing: &crate::providers::Routing) -> String {
+    let mut out = format!("\nrouting: {}; quality learned per task kind:\n", super::stats::routing_text(routing));
+    for s in p {
+        let scores: Vec<String> =
+            s.quality.iter().map(|(k, q)| format!("{k} {}", crate::stats::format::score(Some(*q)))).collect();
+        let scores = if scores.is_empty() { "(nothing observed yet)".to_string() } else { scores.join(" · ") };
+        out.push_str(&format!("{:<12} {scores}\n", s.name));
+    }
+    out
 }
 
 pub fn providers_text(p: &[ProviderStats]) -> String {

@@ -187,7 +187,9 @@ impl Actor {
             Command::Gates { all } => Ok(s.gates_reply(all)),
             Command::Alerts => s.alerts_reply(),
             Command::AckAlerts { alerts, by } => s.ack_alerts(&alerts, by).map(|message| Reply::Done { message }),
-            Command::Providers => Ok(Reply::Providers { providers: self.shared.gateway.stats() }),
+            Command::Providers => {
+                Ok(Reply::Providers { providers: self.shared.gateway.stats(), routing: self.shared.gateway.routing() })
+            }
             Command::Export { run } => s.export(&run),
             Command::Events { limit } => s.store.last_events(limit).map(|events| Reply::Events { events }),
             Command::Review { gate } => s.review(&gate),

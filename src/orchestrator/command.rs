@@ -155,6 +155,9 @@ pub enum Reply {
     },
     Providers {
         providers: Vec<ProviderStats>,
+        /// The routing policy in force.
+        #[serde(default)]
+        routing: crate::providers::Routing,
     },
     Export {
         data: Box<ExportData>,

@@ -4,11 +4,10 @@
 use super::command::Reply;
 use super::state::State;
 use crate::error::{FactoryError, Result};
+use crate::stats::MAX_DAYS;
 
 /// Events read from the store at a time while catching up.
 const CHUNK: usize = 4096;
-/// The longest window asked for, in days (ten years).
-pub const MAX_DAYS: u32 = 3650;
 
 impl State {
     pub fn stats(&mut self, since: Option<u32>) -> Result<Reply> {
