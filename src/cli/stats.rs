@@ -12,15 +12,7 @@ pub struct Since(pub Option<u32>);
 
 /// `7d`, `30d`, `90d` (1 to 3,650 days) or `all`.
 pub fn parse_since(text: &str) -> Result<Since, String> {
-    let t = text.trim().to_ascii_lowercase();
-    if t == "all" {
-        return Ok(Since(None));
-    }
-    let max = crate::stats::MAX_DAYS;
-    match t.strip_suffix('d').and_then(|n| n.parse::<u32>().ok()) {
-        Some(n) if (1..=max).contains(&n) => Ok(Since(Some(n))),
-        _ => Err(format!("`{text}` is not a window; give a number of days such as 7d or 30d (1d to {max}d), or all")),
-    }
+    crate::stats::parse_since(text).map(Since)
 }
 
 /// The figures as lines for a person.

@@ -88,6 +88,8 @@ pub enum Pending {
     Files(RunId),
     Workspace(RunId),
     ReadFile(RunId, String),
+    /// The Stats screen's figures, for this window.
+    Stats(Option<u32>),
 }
 
 pub enum Screen {
@@ -95,6 +97,7 @@ pub enum Screen {
     Review(Box<ReviewScreen>),
     NewRun(Box<NewRunForm>),
     Browser(Box<super::screens::browser::BrowserScreen>),
+    Stats(Box<super::screens::stats::StatsScreen>),
 }
 
 pub struct App {
@@ -241,6 +244,7 @@ impl App {
         self.snap = snap;
         self.refilter_from(gate_pos);
         effects.extend(super::screens::review::on_snapshot(self));
+        effects.extend(super::screens::stats::on_snapshot(self));
         effects
     }
 
@@ -411,6 +415,7 @@ impl App {
             (why @ (Pending::Files(_) | Pending::Workspace(_) | Pending::ReadFile(..)), result) => {
                 super::screens::browser::on_reply(self, why, result)
             }
+            (Pending::Stats(since), result) => super::screens::stats::on_reply(self, since, result),
             (Pending::Review(_), Err(e)) => {
                 self.screen = Screen::Dashboard;
                 self.fail(e.message);

@@ -10,7 +10,7 @@ use super::screens::review;
 use crate::orchestrator::Command;
 
 /// Actions of the dashboard, in the order the help lists them.
-pub const DASHBOARD: [Action; 26] = [
+pub const DASHBOARD: [Action; 27] = [
     Action::Up,
     Action::Down,
     Action::PageUp,
@@ -34,6 +34,7 @@ pub const DASHBOARD: [Action; 26] = [
     Action::Browse,
     Action::Filter,
     Action::Alerts,
+    Action::Stats,
     Action::Command,
     Action::Help,
     Action::TakeOver,
@@ -66,6 +67,7 @@ impl App {
             Screen::Review(_) => return review::key(self, key),
             Screen::NewRun(_) => return super::screens::new_run::key(self, key),
             Screen::Browser(_) => return super::screens::browser::key(self, key),
+            Screen::Stats(_) => return super::screens::stats::key(self, key),
             Screen::Dashboard => {}
         }
         let quit = self.keymap.action(&key, &[Action::Quit]);
@@ -125,6 +127,7 @@ impl App {
                 _ => self.fail("select a run in Startups or Agent team to browse its files"),
             },
             Action::Alerts => return self.open_alerts(),
+            Action::Stats => return self.open_stats(None),
             Action::Command => self.overlay = Some(Overlay::command()),
             Action::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
             Action::TakeOver => return self.take_over(),

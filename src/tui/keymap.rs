@@ -53,10 +53,11 @@ pub enum Action {
     TakeOver,
     Acknowledge,
     AcknowledgeAll,
+    Stats,
 }
 
 /// Name in the config, description in the help, default keys.
-const TABLE: [(Action, &str, &str, &[&str]); 42] = [
+const TABLE: [(Action, &str, &str, &[&str]); 43] = [
     (Action::Up, "up", "move up", &["up", "k"]),
     (Action::Down, "down", "move down", &["down", "j"]),
     (Action::PageUp, "page_up", "page up", &["pageup", "ctrl-b"]),
@@ -99,6 +100,7 @@ const TABLE: [(Action, &str, &str, &[&str]); 42] = [
     (Action::TakeOver, "take_over", "take over as the owner when it is gone", &["t"]),
     (Action::Acknowledge, "acknowledge", "acknowledge the alert", &["x"]),
     (Action::AcknowledgeAll, "acknowledge_all", "acknowledge every open alert", &["X"]),
+    (Action::Stats, "stats", "stats across runs (Tab: the window)", &["s"]),
 ];
 
 impl Action {
@@ -227,13 +229,14 @@ impl fmt::Display for Key {
 }
 
 /// The actions each screen takes at once (its keys, with those of the viewer it holds).
-fn contexts() -> [(&'static str, Vec<Action>); 4] {
-    use super::screens::{browser, review};
+fn contexts() -> [(&'static str, Vec<Action>); 5] {
+    use super::screens::{browser, review, stats};
     [
         ("the dashboard", [&super::input::DASHBOARD[..], &[Action::Quit]].concat()),
         ("a review", [&review::VIEW[..], &super::viewer::KEYS[..]].concat()),
         ("the alerts", super::screens::alerts::KEYS.to_vec()),
         ("the workspace browser", [&browser::TREE_KEYS[..], &browser::COMMON[..], &super::viewer::KEYS[..]].concat()),
+        ("the stats screen", stats::KEYS.to_vec()),
     ]
 }
 

@@ -15,6 +15,8 @@ pub mod panes;
 pub mod paste;
 #[cfg(test)]
 mod paste_mouse_tests;
+#[cfg(test)]
+mod stats_tests;
 
 pub mod screens;
 pub mod terminal;

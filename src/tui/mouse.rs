@@ -101,6 +101,7 @@ impl App {
             Screen::Browser(b) if !b.file.as_ref().is_some_and(|f| f.viewer.typing()) => {
                 self.wheel_keys(dir, WHEEL_LINES)
             }
+            Screen::Stats(_) => self.wheel_keys(dir, WHEEL_LINES),
             _ => Vec::new(),
         }
     }

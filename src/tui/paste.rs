@@ -180,7 +180,7 @@ impl App {
                 Screen::Browser(b) => {
                     b.file.as_mut().and_then(|f| f.viewer.search.typing.as_mut()).map(|q| into_line(q, &text, &SEARCH))
                 }
-                Screen::Dashboard => None,
+                Screen::Dashboard | Screen::Stats(_) => None,
             }
         };
         match outcome {

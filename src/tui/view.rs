@@ -56,6 +56,7 @@ pub fn render(app: &mut App, f: &mut Frame) {
         Screen::Review(_) => screens::review::render(app, f, body),
         Screen::NewRun(_) => screens::new_run::render(app, f, body),
         Screen::Browser(_) => screens::browser::render(app, f, body),
+        Screen::Stats(_) => screens::stats::render(app, f, body),
         Screen::Dashboard => dashboard(app, f, body),
     }
     footer(app, f, foot);
@@ -201,6 +202,7 @@ pub fn hints(app: &App) -> Vec<(String, &'static str)> {
     match &app.screen {
         Screen::Review(_) => return screens::review::hints(app),
         Screen::Browser(_) => return screens::browser::hints(app),
+        Screen::Stats(_) => return screens::stats::hints(app),
         Screen::NewRun(_) => {
             return vec![
                 ("Tab".into(), "next field"),

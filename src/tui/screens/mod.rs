@@ -6,3 +6,4 @@ pub mod browser;
 pub mod new_run;
 pub mod overlays;
 pub mod review;
+pub mod stats;

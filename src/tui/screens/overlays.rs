@@ -49,7 +49,7 @@ pub enum Overlay {
 }
 
 /// The command line's commands, with what they take.
-pub const COMMANDS: [(&str, &str); 10] = [
+pub const COMMANDS: [(&str, &str); 11] = [
     ("new", "create a run"),
     ("open", "browse a run's files: :open s-01 [path]"),
     ("templates", "templates with versions and ratings"),
@@ -58,6 +58,7 @@ pub const COMMANDS: [(&str, &str); 10] = [
     ("cancel", "cancel a run: :cancel s-01"),
     ("theme", "change the theme: :theme light"),
     ("alerts", "list alerts"),
+    ("stats", "stats across runs: :stats [7d|30d|all]"),
     ("help", "this help"),
     ("q", "quit (runs stay saved)"),
 ];
@@ -230,6 +231,13 @@ fn run_command(app: &mut App, line: &str) -> Vec<Effect> {
             Vec::new()
         }
         "new" => app.open_new_run(None),
+        "stats" => match crate::stats::parse_since(if arg.is_empty() { "all" } else { arg }) {
+            Ok(since) => app.open_stats(since),
+            Err(why) => {
+                app.fail(why);
+                Vec::new()
+            }
+        },
         "templates" => {
             app.overlay = Some(Overlay::Templates(TemplatesView { items: None, selected: 0 }));
             vec![app.request(Command::Templates, Pending::Templates)]
