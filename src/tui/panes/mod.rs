@@ -2,5 +2,6 @@
 
 pub mod gates;
 pub mod providers;
+pub mod quality;
 pub mod startups;
 pub mod team;

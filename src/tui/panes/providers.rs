@@ -1,5 +1,6 @@
 //! The Providers pane: per provider its load against its limit, queue, requests per
-//! minute, latency, errors, circuit, tokens, cost, cache hits and a sparkline of load.
+//! minute, latency, errors, circuit, tokens, cost, cache hits and a sparkline of load; the
+//! routing policy in its title, and the learned quality per task kind below (`quality.rs`).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -86,9 +87,26 @@ fn cells(p: &ProviderStats, theme: &Theme) -> Vec<Line<'static>> {
 
 pub fn render(app: &App, f: &mut Frame, area: Rect, focused: bool) {
     let t = &app.theme.s;
-    let block = widgets::pane(Line::from(Span::styled(" Providers ", t.title)), focused, &app.theme);
+    let title = vec![
+        Span::styled(" Providers ", t.title),
+        Span::styled(format!("· routing {} ", super::quality::policy(&app.snap.routing)), t.muted),
+    ];
+    let block = widgets::pane(Line::from(title), focused, &app.theme);
     let inner = block.inner(area);
     f.render_widget(block, area);
+    // The learned quality below the table, where rows are left (a blank line between).
+    let table_h = (app.snap.providers.len() as u16 + 1).min(inner.height);
+    let spare = inner.height.saturating_sub(table_h + 1) as usize;
+    let quality = super::quality::lines(&app.snap.providers, inner.width as usize, spare, &app.theme);
+    let inner = if quality.is_empty() {
+        inner
+    } else {
+        let [table, _, below] =
+            ratatui::layout::Layout::vertical([Constraint::Length(table_h), Constraint::Length(1), Constraint::Min(1)])
+                .areas(inner);
+        f.render_widget(ratatui::widgets::Paragraph::new(quality), below);
+        table
+    };
     let providers = &app.snap.providers;
     let shown = &providers[..providers.len().min(inner.height.saturating_sub(1) as usize)];
     let rows: Vec<Vec<Line>> = shown.iter().map(|p| cells(p, &app.theme)).collect();
