@@ -89,6 +89,11 @@ impl Actor {
             if self.state.has_pending_writes() {
                 wait = wait.min(COMMIT_EVERY.saturating_sub(self.last_commit.elapsed()));
             }
+            // The stats' first reading of the log goes on between messages.
+            let warming = self.state.opts.dispatch && self.state.stats_warming();
+            if warming {
+                wait = Duration::ZERO;
+            }
             match self.rx.recv_timeout(wait.max(Duration::from_millis(1))) {
                 Ok(msg) => {
                     self.handle(msg);
@@ -106,6 +111,9 @@ impl Actor {
                 self.last_tick = Instant::now();
                 self.state.tick();
                 self.shared.gateway.save_scores();
+            }
+            if warming {
+                self.state.warm_stats();
             }
             if self.shutdown.is_none() && self.state.opts.dispatch {
                 let jobs = self.state.dispatch();

@@ -70,6 +70,8 @@ pub struct DayLog {
 pub struct StatsLog {
     /// The number of the first event not folded in yet.
     pub next_seq: u64,
+    /// The log as it stood has been read to its end once (later events are read when asked).
+    pub caught_up: bool,
     /// By run number (s-01 at 0).
     pub runs: Vec<RunFacts>,
     /// Gates opened and not decided yet: when they opened.
@@ -84,6 +86,7 @@ impl Default for StatsLog {
     fn default() -> Self {
         StatsLog {
             next_seq: 1,
+            caught_up: false,
             runs: Vec::new(),
             open: HashMap::new(),
             decisions: Vec::new(),
