@@ -43,7 +43,7 @@ fn every_scenario_runs_quickly_with_well_formed_output() {
             "orchestrator",
             &["tasks_per_second", "runs_per_second", "sched_delay_p50_us", "sched_delay_p99_us", "peak_rss_mib"],
         ),
-        ("render", &["frame_p50_us", "key_to_frame_p50_us", "key_to_screen", "idle_bytes_10s", "browser"]),
+        ("render", &["frame_p50_us", "key_to_frame_p50_us", "key_to_screen", "idle_bytes_10s", "browser", "stats"]),
         ("startup", &["first_frame_p50_ms", "spawn_to_frame_p50_ms", "cache", "events", "runs"]),
         ("store", &["events_per_second", "decision_p50_us", "decision_p99_us"]),
         ("fairness", &["jain_index", "shares", "through_the_orchestrator"]),

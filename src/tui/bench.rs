@@ -1,6 +1,7 @@
 //! `factory bench render`: what a frame of the control room costs at 200x50 with 1,000 runs,
 //! 6 providers and 50 pending gates (through the real crossterm backend, into a sink), how
-//! long a keypress takes to reach the screen, and what an idle control room sends.
+//! long a keypress takes to reach the screen, what an idle control room sends, and the
+//! workspace browser's and the Stats screen's own cases.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -42,6 +43,8 @@ pub struct RenderFigures {
     pub idle_bytes_10s: u64,
     /// The workspace browser on a run of 1,000 files, and a highlighted file's first paint.
     pub browser: super::bench_browser::BrowserFigures,
+    /// The Stats screen at 1,000 runs and 100,000 events.
+    pub stats: super::bench_stats::StatsFigures,
 }
 
 fn percentile(xs: &mut [u64], p: usize) -> u64 {
@@ -128,6 +131,7 @@ pub fn run(quick: bool) -> std::io::Result<RenderFigures> {
     let idle_bytes = bytes(&term) - start_bytes;
 
     let browser = super::bench_browser::run(quick)?;
+    let stats = super::bench_stats::run(quick)?;
     let p99_draw = percentile(&mut frame_us.clone(), 99);
     Ok(RenderFigures {
         width: w,
@@ -147,6 +151,7 @@ pub fn run(quick: bool) -> std::io::Result<RenderFigures> {
         idle_frames_10s: idle_frames,
         idle_bytes_10s: idle_bytes,
         browser,
+        stats,
     })
 }
 
@@ -181,6 +186,7 @@ impl RenderFigures {
             })
             .unwrap_or_default()
             + &self.browser.text()
+            + &self.stats.text()
     }
 }
 
@@ -197,5 +203,8 @@ mod tests {
         let json = serde_json::to_value(&f).unwrap();
         assert!(json["idle_bytes_10s"].is_u64());
         assert!(f.text().contains("idle 10 s"));
+        assert_eq!(f.stats.runs, 100);
+        assert!(f.stats.events > 3_000 && f.stats.frame_p50_us > 0 && f.stats.figures_p50_us > 0, "{:?}", f.stats);
+        assert!(json["stats"]["first_fold_ms"].is_f64() && f.text().contains("stats screen, 100 runs"));
     }
 }

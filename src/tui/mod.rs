@@ -4,6 +4,7 @@
 pub mod app;
 pub mod bench;
 pub mod bench_browser;
+pub mod bench_stats;
 pub mod eta;
 pub mod external;
 pub mod fixture;
