@@ -344,9 +344,11 @@ pub fn providers_json(p: &[ProviderStats], routing: &crate::providers::Routing) 
 pub fn quality_text(p: &[ProviderStats], routing: &crate::providers::Routing) -> String {
     let mut out = format!("\nrouting: {}; quality learned per task kind:\n", super::stats::routing_text(routing));
     for s in p {
-        let scores: Vec<String> =
-            s.quality.iter().map(|(k, q)| format!("{k} {}", crate::stats::format::score(Some(*q)))).collect();
-        let scores = if scores.is_empty() { "(nothing observed yet)".to_string() } else { scores.join(" · ") };
+        let scores = if s.quality.is_empty() {
+            "(nothing observed yet)".into()
+        } else {
+            crate::stats::format::scores(&s.quality)
+        };
         out.push_str(&format!("{:<12} {scores}\n", s.name));
     }
     out

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use crate::domain::money::fmt_usd;
 use crate::stats::Stats;
-use crate::stats::format::{NONE, duration, pct, score, usd, window};
+use crate::stats::format::{duration, pct, scores, usd, window};
 
 /// The window of `--since`: the last N days (today included), or all time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,7 +101,6 @@ pub fn text(s: &Stats) -> String {
         "PROVIDER", "CALLS", "CACHED", "ERRORS", "P50", "P95", "COST", "FALLBACKS"
     );
     for p in &s.providers {
-        let quality: Vec<String> = p.quality.iter().map(|(k, q)| format!("{k} {}", score(Some(*q)))).collect();
         let _ = writeln!(
             out,
             "{:<12} {:>6} {:>6} {:>7} {:>8} {:>8} {:>10} {:>9}  {}",
@@ -113,7 +112,7 @@ pub fn text(s: &Stats) -> String {
             duration(p.p95_ms),
             fmt_usd(p.cost_micros),
             p.fallbacks,
-            if quality.is_empty() { NONE.to_string() } else { quality.join(" · ") }
+            scores(&p.quality)
         );
     }
     let _ = writeln!(out, "routing: {}", routing_text(&s.routing));

@@ -35,6 +35,25 @@ pub fn score(q: Option<f64>) -> String {
     }
 }
 
+/// The task kinds routing learns scores for, in pipeline order.
+pub const KINDS: [&str; 8] = ["research", "founder_fit", "spec", "architecture", "plan", "build", "quality", "deploy"];
+
+/// Learned scores in pipeline order (kinds not in [`KINDS`] last, by name).
+pub fn in_pipeline_order(scores: &std::collections::BTreeMap<String, f64>) -> Vec<(&str, f64)> {
+    let mut v: Vec<(&str, f64)> = scores.iter().map(|(k, q)| (k.as_str(), *q)).collect();
+    v.sort_by_key(|(k, _)| KINDS.iter().position(|x| x == k).unwrap_or(KINDS.len()));
+    v
+}
+
+/// `research .82 · spec .91 · build .79`, or `—`.
+pub fn scores(scores: &std::collections::BTreeMap<String, f64>) -> String {
+    let items: Vec<String> = in_pipeline_order(scores)
+        .into_iter()
+        .map(|(k, q)| format!("{} {}", crate::sanitize::line(k), score(Some(q))))
+        .collect();
+    if items.is_empty() { NONE.into() } else { items.join(" · ") }
+}
+
 /// How the window reads: `the last 7 days`, `all time`.
 pub fn window(since_days: Option<u32>) -> String {
     match since_days {
@@ -58,5 +77,11 @@ mod tests {
         assert_eq!((usd(None), usd(Some(4_210_000))), ("—".into(), "$4.21".into()));
         assert_eq!((score(None), score(Some(0.823)), score(Some(1.0))), ("—".into(), ".82".into(), "1.00".into()));
         assert_eq!((window(Some(7)), window(None)), ("the last 7 days".into(), "all time".into()));
+        let learned = [("build", 0.79), ("zeta", 0.5), ("research", 0.824), ("spec", 1.0)]
+            .into_iter()
+            .map(|(k, q)| (k.to_string(), q))
+            .collect();
+        assert_eq!(scores(&learned), "research .82 · spec 1.00 · build .79 · zeta .50");
+        assert_eq!(scores(&Default::default()), "—");
     }
 }

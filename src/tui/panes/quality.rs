@@ -9,17 +9,14 @@ use crate::stats::format::score;
 use crate::tui::theme::Theme;
 use crate::tui::widgets;
 
-/// The task kinds in pipeline order, with the short names the pane gives them.
-const KINDS: [(&str, &str); 8] = [
-    ("research", "research"),
-    ("founder_fit", "fit"),
-    ("spec", "spec"),
-    ("architecture", "arch"),
-    ("plan", "plan"),
-    ("build", "build"),
-    ("quality", "quality"),
-    ("deploy", "deploy"),
-];
+/// The short name the pane gives a task kind.
+fn short(kind: &str) -> &str {
+    match kind {
+        "founder_fit" => "fit",
+        "architecture" => "arch",
+        k => k,
+    }
+}
 
 /// `adaptive (floor 0.60)`, `preferred`.
 pub fn policy(r: &Routing) -> String {
@@ -42,17 +39,10 @@ pub fn lines(providers: &[ProviderStats], width: usize, rows: usize, t: &Theme) 
             vec![Span::styled(format!("{} ", widgets::fit(&crate::sanitize::line(&p.name), name_w)), t.s.base)];
         let pad = name_w.saturating_sub(p.name.width().min(name_w));
         spans.push(Span::raw(" ".repeat(pad)));
-        let mut known: Vec<String> = KINDS
-            .iter()
-            .filter_map(|(kind, short)| p.quality.get(*kind).map(|q| format!("{short} {}", score(Some(*q)))))
+        let known: Vec<String> = crate::stats::format::in_pipeline_order(&p.quality)
+            .into_iter()
+            .map(|(k, q)| format!("{} {}", crate::sanitize::line(short(k)), score(Some(q))))
             .collect();
-        // Kinds the router keys otherwise (none today) come last, by name.
-        known.extend(
-            p.quality
-                .iter()
-                .filter(|(k, _)| !KINDS.iter().any(|(kind, _)| kind == k))
-                .map(|(k, q)| format!("{} {}", crate::sanitize::line(k), score(Some(*q)))),
-        );
         let text = if known.is_empty() { "nothing observed yet".to_string() } else { known.join(" · ") };
         let style = if known.is_empty() { t.s.muted } else { t.s.info };
         spans.push(Span::styled(widgets::fit(&text, width.saturating_sub(name_w + 1)), style));

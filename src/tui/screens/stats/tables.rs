@@ -137,16 +137,13 @@ pub fn providers(s: &Stats, width: usize, t: &Theme) -> Vec<Line<'static>> {
     out
 }
 
-/// The task kinds in pipeline order, as the router keys them.
-const KINDS: [&str; 8] = ["research", "founder_fit", "spec", "architecture", "plan", "build", "quality", "deploy"];
-
 /// A provider's learned scores in pipeline order (kinds the router does not know last),
 /// flowed over as many lines as the width needs.
 fn quality(scores: &std::collections::BTreeMap<String, f64>, width: usize, t: &Theme) -> Vec<Line<'static>> {
-    let mut kinds: Vec<(&String, &f64)> = scores.iter().collect();
-    kinds.sort_by_key(|(k, _)| KINDS.iter().position(|x| x == k).unwrap_or(KINDS.len()));
-    let items: Vec<String> =
-        kinds.iter().map(|(k, q)| format!("{} {}", crate::sanitize::line(k), score(Some(**q)))).collect();
+    let items: Vec<String> = crate::stats::format::in_pipeline_order(scores)
+        .into_iter()
+        .map(|(k, q)| format!("{} {}", crate::sanitize::line(k), score(Some(q))))
+        .collect();
     let lead = "  quality ";
     if items.is_empty() {
         return vec![Line::from(vec![Span::styled(lead, t.s.muted), Span::styled(NONE, t.s.muted)])];
