@@ -115,11 +115,12 @@ fn s_opens_the_screen_tab_changes_the_window_and_esc_goes_back() {
     assert_eq!(s.data.as_ref().map(|d| d.since_days), Some(None));
     key(&mut app, KeyCode::Esc);
     assert!(matches!(app.screen, Screen::Dashboard));
-    // `:stats 7d` opens on a week; a window that is none is refused, saying so.
+    // `:stats 30d` (Tab completes it) opens on a month; a window that is none is refused, saying so.
     key(&mut app, KeyCode::Char(':'));
-    typed(&mut app, "stats 7d");
+    typed(&mut app, "stats 3");
+    key(&mut app, KeyCode::Tab);
     let effects = key(&mut app, KeyCode::Enter);
-    assert_eq!(requests(&effects), [Command::Stats { since: Some(7) }]);
+    assert_eq!(requests(&effects), [Command::Stats { since: Some(30) }]);
     key(&mut app, KeyCode::Char('s'));
     assert!(matches!(app.screen, Screen::Dashboard), "s closes it too");
     key(&mut app, KeyCode::Char(':'));

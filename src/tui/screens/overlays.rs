@@ -206,6 +206,7 @@ pub fn complete(text: &str, runs: &[String]) -> Vec<String> {
             let choices: Vec<String> = match cmd {
                 "pause" | "resume" | "cancel" | "open" => runs.to_vec(),
                 "theme" => Theme::available(),
+                "stats" => ["7d", "30d", "all"].map(String::from).to_vec(),
                 _ => Vec::new(),
             };
             choices.into_iter().filter(|c| c.starts_with(arg)).map(|c| format!("{cmd} {c}")).collect()
