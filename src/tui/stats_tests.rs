@@ -150,6 +150,30 @@ fn an_open_screen_asks_again_when_the_factory_changes_at_most_every_two_seconds(
 }
 
 #[test]
+fn a_refusal_shows_in_place_of_the_figures_or_over_older_ones() {
+    let mut app = app("dark");
+    let effects = key(&mut app, KeyCode::Char('s'));
+    let id = match effects.first() {
+        Some(Effect::Request(id, _)) => *id,
+        other => panic!("{other:?}"),
+    };
+    app.on_reply(id, Err(crate::error::FactoryError::usage("the store is unreadable")));
+    assert!(frame(&mut app, 80, 24).contains("The figures could not be made: the store is unreadable"));
+    let again = key(&mut app, KeyCode::Tab);
+    answer(&mut app, again, Reply::Stats { stats: Box::new(busy(Some(30))) });
+    let mut snap = (*app.snap).clone();
+    snap.at += 5_000;
+    let effects = app.on_snapshot(Arc::new(snap));
+    let id = match effects.first() {
+        Some(Effect::Request(id, _)) => *id,
+        other => panic!("{other:?}"),
+    };
+    app.on_reply(id, Err(crate::error::FactoryError::usage("the owner went away")));
+    let screen = frame(&mut app, 120, 40);
+    assert!(screen.contains("Runs started per day") && screen.contains("could not be made again"), "{screen}");
+}
+
+#[test]
 fn the_stats_key_may_not_take_another_dashboard_actions_key() {
     let over = std::collections::BTreeMap::from([("stats".to_string(), vec!["g".to_string()])]);
     let err = Keymap::with_overrides(&over).unwrap_err();

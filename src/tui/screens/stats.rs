@@ -90,7 +90,8 @@ pub fn on_snapshot(app: &mut App) -> Vec<Effect> {
     }
 }
 
-/// The orchestrator's answer (for the window it was asked for).
+/// The orchestrator's answer (for the window it was asked for). A refusal shows in place of
+/// the figures when there are none yet, and in the footer over older ones.
 pub fn on_reply(app: &mut App, since: Option<u32>, result: Result<Reply, FactoryError>) {
     let Screen::Stats(s) = &mut app.screen else { return };
     if s.since != since {
@@ -103,6 +104,7 @@ pub fn on_reply(app: &mut App, since: Option<u32>, result: Result<Reply, Factory
             s.error = None;
         }
         Ok(_) => {}
+        Err(e) if s.data.is_some() => app.fail(format!("the figures could not be made again: {}", e.message)),
         Err(e) => s.error = Some(e.message),
     }
 }
