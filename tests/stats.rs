@@ -335,4 +335,7 @@ fn an_empty_factory_has_null_figures_not_zeros() {
     }
     let text = f.run(&["stats"]).ok().stdout;
     assert!(text.contains("Success    — of the runs that ended") && !text.contains("0.0%"), "{text}");
+    // The factory's own health, as its header shows it.
+    let health = &stats["health"];
+    assert!(health["store_bytes"].as_u64().is_some_and(|b| b > 0) && health["cpu_pct"].is_u64(), "{stats}");
 }

@@ -31,7 +31,9 @@ impl State {
             quality: gateway.quality_scores(),
             routing: gateway.routing(),
         };
-        Ok(Reply::Stats { stats: Box::new(crate::stats::compute(inputs)) })
+        let mut stats = crate::stats::compute(inputs);
+        stats.health = Some(self.health);
+        Ok(Reply::Stats { stats: Box::new(stats) })
     }
 
     /// Folds in the events written since the last call (those of this very batch, not yet

@@ -243,6 +243,7 @@ pub fn compute(inputs: Inputs<'_>) -> Stats {
         providers,
         routing: inputs.routing,
         days,
+        health: None,
     }
 }
 

@@ -32,6 +32,9 @@ pub struct Stats {
     pub routing: crate::providers::Routing,
     /// One entry per calendar day (UTC) of the window, oldest first, for the charts.
     pub days: Vec<DayFigures>,
+    /// The answering process's CPU, memory, store size and free disk, as its header shows.
+    #[serde(default)]
+    pub health: Option<crate::orchestrator::Health>,
 }
 
 /// Runs created in the window, by where they stand now.
