@@ -52,7 +52,8 @@ fn percentile(xs: &mut [u64], p: usize) -> u64 {
     xs.get((xs.len().saturating_sub(1)) * p / 100).copied().unwrap_or(0)
 }
 
-fn app_for(snap: crate::orchestrator::Snapshot) -> App {
+/// A control room over `snap`, dark theme, its clock at the fixture's.
+pub(super) fn app_for(snap: crate::orchestrator::Snapshot) -> App {
     let mode = ColorMode::TrueColor;
     let mut app = App::new(
         Arc::new(snap),

@@ -2,17 +2,14 @@
 //! first `s` (the log read from a store and folded), each refresh (a window's figures made
 //! again from the folded log), and a frame of the screen at 200x50.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde::Serialize;
 
-use super::app::{App, Effect};
+use super::app::Effect;
 use super::fixture;
-use super::keymap::Keymap;
 use super::terminal::Term;
-use super::theme::{ColorMode, Theme};
 use crate::orchestrator::Reply;
 use crate::stats::fixture::history;
 use crate::store::{Store, Writes};
@@ -84,16 +81,7 @@ pub fn run(quick: bool) -> std::io::Result<StatsFigures> {
         figures_us.push(us(t.elapsed()));
     }
 
-    let mode = ColorMode::TrueColor;
-    let snap = fixture::snapshot(runs, 6, 50);
-    let mut app = App::new(
-        Arc::new(snap),
-        Theme::load("dark", mode).expect("built-in theme"),
-        mode,
-        Keymap::default(),
-        "bench".into(),
-    );
-    app.now = fixture::NOW;
+    let mut app = super::bench::app_for(fixture::snapshot(runs, 6, 50));
     let effects = app.handle_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::NONE));
     for e in effects {
         if let Effect::Request(id, _) = e {
