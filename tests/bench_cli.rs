@@ -71,6 +71,7 @@ fn every_scenario_runs_quickly_with_well_formed_output() {
             // Keys went into the real binary's terminal, and frames came out.
             assert!(v["key_to_screen"]["p50_us"].as_u64().is_some_and(|us| us > 0), "{v}");
             assert_eq!(v["key_to_screen"]["keys"], 10, "{v}");
+            assert!(v["key_to_screen"]["idle_bytes"].is_u64() && v["key_to_screen"]["idle_seconds"] == 3.0, "{v}");
         }
         if scenario == "fairness" {
             let live = &v["through_the_orchestrator"];

@@ -15,6 +15,30 @@ pub struct KeyFigures {
     pub keys: usize,
     pub p50_us: u64,
     pub p99_us: u64,
+    /// Bytes the idle control room sent (clocks, its own health in the header) over
+    /// `idle_seconds` before the first key: what an SSH link carries when nothing happens.
+    pub idle_bytes: u64,
+    pub idle_seconds: f64,
+}
+
+/// Counts the bytes that come out for `span` (answering cursor queries as `drain` does).
+fn count_bytes(master: &mut std::fs::File, span: Duration) -> u64 {
+    let fd = master.as_raw_fd();
+    let end = Instant::now() + span;
+    let mut buf = [0u8; 65536];
+    let mut total = 0u64;
+    while let Some(left) = end.checked_duration_since(Instant::now()) {
+        let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+        // SAFETY: one valid pollfd.
+        if unsafe { libc::poll(&mut p, 1, left.as_millis().max(1) as i32) } <= 0 {
+            continue;
+        }
+        match master.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => total += n as u64,
+        }
+    }
+    total
 }
 
 fn internal(what: &str, e: impl std::fmt::Display) -> FactoryError {
@@ -62,9 +86,10 @@ fn drain(master: &mut std::fs::File, quiet: Duration, limit: Duration) -> Option
     }
 }
 
-/// Starts `exe` over `data` in a 200x50 terminal, waits for its first frame, then presses
-/// `keys` keys (down and up through the Startups list) one at a time.
-pub fn run(exe: &Path, data: &Path, keys: usize) -> Result<KeyFigures> {
+/// Starts `exe` over `data` in a 200x50 terminal, waits for its first frame, counts what
+/// it sends while idle for `idle`, then presses `keys` keys (down and up through the
+/// Startups list) one at a time.
+pub fn run(exe: &Path, data: &Path, keys: usize, idle: Duration) -> Result<KeyFigures> {
     let (master, slave) = pty(200, 50)?;
     let home = data.parent().unwrap_or(data);
     let stdio =
@@ -88,6 +113,7 @@ pub fn run(exe: &Path, data: &Path, keys: usize) -> Result<KeyFigures> {
         if drain(&mut term, Duration::from_millis(500), Duration::from_secs(30)).is_none() {
             return Err(internal("see the first frame", "nothing was drawn in 30 s"));
         }
+        let idle_bytes = count_bytes(&mut term, idle);
         let mut took = Vec::with_capacity(keys);
         for k in 0..keys {
             let key: &[u8] = if k % 40 < 20 { b"j" } else { b"k" };
@@ -100,7 +126,7 @@ pub fn run(exe: &Path, data: &Path, keys: usize) -> Result<KeyFigures> {
             took.push(seen.duration_since(t).as_micros() as u64);
         }
         let _ = term.write_all(b"q");
-        Ok(took)
+        Ok((took, idle_bytes))
     })();
     let deadline = Instant::now() + Duration::from_secs(5);
     while child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
@@ -108,8 +134,8 @@ pub fn run(exe: &Path, data: &Path, keys: usize) -> Result<KeyFigures> {
     }
     let _ = child.kill();
     let _ = child.wait();
-    let mut took = result?;
+    let (mut took, idle_bytes) = result?;
     took.sort_unstable();
     let at = |p: usize| took.get((took.len().saturating_sub(1)) * p / 100).copied().unwrap_or(0);
-    Ok(KeyFigures { keys: took.len(), p50_us: at(50), p99_us: at(99) })
+    Ok(KeyFigures { keys: took.len(), p50_us: at(50), p99_us: at(99), idle_bytes, idle_seconds: idle.as_secs_f64() })
 }

@@ -60,9 +60,9 @@ pub async fn run(scenario: &str, opts: BenchOptions, json: bool) -> Result<Strin
             if let Ok(exe) = std::env::current_exe() {
                 let scratch = util::Scratch::new(None)?;
                 let data = scratch.path().join("data");
-                let (runs, keys) = if opts.quick { (100, 10) } else { (1_000, 200) };
+                let (runs, keys, idle) = if opts.quick { (100, 10, 3) } else { (1_000, 200, 10) };
                 startup::populate(&data, runs, 1_000, true)?;
-                f.key_to_screen = Some(keys::run(&exe, &data, keys)?);
+                f.key_to_screen = Some(keys::run(&exe, &data, keys, std::time::Duration::from_secs(idle))?);
             }
             Ok(out(json, &f, f.text()))
         }
