@@ -21,26 +21,6 @@ pub struct KeyFigures {
     pub idle_seconds: f64,
 }
 
-/// Counts the bytes that come out for `span` (answering cursor queries as `drain` does).
-fn count_bytes(master: &mut std::fs::File, span: Duration) -> u64 {
-    let fd = master.as_raw_fd();
-    let end = Instant::now() + span;
-    let mut buf = [0u8; 65536];
-    let mut total = 0u64;
-    while let Some(left) = end.checked_duration_since(Instant::now()) {
-        let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
-        // SAFETY: one valid pollfd.
-        if unsafe { libc::poll(&mut p, 1, left.as_millis().max(1) as i32) } <= 0 {
-            continue;
-        }
-        match master.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => total += n as u64,
-        }
-    }
-    total
-}
-
 fn internal(what: &str, e: impl std::fmt::Display) -> FactoryError {
     FactoryError::internal(format!("the key benchmark could not {what}: {e}"))
 }
@@ -58,32 +38,43 @@ fn pty(w: u16, h: u16) -> Result<(OwnedFd, OwnedFd)> {
     Ok(unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) })
 }
 
-/// Reads what arrives within `quiet` of the last byte (answering a cursor-position query);
-/// returns when the first byte came.
+/// Waits up to `wait` for output and reads it, answering a cursor-position query as a
+/// terminal does (crossterm asks at start); the bytes read, or `None` on silence or an end.
+fn read_some(master: &mut std::fs::File, wait: Duration) -> Option<usize> {
+    let mut p = libc::pollfd { fd: master.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+    // SAFETY: one valid pollfd.
+    if unsafe { libc::poll(&mut p, 1, wait.as_millis().max(1) as i32) } <= 0 {
+        return None;
+    }
+    let mut buf = [0u8; 65536];
+    let n = master.read(&mut buf).ok().filter(|n| *n > 0)?;
+    if buf[..n].windows(4).any(|w| w == b"\x1b[6n") {
+        let _ = master.write_all(b"\x1b[1;1R");
+    }
+    Some(n)
+}
+
+/// Reads what arrives within `quiet` of the last byte; returns when the first byte came.
 fn drain(master: &mut std::fs::File, quiet: Duration, limit: Duration) -> Option<Instant> {
-    let fd = master.as_raw_fd();
     let mut first = None;
     let start = Instant::now();
-    let mut buf = [0u8; 65536];
     loop {
         let wait = if first.is_some() { quiet } else { limit.saturating_sub(start.elapsed()) };
-        let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
-        // SAFETY: one valid pollfd.
-        let ready = unsafe { libc::poll(&mut p, 1, wait.as_millis() as i32) };
-        if ready <= 0 {
+        if read_some(master, wait).is_none() {
             return first;
         }
-        match master.read(&mut buf) {
-            Ok(0) | Err(_) => return first,
-            Ok(n) => {
-                // A terminal answers where its cursor is when asked (crossterm asks at start).
-                if buf[..n].windows(4).any(|w| w == b"\x1b[6n") {
-                    let _ = master.write_all(b"\x1b[1;1R");
-                }
-                first.get_or_insert_with(Instant::now);
-            }
-        }
+        first.get_or_insert_with(Instant::now);
     }
+}
+
+/// Counts the bytes that come out for `span`.
+fn count_bytes(master: &mut std::fs::File, span: Duration) -> u64 {
+    let end = Instant::now() + span;
+    let mut total = 0u64;
+    while let Some(left) = end.checked_duration_since(Instant::now()) {
+        total += read_some(master, left).unwrap_or(0) as u64;
+    }
+    total
 }
 
 /// Starts `exe` over `data` in a 200x50 terminal, waits for its first frame, counts what
