@@ -41,7 +41,14 @@ fn every_scenario_runs_quickly_with_well_formed_output() {
     let cases: [(&str, &[&str]); 7] = [
         (
             "orchestrator",
-            &["tasks_per_second", "runs_per_second", "sched_delay_p50_us", "sched_delay_p99_us", "peak_rss_mib"],
+            &[
+                "passes",
+                "tasks_per_second_min",
+                "tasks_per_second_median",
+                "tasks_per_second_max",
+                "all_completed",
+                "peak_rss_mib",
+            ],
         ),
         ("render", &["frame_p50_us", "key_to_frame_p50_us", "key_to_screen", "idle_bytes_10s", "browser", "stats"]),
         ("startup", &["first_frame_p50_ms", "spawn_to_frame_p50_ms", "cache", "events", "runs"]),
@@ -78,10 +85,40 @@ fn every_scenario_runs_quickly_with_well_formed_output() {
             assert!(live["contested_calls"].as_u64().is_some_and(|n| n > 0), "{v}");
             assert!(live["jain_index"].as_f64().is_some_and(|j| j > 0.0 && j <= 1.0), "{v}");
         }
+        if scenario == "orchestrator" {
+            let pass = &v["passes"][0];
+            for k in ["tasks_per_second", "runs_per_second", "sched_delay_p50_us", "sched_delay_p99_us"] {
+                assert!(pass.get(k).is_some(), "no `{k}` in {pass}");
+            }
+            assert_eq!(v["all_completed"], true, "{v}");
+            // A new process opened the store the pass left and drew its first frame.
+            assert!(pass["first_frame_after_restart_ms"].as_f64().is_some_and(|ms| ms > 0.0), "{v}");
+        }
         if scenario == "startup" {
             // Each open is a new process: it reports a figure of its own, on cold files here.
             assert!(v["spawn_to_frame_p50_ms"].as_f64().is_some_and(|ms| ms > 0.0), "{v}");
             assert!(["cold", "warm"].contains(&v["cache"].as_str().unwrap_or("")), "{v}");
         }
     }
+}
+
+/// `--runs` and `--repeat` shape the orchestrator scenario: every pass is reported, and the
+/// range is taken over them.
+#[test]
+fn the_orchestrator_benchmark_repeats_and_reports_the_range() {
+    let f = Factory::new();
+    let v = f.run(&["bench", "orchestrator", "--quick", "--json", "--runs", "12", "--repeat", "2"]).ok().json();
+    assert_eq!(v["runs"], 12, "{v}");
+    let passes = v["passes"].as_array().expect("passes");
+    assert_eq!(passes.len(), 2, "{v}");
+    assert!(passes.iter().all(|p| p["completed"] == 12), "{v}");
+    let rate = |k: &str| v[k].as_f64().unwrap_or(-1.0);
+    assert!(rate("tasks_per_second_min") <= rate("tasks_per_second_median"), "{v}");
+    assert!(
+        rate("tasks_per_second_median") <= rate("tasks_per_second_max") && rate("tasks_per_second_min") > 0.0,
+        "{v}"
+    );
+    let out = f.run(&["bench", "orchestrator", "--repeat", "0"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("--repeat"), "{}", out.stderr);
 }

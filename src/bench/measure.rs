@@ -34,14 +34,20 @@ impl Latency {
 
 /// CPU time (user + system) the process has used so far, in microseconds.
 pub fn cpu_us() -> u64 {
+    let (user, system) = cpu_split_us();
+    user + system
+}
+
+/// CPU time the process has used so far, in microseconds: `(user, system)`.
+pub fn cpu_split_us() -> (u64, u64) {
     // SAFETY: getrusage fills the struct it is given; a zeroed rusage is a valid start.
     let mut r: libc::rusage = unsafe { std::mem::zeroed() };
     let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut r) };
     if rc != 0 {
-        return 0;
+        return (0, 0);
     }
     let us = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
-    us(r.ru_utime) + us(r.ru_stime)
+    (us(r.ru_utime), us(r.ru_stime))
 }
 
 #[cfg(test)]

@@ -40,6 +40,10 @@ pub struct BenchOptions {
     pub rate: u32,
     /// Calls launched at once in the gateway's burst part.
     pub burst: u32,
+    /// Runs started at once in the orchestrator scenario (its default when `None`).
+    pub runs: Option<usize>,
+    /// Times the orchestrator scenario runs, its report giving the range.
+    pub repeat: u32,
 }
 
 fn out<T: Serialize>(json: bool, figures: &T, text: String) -> String {
@@ -50,7 +54,8 @@ fn out<T: Serialize>(json: bool, figures: &T, text: String) -> String {
 pub async fn run(scenario: &str, opts: BenchOptions, json: bool) -> Result<String> {
     match scenario {
         "orchestrator" => {
-            let f = orchestrator::run(opts.quick, None).await?;
+            let exe = std::env::current_exe().ok();
+            let f = orchestrator::run(opts.quick, opts.runs, opts.repeat, exe.as_deref()).await?;
             Ok(out(json, &f, f.text()))
         }
         "render" => {
@@ -107,7 +112,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_unknown_scenario_is_a_clear_error() {
-        let opts = BenchOptions { quick: true, rate: 1, burst: 1 };
+        let opts = BenchOptions { quick: true, rate: 1, burst: 1, runs: None, repeat: 1 };
         let e = run("speed", opts, false).await.unwrap_err();
         assert!(e.message.contains("no benchmark scenario `speed`") && e.message.contains("gateway"), "{}", e.message);
         assert_eq!(e.exit_code(), 2);

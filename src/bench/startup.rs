@@ -250,7 +250,7 @@ pub async fn child() -> Result<String> {
 
 /// Asks the kernel to drop the cached pages of every file under `dir` (after a sync), so
 /// that the next open reads the disk; false if it could not for some file.
-fn evict(dir: &std::path::Path) -> bool {
+pub fn evict(dir: &std::path::Path) -> bool {
     use std::os::fd::AsRawFd;
     let mut all = true;
     let mut stack = vec![dir.to_path_buf()];
@@ -273,6 +273,26 @@ fn evict(dir: &std::path::Path) -> bool {
     all
 }
 
+/// Opens `data` in a new process of `exe` (`bench startup-child`) and draws its first frame:
+/// `(open to frame, spawn to exit)`, in microseconds.
+pub fn first_frame_in_child(exe: &std::path::Path, data: &std::path::Path) -> Result<(u64, u64)> {
+    let t = Instant::now();
+    let out = std::process::Command::new(exe)
+        .args(["bench", "startup-child"])
+        .env(CHILD_DIR, data)
+        .env_remove("FACTORY_DATA_DIR")
+        .output()
+        .map_err(|e| crate::error::FactoryError::internal(format!("the startup child did not start: {e}")))?;
+    let took = t.elapsed().as_micros() as u64;
+    let figure: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|_| {
+        crate::error::FactoryError::internal(format!(
+            "the startup child said no figure: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    })?;
+    Ok((figure["first_frame_us"].as_u64().unwrap_or(0), took))
+}
+
 /// With `exe` (the factory binary), each open is a new process on evicted files; without
 /// it (a unit test), opens run here, warm.
 pub async fn run(quick: bool, exe: Option<&std::path::Path>) -> Result<StartupFigures> {
@@ -291,21 +311,9 @@ pub async fn run(quick: bool, exe: Option<&std::path::Path>) -> Result<StartupFi
             continue;
         };
         cold &= evict(&data);
-        let t = Instant::now();
-        let out = std::process::Command::new(exe)
-            .args(["bench", "startup-child"])
-            .env(CHILD_DIR, &data)
-            .env_remove("FACTORY_DATA_DIR")
-            .output()
-            .map_err(|e| crate::error::FactoryError::internal(format!("the startup child did not start: {e}")))?;
-        spawned.push(t.elapsed().as_micros() as u64);
-        let figure: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|_| {
-            crate::error::FactoryError::internal(format!(
-                "the startup child said no figure: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ))
-        })?;
-        times.push(figure["first_frame_us"].as_u64().unwrap_or(0));
+        let (us, took) = first_frame_in_child(exe, &data)?;
+        spawned.push(took);
+        times.push(us);
     }
     let max = times.iter().copied().max().unwrap_or(0);
     let cache = match (exe, cold) {

@@ -201,6 +201,12 @@ pub struct BenchArgs {
     /// Calls launched at once in the burst part
     #[arg(long, default_value_t = 2000)]
     pub burst: u32,
+    /// Runs started at once in the orchestrator scenario (default 1,000; 50 with --quick)
+    #[arg(long)]
+    pub runs: Option<usize>,
+    /// Times the orchestrator scenario runs, to report the range (default 1)
+    #[arg(long, default_value_t = 1)]
+    pub repeat: u32,
 }
 
 #[derive(Subcommand, Debug)]

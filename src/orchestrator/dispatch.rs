@@ -58,12 +58,13 @@ impl State {
         let rs = &self.runs[i];
         let task = rs.tasks[t].clone();
         let run = &rs.run;
-        let memory: Vec<Phase> = match task.kind {
+        let phases: Vec<Phase> = match task.kind {
             TaskKind::Phase => Phase::ALL[..task.phase.index()].to_vec(),
             TaskKind::Plan => vec![Phase::Research, Phase::FounderFit, Phase::Spec, Phase::Architecture],
             TaskKind::Team => vec![Phase::Spec, Phase::Architecture],
             TaskKind::Integrate => Vec::new(),
         };
+        let memory = phases.into_iter().map(|p| (p, rs.memory[p.index()].clone())).collect();
         let notes: Vec<NoteItem> = self
             .gates
             .range(crate::domain::GateId { run: run.id, code: crate::domain::GateCode::G0, n: 0 }..)
@@ -335,6 +336,7 @@ impl State {
         let (task_id, role, kind, attempt) = (task.id.clone(), task.role, task.kind, task.attempts);
         if kind == TaskKind::Phase {
             rs.artifact_chars[task_phase.index()] = out.output_chars;
+            rs.memory[task_phase.index()] = out.artifact.clone();
         }
         let id = rs.run.id;
         let ended = rs.run.status.is_final();

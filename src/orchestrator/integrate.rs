@@ -119,7 +119,7 @@ const CACHES: [&str; 3] = ["__pycache__", ".pytest_cache", ".git"];
 /// Files under `root`, relative and sorted (at most 1,000; symlinks are not followed; the
 /// folders the checks make are left out).
 fn list_files(root: &std::path::Path) -> Vec<String> {
-    crate::workspace::list_files(root, made_by_checks, 1000).into_iter().map(|(p, _)| p).collect()
+    crate::workspace::list_paths(root, made_by_checks, 1000)
 }
 
 /// Whether a folder of that name is what the checks install or cache (`INSTALLED`, `CACHES`).

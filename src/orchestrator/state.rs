@@ -45,6 +45,10 @@ pub(super) struct RunState {
     pub reserved: u64,
     /// Characters of the latest artifact of each phase (bounds the next prompts' size).
     pub artifact_chars: [u64; 7],
+    /// The latest artifact of each phase as the next prompts quote it (header stripped),
+    /// kept from the answer so that a prompt does not read it back from the workspace;
+    /// `None` until this process has seen it (after a restart, it is read from the disk).
+    pub memory: [Option<Arc<str>>; 7],
     /// Each role's latest progress report in the build phase.
     pub latest_reports: BTreeMap<crate::domain::AgentRole, Arc<Report>>,
     pub view: Arc<RunView>,
@@ -70,6 +74,7 @@ impl RunState {
             role_in_flight: [0; 7],
             reserved: 0,
             artifact_chars: [0; 7],
+            memory: Default::default(),
             latest_reports: BTreeMap::new(),
             workspace: None,
             written: Vec::new(),
@@ -106,6 +111,7 @@ impl RunState {
         self.ready_at = Vec::new();
         self.written = Vec::new();
         self.latest_reports = BTreeMap::new();
+        self.memory = Default::default();
         self.workspace = None;
         self.tasks_loaded = false;
     }

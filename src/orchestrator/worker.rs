@@ -39,8 +39,9 @@ pub(crate) struct Job {
     /// The run's ports, for scaffolding.
     pub ports: std::collections::BTreeMap<String, u16>,
     pub workspace: Workspace,
-    /// Phases whose artifacts form the prompt's project memory.
-    pub memory: Vec<Phase>,
+    /// Phases whose artifacts form the prompt's project memory, each with its text when
+    /// the actor holds it (else it is read from the workspace).
+    pub memory: Vec<(Phase, Option<Arc<str>>)>,
     pub notes: Vec<NoteItem>,
     pub revision_note: Option<String>,
     pub plan_error: Option<String>,
@@ -94,6 +95,8 @@ pub(crate) struct Output {
     pub checks: Vec<crate::domain::CheckResult>,
     /// The quality review's verdict (`PASS`, `PASS WITH FIXES`, `FAIL`), if it gave one.
     pub verdict: Option<String>,
+    /// A phase's artifact as the next prompts quote it (without its header).
+    pub artifact: Option<Arc<str>>,
 }
 
 #[derive(Debug)]
@@ -161,14 +164,15 @@ fn template(job: &Job) -> Result<&Template, Failure> {
 fn context(job: &Job, ws: &Workspace, sections: Vec<String>) -> Result<PromptContext, Failure> {
     let template = template(job)?;
     let mut memory = Vec::new();
-    for p in &job.memory {
-        if let Ok(text) = ws.read(p.artifact()) {
-            memory.push(MemoryItem {
-                phase: p.as_str().into(),
-                title: p.title().into(),
-                content: answer::strip_header(&text).to_string(),
-            });
-        }
+    for (p, kept) in &job.memory {
+        let content = match kept {
+            Some(text) => text.to_string(),
+            None => match ws.read(p.artifact()) {
+                Ok(text) => answer::strip_header(&text).to_string(),
+                Err(_) => continue,
+            },
+        };
+        memory.push(MemoryItem { phase: p.as_str().into(), title: p.title().into(), content });
     }
     let m = &template.manifest;
     Ok(PromptContext {
@@ -385,7 +389,16 @@ async fn phase(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Fai
         ws.write(path, doc.as_bytes()).map_err(|e| Failure::Machine(e.to_string()))?;
     }
     files.insert(0, job.task.phase.artifact().to_string());
-    Ok(Output { output_chars: text.len() as u64, answer: Some(meta), quality, files, verdict, ..Output::default() })
+    let artifact = Some(Arc::from(answer::strip_header(&doc)));
+    Ok(Output {
+        output_chars: text.len() as u64,
+        answer: Some(meta),
+        quality,
+        files,
+        verdict,
+        artifact,
+        ..Output::default()
+    })
 }
 
 /// What the template's files are rendered with for this run.
