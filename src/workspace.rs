@@ -15,31 +15,8 @@ const ELOOP: i32 = libc::ELOOP;
 /// Largest file a task may write.
 pub const MAX_FILE_BYTES: usize = 1 << 20;
 
-/// Checks that `path` is a plain relative path that stays inside whatever folder it is
-/// joined to. The error names the path and what is wrong with it.
-pub fn check_relative_path(path: &str) -> Result<(), String> {
-    if path.is_empty() {
-        return Err("path is empty".into());
-    }
-    if path.contains(|c: char| c.is_control() || c == '\\') {
-        // A line break or an escape in a file name would act on the terminal showing it.
-        return Err(format!("`{}` holds a control character or a backslash", crate::sanitize::line(path)));
-    }
-    let p = Path::new(path);
-    if p.is_absolute() || path.starts_with('~') {
-        return Err(format!("`{path}` is absolute; paths must be relative to the workspace"));
-    }
-    for c in p.components() {
-        match c {
-            Component::Normal(_) | Component::CurDir => {}
-            Component::ParentDir => {
-                return Err(format!("`{path}` climbs out of the workspace with `..`"));
-            }
-            _ => return Err(format!("`{path}` is not a plain relative path")),
-        }
-    }
-    Ok(())
-}
+/// The rule lives in the domain (a plan's files obey it too); the workspace enforces it.
+pub use crate::domain::check_relative_path;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkspaceError {

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::util::{Scratch, percentile};
 use crate::config::Config;
+use crate::config::keys::Keymap;
 use crate::domain::{
     AgentRole, Decision, Event, EventKind, Gate, GateCode, GateId, GateStatus, Ledger, Phase, PhaseSpan, Review, Run,
     RunId, RunStatus, Task, TaskKind, TaskResult, TaskStatus,
@@ -18,7 +19,6 @@ use crate::error::Result;
 use crate::orchestrator::{self, Options};
 use crate::store::{Store, Writes};
 use crate::tui::app::App;
-use crate::tui::keymap::Keymap;
 use crate::tui::terminal::Term;
 use crate::tui::theme::{ColorMode, Theme};
 

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::delivery::{Delivery, DeliveryState, Totals};
-use crate::headless::format_ts;
+use crate::fmt::format_ts;
 
 fn delivery_json(d: &Delivery) -> Value {
     json!({

@@ -4,7 +4,7 @@
 
 use crate::domain::{GateCode, GatePolicy};
 use crate::orchestrator::NewRun;
-use crate::providers::rng::Rng;
+use crate::util::rng::Rng;
 
 const NAMES: [&str; 24] = [
     "Ledgerly",

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::domain::money::{fmt_usd, fmt_usd_exact};
 use crate::domain::{Phase, PhaseSpan, Run};
-use crate::headless::{format_duration, format_ts};
+use crate::fmt::{format_duration, format_ts};
 use crate::orchestrator::ExportData;
 
 /// What the total cost's line says of how it was counted.

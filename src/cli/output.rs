@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use crate::domain::money::fmt_usd;
 use crate::domain::{Event, Gate, Run};
-use crate::headless::{format_duration, format_ts};
+use crate::fmt::{format_duration, format_ts};
 use crate::orchestrator::RunDetail;
 use crate::providers::ProviderStats;
 

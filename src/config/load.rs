@@ -231,7 +231,7 @@ fn validate(cfg: &Config) -> std::result::Result<(), Invalid> {
             ),
         ));
     }
-    if let Err(e) = crate::tui::keymap::Keymap::with_overrides(&cfg.tui.key_overrides()) {
+    if let Err(e) = crate::config::keys::Keymap::with_overrides(&cfg.tui.key_overrides()) {
         // The keymap's errors read `[tui.keys] NAME: what is wrong`.
         let found = cfg.tui.keys.keys().find_map(|k| {
             let rest = e.message.strip_prefix(&format!("[tui.keys] {k}: "))?;

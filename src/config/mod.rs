@@ -3,6 +3,7 @@
 
 mod alerts;
 mod gates;
+pub mod keys;
 mod load;
 #[cfg(test)]
 mod props;

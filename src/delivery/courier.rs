@@ -237,7 +237,7 @@ fn spell(d: Duration) -> String {
     if d < Duration::from_secs(1) {
         format!("{} ms", d.as_millis())
     } else {
-        crate::headless::format_duration(d.as_millis() as u64)
+        crate::fmt::format_duration(d.as_millis() as u64)
     }
 }
 

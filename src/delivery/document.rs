@@ -33,7 +33,7 @@ pub fn of(event: &Event, gate: Option<GateId>, source: &str) -> Option<Value> {
         "run": run,
         "gate": gate.map(|g| g.to_string()),
         "message": message,
-        "ts": crate::headless::format_ts(event.ts),
+        "ts": crate::fmt::format_ts(event.ts),
         "ts_ms": event.ts,
         "seq": event.seq,
         "id": key(source, event.seq),

@@ -5,8 +5,8 @@ use std::path::{Component, Path};
 
 use serde::{Deserialize, Serialize};
 
+use super::path::check_relative_path;
 use super::task::AgentRole;
-use crate::workspace::check_relative_path;
 
 /// Most tasks a plan may hold.
 pub const MAX_PLAN_TASKS: usize = 40;

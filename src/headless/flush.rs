@@ -14,7 +14,7 @@ const NAMED: usize = 5;
 
 /// Waits until no delivery is pending, `limit` passes, or a signal comes (then it stops
 /// waiting at once); says on standard error what is still pending.
-pub async fn wait(handle: &OrchestratorHandle, limit: Duration, stop: &mut super::Signals) {
+pub async fn wait(handle: &OrchestratorHandle, limit: Duration, stop: &mut crate::signals::Signals) {
     let now = tokio::time::Instant::now();
     let deadline = now.checked_add(limit).unwrap_or_else(|| now + Duration::from_secs(365 * 86_400));
     loop {

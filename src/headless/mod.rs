@@ -1,5 +1,4 @@
-//! Headless output for scripts: one line per event (or JSON lines), times and durations,
-//! and the loop that runs the orchestrator until it is idle or told to stop.
+//! Headless output for scripts: one line per event (or JSON lines), and the loop that runs the orchestrator until it is idle or told to stop.
 
 mod flush;
 
@@ -8,26 +7,9 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::domain::Event;
 use crate::error::Result;
+use crate::fmt::format_ts;
 use crate::orchestrator::OrchestratorHandle;
-
-/// `2026-11-26T06:45:00.123Z`.
-pub fn format_ts(ms: u64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
-    t.format(&f).unwrap_or_default()
-}
-
-/// `45s`, `12m`, `3h 04m`, `2d 03h`.
-pub fn format_duration(ms: u64) -> String {
-    let s = ms / 1000;
-    match s {
-        0..60 => format!("{s}s"),
-        60..3600 => format!("{}m", s / 60),
-        3600..86_400 => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
-        _ => format!("{}d {:02}h", s / 86_400, (s % 86_400) / 3600),
-    }
-}
+use crate::signals::Signals;
 
 /// One human line: time, run, kind, description.
 pub fn event_line(e: &Event) -> String {
@@ -137,67 +119,10 @@ pub async fn run(handle: &OrchestratorHandle, opts: HeadlessOptions) -> Result<(
     Ok(())
 }
 
-/// SIGINT, SIGTERM and SIGHUP, as one stream.
-pub struct Signals {
-    int: Option<tokio::signal::unix::Signal>,
-    term: Option<tokio::signal::unix::Signal>,
-    hup: Option<tokio::signal::unix::Signal>,
-}
-
-impl Signals {
-    pub fn new() -> Self {
-        use tokio::signal::unix::{SignalKind, signal};
-        Signals {
-            int: signal(SignalKind::interrupt()).ok(),
-            term: signal(SignalKind::terminate()).ok(),
-            hup: signal(SignalKind::hangup()).ok(),
-        }
-    }
-
-    /// Forgets a Ctrl-C that arrived meanwhile (one pressed in `$PAGER`, which shares the
-    /// terminal's process group, is not for the control room).
-    pub fn forget_interrupts(&mut self) {
-        use tokio::signal::unix::{SignalKind, signal};
-        self.int = signal(SignalKind::interrupt()).ok();
-    }
-
-    pub async fn recv(&mut self) {
-        async fn one(s: &mut Option<tokio::signal::unix::Signal>) {
-            match s {
-                Some(s) => {
-                    s.recv().await;
-                }
-                None => std::future::pending::<()>().await,
-            }
-        }
-        tokio::select! {
-            _ = one(&mut self.int) => {}
-            _ = one(&mut self.term) => {}
-            _ = one(&mut self.hup) => {}
-        }
-    }
-}
-
-impl Default for Signals {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::{EventKind, RunId};
-
-    #[test]
-    fn times_and_durations_read_well() {
-        assert_eq!(format_ts(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(format_ts(1_764_139_500_123), "2025-11-26T06:45:00.123Z");
-        assert_eq!(format_duration(45_000), "45s");
-        assert_eq!(format_duration(12 * 60_000), "12m");
-        assert_eq!(format_duration(3 * 3_600_000 + 4 * 60_000), "3h 04m");
-        assert_eq!(format_duration(2 * 86_400_000 + 3 * 3_600_000), "2d 03h");
-    }
 
     #[test]
     fn json_lines_carry_seq_ts_startup_kind() {

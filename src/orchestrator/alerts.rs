@@ -30,8 +30,8 @@ impl State {
             let message = format!(
                 "gate {id} {} has waited {} (its timeout is {})",
                 id.code.name(),
-                crate::headless::format_duration(waited),
-                crate::headless::format_duration(self.cfg.gates.timeout_ms(id.code))
+                crate::fmt::format_duration(waited),
+                crate::fmt::format_duration(self.cfg.gates.timeout_ms(id.code))
             );
             self.emit(Some(id.run), EventKind::Alert { alert: AlertKind::GateTimeout, message });
         }
@@ -50,7 +50,7 @@ impl State {
             run.stall_alerted = true;
             let (id, since) = (run.id, now.saturating_sub(run.last_progress_at));
             self.touch_run(i);
-            let message = format!("{id} has made no progress for {}", crate::headless::format_duration(since));
+            let message = format!("{id} has made no progress for {}", crate::fmt::format_duration(since));
             self.emit(Some(id), EventKind::Alert { alert: AlertKind::Stalled, message });
         }
     }

@@ -19,7 +19,7 @@ pub fn reviewer_name(by: &str) -> &str {
 }
 
 fn fmt_time(ms: u64) -> String {
-    crate::headless::format_ts(ms)
+    crate::fmt::format_ts(ms)
 }
 
 impl State {

@@ -16,7 +16,6 @@ pub mod prices;
 pub mod probe;
 pub mod quality;
 pub mod rate_headers;
-pub mod rng;
 pub mod router;
 pub mod secret;
 pub mod sim;
@@ -36,6 +35,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::ProviderKind;
 use crate::domain::{AgentRole, Phase, Plan, TaskKind};
+/// The seeded generator moved to `crate::util::rng`; provider files still reach it here.
+pub use crate::util::rng;
 pub use gateway::{Gateway, GatewayNote, ProviderStats, Routing, Trees};
 pub use prices::Prices;
 pub use secret::Secret;

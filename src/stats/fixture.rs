@@ -3,7 +3,7 @@
 //! events and run records, for the Stats screen's snapshot tests and its benchmark.
 
 use crate::domain::{Decision, Event, EventKind, GateId, Ledger, Phase, PhaseSpan, Run, RunId, RunStatus};
-use crate::providers::rng::Rng;
+use crate::util::rng::Rng;
 
 use super::log::DAY_MS;
 use super::{Inputs, Stats, StatsLog};

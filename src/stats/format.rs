@@ -17,7 +17,7 @@ pub fn duration(ms: Option<u64>) -> String {
         None => NONE.into(),
         Some(ms) if ms < 1_000 => format!("{ms}ms"),
         Some(ms) if ms < 60_000 => format!("{:.1}s", ms as f64 / 1000.0),
-        Some(ms) => crate::headless::format_duration(ms),
+        Some(ms) => crate::fmt::format_duration(ms),
     }
 }
 

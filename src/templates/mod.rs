@@ -85,7 +85,7 @@ impl Template {
     /// A hash of the manifest and every file: what its compiled form is cached by.
     pub fn content_hash(&self) -> u64 {
         *self.hash.get_or_init(|| {
-            use crate::providers::rng::fnv1a;
+            use crate::util::rng::fnv1a;
             let mut hash = fnv1a(self.manifest_text.as_bytes());
             for (path, text) in &self.files {
                 hash ^= fnv1a(path.as_bytes()).rotate_left(7) ^ fnv1a(text.as_bytes());

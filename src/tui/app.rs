@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use ratatui_textarea::TextArea;
 
-use super::keymap::Keymap;
 use super::screens::new_run::NewRunForm;
 use super::screens::overlays::Overlay;
 use super::screens::review::ReviewScreen;
 use super::theme::{ColorMode, Theme};
+use crate::config::keys::Keymap;
 use crate::domain::{AgentRole, GateId, RunId, RunStatus};
 use crate::error::FactoryError;
 use crate::orchestrator::{Command, Reply, Snapshot};
@@ -446,7 +446,7 @@ impl App {
     }
 
     /// Opens the review screen for a gate, optionally starting a decision at once.
-    pub fn open_review(&mut self, gate: GateId, start: Option<crate::tui::keymap::Action>) -> Vec<Effect> {
+    pub fn open_review(&mut self, gate: GateId, start: Option<crate::config::keys::Action>) -> Vec<Effect> {
         let mut screen = ReviewScreen::new(gate);
         screen.start = start;
         if start.is_some()
@@ -556,7 +556,7 @@ impl App {
         if decided || s.gates.is_empty() || !matches!(self.screen, Screen::Dashboard) {
             return None;
         }
-        use super::keymap::Action;
+        use crate::config::keys::Action;
         let k = |a: Action| self.keymap.hint(a);
         Some(format!("{} then {} reviews a gate", k(Action::Gates), k(Action::Open)))
     }

@@ -11,9 +11,9 @@ use serde::Serialize;
 
 use super::app::App;
 use super::fixture;
-use super::keymap::Keymap;
 use super::terminal::Term;
 use super::theme::{ColorMode, Theme};
+use crate::config::keys::Keymap;
 
 #[derive(Debug, Serialize)]
 pub struct RenderFigures {

@@ -8,9 +8,9 @@ use serde::Serialize;
 
 use super::app::{App, Effect, Pane, Screen};
 use super::fixture;
-use super::keymap::Keymap;
 use super::terminal::Term;
 use super::theme::{ColorMode, Theme};
+use crate::config::keys::Keymap;
 use crate::orchestrator::{Command, FileEntry, FileText, Reply, RunDetail};
 
 #[derive(Debug, Serialize)]

@@ -2,7 +2,7 @@
 //! ahead are expected to wait for a person; or who the holdup is when it is a person.
 
 use crate::domain::{GateCode, GatePolicy, Phase, RunStatus};
-use crate::headless::format_duration;
+use crate::fmt::format_duration;
 use crate::orchestrator::{RunView, Snapshot};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use crate::orchestrator::{
 };
 use crate::providers::ProviderStats;
 use crate::providers::gateway::Circuit;
-use crate::providers::rng::Rng;
+use crate::util::rng::Rng;
 
 /// The fixed "now" of the fixture: 2027-01-15T10:40:00Z.
 pub const NOW: u64 = 1_800_002_400_000;

@@ -4,41 +4,11 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui_textarea::TextArea;
 
 use super::app::{App, Effect, Pane, Pending, Screen};
-use super::keymap::Action;
 use super::screens::overlays::{self, Overlay};
 use super::screens::review;
+use crate::config::keys::Action;
+use crate::config::keys::screens::DASHBOARD;
 use crate::orchestrator::Command;
-
-/// Actions of the dashboard, in the order the help lists them.
-pub const DASHBOARD: [Action; 27] = [
-    Action::Up,
-    Action::Down,
-    Action::PageUp,
-    Action::PageDown,
-    Action::Top,
-    Action::Bottom,
-    Action::NextPane,
-    Action::PrevPane,
-    Action::Pane1,
-    Action::Pane2,
-    Action::Pane3,
-    Action::Pane4,
-    Action::Gates,
-    Action::Open,
-    Action::Mark,
-    Action::Approve,
-    Action::Revise,
-    Action::Reject,
-    Action::PauseResume,
-    Action::NewRun,
-    Action::Browse,
-    Action::Filter,
-    Action::Alerts,
-    Action::Stats,
-    Action::Command,
-    Action::Help,
-    Action::TakeOver,
-];
 
 impl App {
     pub fn handle_key(&mut self, key: KeyEvent) -> Vec<Effect> {

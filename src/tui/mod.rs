@@ -10,7 +10,6 @@ pub mod external;
 pub mod fixture;
 pub mod highlight;
 pub mod input;
-pub mod keymap;
 pub mod mouse;
 pub mod panes;
 pub mod paste;
@@ -35,10 +34,10 @@ use ratatui::crossterm::event::{Event, EventStream, KeyEventKind};
 use tokio::sync::mpsc;
 
 use crate::config::Config;
+use crate::config::keys::Keymap;
 use crate::error::{FactoryError, Result};
 use crate::orchestrator::{OrchestratorHandle, system_clock};
 use app::{App, Effect};
-use keymap::Keymap;
 use terminal::Term;
 use theme::{ColorMode, Theme};
 
@@ -110,7 +109,7 @@ async fn event_loop<W: std::io::Write>(handle: &OrchestratorHandle, app: &mut Ap
     let mut link = handle.link();
     app.link = link.borrow_and_update().clone();
     let (tx, mut replies) = mpsc::unbounded_channel();
-    let mut signals = crate::headless::Signals::new();
+    let mut signals = crate::signals::Signals::new();
     let clock = system_clock();
     let mut dirty = true;
     let mut last_draw: Option<Instant> = None;

@@ -4,9 +4,9 @@ use ratatui::crossterm::event::{KeyEvent, MouseButton, MouseEvent, MouseEventKin
 use ratatui::layout::{Position, Rect};
 
 use super::app::{App, Effect, Pane, Screen};
-use super::keymap::Action;
 use super::screens::overlays::Overlay;
 use super::screens::review::Mode;
+use crate::config::keys::Action;
 use crate::domain::{GateId, RunId};
 
 /// Rows a wheel notch scrolls a viewer or a popup.

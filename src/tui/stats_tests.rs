@@ -7,8 +7,8 @@ use ratatui::crossterm::event::KeyCode;
 
 use super::app::{App, Effect, Screen};
 use super::fixture;
-use super::keymap::Keymap;
 use super::tests::{answer, app, draw, key, scene, typed};
+use crate::config::keys::Keymap;
 use crate::orchestrator::{Command, Reply};
 use crate::stats::Stats;
 

@@ -12,8 +12,8 @@ use ratatui::style::Style;
 
 use super::app::{App, Effect, Pane};
 use super::fixture;
-use super::keymap::Keymap;
 use super::theme::{ColorMode, Theme};
+use crate::config::keys::Keymap;
 use crate::domain::GateStatus;
 use crate::orchestrator::{Command, Reply, RunDetail};
 

@@ -7,9 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::app::{App, Pane, Screen};
-use super::keymap::Action;
 use super::panes;
 use super::screens;
+use crate::config::keys::Action;
 use crate::domain::money::fmt_usd;
 use crate::sanitize;
 use crate::tui::widgets;

@@ -9,9 +9,10 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use crate::config::keys::screens::VIEWER;
+use crate::config::keys::{Action, Keymap};
 use crate::sanitize;
 use crate::tui::highlight;
-use crate::tui::keymap::{Action, Keymap};
 use crate::tui::theme::{ColorMode, Styles};
 use crate::tui::widgets;
 
@@ -56,19 +57,6 @@ pub struct Viewer {
     /// The highlighting of a [`Kind::Code`] file.
     pub code: Option<Box<highlight::Code>>,
 }
-
-/// The keys a viewer takes (besides the typing of a search).
-pub const KEYS: [Action; 9] = [
-    Action::Up,
-    Action::Down,
-    Action::PageUp,
-    Action::PageDown,
-    Action::Top,
-    Action::Bottom,
-    Action::Search,
-    Action::NextMatch,
-    Action::PrevMatch,
-];
 
 impl Viewer {
     pub fn new(text: &str, kind: Kind) -> Viewer {
@@ -161,7 +149,7 @@ impl Viewer {
             }
             return true;
         }
-        match keymap.action(key, &KEYS) {
+        match keymap.action(key, &VIEWER) {
             Some(Action::Up) => self.scroll_by(-1),
             Some(Action::Down) => self.scroll_by(1),
             Some(Action::PageUp) => self.scroll_by(-(self.page.max(1) as isize)),

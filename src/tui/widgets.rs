@@ -7,7 +7,7 @@ use ratatui::widgets::{Block, BorderType, Borders};
 
 use super::theme::Theme;
 use crate::domain::{Phase, RunStatus};
-use crate::headless::format_duration;
+use crate::fmt::format_duration;
 use crate::orchestrator::RunView;
 
 mod cells;

@@ -7,12 +7,13 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use crate::config::keys::Action;
+use crate::config::keys::screens::ALERTS;
 use crate::domain::Event;
-use crate::headless::format_ts;
+use crate::fmt::format_ts;
 use crate::orchestrator::{AlertAck, Command};
 use crate::sanitize;
 use crate::tui::app::{App, Effect, Pending};
-use crate::tui::keymap::Action;
 use crate::tui::widgets;
 
 #[derive(Default)]
@@ -31,20 +32,6 @@ impl AlertsView {
     }
 }
 
-/// The keys the alerts take.
-pub const KEYS: [Action; 10] = [
-    Action::Up,
-    Action::Down,
-    Action::PageUp,
-    Action::PageDown,
-    Action::Top,
-    Action::Acknowledge,
-    Action::AcknowledgeAll,
-    Action::Back,
-    Action::Alerts,
-    Action::Quit,
-];
-
 /// What the footer says while the alerts are open.
 pub fn hints(app: &App) -> Vec<(String, &'static str)> {
     let k = |a: Action| app.keymap.hint(a);
@@ -57,7 +44,7 @@ pub fn hints(app: &App) -> Vec<(String, &'static str)> {
 }
 
 pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
-    let action = app.keymap.action(&key, &KEYS);
+    let action = app.keymap.action(&key, &ALERTS);
     let Some(crate::tui::screens::overlays::Overlay::Alerts(v)) = app.overlay.as_mut() else { return Vec::new() };
     let last = v.items.as_ref().map_or(0, |i| i.len().saturating_sub(1)) as isize;
     let mut go = |delta: isize| v.selected = (v.selected as isize + delta).clamp(0, last) as usize;

@@ -12,12 +12,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Padding, Paragraph};
 use ratatui_textarea::TextArea;
 
+use crate::config::keys::Action;
 use crate::domain::{Decision, GateCode, GateId};
 use crate::error::FactoryError;
 use crate::orchestrator::{Command, Reply};
 use crate::sanitize;
 use crate::tui::app::{App, Effect, Pane, Pending};
-use crate::tui::keymap::Action;
 use crate::tui::screens::overlays::Overlay;
 use crate::tui::widgets;
 

@@ -9,13 +9,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use tui_tree_widget::{Tree, TreeItem, TreeState};
 
+use crate::config::keys::Action;
+use crate::config::keys::screens::{BROWSER_COMMON, BROWSER_TREE};
 use crate::domain::RunId;
 use crate::error::FactoryError;
 use crate::orchestrator::{Command, FileEntry, FileText, Reply};
 use crate::sanitize;
 use crate::tui::app::{App, Effect, Pending, Screen};
 use crate::tui::highlight;
-use crate::tui::keymap::Action;
 use crate::tui::theme::Styles;
 use crate::tui::viewer::{Kind, Viewer};
 use crate::tui::widgets;
@@ -57,25 +58,6 @@ pub struct BrowserScreen {
     /// Rows of tree shown at the last frame, for paging.
     pub page: usize,
 }
-
-/// What the tree's keys do.
-pub(crate) const TREE_KEYS: [Action; 11] = [
-    Action::Up,
-    Action::Down,
-    Action::PageUp,
-    Action::PageDown,
-    Action::Top,
-    Action::Bottom,
-    Action::Expand,
-    Action::Collapse,
-    Action::Open,
-    Action::Search,
-    Action::NextMatch,
-];
-
-/// Keys of the browser whatever has the focus.
-pub(crate) const COMMON: [Action; 5] =
-    [Action::NextPane, Action::PrevPane, Action::Edit, Action::CopyPath, Action::Back];
 
 impl BrowserScreen {
     pub fn new(run: RunId, name: String, back: Screen) -> BrowserScreen {
@@ -381,7 +363,7 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         return Vec::new();
     }
     app.status = None;
-    match keymap.action(&key, &COMMON) {
+    match keymap.action(&key, &BROWSER_COMMON) {
         Some(Action::NextPane | Action::PrevPane) => {
             b.focus = if b.focus == Focus::Tree && b.file.is_some() { Focus::File } else { Focus::Tree };
             return Vec::new();
@@ -402,7 +384,7 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         return Vec::new();
     }
     let page = b.page.max(1) as isize;
-    match keymap.action(&key, &TREE_KEYS) {
+    match keymap.action(&key, &BROWSER_TREE) {
         Some(Action::Up) => b.move_by(-1),
         Some(Action::Down) => b.move_by(1),
         Some(Action::PageUp) => b.move_by(-page),

@@ -8,11 +8,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui_textarea::TextArea;
 
+use crate::config::keys::Action;
 use crate::domain::money::{fmt_usd, parse_usd};
 use crate::orchestrator::{Command, NewRun};
 use crate::sanitize;
 use crate::tui::app::{App, Effect, Pending, Screen};
-use crate::tui::keymap::Action;
 use crate::tui::paste::{self, Field};
 
 const FIELDS: [&str; 5] = ["Name", "Idea", "Template", "Budget (USD)", "Priority"];

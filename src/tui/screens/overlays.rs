@@ -8,13 +8,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui_textarea::TextArea;
 
+use crate::config::keys::Action;
+use crate::config::keys::screens::DASHBOARD;
 use crate::domain::{AgentRole, Report, RunId};
-use crate::headless::format_ts;
+use crate::fmt::format_ts;
 use crate::orchestrator::Command;
 use crate::sanitize;
 use crate::tui::app::{App, Effect, Pending};
-use crate::tui::input::DASHBOARD;
-use crate::tui::keymap::Action;
 use crate::tui::theme::Theme;
 use crate::tui::widgets;
 

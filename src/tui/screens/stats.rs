@@ -13,32 +13,19 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use crate::config::keys::Action;
+use crate::config::keys::screens::STATS;
 use crate::error::FactoryError;
 use crate::orchestrator::{Command, Reply};
 use crate::stats::Stats;
 use crate::stats::format::window;
 use crate::tui::app::{App, Effect, Pending, Screen};
-use crate::tui::keymap::Action;
 use crate::tui::widgets;
 
 /// The windows `Tab` goes through.
 pub const WINDOWS: [Option<u32>; 3] = [None, Some(30), Some(7)];
 /// An open screen asks again at most this often, and only when the factory changed.
 pub const REFRESH_MS: u64 = 2_000;
-
-/// The keys of the screen.
-pub const KEYS: [Action; 10] = [
-    Action::Up,
-    Action::Down,
-    Action::PageUp,
-    Action::PageDown,
-    Action::Top,
-    Action::Bottom,
-    Action::NextTab,
-    Action::PrevTab,
-    Action::Back,
-    Action::Stats,
-];
 
 pub struct StatsScreen {
     /// The window shown: the last so many days, or all time.
@@ -110,7 +97,7 @@ pub fn on_reply(app: &mut App, since: Option<u32>, result: Result<Reply, Factory
 }
 
 pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
-    let Some(action) = app.keymap.action(&key, &KEYS) else { return Vec::new() };
+    let Some(action) = app.keymap.action(&key, &STATS) else { return Vec::new() };
     app.status = None;
     let Screen::Stats(s) = &mut app.screen else { return Vec::new() };
     let page = s.page.max(1);

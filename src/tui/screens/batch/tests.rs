@@ -315,7 +315,7 @@ fn the_first_run_hint_goes_after_the_first_decision() {
     }
     // The keys come from the keymap.
     let mut remapped = self::app("dark");
-    remapped.keymap = crate::tui::keymap::Keymap::with_overrides(&std::collections::BTreeMap::from([(
+    remapped.keymap = crate::config::keys::Keymap::with_overrides(&std::collections::BTreeMap::from([(
         "gates".to_string(),
         vec!["i".to_string()],
     )]))

@@ -9,12 +9,12 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::tabs::Body;
 use super::{Mode, ReviewScreen};
+use crate::config::keys::Action;
 use crate::domain::money::fmt_usd;
 use crate::domain::{Decision, GateStatus};
 use crate::orchestrator::ReviewData;
 use crate::sanitize;
 use crate::tui::app::{App, Screen};
-use crate::tui::keymap::Action;
 use crate::tui::theme::Styles;
 use crate::tui::widgets;
 

@@ -14,12 +14,13 @@ pub use draw::{hints, render};
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui_textarea::TextArea;
 
+use crate::config::keys::screens::REVIEW;
+use crate::config::keys::{Action, Keymap};
 use crate::domain::money::parse_usd;
 use crate::domain::{Decision, GateCode, GateId, GateStatus, RunId};
 use crate::error::FactoryError;
 use crate::orchestrator::{Command, Reply, ReviewData};
 use crate::tui::app::{App, Effect, Pane, Pending, Screen};
-use crate::tui::keymap::{Action, Keymap};
 use tabs::{Body, Tab};
 
 /// Where the control room goes once a decision is saved (`tui.after_decision`).
@@ -75,19 +76,6 @@ pub struct ReviewScreen {
     /// who decided it. No decision is taken from here any more.
     pub elsewhere: Option<String>,
 }
-
-/// Keys of the review besides its tab's viewer (scrolling, search, `n`/`N`).
-pub(crate) const VIEW: [Action; 9] = [
-    Action::NextTab,
-    Action::PrevTab,
-    Action::ToggleDiff,
-    Action::Browse,
-    Action::Open,
-    Action::Approve,
-    Action::Revise,
-    Action::Reject,
-    Action::Back,
-];
 
 impl ReviewScreen {
     pub fn new(gate: GateId) -> Self {
@@ -194,7 +182,7 @@ enum Then {
 /// tab's viewer, and the start of a decision.
 fn view_key(r: &mut ReviewScreen, keymap: &Keymap, key: &KeyEvent, blocked: Option<String>) -> Then {
     let run = r.data.as_ref().map(|d| d.run.id);
-    match keymap.action(key, &VIEW) {
+    match keymap.action(key, &REVIEW) {
         Some(Action::NextTab) => r.step_tab(1),
         Some(Action::PrevTab) => r.step_tab(-1),
         Some(Action::ToggleDiff) => match r.tabs.get_mut(r.tab) {

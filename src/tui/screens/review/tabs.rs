@@ -7,9 +7,9 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use crate::config::keys::{Action, Keymap};
 use crate::orchestrator::{EvidenceKind, ReviewData};
 use crate::sanitize;
-use crate::tui::keymap::{Action, Keymap};
 use crate::tui::theme::Styles;
 use crate::tui::viewer::{Kind, Viewer};
 

@@ -1,5 +1,6 @@
-//! Keys to intents: every user action has a name, a description for the help overlay, and
-//! default keys; the config's `[tui.keys]` changes only the actions it names.
+//! Keys to intents, as the config names them: every user action has a name, a description
+//! for the help overlay and default keys, each screen takes a set of actions, and the
+//! config's `[tui.keys]` changes only the actions it names.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -228,15 +229,124 @@ impl fmt::Display for Key {
     }
 }
 
+/// The actions each screen of the control room takes, in the order its help lists them.
+pub mod screens {
+    use super::Action;
+
+    /// Actions of the dashboard, in the order the help lists them.
+    pub const DASHBOARD: [Action; 27] = [
+        Action::Up,
+        Action::Down,
+        Action::PageUp,
+        Action::PageDown,
+        Action::Top,
+        Action::Bottom,
+        Action::NextPane,
+        Action::PrevPane,
+        Action::Pane1,
+        Action::Pane2,
+        Action::Pane3,
+        Action::Pane4,
+        Action::Gates,
+        Action::Open,
+        Action::Mark,
+        Action::Approve,
+        Action::Revise,
+        Action::Reject,
+        Action::PauseResume,
+        Action::NewRun,
+        Action::Browse,
+        Action::Filter,
+        Action::Alerts,
+        Action::Stats,
+        Action::Command,
+        Action::Help,
+        Action::TakeOver,
+    ];
+
+    /// Keys of the review besides its tab's viewer (scrolling, search, `n`/`N`).
+    pub const REVIEW: [Action; 9] = [
+        Action::NextTab,
+        Action::PrevTab,
+        Action::ToggleDiff,
+        Action::Browse,
+        Action::Open,
+        Action::Approve,
+        Action::Revise,
+        Action::Reject,
+        Action::Back,
+    ];
+
+    /// The keys a viewer takes (besides the typing of a search).
+    pub const VIEWER: [Action; 9] = [
+        Action::Up,
+        Action::Down,
+        Action::PageUp,
+        Action::PageDown,
+        Action::Top,
+        Action::Bottom,
+        Action::Search,
+        Action::NextMatch,
+        Action::PrevMatch,
+    ];
+
+    /// The keys the alerts take.
+    pub const ALERTS: [Action; 10] = [
+        Action::Up,
+        Action::Down,
+        Action::PageUp,
+        Action::PageDown,
+        Action::Top,
+        Action::Acknowledge,
+        Action::AcknowledgeAll,
+        Action::Back,
+        Action::Alerts,
+        Action::Quit,
+    ];
+
+    /// What the tree's keys do.
+    pub const BROWSER_TREE: [Action; 11] = [
+        Action::Up,
+        Action::Down,
+        Action::PageUp,
+        Action::PageDown,
+        Action::Top,
+        Action::Bottom,
+        Action::Expand,
+        Action::Collapse,
+        Action::Open,
+        Action::Search,
+        Action::NextMatch,
+    ];
+
+    /// Keys of the browser whatever has the focus.
+    pub const BROWSER_COMMON: [Action; 5] =
+        [Action::NextPane, Action::PrevPane, Action::Edit, Action::CopyPath, Action::Back];
+
+    /// The keys of the screen.
+    pub const STATS: [Action; 10] = [
+        Action::Up,
+        Action::Down,
+        Action::PageUp,
+        Action::PageDown,
+        Action::Top,
+        Action::Bottom,
+        Action::NextTab,
+        Action::PrevTab,
+        Action::Back,
+        Action::Stats,
+    ];
+}
+
 /// The actions each screen takes at once (its keys, with those of the viewer it holds).
 fn contexts() -> [(&'static str, Vec<Action>); 5] {
-    use super::screens::{browser, review, stats};
+    use screens::*;
     [
-        ("the dashboard", [&super::input::DASHBOARD[..], &[Action::Quit]].concat()),
-        ("a review", [&review::VIEW[..], &super::viewer::KEYS[..]].concat()),
-        ("the alerts", super::screens::alerts::KEYS.to_vec()),
-        ("the workspace browser", [&browser::TREE_KEYS[..], &browser::COMMON[..], &super::viewer::KEYS[..]].concat()),
-        ("the stats screen", stats::KEYS.to_vec()),
+        ("the dashboard", [&DASHBOARD[..], &[Action::Quit]].concat()),
+        ("a review", [&REVIEW[..], &VIEWER[..]].concat()),
+        ("the alerts", ALERTS.to_vec()),
+        ("the workspace browser", [&BROWSER_TREE[..], &BROWSER_COMMON[..], &VIEWER[..]].concat()),
+        ("the stats screen", STATS.to_vec()),
     ]
 }
 

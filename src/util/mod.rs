@@ -1,0 +1,3 @@
+//! Small helpers with no home in the domain: a seeded random number generator.
+
+pub mod rng;
