@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use super::locate::Locator;
 use super::{Config, GatePolicy, ProviderKind};
 use crate::error::{FactoryError, Result};
 use crate::sanitize;
@@ -46,9 +47,11 @@ pub fn load(explicit: Option<&Path>) -> Result<(Config, ConfigSource)> {
 /// Parses a config file's text laid over the defaults, then validates it.
 pub fn parse(text: &str, file: &str) -> Result<Config> {
     let mut cfg: Config = toml::from_str(text).map_err(|e| {
-        let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(0);
-        let key = key_at(text, line);
-        let place = match (&key, table_at(text, line)) {
+        let loc = Locator::new(text);
+        let span = e.span().unwrap_or(0..0);
+        let line = if e.span().is_some() { loc.line_of(span.start) } else { 0 };
+        let key = loc.key_at(span.clone());
+        let place = match (&key, loc.table_at(span.start)) {
             (Some(k), _) => format!(", key `{k}`"),
             (None, t) if t.is_empty() => String::new(),
             (None, t) => format!(" in [{t}]"),
@@ -81,7 +84,7 @@ pub fn parse(text: &str, file: &str) -> Result<Config> {
         }
     }
     validate(&cfg).map_err(|(path, msg)| {
-        let line = find_key_line(text, &path).map(|l| format!(", line {l}")).unwrap_or_default();
+        let line = Locator::new(text).line_of_path(&path).map(|l| format!(", line {l}")).unwrap_or_default();
         FactoryError::config(sanitize::line(&format!("{file}{line}, key `{}`: {msg}", path.join("."))))
     })?;
     Ok(cfg)
@@ -300,11 +303,6 @@ fn validate(cfg: &Config) -> std::result::Result<(), Invalid> {
     Ok(())
 }
 
-/// 1-based line of a byte offset.
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].bytes().filter(|b| *b == b'\n').count() + 1
-}
-
 /// A TOML or serde message in the user's words: no Rust type names, no line breaks, and
 /// no string value that may be a pasted secret (any value of a `keys` entry, or a long word).
 fn plain_message(message: &str, key: Option<&str>) -> String {
@@ -335,82 +333,6 @@ fn plain_message(message: &str, key: Option<&str>) -> String {
         msg = msg.replace(from, to);
     }
     msg
-}
-
-/// The dotted key set on a 1-based line (`budget.daily_cap_usd`), or the table a header
-/// line opens; `None` when the line is neither (a syntax error, a multi-line value).
-fn key_at(text: &str, line: usize) -> Option<String> {
-    let l = text.lines().nth(line.checked_sub(1)?)?;
-    if let Some(h) = header(l) {
-        return Some(h.join("."));
-    }
-    let (key, _) = l.split_once('=')?;
-    let parts: Vec<&str> = key.split('.').map(str::trim).collect();
-    let bare = |p: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    let quoted = |p: &str| {
-        p.len() >= 2
-            && ((p.starts_with('"') && p.ends_with('"')) || (p.starts_with('\'') && p.ends_with('\'')))
-            && !p[1..p.len() - 1].contains(['"', '\''])
-    };
-    if !parts.iter().all(|p| bare(p) || quoted(p)) {
-        return None;
-    }
-    let mut path: Vec<String> = table_at(text, line).split('.').filter(|s| !s.is_empty()).map(String::from).collect();
-    path.extend(parts.iter().map(|p| p.trim_matches(['"', '\'']).to_string()));
-    Some(path.join("."))
-}
-
-/// The `[table]` header in force at a 1-based line.
-fn table_at(text: &str, line: usize) -> String {
-    let mut table = String::new();
-    for l in text.lines().take(line) {
-        if let Some(h) = header(l) {
-            table = h.join(".");
-        }
-    }
-    table
-}
-
-/// The path of a `[table]` or `[[array]]` header line (a comment may follow it).
-fn header(line: &str) -> Option<Vec<String>> {
-    let t = line.trim();
-    let (inner, rest) = match t.strip_prefix("[[") {
-        Some(s) => s.split_once("]]")?,
-        None => t.strip_prefix('[')?.split_once(']')?,
-    };
-    let rest = rest.trim_start();
-    if !(rest.is_empty() || rest.starts_with('#')) {
-        return None;
-    }
-    Some(inner.split('.').map(|p| p.trim().trim_matches('"').to_string()).collect())
-}
-
-/// The 1-based line where a key path is set, looking at table headers and dotted keys.
-fn find_key_line(text: &str, path: &[String]) -> Option<usize> {
-    let mut table: Vec<String> = Vec::new();
-    let mut table_line = None;
-    for (i, l) in text.lines().enumerate() {
-        if let Some(h) = header(l) {
-            if h == path {
-                table_line = Some(i + 1);
-            }
-            table = h;
-            continue;
-        }
-        let Some((key, _)) = l.split_once('=') else {
-            continue;
-        };
-        let mut full = table.clone();
-        full.extend(key.split('.').map(|p| p.trim().trim_matches('"').to_string()));
-        if full == path {
-            return Some(i + 1);
-        }
-    }
-    // The key itself is absent (a missing field): point at its table.
-    table_line.or_else(|| {
-        let parent = &path[..path.len().saturating_sub(1)];
-        text.lines().position(|l| header(l).as_deref() == Some(parent)).map(|i| i + 1)
-    })
 }
 
 #[cfg(test)]
@@ -489,5 +411,39 @@ mod tests {
         assert_eq!(cfg.tui.key_overrides()["quit"], ["q", "ctrl-q"]);
         let err = parse("x = [", "c.toml").unwrap_err();
         assert!(err.message.starts_with("c.toml, line 1"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_quoted_dotted_header_is_one_table() {
+        // `my.server` is one name: the old line scanner split it into `my` and `server`.
+        let text = "[providers.\"my.server\"]\nkind = \"openai\"\nkeys = [\"MY_KEY\"]\nrpm = \"many\"\n";
+        let err = parse(text, "c.toml").unwrap_err();
+        assert!(
+            err.message.starts_with("c.toml, line 4, key `providers.my.server.rpm`: invalid type"),
+            "{}",
+            err.message
+        );
+        // A setting it lacks points at its header.
+        let err = parse("[factory]\n[providers.\"my.server\"]\nkind = \"openai\"\n", "c.toml").unwrap_err();
+        assert!(err.message.starts_with("c.toml, line 2, key `providers.my.server.model`"), "{}", err.message);
+    }
+
+    #[test]
+    fn errors_inside_an_inline_table_name_their_key_and_line() {
+        // Before, a wrong value in an inline table named the table's key, and a missing
+        // setting of one had no line at all.
+        let text = "[factory]\nmax_concurrent_calls = 4\n\n[providers]\nmine = { kind = \"sim\", rpm = -1 }\n";
+        let err = parse(text, "c.toml").unwrap_err();
+        assert!(err.message.starts_with("c.toml, line 5, key `providers.mine.rpm`: invalid value"), "{}", err.message);
+        let text = "[providers]\n\nlocal = { kind = \"cli\" }\n";
+        let err = parse(text, "c.toml").unwrap_err();
+        assert!(
+            err.message.starts_with("c.toml, line 3, key `providers.local.command`: is required"),
+            "{}",
+            err.message
+        );
+        let text = "gates = { G1 = { policy = \"sometimes\" } }\n";
+        let err = parse(text, "c.toml").unwrap_err();
+        assert!(err.message.starts_with("c.toml, line 1, key `gates.G1.policy`"), "{}", err.message);
     }
 }

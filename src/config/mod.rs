@@ -5,6 +5,7 @@ mod alerts;
 mod gates;
 pub mod keys;
 mod load;
+mod locate;
 #[cfg(test)]
 mod props;
 
