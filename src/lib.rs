@@ -23,6 +23,7 @@ pub mod socket;
 pub mod stats;
 pub mod store;
 pub mod templates;
+pub mod testkit;
 pub mod tui;
 pub mod util;
 pub mod workspace;

@@ -7,6 +7,9 @@ mod gateway;
 pub mod keys;
 mod measure;
 pub mod orchestrator;
+pub mod render;
+mod render_browser;
+mod render_stats;
 pub mod routing;
 pub mod startup;
 pub mod store;
@@ -59,7 +62,7 @@ pub async fn run(scenario: &str, opts: BenchOptions, json: bool) -> Result<Strin
             Ok(out(json, &f, f.text()))
         }
         "render" => {
-            let mut f = crate::tui::bench::run(opts.quick)
+            let mut f = render::run(opts.quick)
                 .map_err(|e| FactoryError::internal(format!("the render benchmark failed: {e}")))?;
             // The same, end to end: this binary's control room in a pseudo-terminal.
             if let Ok(exe) = std::env::current_exe() {

@@ -33,6 +33,8 @@ mod worker;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// What a templates reply carries, named here for the views.
+pub use crate::templates::TemplateInfo;
 pub use command::{
     AlertAck, Command, Evidence, EvidenceKind, ExportData, FILE_LIMIT, FileEntry, FileText, Metrics, NewRun,
     PreviousRevision, Reply, ReviewData, RunDetail,
@@ -40,7 +42,10 @@ pub use command::{
 pub use handle::{Link, OrchestratorHandle, RemoteCall};
 pub use health::Health;
 pub use integrate::{CHECKS_DOC, check_line};
-pub use snapshot::{CheckBrief, PhaseBrief, RoleView, RunView, Snapshot, StatusCounts};
+pub use snapshot::{
+    CheckBrief, CircuitState, PhaseBrief, ProviderView, RoleState, RoleView, RoutingView, RunView, Snapshot,
+    StatusCounts,
+};
 pub use state::{Clock, system_clock};
 pub use templates::decided_automatically;
 

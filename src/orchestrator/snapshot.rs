@@ -6,14 +6,39 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{AgentRole, CheckStatus, Gate, GateCode, Phase, Report, RunId, RunStatus};
-use crate::providers::ProviderStats;
+
+/// Where one role of a build team stands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleState {
+    /// A task of the role is running.
+    Running,
+    /// A task of the role failed, or its next task waits on another role's.
+    Blocked,
+    /// Nothing running: a task is ready, or nothing is left to start.
+    #[default]
+    Idle,
+    /// Every task of the role is done.
+    Done,
+}
+
+impl RoleState {
+    /// `running`, `blocked`, `idle` or `done`, as the team pane shows it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RoleState::Running => "running",
+            RoleState::Blocked => "blocked",
+            RoleState::Idle => "idle",
+            RoleState::Done => "done",
+        }
+    }
+}
 
 /// One role of a run's build team.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RoleView {
     pub role: AgentRole,
-    /// `running`, `blocked`, `idle` or `done`.
-    pub state: String,
+    pub state: RoleState,
     pub current: Option<String>,
     /// Tasks of this role running now.
     pub running: u32,
@@ -111,6 +136,62 @@ impl StatusCounts {
     }
 }
 
+/// Whether calls may go to a provider, as its circuit breaker says.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CircuitState {
+    /// Calls go through (also: no breaker reported).
+    #[default]
+    Closed,
+    /// One probe call is let through.
+    HalfOpen,
+    /// The provider is skipped for now.
+    Open,
+}
+
+/// One provider as the control room shows it: its load, latency, errors, circuit, spend,
+/// cache use and learned quality, built by the orchestrator from the gateway's figures.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProviderView {
+    pub name: String,
+    /// Its answers are simulated (the simulated provider, or one standing in for it).
+    pub simulated: bool,
+    /// Calls in flight, against the most it takes at once.
+    pub in_flight: u32,
+    pub max_concurrent: u32,
+    /// Calls waiting for a slot or a key.
+    pub queued: u32,
+    /// Why a call waits for a key and about how long (`rpm 42 s`).
+    pub waiting: Option<String>,
+    /// Requests made and failed, ever.
+    pub requests: u64,
+    pub errors: u64,
+    /// Latency percentiles over the recent calls, in milliseconds.
+    pub p50_ms: u64,
+    pub p95_ms: u64,
+    pub circuit: CircuitState,
+    /// Spent on it, in micro-dollars.
+    pub cost_micros: u64,
+    /// Tokens sent and received together.
+    pub tokens: u64,
+    /// Answers found in the cache, and lookups made (hits and misses).
+    pub cache_hits: u64,
+    pub cache_lookups: u64,
+    /// Requests started per 5-second bucket, oldest first, over the last 5 minutes.
+    pub load: Vec<u32>,
+    /// The learned quality score (0 to 1) per task kind the router weighs.
+    pub quality: std::collections::BTreeMap<String, f64>,
+}
+
+/// The routing policy in force, as the providers pane titles it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RoutingView {
+    /// `preferred`, `cheapest`, `fastest`, `best_quality` or `adaptive`.
+    pub policy: String,
+    /// `adaptive` only: a provider scoring below this for a task kind is tried after the others.
+    pub quality_floor: Option<f64>,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
     /// Grows with every published snapshot.
@@ -120,7 +201,7 @@ pub struct Snapshot {
     pub runs: Vec<Arc<RunView>>,
     /// Pending gates, oldest first.
     pub gates: Vec<Gate>,
-    pub providers: Vec<ProviderStats>,
+    pub providers: Vec<ProviderView>,
     pub counts: StatusCounts,
     pub spent_today_micros: u64,
     pub daily_cap_micros: u64,
@@ -154,7 +235,11 @@ pub struct Snapshot {
     pub gate_reviewers: Vec<(GateCode, Vec<String>)>,
     /// The routing policy in force (the providers pane shows it).
     #[serde(default)]
-    pub routing: crate::providers::Routing,
+    pub routing: RoutingView,
+    /// The templates a new run may name (`name`, or `name@version` for an older version),
+    /// as the registry holds them; the new-run form asks for the details.
+    #[serde(default)]
+    pub templates: Vec<String>,
 }
 
 impl Snapshot {

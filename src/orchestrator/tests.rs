@@ -713,7 +713,7 @@ async fn a_provider_that_keeps_failing_opens_its_circuit_and_alerts() {
     assert_eq!(kinds.iter().filter(|k| **k == AlertKind::CircuitOpen).count(), 1, "{kinds:?}");
     assert!(kinds.iter().all(|k| matches!(k, AlertKind::CircuitOpen | AlertKind::RunFailed)), "{kinds:?}");
     let snap = h.snapshot();
-    assert_eq!(snap.providers[0].circuit, Some(crate::providers::gateway::Circuit::Open));
+    assert_eq!(snap.providers[0].circuit, crate::orchestrator::CircuitState::Open);
     assert!(snap.providers[0].errors >= 10);
     h.shutdown().await.unwrap();
 }

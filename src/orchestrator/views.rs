@@ -2,10 +2,14 @@
 
 use std::sync::Arc;
 
-use super::snapshot::{CheckBrief, PhaseBrief, RoleView, RunView, Snapshot, StatusCounts};
+use super::snapshot::{
+    CheckBrief, CircuitState, PhaseBrief, ProviderView, RoleState, RoleView, RoutingView, RunView, Snapshot,
+    StatusCounts,
+};
 use super::state::{RunState, State};
 use crate::domain::{GateCode, GateStatus, TaskKind, TaskStatus};
-use crate::providers::Gateway;
+use crate::providers::gateway::Circuit;
+use crate::providers::{Gateway, ProviderStats, Routing};
 
 /// The team of a run in (or past) the build phase: one line per role of its plan.
 fn team(rs: &RunState) -> Vec<RoleView> {
@@ -16,7 +20,7 @@ fn team(rs: &RunState) -> Vec<RoleView> {
             None => {
                 roles.push(RoleView {
                     role: t.role,
-                    state: String::new(),
+                    state: RoleState::Idle,
                     current: None,
                     running: 0,
                     done: 0,
@@ -42,11 +46,11 @@ fn team(rs: &RunState) -> Vec<RoleView> {
         let waiting = mine().find(|t| t.status == TaskStatus::Waiting);
         let failed = mine().find(|t| t.status == TaskStatus::Failed);
         (view.state, view.current) = if let Some(t) = running {
-            ("running".into(), Some(t.title.clone()))
+            (RoleState::Running, Some(t.title.clone()))
         } else if let Some(t) = failed {
-            ("blocked".into(), Some(format!("{} failed", t.title)))
+            (RoleState::Blocked, Some(format!("{} failed", t.title)))
         } else if let Some(t) = ready {
-            ("idle".into(), Some(format!("next: {}", t.title)))
+            (RoleState::Idle, Some(format!("next: {}", t.title)))
         } else if let Some(t) = waiting {
             let on: Vec<&str> = t
                 .depends_on
@@ -55,11 +59,11 @@ fn team(rs: &RunState) -> Vec<RoleView> {
                 .filter(|d| d.status != TaskStatus::Done)
                 .map(|d| d.title.as_str())
                 .collect();
-            ("blocked".into(), Some(format!("waits on {}", on.join(", "))))
+            (RoleState::Blocked, Some(format!("waits on {}", on.join(", "))))
         } else if view.done == view.total && view.total > 0 {
-            ("done".into(), None)
+            (RoleState::Done, None)
         } else {
-            ("idle".into(), None)
+            (RoleState::Idle, None)
         };
     }
     roles.sort_by_key(|r| r.role);
@@ -151,7 +155,7 @@ pub(super) fn snapshot(state: &State, gateway: &Gateway, version: u64) -> Snapsh
         at: state.now(),
         runs: state.runs.iter().map(|rs| Arc::clone(&rs.view)).collect(),
         gates,
-        providers: gateway.stats(),
+        providers: gateway.stats().into_iter().map(provider_view).collect(),
         counts,
         spent_today_micros: state.spent_today,
         daily_cap_micros: state.daily_cap(),
@@ -172,6 +176,49 @@ pub(super) fn snapshot(state: &State, gateway: &Gateway, version: u64) -> Snapsh
             .map(|c| (*c, state.cfg.gates.reviewers(*c).to_vec()))
             .filter(|(_, who)| !who.is_empty())
             .collect(),
-        routing: gateway.routing(),
+        routing: routing_view(gateway.routing()),
+        templates: template_names(state),
     }
+}
+
+/// A provider's figures as the control room shows them.
+fn provider_view(s: ProviderStats) -> ProviderView {
+    ProviderView {
+        circuit: match s.circuit {
+            Some(Circuit::Open) => CircuitState::Open,
+            Some(Circuit::HalfOpen) => CircuitState::HalfOpen,
+            Some(Circuit::Closed) | None => CircuitState::Closed,
+        },
+        tokens: s.tokens_in + s.tokens_out,
+        cache_lookups: s.cache_hits + s.cache_misses,
+        name: s.name,
+        simulated: s.simulated,
+        in_flight: s.in_flight,
+        max_concurrent: s.max_concurrent,
+        queued: s.queued,
+        waiting: s.waiting,
+        requests: s.requests,
+        errors: s.errors,
+        p50_ms: s.p50_ms,
+        p95_ms: s.p95_ms,
+        cost_micros: s.cost_micros,
+        cache_hits: s.cache_hits,
+        load: s.load,
+        quality: s.quality,
+    }
+}
+
+fn routing_view(r: Routing) -> RoutingView {
+    RoutingView { policy: r.policy, quality_floor: r.quality_floor }
+}
+
+/// The names of the registry's templates, each once, in its order (built-in ones first).
+fn template_names(state: &State) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for t in state.templates.all() {
+        if !names.iter().any(|n| n == t.name()) {
+            names.push(t.name().to_string());
+        }
+    }
+    names
 }

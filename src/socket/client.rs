@@ -240,7 +240,7 @@ mod tests {
         let owner = fake_owner(dir.path()).await;
         let handle = attach(dir.path(), PLAIN).await.unwrap().expect("the fake owner listens");
         let (mut reader, mut lines, mut write) = owner.await.unwrap();
-        let snap = crate::tui::fixture::snapshot(300, 3, 5);
+        let snap = crate::testkit::fixture::snapshot(300, 3, 5);
         let big = line(&ServerMsg::Snapshot(Box::new(SnapshotDelta::full(&snap))));
         assert!(big.len() > 100_000, "a long line: {} bytes", big.len());
         let (big_a, big_b) = big.split_at(big.len() / 2);

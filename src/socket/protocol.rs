@@ -209,7 +209,7 @@ pub fn mutates(cmd: &Command) -> bool {
 mod tests {
     use super::*;
     use crate::domain::{Decision, RunId};
-    use crate::tui::fixture;
+    use crate::testkit::fixture;
     use proptest::prelude::*;
 
     fn command() -> impl Strategy<Value = Command> {

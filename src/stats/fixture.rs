@@ -114,6 +114,20 @@ impl Writer {
     }
 }
 
+/// The figures of a factory that has done nothing yet, with only the simulated provider
+/// configured and the routing policy `preferred`.
+pub fn empty(now: u64) -> Stats {
+    super::compute(Inputs {
+        log: &StatsLog::default(),
+        runs: Vec::new(),
+        now,
+        since_days: None,
+        providers: vec!["sim".into()],
+        quality: Default::default(),
+        routing: crate::providers::Routing { policy: "preferred".into(), quality_floor: None },
+    })
+}
+
 /// About `events` events of `runs` runs over the four weeks before `now`.
 pub fn history(runs: usize, events: usize, now: u64) -> History {
     let mut w = Writer { events: Vec::with_capacity(events + runs * 4), rng: Rng::new(17) };

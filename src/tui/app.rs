@@ -40,7 +40,7 @@ impl Pane {
 }
 
 /// How a template version is named in a run: `name` for the default version, else `name@version`.
-pub fn template_label(t: &crate::templates::TemplateInfo) -> String {
+pub fn template_label(t: &crate::orchestrator::TemplateInfo) -> String {
     if t.latest { t.name.clone() } else { format!("{}@{}", t.name, t.version) }
 }
 
@@ -184,9 +184,7 @@ impl App {
             reviewer,
             visible_runs: Vec::new(),
             visible_gates: Vec::new(),
-            templates: crate::templates::builtin()
-                .map(|ts| ts.iter().map(|t| t.name().to_string()).collect())
-                .unwrap_or_default(),
+            templates: snap.templates.clone(),
             redraw_in: None,
             link: crate::orchestrator::Link::Owner,
             osc52: false,

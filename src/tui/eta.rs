@@ -93,8 +93,7 @@ fn gate_ms(run: &RunView, snap: &Snapshot, code: GateCode) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::orchestrator::RoleView;
-    use crate::providers::ProviderStats;
+    use crate::orchestrator::{ProviderView, RoleState, RoleView};
 
     const NOW: u64 = 1_800_000_000_000;
 
@@ -103,8 +102,8 @@ mod tests {
             phase_ms: [60_000, 60_000, 0, 0, 0, 0, 0],
             gate_wait_ms: [3_600_000, 7_200_000, 86_400_000, 86_400_000, 86_400_000],
             providers: vec![
-                ProviderStats { requests: 3, p50_ms: 2_000, ..Default::default() },
-                ProviderStats { requests: 0, p50_ms: 0, ..Default::default() },
+                ProviderView { requests: 3, p50_ms: 2_000, ..Default::default() },
+                ProviderView { requests: 0, p50_ms: 0, ..Default::default() },
             ],
             ..Default::default()
         }
@@ -147,7 +146,7 @@ mod tests {
         r.phase_started_at = NOW;
         let role = |done, total| RoleView {
             role: crate::domain::AgentRole::Backend,
-            state: "running".into(),
+            state: RoleState::Running,
             current: None,
             running: 1,
             done,

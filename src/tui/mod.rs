@@ -2,12 +2,8 @@
 //! something changed (at most 30 frames a second), sending commands for every intent.
 
 pub mod app;
-pub mod bench;
-pub mod bench_browser;
-pub mod bench_stats;
 pub mod eta;
 pub mod external;
-pub mod fixture;
 pub mod highlight;
 pub mod input;
 pub mod mouse;

@@ -5,11 +5,11 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
 use super::app::{App, Effect, Pane, Screen};
-use super::fixture;
 use super::screens::overlays::Overlay;
 use super::screens::review::Mode;
 use super::tests::{answer, app, draw, key, typed};
 use crate::orchestrator::{Command, Reply};
+use crate::testkit::fixture;
 
 fn ctrl_s(app: &mut App) -> Vec<Effect> {
     app.handle_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL))

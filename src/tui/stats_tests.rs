@@ -6,11 +6,11 @@ use std::sync::Arc;
 use ratatui::crossterm::event::KeyCode;
 
 use super::app::{App, Effect, Screen};
-use super::fixture;
 use super::tests::{answer, app, draw, key, scene, typed};
 use crate::config::keys::Keymap;
 use crate::orchestrator::{Command, Reply};
 use crate::stats::Stats;
+use crate::testkit::fixture;
 
 /// A month of a factory of 40 runs, as `factory stats` makes its figures.
 fn busy(since: Option<u32>) -> Stats {
@@ -19,16 +19,7 @@ fn busy(since: Option<u32>) -> Stats {
 }
 
 fn empty() -> Stats {
-    let log = crate::stats::StatsLog::default();
-    crate::stats::compute(crate::stats::Inputs {
-        log: &log,
-        runs: Vec::new(),
-        now: fixture::NOW,
-        since_days: None,
-        providers: vec!["sim".into()],
-        quality: Default::default(),
-        routing: crate::providers::Routing { policy: "preferred".into(), quality_floor: None },
-    })
+    crate::stats::fixture::empty(fixture::NOW)
 }
 
 fn requests(effects: &[Effect]) -> Vec<Command> {

@@ -11,11 +11,11 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::Style;
 
 use super::app::{App, Effect, Pane};
-use super::fixture;
 use super::theme::{ColorMode, Theme};
 use crate::config::keys::Keymap;
 use crate::domain::GateStatus;
 use crate::orchestrator::{Command, Reply, RunDetail};
+use crate::testkit::fixture;
 
 const SIZES: [(u16, u16); 3] = [(80, 24), (120, 40), (200, 50)];
 

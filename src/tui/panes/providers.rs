@@ -8,8 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Row, Table};
 
 use crate::domain::money::fmt_usd;
-use crate::providers::ProviderStats;
-use crate::providers::gateway::Circuit;
+use crate::orchestrator::{CircuitState, ProviderView};
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
 use crate::tui::widgets;
@@ -25,7 +24,7 @@ pub fn sparkline(load: &[u32], width: usize) -> String {
 }
 
 /// Requests in the last minute (the last twelve 5-second buckets).
-pub fn per_minute(p: &ProviderStats) -> u32 {
+pub fn per_minute(p: &ProviderView) -> u32 {
     p.load.iter().rev().take(12).sum()
 }
 
@@ -49,15 +48,14 @@ const HEADER: [&str; 11] =
     ["Name", "In flight", "Q", "/min", "p50/p95", "Err", "Circ", "Cost", "Tokens", "Cache", "Load 1m"];
 
 /// A provider's cells, under `HEADER`.
-fn cells(p: &ProviderStats, theme: &Theme) -> Vec<Line<'static>> {
+fn cells(p: &ProviderView, theme: &Theme) -> Vec<Line<'static>> {
     let t = &theme.s;
     let (circuit, cstyle) = match p.circuit {
-        Some(Circuit::Open) => ("open", t.error),
-        Some(Circuit::HalfOpen) => ("half", t.warn),
-        _ => ("ok", t.ok),
+        CircuitState::Open => ("open", t.error),
+        CircuitState::HalfOpen => ("half", t.warn),
+        CircuitState::Closed => ("ok", t.ok),
     };
     let err_rate = if p.requests == 0 { 0.0 } else { p.errors as f64 * 100.0 / p.requests as f64 };
-    let cache = p.cache_hits + p.cache_misses;
     let mut name = vec![Span::styled(p.name.clone(), t.base)];
     if p.simulated && p.name != "sim" {
         name.push(Span::styled(" sim", t.muted));
@@ -76,9 +74,12 @@ fn cells(p: &ProviderStats, theme: &Theme) -> Vec<Line<'static>> {
         Line::styled(format!("{err_rate:.0}%"), if err_rate >= 10.0 { t.warn } else { t.muted }),
         Line::styled(circuit, cstyle),
         Line::styled(fmt_usd(p.cost_micros), t.base),
-        Line::styled(tokens(p.tokens_in + p.tokens_out), t.muted),
+        Line::styled(tokens(p.tokens), t.muted),
         Line::styled(
-            (p.cache_hits * 100).checked_div(cache).map(|pct| format!("{pct}%")).unwrap_or_else(|| "—".into()),
+            (p.cache_hits * 100)
+                .checked_div(p.cache_lookups)
+                .map(|pct| format!("{pct}%"))
+                .unwrap_or_else(|| "—".into()),
             t.muted,
         ),
         Line::styled(sparkline(&p.load, 12), t.bar),

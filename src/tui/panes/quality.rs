@@ -4,7 +4,7 @@
 use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthStr;
 
-use crate::providers::{ProviderStats, Routing};
+use crate::orchestrator::{ProviderView, RoutingView};
 use crate::stats::format::score;
 use crate::tui::theme::Theme;
 use crate::tui::widgets;
@@ -19,7 +19,7 @@ fn short(kind: &str) -> &str {
 }
 
 /// `adaptive (floor 0.60)`, `preferred`.
-pub fn policy(r: &Routing) -> String {
+pub fn policy(r: &RoutingView) -> String {
     let name = if r.policy.is_empty() { "preferred" } else { r.policy.as_str() };
     match r.quality_floor {
         Some(f) => format!("{} (floor {f:.2})", crate::sanitize::line(name)),
@@ -28,7 +28,7 @@ pub fn policy(r: &Routing) -> String {
 }
 
 /// A heading, then one line per provider (at most `rows` lines in all, none if fewer than two).
-pub fn lines(providers: &[ProviderStats], width: usize, rows: usize, t: &Theme) -> Vec<Line<'static>> {
+pub fn lines(providers: &[ProviderView], width: usize, rows: usize, t: &Theme) -> Vec<Line<'static>> {
     if rows < 2 || providers.is_empty() {
         return Vec::new();
     }
@@ -58,19 +58,22 @@ mod tests {
     #[test]
     fn scores_read_in_pipeline_order_and_the_policy_names_its_floor() {
         let t = Theme::load("no-colour", crate::tui::theme::ColorMode::None).unwrap();
-        let p = ProviderStats {
+        let p = ProviderView {
             name: "openai".into(),
             quality: [("build".to_string(), 0.79), ("research".to_string(), 0.824), ("founder_fit".to_string(), 1.0)]
                 .into_iter()
                 .collect(),
-            ..ProviderStats::default()
+            ..ProviderView::default()
         };
-        let none = ProviderStats { name: "sim".into(), ..ProviderStats::default() };
+        let none = ProviderView { name: "sim".into(), ..ProviderView::default() };
         let text: Vec<String> = lines(&[p, none], 80, 5, &t).iter().map(|l| l.to_string()).collect();
         assert_eq!(text[1], "openai research .82 · fit 1.00 · build .79");
         assert_eq!(text[2], "sim    nothing observed yet");
-        assert!(lines(&[], 80, 5, &t).is_empty() && lines(&[ProviderStats::default()], 80, 1, &t).is_empty());
-        assert_eq!(policy(&Routing { policy: "adaptive".into(), quality_floor: Some(0.6) }), "adaptive (floor 0.60)");
-        assert_eq!(policy(&Routing::default()), "preferred");
+        assert!(lines(&[], 80, 5, &t).is_empty() && lines(&[ProviderView::default()], 80, 1, &t).is_empty());
+        assert_eq!(
+            policy(&RoutingView { policy: "adaptive".into(), quality_floor: Some(0.6) }),
+            "adaptive (floor 0.60)"
+        );
+        assert_eq!(policy(&RoutingView::default()), "preferred");
     }
 }

@@ -7,17 +7,17 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Table, Wrap};
 
 use crate::domain::money::fmt_usd;
-use crate::orchestrator::RoleView;
+use crate::orchestrator::{RoleState, RoleView};
 use crate::sanitize;
 use crate::tui::app::App;
 use crate::tui::widgets;
 
-fn state_glyph(state: &str) -> &'static str {
+fn state_glyph(state: RoleState) -> &'static str {
     match state {
-        "running" => "●",
-        "blocked" => "◐",
-        "done" => "✓",
-        _ => "○",
+        RoleState::Running => "●",
+        RoleState::Blocked => "◐",
+        RoleState::Done => "✓",
+        RoleState::Idle => "○",
     }
 }
 
@@ -190,16 +190,16 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
         .iter()
         .take(body.height.saturating_sub(1) as usize)
         .map(|r| {
-            let style = match r.state.as_str() {
-                "running" => t.info,
-                "blocked" => t.warn,
-                "done" => t.ok,
-                _ => t.muted,
+            let style = match r.state {
+                RoleState::Running => t.info,
+                RoleState::Blocked => t.warn,
+                RoleState::Done => t.ok,
+                RoleState::Idle => t.muted,
             };
             let current = r.current.as_deref().map(|c| sanitize::line(c).into_owned()).unwrap_or_default();
             vec![
                 Line::styled(r.role.title(), t.base),
-                Line::styled(format!("{} {}", state_glyph(&r.state), r.state), style),
+                Line::styled(format!("{} {}", state_glyph(r.state), r.state.name()), style),
                 Line::styled(current, t.base),
                 Line::styled(format!("{}/{}", r.done, r.total), t.muted),
                 Line::styled(sanitize::line(&report_brief(r)).into_owned(), t.muted),

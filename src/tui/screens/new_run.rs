@@ -29,7 +29,7 @@ pub struct NewRunForm {
     pub error: Option<String>,
     pub submitting: bool,
     /// What the registry says of each template (after it answered).
-    pub infos: Vec<crate::templates::TemplateInfo>,
+    pub infos: Vec<crate::orchestrator::TemplateInfo>,
 }
 
 impl NewRunForm {
@@ -91,7 +91,7 @@ impl NewRunForm {
     }
 
     /// The registry's templates, keeping the current choice when it is still there.
-    pub fn set_templates(&mut self, infos: Vec<crate::templates::TemplateInfo>) {
+    pub fn set_templates(&mut self, infos: Vec<crate::orchestrator::TemplateInfo>) {
         let current = self.templates.get(self.template).cloned();
         self.templates = infos.iter().map(crate::tui::app::template_label).collect();
         self.infos = infos;

@@ -29,7 +29,7 @@ pub struct ReportsView {
 }
 
 pub struct TemplatesView {
-    pub items: Option<Vec<crate::templates::TemplateInfo>>,
+    pub items: Option<Vec<crate::orchestrator::TemplateInfo>>,
     pub selected: usize,
 }
 

@@ -11,8 +11,8 @@ use ratatui::layout::Rect;
 use super::{answer, app, draw, key, open_release_review};
 use crate::domain::money::fmt_usd;
 use crate::orchestrator::{Command, Reply, RunDetail};
+use crate::testkit::fixture;
 use crate::tui::app::{App, Effect};
-use crate::tui::fixture;
 
 fn buffer(app: &mut App, w: u16, h: u16) -> Buffer {
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();

@@ -11,8 +11,8 @@ use super::{AfterDecision, Mode, ReviewScreen, Then, view_key};
 use crate::config::keys::Keymap;
 use crate::domain::{BudgetAsk, GateCode, GateId, GateStatus, RunId};
 use crate::orchestrator::{Command, EvidenceKind, Reply, ReviewData};
+use crate::testkit::fixture;
 use crate::tui::app::{App, Effect, Pane, Screen};
-use crate::tui::fixture;
 use crate::tui::tests::answer;
 use crate::tui::theme::{ColorMode, Theme};
 

@@ -6,12 +6,12 @@ use std::time::{Duration, Instant};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde::Serialize;
 
-use super::app::{App, Effect, Pane, Screen};
-use super::fixture;
-use super::terminal::Term;
-use super::theme::{ColorMode, Theme};
 use crate::config::keys::Keymap;
 use crate::orchestrator::{Command, FileEntry, FileText, Reply, RunDetail};
+use crate::testkit::fixture;
+use crate::tui::app::{App, Effect, Pane, Screen};
+use crate::tui::terminal::Term;
+use crate::tui::theme::{ColorMode, Theme};
 
 #[derive(Debug, Serialize)]
 pub struct BrowserFigures {
@@ -91,7 +91,7 @@ pub fn run(quick: bool) -> std::io::Result<BrowserFigures> {
     // patterns a screenful of Python needs compiled (the browser warms them up in the
     // background when it opens; this is the first paint without that).
     let t = Instant::now();
-    let mut viewer = super::viewer::Viewer::code(&python, "app/backend/main.py", mode, &theme.name).with_numbers();
+    let mut viewer = crate::tui::viewer::Viewer::code(&python, "app/backend/main.py", mode, &theme.name).with_numbers();
     let area = ratatui::layout::Rect::new(0, 0, 150, 48);
     term.terminal.draw(|f| viewer.render(f, area, &theme.s))?;
     let cold = us(t.elapsed());
@@ -125,7 +125,7 @@ pub fn run(quick: bool) -> std::io::Result<BrowserFigures> {
     for _ in 0..reps {
         if let Screen::Browser(b) = &mut app.screen {
             b.file = None;
-            b.focus = super::screens::browser::Focus::Tree;
+            b.focus = crate::tui::screens::browser::Focus::Tree;
             b.reveal("app/backend/main.py");
         }
         let effects = press(&mut app, KeyCode::Enter);

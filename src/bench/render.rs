@@ -9,11 +9,11 @@ use std::time::Instant;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde::Serialize;
 
-use super::app::App;
-use super::fixture;
-use super::terminal::Term;
-use super::theme::{ColorMode, Theme};
 use crate::config::keys::Keymap;
+use crate::testkit::fixture;
+use crate::tui::app::App;
+use crate::tui::terminal::Term;
+use crate::tui::theme::{ColorMode, Theme};
 
 #[derive(Debug, Serialize)]
 pub struct RenderFigures {
@@ -42,9 +42,9 @@ pub struct RenderFigures {
     pub idle_frames_10s: u32,
     pub idle_bytes_10s: u64,
     /// The workspace browser on a run of 1,000 files, and a highlighted file's first paint.
-    pub browser: super::bench_browser::BrowserFigures,
+    pub browser: super::render_browser::BrowserFigures,
     /// The Stats screen at 1,000 runs and 100,000 events.
-    pub stats: super::bench_stats::StatsFigures,
+    pub stats: super::render_stats::StatsFigures,
 }
 
 fn percentile(xs: &mut [u64], p: usize) -> u64 {
@@ -114,14 +114,14 @@ pub fn run(quick: bool) -> std::io::Result<RenderFigures> {
     idle_snap.gates.insert(0, fresh);
     let mut idle = app_for(idle_snap);
     let mut term = Term::fixed(std::io::sink(), w, h)?;
-    idle.focus = super::app::Pane::Gates;
+    idle.focus = crate::tui::app::Pane::Gates;
     term.draw(&mut idle)?;
     let start_bytes = bytes(&term);
     let (mut clock, end) = (fixture::NOW, fixture::NOW + 10_000);
     let mut idle_frames = 0;
     // The event loop's rule: with nothing new, draw only when a shown time changes.
     while let Some(wait) = idle.redraw_in {
-        clock += wait.max(super::FRAME.as_millis() as u64);
+        clock += wait.max(crate::tui::FRAME.as_millis() as u64);
         if clock > end {
             break;
         }
@@ -131,8 +131,8 @@ pub fn run(quick: bool) -> std::io::Result<RenderFigures> {
     }
     let idle_bytes = bytes(&term) - start_bytes;
 
-    let browser = super::bench_browser::run(quick)?;
-    let stats = super::bench_stats::run(quick)?;
+    let browser = super::render_browser::run(quick)?;
+    let stats = super::render_stats::run(quick)?;
     let p99_draw = percentile(&mut frame_us.clone(), 99);
     Ok(RenderFigures {
         width: w,
@@ -147,7 +147,7 @@ pub fn run(quick: bool) -> std::io::Result<RenderFigures> {
         update_bytes_p50: percentile(&mut update_bytes, 50),
         key_to_frame_p50_us: percentile(&mut key_us.clone(), 50),
         key_to_frame_p99_us: percentile(&mut key_us, 99),
-        key_to_screen_max_ms: super::FRAME.as_secs_f64() * 1000.0 + p99_draw as f64 / 1000.0,
+        key_to_screen_max_ms: crate::tui::FRAME.as_secs_f64() * 1000.0 + p99_draw as f64 / 1000.0,
         key_to_screen: None,
         idle_frames_10s: idle_frames,
         idle_bytes_10s: idle_bytes,

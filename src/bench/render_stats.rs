@@ -7,12 +7,12 @@ use std::time::{Duration, Instant};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde::Serialize;
 
-use super::app::Effect;
-use super::fixture;
-use super::terminal::Term;
 use crate::orchestrator::Reply;
 use crate::stats::fixture::history;
 use crate::store::{Store, Writes};
+use crate::testkit::fixture;
+use crate::tui::app::Effect;
+use crate::tui::terminal::Term;
 
 #[derive(Debug, Serialize)]
 pub struct StatsFigures {
@@ -81,7 +81,7 @@ pub fn run(quick: bool) -> std::io::Result<StatsFigures> {
         figures_us.push(us(t.elapsed()));
     }
 
-    let mut app = super::bench::app_for(fixture::snapshot(runs, 6, 50));
+    let mut app = super::render::app_for(fixture::snapshot(runs, 6, 50));
     let effects = app.handle_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::NONE));
     for e in effects {
         if let Effect::Request(id, _) = e {
@@ -96,7 +96,7 @@ pub fn run(quick: bool) -> std::io::Result<StatsFigures> {
         let mut fresh = stats.clone();
         fresh.generated_at += k as u64;
         fresh.runs.started += (k % 2) as u64;
-        if let super::app::Screen::Stats(s) = &mut app.screen {
+        if let crate::tui::app::Screen::Stats(s) = &mut app.screen {
             s.data = Some(Box::new(fresh));
         }
         let t = Instant::now();

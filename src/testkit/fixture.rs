@@ -8,11 +8,9 @@ use crate::domain::{
     RunId, RunStatus,
 };
 use crate::orchestrator::{
-    CheckBrief, Evidence, EvidenceKind, PhaseBrief, PreviousRevision, ReviewData, RoleView, RunView, Snapshot,
-    StatusCounts,
+    CheckBrief, CircuitState, Evidence, EvidenceKind, PhaseBrief, PreviousRevision, ProviderView, ReviewData,
+    RoleState, RoleView, RoutingView, RunView, Snapshot, StatusCounts,
 };
-use crate::providers::ProviderStats;
-use crate::providers::gateway::Circuit;
 use crate::util::rng::Rng;
 
 /// The fixed "now" of the fixture: 2027-01-15T10:40:00Z.
@@ -40,7 +38,7 @@ fn team(run: RunId) -> Vec<RoleView> {
     vec![
         RoleView {
             role: AgentRole::Backend,
-            state: "running".into(),
+            state: RoleState::Running,
             current: Some("Authentication endpoints".into()),
             running: 1,
             done: 3,
@@ -55,7 +53,7 @@ fn team(run: RunId) -> Vec<RoleView> {
         },
         RoleView {
             role: AgentRole::Frontend,
-            state: "blocked".into(),
+            state: RoleState::Blocked,
             current: Some("waits on Authentication endpoints".into()),
             running: 0,
             done: 1,
@@ -70,7 +68,7 @@ fn team(run: RunId) -> Vec<RoleView> {
         },
         RoleView {
             role: AgentRole::Testing,
-            state: "idle".into(),
+            state: RoleState::Idle,
             current: None,
             running: 0,
             done: 0,
@@ -79,7 +77,7 @@ fn team(run: RunId) -> Vec<RoleView> {
         },
         RoleView {
             role: AgentRole::DevOps,
-            state: "done".into(),
+            state: RoleState::Done,
             current: None,
             running: 0,
             done: 1,
@@ -202,12 +200,10 @@ fn gate(run: RunId, code: GateCode, waited_ms: u64, late: bool) -> Gate {
     }
 }
 
-fn provider(name: &str, kind: &str, model: &str, in_flight: u32, max: u32, seed: u64) -> ProviderStats {
+fn provider(name: &str, kind: &str, in_flight: u32, max: u32, seed: u64) -> ProviderView {
     let mut rng = Rng::new(seed);
-    ProviderStats {
+    ProviderView {
         name: name.into(),
-        kind: kind.into(),
-        model: model.into(),
         simulated: kind == "sim",
         in_flight,
         max_concurrent: max,
@@ -216,14 +212,11 @@ fn provider(name: &str, kind: &str, model: &str, in_flight: u32, max: u32, seed:
         errors: 31,
         p50_ms: 820,
         p95_ms: 2_140,
-        tokens_in: 2_400_000,
-        tokens_out: 310_000,
+        tokens: 2_400_000 + 310_000,
         cost_micros: 3_420_000,
         cache_hits: 120,
-        cache_misses: 480,
-        circuit: Some(if name == "anthropic" { Circuit::HalfOpen } else { Circuit::Closed }),
-        keys_ready: 1,
-        keys_total: 2,
+        cache_lookups: 120 + 480,
+        circuit: if name == "anthropic" { CircuitState::HalfOpen } else { CircuitState::Closed },
         load: (0..60).map(|_| rng.range(0, 40) as u32).collect(),
         waiting: None,
         // Scores learned per task kind; the simulated provider's only where it answered.
@@ -242,20 +235,21 @@ pub fn snapshot(runs_n: usize, providers_n: usize, gates_n: usize) -> Snapshot {
     for r in &runs {
         counts.add(r.status);
     }
+    // Name, kind, calls in flight, most at once.
     let catalogue = [
-        ("sim", "sim", "sim-standard", 12, 64),
-        ("openai", "openai", "gpt-4o-mini", 7, 10),
-        ("anthropic", "anthropic", "claude-sonnet-4-5", 4, 8),
-        ("perplexity", "openai", "sonar", 1, 4),
-        ("local", "cli", "llama3", 0, 2),
-        ("openrouter", "openai", "gpt-4.1-mini", 3, 16),
+        ("sim", "sim", 12, 64),
+        ("openai", "openai", 7, 10),
+        ("anthropic", "anthropic", 4, 8),
+        ("perplexity", "openai", 1, 4),
+        ("local", "cli", 0, 2),
+        ("openrouter", "openai", 3, 16),
     ];
     let providers = catalogue
         .iter()
         .cycle()
         .take(providers_n)
         .enumerate()
-        .map(|(i, (n, k, m, f, x))| provider(n, k, m, *f, *x, i as u64))
+        .map(|(i, (n, k, f, x))| provider(n, k, *f, *x, i as u64))
         .collect();
     let codes = [GateCode::G1, GateCode::G0, GateCode::G2, GateCode::G3];
     let gates = (0..gates_n)
@@ -296,7 +290,10 @@ pub fn snapshot(runs_n: usize, providers_n: usize, gates_n: usize) -> Snapshot {
         in_flight: 27,
         tasks_done: 4_812,
         gate_reviewers: vec![(GateCode::G3, vec!["alice".into()])],
-        routing: crate::providers::Routing { policy: "adaptive".into(), quality_floor: Some(0.6) },
+        routing: RoutingView { policy: "adaptive".into(), quality_floor: Some(0.6) },
+        templates: crate::templates::builtin()
+            .map(|ts| ts.iter().map(|t| t.name().to_string()).collect())
+            .unwrap_or_default(),
     }
 }
 
