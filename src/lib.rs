@@ -1,12 +1,14 @@
 //! Startup Factory: a terminal control room that supervises many AI-driven startup runs.
 
 pub mod assets;
+#[cfg(feature = "bench")]
 pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod delivery;
 pub mod domain;
 pub mod error;
+#[cfg(feature = "testkit")]
 pub mod fake_server;
 pub mod fmt;
 pub mod headless;
@@ -23,6 +25,7 @@ pub mod socket;
 pub mod stats;
 pub mod store;
 pub mod templates;
+#[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod tui;
 pub mod util;

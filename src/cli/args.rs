@@ -186,6 +186,8 @@ pub enum TemplatesAction {
 }
 
 #[derive(Args, Debug)]
+// Without the `bench` feature only the scenario's name is read (to say it is not built in).
+#[cfg_attr(not(feature = "bench"), allow(dead_code))]
 pub struct BenchArgs {
     /// What to measure: orchestrator, render, gateway, startup, store, fairness, routing, attach
     pub scenario: String,

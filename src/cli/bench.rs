@@ -1,14 +1,24 @@
-//! `factory bench SCENARIO [--json]`: runs a benchmark scenario and prints its report.
+//! `factory bench SCENARIO [--json]`: runs a benchmark scenario and prints its report; a
+//! binary built without the `bench` feature says how to get one that has them.
 
 use super::args::BenchArgs;
-use crate::bench::{self, BenchOptions};
 use crate::error::{FactoryError, Result};
 
+#[cfg(feature = "bench")]
 pub async fn run(a: BenchArgs) -> Result<()> {
+    use crate::bench::{self, BenchOptions};
     if a.rate == 0 || a.burst == 0 || a.repeat == 0 || a.runs == Some(0) {
         return Err(FactoryError::usage("--rate, --burst, --runs and --repeat must be at least 1"));
     }
     let opts = BenchOptions { quick: a.quick, rate: a.rate, burst: a.burst, runs: a.runs, repeat: a.repeat };
     super::say::out(bench::run(&a.scenario, opts, a.json).await?);
     Ok(())
+}
+
+#[cfg(not(feature = "bench"))]
+pub async fn run(a: BenchArgs) -> Result<()> {
+    Err(FactoryError::usage(format!(
+        "`factory bench {}`: this binary was built without the benchmarks; build one with `cargo build --release --features bench` (see BENCHMARKS.md)",
+        crate::sanitize::line(&a.scenario)
+    )))
 }

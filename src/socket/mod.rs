@@ -1,6 +1,7 @@
 //! One orchestrator, many terminals: the process that holds the data directory serves a
 //! Unix socket; other terminals and CLI commands attach to it.
 
+#[cfg(feature = "bench")]
 pub mod bench;
 pub mod client;
 pub mod protocol;

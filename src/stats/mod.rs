@@ -2,6 +2,7 @@
 //! it and the runs (`factory stats`, the Stats screen).
 
 pub mod compute;
+#[cfg(feature = "testkit")]
 pub mod fixture;
 pub mod format;
 pub mod log;
