@@ -1,4 +1,32 @@
 //! Startup Factory: a terminal control room that supervises many AI-driven startup runs.
+//!
+//! # Module map
+//!
+//! Each layer uses only the layers below it; `tests/boundaries.rs` holds the edges marked
+//! *enforced*.
+//!
+//! ```text
+//! cli ───────────► tui, headless, socket, orchestrator, bench*  (entry points: parse, dispatch, print)
+//! tui ───────────► orchestrator (Commands in; Snapshots, Events, Replies out), config, stats
+//!                  and never store, providers or templates (enforced)
+//! headless ──────► orchestrator                       (events as lines for scripts)
+//! socket ────────► orchestrator, store                (the same Commands and Snapshots over a Unix socket)
+//! orchestrator ──► providers, templates, sandbox, store, prompts, delivery, stats, workspace
+//!                  and never tui or headless (enforced)
+//! stats, delivery ► providers, store                  (figures and alert deliveries the actor drives)
+//! providers ─────► config, templates, util            (wire formats, transport, gateway; templates for simulated code)
+//! sandbox ───────► templates, config                  (a template's checks, run shut in)
+//! templates ─────► workspace, util, assets
+//! config, store, workspace ─► domain                  (config::keys: the key vocabulary the tui binds)
+//! domain, fmt, util, sanitize, plural, signals        (plain types and helpers; the domain does no I/O: enforced)
+//! bench*, testkit*, fake_server*                      (* only with the `bench` / `testkit` features)
+//! ```
+//!
+//! Edges still going the wrong way, to be cut: `headless` prints through `cli::say`;
+//! `stats` and `delivery` take small types from `orchestrator` (`Health`, `Clock`,
+//! `decided_automatically`); `config` takes a default from `store` and a redactor from
+//! `delivery`; `sandbox` looks for `store`'s data-directory marker; the simulated provider
+//! reuses `orchestrator::answer::file_blocks`.
 
 pub mod assets;
 #[cfg(feature = "bench")]

@@ -2,6 +2,7 @@
 //! that fails twice (delivered once, with one idempotency key) and to a command (the JSON
 //! on its standard input); `--exit-when-idle` waits for pending deliveries, says on
 //! standard error what is left, and the next start delivers it.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! `factory bench`: the gateway scenario runs end to end (a quick, light run: its figures
 //! are checked for shape and errors, never for speed) and unknown scenarios are refused.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

@@ -10,6 +10,7 @@
 //! their module, while the control room's own `panes::providers` (a path inside `tui`) and
 //! a field such as `snap.providers` do not. `std::fs` and `tokio::fs` are named by their
 //! text.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 use std::fs;
 use std::path::{Path, PathBuf};

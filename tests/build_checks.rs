@@ -3,6 +3,7 @@
 //! tests) run for real in the bubblewrap sandbox, and a planted defect is repaired within
 //! bounds or left to a person. Slow (package installs): the dependency cache is shared by
 //! these tests, and by later runs of them.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! Chaos: fifty runs against the fake provider server while a third of its answers misbehave
 //! in every way it knows. Every run completes or fails with a recorded reason, nothing
 //! panics, and every run's cost is exactly what the server billed times the price table.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! Bad input on the real binary: one clear sentence, the documented exit code, and no change.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! The real binary end to end: runs to completion, gate decisions from the command line,
 //! reports, exports and alerts.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! The config corpus: every file in tests/configs/valid parses, every file in tests/configs/invalid is refused with the message in its `.expected` file.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

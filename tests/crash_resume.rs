@@ -1,5 +1,6 @@
 //! `kill -9` in the middle of a demo, again and again: every run resumes and ends with the
 //! same ledger (tokens and micro-dollars per run) as a demo never interrupted.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Provider text is untrusted: control sequences and bidi overrides in answers (and in run
 //! names) reach the command line's output and the exports only as inert symbols.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! A closed pipe ends a command quietly, as Unix tools do: `factory events | head -1`
 //! exits 0 with nothing on standard error, and a streaming `--headless` run stops cleanly
 //! (its runs saved) once nobody reads its events.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! 529s, 500s, HTML pages, cut streams, malformed JSON and errors inside streams, with
 //! retries and fallbacks as events, and every run's recorded cost equal to the usage the
 //! server reported times the price table, to the micro-dollar. Keys never leave memory.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

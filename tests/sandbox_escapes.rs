@@ -9,6 +9,7 @@
 //! `cargo test --test sandbox_escapes -- --ignored --nocapture scaffold` runs the
 //! neoforge backend's and pythonml's real checks (installs from PyPI) twice, cold and warm
 //! cache, and prints their times.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 use std::io::ErrorKind;
 use std::net::TcpListener;

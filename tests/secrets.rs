@@ -5,6 +5,7 @@
 //! refused key. The alert webhook's URL, which carries a token with the marker, is held to
 //! the same (its careless receiver quotes it back in every refusal). And the data
 //! directory, its logs and the socket are private.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

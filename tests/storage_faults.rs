@@ -1,6 +1,7 @@
 //! Storage faults on the real binary: a read-only data directory, a full disk, a damaged
 //! sled file, a newer schema, two owners racing. Each gives one clear sentence and a
 //! non-zero exit, never a panic; every decision acknowledged before the fault is there after.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 mod fault_kit;

@@ -3,6 +3,7 @@
 //!
 //! Set `TEMPLATE_RENDER_DIR` to also write each template's plain render there, to try the
 //! generated project by hand (`npm test`, `pytest`, ...).
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! `factory templates ...` on the real binary: the registry with ratings, import from a
 //! folder, an archive and a git URL, export, side-by-side versions, remove, new, and every
 //! kind of bad template refused with nothing installed.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! The real binary in tmux, driven as a person would: wait for the four panes, approve one
 //! gate, reject the next one (opened at once) with a typed note, quit, and check both
 //! decisions on disk.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

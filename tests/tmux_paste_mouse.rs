@@ -1,6 +1,7 @@
 //! The real binary in tmux: a 3,000-character bracketed paste into the new-run form's idea
 //! (Ctrl-S right after creates the run, no key held back), and `--mouse` clicks that focus a
 //! pane, select a row and, clicked again, open it.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

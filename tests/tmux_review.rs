@@ -1,6 +1,7 @@
 //! The review's evidence in the real binary in tmux, as a reviewer would use it: a release
 //! read on its tabs and its `app/` files (a Python file opened and searched), a revision
 //! seen as a diff under the note that asked for it, and two marked gates approved at once.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

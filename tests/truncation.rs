@@ -2,6 +2,7 @@
 //! an answer that stopped at the token limit is asked again once with twice the limit and
 //! then written; cut off again, the task fails with the reason and writes nothing. Either
 //! way the cut-off answer was paid for and is in the ledger.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

@@ -67,17 +67,14 @@ pub async fn run(argv: &[String], body: &[u8], timeout: Duration) -> Attempt {
         let ((), err) = tokio::join!(write, read);
         (child.wait().await, err)
     };
-    let (status, err) = match tokio::time::timeout(timeout, work).await {
-        Ok(done) => done,
-        Err(_) => {
-            return Attempt::Retry {
-                error: format!(
-                    "the alert command `{name}` did not finish within {} s (alerts.timeout_s) and was killed",
-                    timeout.as_secs_f64()
-                ),
-                after: None,
-            };
-        }
+    let Ok((status, err)) = tokio::time::timeout(timeout, work).await else {
+        return Attempt::Retry {
+            error: format!(
+                "the alert command `{name}` did not finish within {} s (alerts.timeout_s) and was killed",
+                timeout.as_secs_f64()
+            ),
+            after: None,
+        };
     };
     // It exited by itself: nothing left to kill.
     group.disarm();

@@ -60,9 +60,8 @@ pub async fn post(url: &WebhookUrl, key: &str, body: &[u8], timeout: Duration) -
         }
         Ok::<_, reqwest::Error>((status, retry_after, text))
     };
-    let outcome = match tokio::time::timeout(timeout, call).await {
-        Err(_) => return Attempt::Retry { error: timed_out(&shown, timeout), after: None },
-        Ok(r) => r,
+    let Ok(outcome) = tokio::time::timeout(timeout, call).await else {
+        return Attempt::Retry { error: timed_out(&shown, timeout), after: None };
     };
     match outcome {
         Ok((status, _, _)) if status.is_success() => Attempt::Delivered,

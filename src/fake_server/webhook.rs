@@ -137,7 +137,7 @@ async fn receive(State(s): State<Arc<Shared>>, uri: Uri, headers: HeaderMap, bod
             if status.is_success() {
                 (status, "ok").into_response()
             } else {
-                (status, format!("no luck with {}", uri)).into_response()
+                (status, format!("no luck with {uri}")).into_response()
             }
         }
     }

@@ -72,9 +72,8 @@ async fn connect(path: &Path, opts: AttachOptions) -> Result<Option<Conn>> {
     // A refusal may already be waiting even if this write fails: read the answer anyway.
     let _ = writer.write_all(line(&hello).as_bytes()).await;
     let mut lines = LineReader::new(MAX_LINE);
-    let first = match tokio::time::timeout(Duration::from_secs(5), lines.next_line(&mut reader)).await {
-        Ok(Ok(Some(first))) => first,
-        _ => return Ok(None),
+    let Ok(Ok(Some(first))) = tokio::time::timeout(Duration::from_secs(5), lines.next_line(&mut reader)).await else {
+        return Ok(None);
     };
     match serde_json::from_str::<ServerMsg>(&first) {
         Ok(ServerMsg::Hello { pid, .. }) => Ok(Some(Conn { reader, lines, writer, pid })),

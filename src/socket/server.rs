@@ -156,7 +156,7 @@ async fn encode_events(handle: OrchestratorHandle, lines: broadcast::Sender<Arc<
                     let _ = lines.send(line(&ServerMsg::Event { event: (*e).clone() }).into());
                 }
             }
-            Err(broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(broadcast::error::RecvError::Lagged(_)) => {}
             Err(broadcast::error::RecvError::Closed) => return,
         }
     }
