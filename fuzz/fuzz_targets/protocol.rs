@@ -10,7 +10,7 @@ use startup_factory::socket::protocol::{ClientMsg, ServerMsg};
 fn base() -> &'static Snapshot {
     static BASE: OnceLock<Snapshot> = OnceLock::new();
     BASE.get_or_init(|| {
-        let mut s = startup_factory::tui::fixture::snapshot(5, 2, 2);
+        let mut s = startup_factory::testkit::fixture::snapshot(5, 2, 2);
         s.version = 7;
         s
     })
