@@ -236,8 +236,8 @@ pub struct Snapshot {
     /// The routing policy in force (the providers pane shows it).
     #[serde(default)]
     pub routing: RoutingView,
-    /// The templates a new run may name (`name`, or `name@version` for an older version),
-    /// as the registry holds them; the new-run form asks for the details.
+    /// The names of the templates a new run may use, each once, in the registry's order;
+    /// the new-run form asks for their versions and details.
     #[serde(default)]
     pub templates: Vec<String>,
 }
