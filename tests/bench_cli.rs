@@ -5,6 +5,29 @@
 mod common;
 
 use common::Factory;
+use startup_factory::fake_server::{FakeOptions, FakeServer};
+
+/// The fields every paired part of the gateway report carries, checked for sense.
+fn check_pairs(v: &serde_json::Value, part: &str, streamed: bool, pairs: u64) {
+    let p = &v[part];
+    assert_eq!(p["streamed"], streamed, "{part}: {p}");
+    assert_eq!(p["pairs"], pairs, "{part}: {p}");
+    assert_eq!((p["errors_bare"].as_u64(), p["errors_layer"].as_u64()), (Some(0), Some(0)), "{part}: {p}");
+    for side in ["bare", "layer"] {
+        assert_eq!(p[side]["n"], pairs, "{part}.{side}: {p}");
+        assert!(p[side]["p50_us"].as_u64().is_some_and(|us| us > 0), "{part}.{side}: {p}");
+    }
+    for spread in ["added", "cpu_bare", "cpu_layer", "cpu_added_on_thread"] {
+        for k in ["p50_us", "p99_us", "mean_us"] {
+            assert!(p[spread].get(k).is_some(), "{part}.{spread}.{k}: {p}");
+        }
+    }
+    assert!(p["cpu_layer"]["p50_us"].as_i64().is_some_and(|us| us > 0), "{part}: the gateway spent CPU: {p}");
+    assert!(p["cpu_off_thread_us_per_call"].as_f64().is_some_and(|us| us >= 0.0), "{part}: {p}");
+    assert!(p["cpu_added_us_per_call"].is_f64(), "{part}: {p}");
+    assert!(p["bytes_per_answer"].as_u64().is_some_and(|b| b > 100), "{part}: {p}");
+    assert!(p["reads_per_answer"].as_f64().is_some_and(|r| r >= 1.0), "{part}: {p}");
+}
 
 #[test]
 fn the_gateway_benchmark_runs_and_reports_every_part() {
@@ -12,17 +35,66 @@ fn the_gateway_benchmark_runs_and_reports_every_part() {
     let out = f.run(&["bench", "gateway", "--quick", "--json"]).ok();
     let v = out.json();
     assert_eq!(v["scenario"], "gateway");
-    for part in ["sequential", "open_loop", "burst", "verdict"] {
-        assert!(v.get(part).is_some(), "missing {part}: {v}");
-    }
-    assert_eq!(v["sequential"]["bare"]["errors"], 0);
-    assert_eq!(v["sequential"]["layer"]["errors"], 0);
-    assert!(v["sequential"]["layer"]["n"].as_u64().unwrap() >= 100);
-    assert_eq!(v["open_loop"]["latency"]["layer"]["errors"], 0);
+    assert_eq!(v["server"]["own"], true);
+    check_pairs(&v, "streamed", true, 100);
+    check_pairs(&v, "non_streamed", false, 100);
+    assert_eq!(v["open_loop"]["layer"]["errors"], 0, "{v}");
+    assert_eq!(v["open_loop"]["bare"]["errors"], 0, "{v}");
+    assert_eq!(v["open_loop"]["added"]["n"], v["open_loop"]["layer"]["n"], "{v}");
     assert_eq!(v["burst"]["errors"], 0);
     assert_eq!(v["burst"]["ok"], v["burst"]["launched"]);
     assert!(v["burst"]["peak_in_flight_at_server"].as_u64().unwrap() > 1, "calls overlapped");
-    assert!(v["verdict"].get("added_p99_within_1ms").is_some());
+    for k in ["added_cpu_us_per_call_streamed", "added_cpu_us_per_call_non_streamed", "added_cpu_within_50us"] {
+        assert!(v["verdict"].get(k).is_some(), "verdict.{k}: {v}");
+    }
+    assert!(v["verdict"]["added_p99_within_1ms_under_load"].is_boolean(), "{v}");
+    let text = f.run(&["bench", "gateway", "--quick"]).ok().stdout;
+    assert!(text.starts_with("gateway"), "{text}");
+    for part in
+        ["Streamed (100 pairs", "Not streamed (one JSON body) (100 pairs", "added CPU per call", "Under load", "Burst"]
+    {
+        assert!(text.contains(part), "no `{part}` in {text}");
+    }
+}
+
+/// `--server-url`: the bench measures a server running in another process (here a fake
+/// OpenAI-compatible server on this test's own thread and runtime), pairs included, and
+/// skips the parts that need its own paced server.
+#[test]
+fn the_gateway_benchmark_measures_a_server_given_by_url() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async move {
+            let opts = FakeOptions { chunks: 5, ledger: false, ..FakeOptions::default() };
+            let server = FakeServer::start(opts).await.unwrap();
+            tx.send(server.openai_url()).unwrap();
+            let _ = stopped.await;
+            server.requests()
+        })
+    });
+    let url = rx.recv().unwrap();
+    let f = Factory::new();
+    let out = f.run(&["bench", "gateway", "--quick", "--json", "--server-url", &url, "--model", "gpt-4o"]).ok();
+    stop.send(()).unwrap();
+    let asked = thread.join().unwrap();
+    let v = out.json();
+    assert_eq!(v["server"]["url"], url.as_str(), "{v}");
+    assert_eq!((v["server"]["own"].as_bool(), v["model"].as_str()), (Some(false), Some("gpt-4o")), "{v}");
+    check_pairs(&v, "streamed", true, 100);
+    check_pairs(&v, "non_streamed", false, 100);
+    assert!(v["open_loop"].is_null() && v["burst"].is_null(), "{v}");
+    assert!(v["verdict"]["added_cpu_within_50us"].is_boolean(), "{v}");
+    // Both paths of every pair, warm-up included, streamed and not, reached this server.
+    assert_eq!(asked, 2 * 2 * 110, "the server given saw {asked} requests");
+
+    let refused = f.run(&["bench", "gateway", "--quick", "--server-url", "http://192.0.2.1:8000/v1"]);
+    assert_eq!(refused.code, 2);
+    assert!(refused.stderr.contains("must be an http(s) address on this machine"), "{}", refused.stderr);
+    let refused = f.run(&["bench", "store", "--server-url", &url]);
+    assert_eq!(refused.code, 2);
+    assert!(refused.stderr.contains("gateway scenario only"), "{}", refused.stderr);
 }
 
 #[test]

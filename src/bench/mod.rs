@@ -35,7 +35,7 @@ pub const SCENARIOS: [(&str, &str); 8] = [
 ];
 
 /// How hard to push.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct BenchOptions {
     /// A short run that checks the benchmark works (CI), not a measurement.
     pub quick: bool,
@@ -47,6 +47,11 @@ pub struct BenchOptions {
     pub runs: Option<usize>,
     /// Times the orchestrator scenario runs, its report giving the range.
     pub repeat: u32,
+    /// The gateway measured against this OpenAI-compatible server on loopback (its base
+    /// URL) instead of the bench's own.
+    pub server_url: Option<String>,
+    /// The model the gateway's requests name (default `gpt-4o-mini`).
+    pub model: Option<String>,
 }
 
 fn out<T: Serialize>(json: bool, figures: &T, text: String) -> String {
@@ -115,7 +120,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_unknown_scenario_is_a_clear_error() {
-        let opts = BenchOptions { quick: true, rate: 1, burst: 1, runs: None, repeat: 1 };
+        let opts = BenchOptions { quick: true, rate: 1, burst: 1, ..BenchOptions::default() };
         let e = run("speed", opts, false).await.unwrap_err();
         assert!(e.message.contains("no benchmark scenario `speed`") && e.message.contains("gateway"), "{}", e.message);
         assert_eq!(e.exit_code(), 2);

@@ -209,6 +209,13 @@ pub struct BenchArgs {
     /// Times the orchestrator scenario runs, to report the range (default 1)
     #[arg(long, default_value_t = 1)]
     pub repeat: u32,
+    /// gateway: measure against this running OpenAI-compatible server on this machine (its
+    /// base URL, such as http://127.0.0.1:8000/v1) instead of the bench's own
+    #[arg(long, value_name = "URL")]
+    pub server_url: Option<String>,
+    /// gateway: the model the requests name (default gpt-4o-mini)
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]

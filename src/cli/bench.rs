@@ -10,7 +10,10 @@ pub async fn run(a: BenchArgs) -> Result<()> {
     if a.rate == 0 || a.burst == 0 || a.repeat == 0 || a.runs == Some(0) {
         return Err(FactoryError::usage("--rate, --burst, --runs and --repeat must be at least 1"));
     }
-    let opts = BenchOptions { quick: a.quick, rate: a.rate, burst: a.burst, runs: a.runs, repeat: a.repeat };
+    if (a.server_url.is_some() || a.model.is_some()) && a.scenario != "gateway" {
+        return Err(FactoryError::usage("--server-url and --model apply to the gateway scenario only"));
+    }
+    let opts = BenchOptions { quick: a.quick, rate: a.rate, burst: a.burst, server_url: a.server_url, model: a.model, runs: a.runs, repeat: a.repeat };
     super::say::out(bench::run(&a.scenario, opts, a.json).await?);
     Ok(())
 }
