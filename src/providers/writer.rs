@@ -1,19 +1,47 @@
 //! The provider layer's writes to sled (cache entries, quality scores) on one long-lived
-//! thread, off the calls' path: a call never waits for the disk, and closing drains every
-//! write before the data directory is let go.
+//! thread, off the calls' path: a call never waits for the disk, nor makes a system call
+//! to hand a write over unless the thread is asleep; the thread gathers what comes in for
+//! a moment before it writes, and closing drains every write before the data directory is
+//! let go.
 
-use std::sync::Mutex;
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// How long the thread, woken by a first write, waits for more before writing them all:
+/// at most one wake-up per this long however many calls write.
+const LINGER: Duration = Duration::from_millis(5);
 
 enum Job {
     Insert(sled::Tree, Vec<u8>, Vec<u8>),
     Remove(sled::Tree, Vec<u8>),
-    Barrier(Sender<()>),
+    Barrier(std::sync::mpsc::Sender<()>),
+}
+
+#[derive(Default)]
+struct Queue {
+    jobs: Vec<Job>,
+    /// The thread is waiting for a first write (so a write must wake it).
+    asleep: bool,
+    /// A barrier is queued, or the writer is closing: write without lingering.
+    urgent: bool,
+    closed: bool,
+}
+
+struct Shared {
+    queue: Mutex<Queue>,
+    wake: Condvar,
+    linger: Duration,
+}
+
+impl Shared {
+    fn queue(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 pub struct Writer {
-    tx: Mutex<Option<Sender<Job>>>,
+    shared: Arc<Shared>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -25,22 +53,32 @@ impl Default for Writer {
 
 impl Writer {
     pub fn start() -> Writer {
-        let (tx, rx) = channel();
-        let thread = std::thread::Builder::new().name("provider-writes".into()).spawn(move || drain(rx)).ok();
+        Writer::with_linger(LINGER)
+    }
+
+    /// A writer whose thread gathers writes for `linger` after a first one.
+    fn with_linger(linger: Duration) -> Writer {
+        let shared = Arc::new(Shared { queue: Mutex::default(), wake: Condvar::new(), linger });
+        let theirs = Arc::clone(&shared);
+        let thread = std::thread::Builder::new().name("provider-writes".into()).spawn(move || drain(&theirs)).ok();
         // Without a thread (it could not start), writes happen on the caller's thread.
-        let tx = thread.as_ref().map(|_| tx);
-        Writer { tx: Mutex::new(tx), thread: Mutex::new(thread) }
+        shared.queue().closed = thread.is_none();
+        Writer { shared, thread: Mutex::new(thread) }
     }
 
     fn send(&self, job: Job) {
-        let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner());
-        match tx.as_ref() {
-            Some(tx) => {
-                if let Err(e) = tx.send(job) {
-                    apply(e.0);
-                }
-            }
-            None => apply(job),
+        let mut q = self.shared.queue();
+        if q.closed {
+            drop(q);
+            apply(job);
+            return;
+        }
+        let urgent = matches!(job, Job::Barrier(_));
+        q.jobs.push(job);
+        q.urgent |= urgent;
+        if q.asleep || urgent {
+            q.asleep = false;
+            self.shared.wake.notify_one();
         }
     }
 
@@ -54,7 +92,7 @@ impl Writer {
 
     /// Waits until every write sent so far has been applied.
     pub fn sync(&self) {
-        let (done, wait) = channel();
+        let (done, wait) = std::sync::mpsc::channel();
         self.send(Job::Barrier(done));
         let _ = wait.recv();
     }
@@ -62,7 +100,12 @@ impl Writer {
     /// Finishes every write sent so far and stops the thread; later writes are applied
     /// directly by their callers.
     pub fn close(&self) {
-        self.tx.lock().unwrap_or_else(|e| e.into_inner()).take();
+        {
+            let mut q = self.shared.queue();
+            q.closed = true;
+            q.urgent = true;
+            self.shared.wake.notify_one();
+        }
         if let Some(t) = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take() {
             let _ = t.join();
         }
@@ -75,9 +118,33 @@ impl Drop for Writer {
     }
 }
 
-fn drain(rx: Receiver<Job>) {
-    while let Ok(job) = rx.recv() {
-        apply(job);
+fn drain(shared: &Shared) {
+    let mut q = shared.queue();
+    loop {
+        if q.jobs.is_empty() {
+            if q.closed {
+                return;
+            }
+            q.asleep = true;
+            q = shared.wake.wait_while(q, |q| q.asleep && !q.closed).unwrap_or_else(|e| e.into_inner());
+            q.asleep = false;
+            continue;
+        }
+        if !q.urgent {
+            // Gather the writes of the next few milliseconds; a barrier or close cuts it short.
+            q = shared
+                .wake
+                .wait_timeout_while(q, shared.linger, |q| !q.urgent)
+                .map(|r| r.0)
+                .unwrap_or_else(|e| e.into_inner().0);
+        }
+        let jobs = std::mem::take(&mut q.jobs);
+        q.urgent = false;
+        drop(q);
+        for job in jobs {
+            apply(job);
+        }
+        q = shared.queue();
     }
 }
 
@@ -117,5 +184,29 @@ mod tests {
         assert_eq!(tree.len(), 999);
         w.insert(&tree, b"after".to_vec(), b"v".to_vec());
         assert!(tree.contains_key("after").unwrap(), "after close, writes are direct");
+    }
+
+    #[test]
+    fn a_write_lands_without_a_sync_and_a_sync_or_close_does_not_wait_for_more() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sled::Config::new().path(dir.path()).open().unwrap();
+        let tree = db.open_tree("t").unwrap();
+        let w = Writer::start();
+        w.insert(&tree, b"a".to_vec(), b"v".to_vec());
+        let t = std::time::Instant::now();
+        while !tree.contains_key("a").unwrap() {
+            assert!(t.elapsed() < Duration::from_secs(10), "the write never landed");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // With a long gathering, a sync still returns at once: the barrier cuts it short.
+        let slow = Writer::with_linger(Duration::from_secs(600));
+        let t = std::time::Instant::now();
+        slow.insert(&tree, b"b".to_vec(), b"v".to_vec());
+        slow.sync();
+        assert!(tree.contains_key("b").unwrap());
+        slow.insert(&tree, b"c".to_vec(), b"v".to_vec());
+        slow.close();
+        assert!(tree.contains_key("c").unwrap(), "closing writes what was gathered");
+        assert!(t.elapsed() < Duration::from_secs(300), "waited for the gathering: {:?}", t.elapsed());
     }
 }
