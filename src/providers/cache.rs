@@ -40,6 +40,20 @@ impl Entry {
     }
 }
 
+/// An [`Entry`] borrowed from the answer it stores: the same fields in the same order,
+/// so the same bytes.
+#[derive(Serialize)]
+struct EntryRef<'a> {
+    stored_at_ms: u64,
+    text: &'a str,
+    model: &'a str,
+    usage: Usage,
+    citations: &'a [String],
+    cost_micros: u64,
+    unpriced: bool,
+    task_id: &'a str,
+}
+
 pub struct ResponseCache {
     tree: sled::Tree,
     ttl: Duration,
@@ -70,7 +84,11 @@ impl ResponseCache {
 
     /// A live entry for the request, if any (an expired one is removed).
     pub fn get(&self, provider: &str, model: &str, req: &CallRequest) -> Option<Entry> {
-        let k = key(provider, model, req);
+        self.get_at(key(provider, model, req))
+    }
+
+    /// The live entry at `k` (a [`key`]), if any.
+    pub fn get_at(&self, k: [u8; 32]) -> Option<Entry> {
         let bytes = self.tree.get(k).ok()??;
         match serde_json::from_slice::<Entry>(&bytes) {
             Ok(e) if now_ms().saturating_sub(e.stored_at_ms) < self.ttl.as_millis() as u64 => Some(e),
@@ -84,6 +102,22 @@ impl ResponseCache {
     pub fn put(&self, provider: &str, req: &CallRequest, configured_model: &str, entry: &Entry) {
         let k = key(provider, configured_model, req);
         let bytes = serde_json::to_vec(entry).unwrap_or_default();
+        self.writer.insert(&self.tree, k.to_vec(), bytes);
+    }
+
+    /// Stores the answer at `k` (a [`key`]), serialized from the response as it is.
+    pub fn put_at(&self, k: [u8; 32], resp: &CallResponse, cost_micros: u64, unpriced: bool, task_id: &str) {
+        let entry = EntryRef {
+            stored_at_ms: now_ms(),
+            text: &resp.text,
+            model: &resp.model,
+            usage: resp.usage,
+            citations: &resp.citations,
+            cost_micros,
+            unpriced,
+            task_id,
+        };
+        let bytes = serde_json::to_vec(&entry).unwrap_or_default();
         self.writer.insert(&self.tree, k.to_vec(), bytes);
     }
 
@@ -154,6 +188,23 @@ mod tests {
         let mut other_task = r.clone();
         other_task.task_id = "another".into();
         assert_eq!(base, key("p", "m", &other_task), "the task is not part of the request");
+    }
+
+    #[test]
+    fn an_entry_stored_from_its_answer_is_the_entry() {
+        let (_d, t) = tree();
+        let w = Arc::new(Writer::start());
+        let cache = ResponseCache::new(t.clone(), Duration::from_secs(3600), Arc::clone(&w));
+        let r = CallRequest::test("spec", "sys", "prompt");
+        let k = key("p", "m", &r);
+        cache.put_at(k, &resp("hello \"there\""), 42, true, "s-01.spec.r0");
+        w.sync();
+        let stored = cache.get("p", "m", &r).unwrap();
+        let mut whole = ResponseCache::entry(&resp("hello \"there\""), 42, true, "s-01.spec.r0");
+        whole.stored_at_ms = stored.stored_at_ms;
+        assert_eq!(stored, whole);
+        assert_eq!(t.get(k).unwrap().unwrap().to_vec(), serde_json::to_vec(&whole).unwrap(), "the same bytes");
+        assert_eq!(cache.get_at(k), Some(whole));
     }
 
     #[test]

@@ -276,7 +276,10 @@ impl Gateway {
         note: &(dyn Fn(GatewayNote) + Sync),
         rng: &mut Rng,
     ) -> Result<Answer, String> {
-        if let Some(answer) = self.cached_answer(slot, req) {
+        // The request's place in the cache, hashed once for the lookup and the store.
+        let cache_key = (!slot.provider.simulated() && self.cache().is_some())
+            .then(|| super::cache::key(slot.name(), slot.provider.model(), req));
+        if let Some(answer) = self.cached_answer(slot, req, cache_key) {
             return Ok(answer);
         }
         let mut last: Option<String> = None;
@@ -302,7 +305,7 @@ impl Gateway {
                 });
             }
             req.attempt = attempt;
-            let (err, key) = match self.call_once(slot, req, note).await {
+            let (err, key) = match self.call_once(slot, req, cache_key, note).await {
                 Ok(answer) => return Ok(answer),
                 Err(failed) => failed,
             };
@@ -364,12 +367,12 @@ impl Gateway {
         }
     }
 
-    fn cached_answer(&self, slot: &Slot, req: &CallRequest) -> Option<Answer> {
+    fn cached_answer(&self, slot: &Slot, req: &CallRequest, key: Option<[u8; 32]>) -> Option<Answer> {
         if slot.provider.simulated() || req.bypass_cache {
             return None;
         }
-        let cache = self.cache()?;
-        let Some(entry) = cache.get(slot.name(), slot.provider.model(), req) else {
+        let (cache, key) = (self.cache()?, key?);
+        let Some(entry) = cache.get_at(key) else {
             slot.live().cache_misses += 1;
             return None;
         };
@@ -385,7 +388,7 @@ impl Gateway {
             latency_ms: 0,
             cached: true,
             reused: !recovered,
-            cache_key: Some(super::cache::key(slot.name(), slot.provider.model(), req)),
+            cache_key: Some(key),
         })
     }
 
@@ -440,6 +443,7 @@ impl Gateway {
         &self,
         slot: &Slot,
         req: &CallRequest,
+        cache_key: Option<[u8; 32]>,
         note: &(dyn Fn(GatewayNote) + Sync),
     ) -> Result<Answer, (ProviderError, Option<usize>)> {
         let mut guard = Counted::queued(slot);
@@ -468,16 +472,14 @@ impl Gateway {
                     tracing::warn!(provider = slot.name(), model = %response.model, "model missing from the price table; the run's cost is marked unpriced");
                 }
                 self.quality.record_call(slot.name(), req.route, latency_ms, cost.unwrap_or(0));
-                let mut cache_key = None;
                 // A cut-off answer is never cached: asking again must reach the provider.
-                if !slot.provider.simulated()
-                    && !response.truncated
-                    && let Some(cache) = self.cache()
-                {
-                    let entry = ResponseCache::entry(&response, cost.unwrap_or(0), cost.is_none(), &req.task_id);
-                    cache.put(slot.name(), req, slot.provider.model(), &entry);
-                    cache_key = Some(super::cache::key(slot.name(), slot.provider.model(), req));
-                }
+                let cache_key = match (cache_key, self.cache()) {
+                    (Some(key), Some(cache)) if !slot.provider.simulated() && !response.truncated => {
+                        cache.put_at(key, &response, cost.unwrap_or(0), cost.is_none(), &req.task_id);
+                        Some(key)
+                    }
+                    _ => None,
+                };
                 Ok(Answer {
                     provider: slot.name().to_string(),
                     simulated: slot.provider.simulated(),
