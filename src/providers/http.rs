@@ -112,10 +112,10 @@ pub enum Flow {
 }
 
 /// Feeds every event of an SSE body to `on_event` until it says `Done`. A body that ends
-/// before the end marker is a cut stream.
+/// before the end marker is a cut stream. Each event's memory is reused for the next.
 pub async fn each_event(
     mut resp: Response,
-    mut on_event: impl FnMut(SseEvent) -> Result<Flow, ProviderError>,
+    mut on_event: impl FnMut(&SseEvent) -> Result<Flow, ProviderError>,
 ) -> Result<(), ProviderError> {
     let mut parser = SseParser::new();
     let mut events = Vec::with_capacity(8);
@@ -143,9 +143,10 @@ pub async fn each_event(
             .push(&chunk, &mut events)
             .map_err(|e| ProviderError::new(ErrorClass::BadResponse, format!("the stream is malformed ({})", e.0)))?;
         for ev in events.drain(..) {
-            if on_event(ev)? == Flow::Done {
+            if on_event(&ev)? == Flow::Done {
                 return Ok(());
             }
+            parser.recycle(ev);
         }
     }
 }

@@ -4,7 +4,10 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use std::borrow::Cow;
+
+use serde::de::{self, Deserializer, IgnoredAny, Visitor};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::http::{self, Flow};
@@ -36,20 +39,33 @@ impl OpenAiProvider {
         }
     }
 
+    /// The request body, borrowed from the request: serialized straight to bytes, without
+    /// copying the prompt into a JSON tree first.
+    fn wire<'a>(&'a self, req: &'a CallRequest) -> WireRequest<'a> {
+        let system = (!req.system.is_empty()).then(|| WireMessage { content: &req.system, role: "system" });
+        let user = WireMessage { content: &req.prompt, role: "user" };
+        let max = self.max_tokens.map_or(req.max_tokens, |m| m.min(req.max_tokens));
+        WireRequest {
+            max_completion_tokens: self.completion_tokens_field.then_some(max),
+            max_tokens: (!self.completion_tokens_field).then_some(max),
+            messages: match system {
+                Some(s) => Messages::Two([s, user]),
+                None => Messages::One([user]),
+            },
+            model: &self.model,
+            stream: self.stream,
+            stream_options: self.stream.then_some(StreamOptions { include_usage: true }),
+        }
+    }
+
+    /// The request body as JSON bytes.
+    pub fn body_bytes(&self, req: &CallRequest) -> Vec<u8> {
+        serde_json::to_vec(&self.wire(req)).unwrap_or_default()
+    }
+
     /// The request body.
     pub fn body(&self, req: &CallRequest) -> Value {
-        let mut messages = Vec::with_capacity(2);
-        if !req.system.is_empty() {
-            messages.push(json!({"role": "system", "content": req.system}));
-        }
-        messages.push(json!({"role": "user", "content": req.prompt}));
-        let max = self.max_tokens.map_or(req.max_tokens, |m| m.min(req.max_tokens));
-        let mut body = json!({"model": self.model, "messages": messages, "stream": self.stream});
-        body[if self.completion_tokens_field { "max_completion_tokens" } else { "max_tokens" }] = json!(max);
-        if self.stream {
-            body["stream_options"] = json!({"include_usage": true});
-        }
-        body
+        serde_json::to_value(self.wire(req)).unwrap_or_default()
     }
 
     async fn call_inner(&self, req: &CallRequest, key: Option<&Secret>) -> Result<CallResponse, ProviderError> {
@@ -58,7 +74,7 @@ impl OpenAiProvider {
         if let Some(k) = key {
             headers.push(http::secret_header("authorization", &format!("Bearer {}", k.expose()))?);
         }
-        let body = serde_json::to_vec(&self.body(req)).unwrap_or_default();
+        let body = self.body_bytes(req);
         let key_var = key.map(Secret::var);
         let resp = http::post_json(&client, &self.url, headers, body, key_var).await?;
         let rest = http::rest_hint(&resp);
@@ -92,6 +108,39 @@ impl Provider for OpenAiProvider {
     ) -> BoxFuture<'a, Result<CallResponse, ProviderError>> {
         Box::pin(http::within(self.timeout, self.call_inner(req, key)))
     }
+}
+
+/// The request as sent; fields in the order a JSON tree would print them (alphabetical),
+/// so that the bytes are those the earlier `serde_json::Value` body gave.
+#[derive(Serialize)]
+struct WireRequest<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_completion_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_tokens: Option<u32>,
+    messages: Messages<'a>,
+    model: &'a str,
+    stream: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream_options: Option<StreamOptions>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Messages<'a> {
+    One([WireMessage<'a>; 1]),
+    Two([WireMessage<'a>; 2]),
+}
+
+#[derive(Serialize)]
+struct WireMessage<'a> {
+    content: &'a str,
+    role: &'static str,
+}
+
+#[derive(Serialize)]
+struct StreamOptions {
+    include_usage: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -130,6 +179,9 @@ impl WireUsage {
 struct Body {
     #[serde(default)]
     model: Option<String>,
+    /// An error object (not null): the answer is read again as a whole to type it.
+    #[serde(default)]
+    error: Option<IgnoredAny>,
     #[serde(default)]
     choices: Vec<BodyChoice>,
     #[serde(default)]
@@ -153,16 +205,18 @@ struct Message {
     content: Option<String>,
 }
 
+/// One stream chunk, its strings borrowed from the chunk's text where they have no escapes.
 #[derive(Deserialize)]
-struct Chunk {
-    #[serde(default)]
-    model: Option<String>,
-    #[serde(default)]
-    choices: Vec<ChunkChoice>,
+struct Chunk<'a> {
+    #[serde(default, borrow)]
+    model: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    choices: Vec<ChunkChoice<'a>>,
     #[serde(default)]
     usage: Option<WireUsage>,
+    /// An error object (not null): the chunk is read again as a whole to type it.
     #[serde(default)]
-    error: Option<Value>,
+    error: Option<IgnoredAny>,
     #[serde(default)]
     citations: Option<Vec<String>>,
     #[serde(default)]
@@ -170,17 +224,48 @@ struct Chunk {
 }
 
 #[derive(Deserialize)]
-struct ChunkChoice {
-    #[serde(default)]
-    delta: Option<Delta>,
-    #[serde(default)]
-    finish_reason: Option<String>,
+struct ChunkChoice<'a> {
+    #[serde(default, borrow)]
+    delta: Option<Delta<'a>>,
+    #[serde(default, borrow)]
+    finish_reason: Option<Text<'a>>,
 }
 
 #[derive(Deserialize)]
-struct Delta {
-    #[serde(default)]
-    content: Option<String>,
+struct Delta<'a> {
+    #[serde(default, borrow)]
+    content: Option<Text<'a>>,
+}
+
+/// A JSON string: borrowed from the text parsed when it holds no escapes, else owned.
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Str;
+        impl<'de> Visitor<'de> for Str {
+            type Value = Cow<'de, str>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Cow::Borrowed(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v))
+            }
+        }
+        d.deserialize_str(Str).map(Text)
+    }
+}
+
+impl Text<'_> {
+    fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// `finish_reason: "length"`: the model stopped at `max_tokens` (or the context window).
@@ -194,11 +279,18 @@ fn empty_answer() -> ProviderError {
 
 /// A non-streamed answer.
 pub fn parse_body(bytes: &[u8], model: &str, req: &CallRequest) -> Result<CallResponse, ProviderError> {
-    let v: Value = serde_json::from_slice(bytes).map_err(|e| http::malformed("an answer", &e))?;
-    if v.get("error").is_some_and(|e| !e.is_null()) {
-        return Err(http_error::from_stream_error(&v, None));
-    }
-    let body: Body = serde_json::from_value(v).map_err(|e| http::malformed("an answer", &e))?;
+    // The usual answer parses straight into its shape; an error object, or a shape that
+    // does not fit (duplicate keys), takes the long way through a JSON tree, as before.
+    let body = match serde_json::from_slice::<Body>(bytes) {
+        Ok(body) if body.error.is_none() => body,
+        _ => {
+            let v: Value = serde_json::from_slice(bytes).map_err(|e| http::malformed("an answer", &e))?;
+            if v.get("error").is_some_and(|e| !e.is_null()) {
+                return Err(http_error::from_stream_error(&v, None));
+            }
+            serde_json::from_value(v).map_err(|e| http::malformed("an answer", &e))?
+        }
+    };
     let truncated = body.choices.iter().any(|c| cut_off(c.finish_reason.as_deref()));
     let text: String = body.choices.into_iter().filter_map(|c| c.message.content).collect();
     // A cut-off answer is returned even when empty (a reasoning model may spend the whole
@@ -244,16 +336,17 @@ impl StreamAcc {
             return Ok(Flow::Continue);
         }
         let chunk: Chunk = serde_json::from_str(data).map_err(|e| http::malformed("a stream chunk", &e))?;
-        if let Some(err) = chunk.error.filter(|e| !e.is_null()) {
-            return Err(http_error::from_stream_error(&json!({ "error": err }), key_var));
+        if chunk.error.is_some() {
+            let whole: Value = serde_json::from_str(data).map_err(|e| http::malformed("a stream chunk", &e))?;
+            return Err(http_error::from_stream_error(&json!({ "error": whole["error"] }), key_var));
         }
         if self.model.is_none() {
-            self.model = chunk.model.filter(|m| !m.is_empty());
+            self.model = chunk.model.filter(|m| !m.as_str().is_empty()).map(|m| m.0.into_owned());
         }
         for c in chunk.choices {
-            self.truncated |= cut_off(c.finish_reason.as_deref());
+            self.truncated |= cut_off(c.finish_reason.as_ref().map(Text::as_str));
             if let Some(t) = c.delta.and_then(|d| d.content) {
-                self.text.push_str(&t);
+                self.text.push_str(t.as_str());
             }
         }
         // Usage may come on the last chunk (OpenAI, with empty `choices`) or on chunks that
@@ -317,6 +410,62 @@ mod tests {
         assert_eq!(b["max_tokens"], 4000);
         assert!(b.get("stream_options").is_none());
         assert_eq!(p.url, "http://localhost:11434/v1/chat/completions");
+    }
+
+    /// The body, serialized from borrowed fields, is byte for byte what the JSON tree the
+    /// provider built before gave.
+    #[test]
+    fn the_body_bytes_are_those_of_the_json_tree() {
+        for (base, stream, cap, system) in [
+            ("https://api.openai.com/v1", true, Some(100), "sys \"quoted\"\n"),
+            ("http://localhost:11434/v1", false, None, ""),
+            ("http://127.0.0.1:8000/v1", true, None, "s"),
+        ] {
+            let p = OpenAiProvider::new("o", base, "gpt-4o-mini", stream, 60, cap);
+            let req = CallRequest::new("spec", system, "a prompt with \u{e9} and \"quotes\"\t", 4000);
+            let mut messages = Vec::new();
+            if !system.is_empty() {
+                messages.push(json!({"role": "system", "content": system}));
+            }
+            messages.push(json!({"role": "user", "content": req.prompt}));
+            let max = cap.map_or(req.max_tokens, |m| m.min(req.max_tokens));
+            let mut tree = json!({"model": "gpt-4o-mini", "messages": messages, "stream": stream});
+            tree[if base.contains("api.openai.com") { "max_completion_tokens" } else { "max_tokens" }] = json!(max);
+            if stream {
+                tree["stream_options"] = json!({"include_usage": true});
+            }
+            assert_eq!(String::from_utf8(p.body_bytes(&req)).unwrap(), tree.to_string(), "{base}");
+            assert_eq!(p.body(&req), tree);
+        }
+    }
+
+    /// Strings with escapes are read whole (owned), those without borrowed: the same text.
+    #[test]
+    fn chunks_with_escapes_and_a_null_error() {
+        let r = stream(&[
+            r#"{"model":"m\u002d1","choices":[{"delta":{"content":"a \"quoted\"\nline"},"finish_reason":null}],"error":null}"#,
+            r#"{"choices":[{"delta":{"content":" \u00e9t\u00e9"},"finish_reason":"len\u0067th"}]}"#,
+            "[DONE]",
+        ])
+        .unwrap();
+        assert_eq!(r.text, "a \"quoted\"\nline \u{e9}t\u{e9}");
+        assert_eq!(r.model, "m-1");
+        assert!(r.truncated, "an escaped finish reason is still read");
+        let e = stream(&[r#"{"choices":[],"error":{"message":"The server had an error","type":"server_error"}}"#])
+            .unwrap_err();
+        assert_eq!(e.class, ErrorClass::Server);
+        assert_eq!(stream(&[r#"{"choices":[{"delta":{"content":7}}]}"#]).unwrap_err().class, ErrorClass::BadResponse);
+    }
+
+    #[test]
+    fn a_whole_body_with_an_error_or_duplicate_keys_takes_the_long_way() {
+        let err = br#"{"choices":[],"error":{"message":"bad","type":"invalid_request_error"}}"#;
+        assert_eq!(parse_body(err, "m", &req()).unwrap_err().class, ErrorClass::BadRequest);
+        let null_error = br#"{"choices":[{"message":{"content":"Hi"}}],"error":null}"#;
+        assert_eq!(parse_body(null_error, "m", &req()).unwrap().text, "Hi");
+        // A JSON tree keeps the last of duplicate keys, as the body was read before.
+        let dup = br#"{"model":"a","model":"b","choices":[{"message":{"content":"Hi"}}]}"#;
+        assert_eq!(parse_body(dup, "m", &req()).unwrap().model, "b");
     }
 
     #[test]

@@ -44,7 +44,7 @@ impl SseParser {
                 chunk = rest;
             }
         }
-        while let Some(pos) = chunk.iter().position(|b| *b == b'\n' || *b == b'\r') {
+        while let Some(pos) = memchr::memchr2(b'\n', b'\r', chunk) {
             let (head, tail) = chunk.split_at(pos);
             let crlf_len = if tail[0] == b'\r' {
                 match tail.get(1) {
@@ -72,6 +72,16 @@ impl SseParser {
             return Err(SseError(format!("an event of more than {} MiB", MAX_EVENT_BYTES >> 20)));
         }
         Ok(())
+    }
+
+    /// Gives back a dispatched event's data once read, so that the next event's data
+    /// reuses its memory instead of allocating anew.
+    pub fn recycle(&mut self, event: SseEvent) {
+        if self.data.capacity() == 0 {
+            let mut data = event.data;
+            data.clear();
+            self.data = data;
+        }
     }
 
     /// Whether the stream stopped in the middle of an event (a cut stream, unless the
@@ -171,6 +181,21 @@ mod tests {
         assert!(partial);
         let (_, partial) = parse_all(&[b"data: whole line\n"]);
         assert!(partial, "data without its blank line is an unfinished event");
+    }
+
+    #[test]
+    fn recycled_memory_carries_nothing_over() {
+        let mut p = SseParser::new();
+        let mut out = Vec::new();
+        p.push(b"data: a long first event\n\n", &mut out).unwrap();
+        let first = out.pop().unwrap();
+        assert_eq!(first.data, "a long first event");
+        p.recycle(first);
+        p.push(b"event: x\ndata: b\n\ndata: c\n", &mut out).unwrap();
+        assert_eq!(out, vec![ev(Some("x"), "b")]);
+        p.recycle(out.pop().unwrap());
+        p.push(b"\n", &mut out).unwrap();
+        assert_eq!(out, vec![ev(None, "c")]);
     }
 
     #[test]
