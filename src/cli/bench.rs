@@ -13,7 +13,15 @@ pub async fn run(a: BenchArgs) -> Result<()> {
     if (a.server_url.is_some() || a.model.is_some()) && a.scenario != "gateway" {
         return Err(FactoryError::usage("--server-url and --model apply to the gateway scenario only"));
     }
-    let opts = BenchOptions { quick: a.quick, rate: a.rate, burst: a.burst, server_url: a.server_url, model: a.model, runs: a.runs, repeat: a.repeat };
+    let opts = BenchOptions {
+        quick: a.quick,
+        rate: a.rate,
+        burst: a.burst,
+        server_url: a.server_url,
+        model: a.model,
+        runs: a.runs,
+        repeat: a.repeat,
+    };
     super::say::out(bench::run(&a.scenario, opts, a.json).await?);
     Ok(())
 }
