@@ -45,9 +45,10 @@ pub(super) struct RunState {
     pub reserved: u64,
     /// Characters of the latest artifact of each phase (bounds the next prompts' size).
     pub artifact_chars: [u64; 7],
-    /// The latest artifact of each phase as the next prompts quote it (header stripped),
-    /// kept from the answer so that a prompt does not read it back from the workspace;
-    /// `None` until this process has seen it (after a restart, it is read from the disk).
+    /// The latest artifact of the spec and the architecture as the next prompts quote them
+    /// (header stripped), kept from the answer so that the team's prompts do not read them
+    /// back from the workspace; `None` for the other phases, and until this process has
+    /// seen the answer (after a restart, it is read from the disk).
     pub memory: [Option<Arc<str>>; 7],
     /// Each role's latest progress report in the build phase.
     pub latest_reports: BTreeMap<crate::domain::AgentRole, Arc<Report>>,
