@@ -6,12 +6,14 @@
 //! *enforced*.
 //!
 //! ```text
-//! cli ───────────► tui, headless, socket, orchestrator, bench*  (entry points: parse, dispatch, print)
+//! cli ───────────► tui, headless, socket, orchestrator, worker, bench*  (entry points: parse, dispatch, print)
+//! worker ────────► cluster, providers, sandbox       (`factory worker`: jobs from NATS, done here)
+//! cluster ───────► providers, sandbox, config         (the NATS protocol, dispatch and object store)
 //! tui ───────────► orchestrator (Commands in; Snapshots, Events, Replies out), config, stats
 //!                  and never store, providers or templates (enforced)
 //! headless ──────► orchestrator                       (events as lines for scripts)
 //! socket ────────► orchestrator, store                (the same Commands and Snapshots over a Unix socket)
-//! orchestrator ──► providers, templates, sandbox, store, prompts, delivery, stats, workspace
+//! orchestrator ──► providers, templates, sandbox, store, prompts, delivery, stats, workspace, cluster
 //!                  and never tui or headless (enforced)
 //! stats, delivery ► providers, store                  (figures and alert deliveries the actor drives)
 //! providers ─────► config, templates, util            (wire formats, transport, gateway; templates for simulated code)
@@ -32,6 +34,7 @@ pub mod assets;
 #[cfg(feature = "bench")]
 pub mod bench;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod delivery;
 pub mod domain;
@@ -57,4 +60,5 @@ pub mod templates;
 pub mod testkit;
 pub mod tui;
 pub mod util;
+pub mod worker;
 pub mod workspace;

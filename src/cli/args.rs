@@ -112,6 +112,16 @@ pub enum Cmd {
     },
     /// Check keys, providers, terminal and data directory
     Doctor,
+    /// Do check rounds and provider calls for an orchestrator, through NATS JetStream
+    Worker(WorkerArgs),
+    /// List the cluster's workers: jobs in flight, done, failed, last heartbeat
+    Workers {
+        /// The NATS server (default: the config's cluster.nats_url)
+        #[arg(long, value_name = "URL")]
+        nats: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Measure a speed target: orchestrator, render, gateway, startup, store, fairness, routing, attach
     Bench(BenchArgs),
     /// Stack templates: list, show, import, export, remove, new
@@ -324,4 +334,35 @@ pub struct DecideArgs {
     /// For a budget gate: the new limit in dollars
     #[arg(long, value_name = "USD")]
     pub budget: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct WorkerArgs {
+    /// The NATS server: nats://127.0.0.1:4222, or tls://host:4222 off this machine
+    #[arg(long, value_name = "URL", env = "FACTORY_NATS_URL")]
+    pub nats: String,
+    /// This worker's name in `factory workers` (default: the host name and process id)
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Which jobs to take: checks, calls, or both (comma-separated)
+    #[arg(long, value_name = "KINDS", default_value = "checks,calls")]
+    pub jobs: String,
+    /// Jobs run at once
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub max_jobs: u32,
+    /// Where job files and install caches go (default: a folder in the temporary directory)
+    #[arg(long, value_name = "DIR")]
+    pub work_dir: Option<PathBuf>,
+    /// How long SIGTERM waits for the jobs in hand before returning them, in seconds
+    #[arg(long, value_name = "S", default_value_t = 20)]
+    pub grace_s: u64,
+    /// Allow a nats:// URL off this machine without TLS (work then travels in clear text)
+    #[arg(long)]
+    pub allow_insecure: bool,
+    /// Print a line per job on standard error
+    #[arg(long)]
+    pub verbose: bool,
+    /// Speak another protocol version (for testing refusals)
+    #[arg(long, hide = true)]
+    pub protocol: Option<u32>,
 }

@@ -12,6 +12,7 @@ pub(crate) mod say;
 mod session;
 mod stats;
 mod templates;
+mod worker;
 
 use std::sync::Arc;
 
@@ -235,6 +236,8 @@ async fn run(mut cli: Cli) -> Result<()> {
         }
         Cmd::Bench(a) => bench::run(a).await,
         Cmd::Templates { action } => templates::run(&mut ctx, action).await,
+        Cmd::Worker(a) => worker::run(&ctx, a).await,
+        Cmd::Workers { nats, json } => worker::list(&ctx, nats, json).await,
         other => {
             let session = ctx.command_session(cli.read_only).await?;
             let result = one_shot(&session.handle, other, &reviewer_name).await;
@@ -422,6 +425,8 @@ async fn one_shot(handle: &OrchestratorHandle, cmd: Cmd, by: &str) -> Result<()>
         | Cmd::Run(_)
         | Cmd::Config { .. }
         | Cmd::Doctor
+        | Cmd::Worker(_)
+        | Cmd::Workers { .. }
         | Cmd::Bench(_)
         | Cmd::Templates { .. }
         | Cmd::Completions { .. }

@@ -144,6 +144,9 @@ fn invalid(path: &[&str], msg: impl Into<String>) -> Invalid {
 }
 
 fn validate(cfg: &Config) -> std::result::Result<(), Invalid> {
+    if let Some((key, msg)) = cfg.cluster.as_ref().and_then(|c| c.problem()) {
+        return Err(invalid(&["cluster", key], msg));
+    }
     if cfg.factory.max_concurrent_calls == 0 {
         return Err(invalid(&["factory", "max_concurrent_calls"], "must be at least 1"));
     }

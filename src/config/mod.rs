@@ -2,6 +2,7 @@
 //! `assets/default-config.toml`, which a test holds equal).
 
 mod alerts;
+mod cluster;
 mod gates;
 pub mod keys;
 mod load;
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::GateCode;
 pub use crate::domain::GatePolicy;
 pub use alerts::{AlertsConfig, WebhookConfig, WebhookUrl};
+pub use cluster::{ClusterConfig, ClusterDispatch, CredentialsConfig, Placement, url_allowed};
 pub use load::{ConfigSource, default_config_text, load, parse, provider_defaults};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -34,6 +36,9 @@ pub struct Config {
     pub providers: BTreeMap<String, ProviderConfig>,
     pub tui: TuiConfig,
     pub alerts: AlertsConfig,
+    /// Workers on other machines through NATS (`[cluster]`); absent, all work is local.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<ClusterConfig>,
 }
 
 /// One key or several, as the config may write them.
@@ -525,6 +530,7 @@ impl Default for Config {
             providers,
             tui: TuiConfig::default(),
             alerts: AlertsConfig::default(),
+            cluster: None,
         }
     }
 }

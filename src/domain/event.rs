@@ -215,6 +215,13 @@ pub enum EventKind {
         alerts: Vec<u64>,
         by: String,
     },
+    /// What the cluster's dispatch did that a person may want to know: a duplicate result
+    /// ignored, a worker's refusal, the NATS connection lost or back.
+    Cluster {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        task: Option<String>,
+        message: String,
+    },
 }
 
 impl EventKind {
@@ -250,6 +257,7 @@ impl EventKind {
             EventKind::RunFailed { .. } => "run_failed",
             EventKind::Alert { .. } => "alert",
             EventKind::AlertsAcknowledged { .. } => "alerts_acknowledged",
+            EventKind::Cluster { .. } => "cluster",
         }
     }
 
@@ -374,6 +382,8 @@ impl EventKind {
                     numbers.join(" ")
                 )
             }
+            EventKind::Cluster { task: Some(task), message } => format!("cluster: {task}: {message}"),
+            EventKind::Cluster { task: None, message } => format!("cluster: {message}"),
         }
     }
 }

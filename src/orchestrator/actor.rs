@@ -166,6 +166,7 @@ impl Actor {
             Msg::Finished(f) => self.state.finished(*f),
             Msg::Note { run_index, task, note } => self.state.noted(run_index, task, note),
             Msg::Delivered(outcome) => self.state.delivery_outcome(outcome),
+            Msg::Cluster(notice) => self.state.cluster_notice(notice),
             Msg::Command(Command::Shutdown, reply) => {
                 self.state.shutting_down = true;
                 for i in 0..self.state.runs.len() {

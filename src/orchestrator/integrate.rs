@@ -42,7 +42,14 @@ pub(crate) async fn run(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Ou
             note = Some(format!("The template `{}` defines no checks: this build is not verified.", t.manifest.name));
         }
         Some(t) => {
-            let round = shared.sandbox.run_round(&app, &t.manifest.name, &t.manifest.version, &t.manifest.checks).await;
+            let (name, version, list) = (&t.manifest.name, &t.manifest.version, &t.manifest.checks);
+            let round = match &shared.cluster {
+                Some(cluster) if cluster.checks_here() => cluster
+                    .checks(&job.task.id, job.task.attempts, &app, name, version, list)
+                    .await
+                    .map_err(|e| Failure::Machine(e.to_string()))?,
+                _ => shared.sandbox.run_round(&app, name, version, list).await,
+            };
             checks.extend(round);
             // The checks ran the generated code, which may have changed folders.
             ws.forget_checked();

@@ -6,6 +6,7 @@ mod alert_acks;
 mod alerts;
 pub mod answer;
 mod budget;
+mod cluster_notes;
 pub mod command;
 mod context;
 mod deliveries;
@@ -41,6 +42,7 @@ pub use command::{
 };
 pub use handle::{Link, OrchestratorHandle, RemoteCall};
 pub use health::Health;
+pub(crate) use integrate::made_by_checks;
 pub use integrate::{CHECKS_DOC, check_line};
 pub use snapshot::{
     CheckBrief, CircuitState, PhaseBrief, ProviderView, RoleState, RoleView, RoutingView, RunView, Snapshot,
@@ -94,6 +96,8 @@ pub(crate) enum Msg {
     },
     /// How an attempt to deliver an alert went (from the courier).
     Delivered(crate::delivery::Outcome),
+    /// Something the cluster dispatcher wants in the event log.
+    Cluster(crate::cluster::Notice),
 }
 
 /// Opens the store, loads the state and starts the actor on its own thread.
@@ -107,7 +111,12 @@ pub fn start(cfg: Arc<Config>, opts: Options, clock: Clock) -> Result<Orchestrat
 pub fn start_with_store(cfg: Arc<Config>, opts: Options, store: Store, clock: Clock) -> Result<OrchestratorHandle> {
     let (tx, rx) = std::sync::mpsc::channel();
     let trees = Trees { cache: Some(store.cache_tree().clone()), quality: Some(store.quality_tree().clone()) };
+    let cluster = match (&cfg.cluster, opts.dispatch) {
+        (Some(c), true) => Some(cluster_notes::start_dispatcher(c, &cfg, opts.simulate, tx.clone())?),
+        _ => None,
+    };
     let shared = Arc::new(worker::Shared {
+        cluster,
         gateway: Arc::new(Gateway::from_config(&cfg, opts.simulate, trees)),
         prompts: crate::prompts::Prompts::builtin()?,
         tx: tx.clone(),

@@ -25,6 +25,8 @@ pub(crate) struct Shared {
     pub pycheck: super::pycheck::PyCheck,
     /// Where the template's checks run on the generated code.
     pub sandbox: crate::sandbox::Sandbox,
+    /// The cluster's workers, when `[cluster]` is configured.
+    pub cluster: Option<Arc<crate::cluster::Dispatcher>>,
 }
 
 /// Everything a task needs, copied out of the actor's state.
@@ -225,7 +227,11 @@ async fn call(shared: &Shared, job: &Job, ctx: &PromptContext, hints: SimHints) 
     let note = move |note: GatewayNote| {
         let _ = tx.send(Msg::Note { run_index, task: task.clone(), note });
     };
-    let answer = shared.gateway.call(req, &note).await.map_err(|f| Failure::Call(f.message))?;
+    let answer = match &shared.cluster {
+        Some(cluster) if cluster.calls_here() => cluster.call(req, &note).await,
+        _ => shared.gateway.call(req, &note).await,
+    };
+    let answer = answer.map_err(|f| Failure::Call(f.message))?;
     *job.paid.lock().unwrap_or_else(|e| e.into_inner()) = Some(meta_of(&answer));
     Ok(answer)
 }
