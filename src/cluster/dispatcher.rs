@@ -503,6 +503,60 @@ mod tests {
     use super::*;
     use crate::domain::CheckStatus;
 
+    fn result(key: &str, worker: &str, outcome: Outcome) -> Vec<u8> {
+        let r = super::super::protocol::JobResult {
+            v: PROTOCOL_VERSION,
+            id: "j".into(),
+            key: key.into(),
+            worker: worker.into(),
+            outcome,
+        };
+        encode(&r).unwrap()
+    }
+
+    /// A dispatcher whose server never answers: enough to apply results by hand.
+    fn offline() -> (Arc<Dispatcher>, Arc<Mutex<Vec<Notice>>>) {
+        let heard = Arc::new(Mutex::new(Vec::new()));
+        let h = Arc::clone(&heard);
+        let cfg = ClusterConfig { nats_url: "nats://127.0.0.1:1".into(), ..ClusterConfig::default() };
+        let hook: NoticeHook = Arc::new(move |n| h.lock().unwrap().push(n));
+        (Dispatcher::start(cfg, true, SimConfig::default(), hook).unwrap(), heard)
+    }
+
+    #[tokio::test]
+    async fn a_result_is_applied_once_and_a_second_is_ignored_and_said_so() {
+        let (d, heard) = offline();
+        let (tx, rx) = oneshot::channel();
+        d.book().pending.insert(
+            "checks:s-01.build.integrate#0".into(),
+            Pending { task: "s-01.build.integrate".into(), tx, refusal: None },
+        );
+        let first = result("checks:s-01.build.integrate#0", "w1", Outcome::Checks { results: Vec::new() });
+        d.on_result(&first);
+        assert!(matches!(rx.await.unwrap(), Ok(Outcome::Checks { .. })));
+        let again = result("checks:s-01.build.integrate#0", "w2", Outcome::Checks { results: Vec::new() });
+        d.on_result(&again);
+        assert_eq!(d.tally(), Tally { applied: 1, ignored: 1, pending: 0 });
+        let heard = heard.lock().unwrap();
+        let n = heard.iter().find(|n| n.message.contains("ignored")).expect("the duplicate is reported");
+        assert_eq!(n.task.as_deref(), Some("s-01.build.integrate"));
+        assert!(n.message.contains("second result") && n.message.contains("w2"), "{}", n.message);
+    }
+
+    #[tokio::test]
+    async fn a_refusal_sends_the_job_back_or_ends_it_with_the_reason() {
+        let (d, _) = offline();
+        let (tx, mut rx) = oneshot::channel();
+        d.book().pending.insert("call:s-01.spec.0".into(), Pending { task: "s-01.spec.0".into(), tx, refusal: None });
+        let later = Outcome::Refused { reason: "busy".into(), retry: true };
+        d.on_result(&result("call:s-01.spec.0", "w1", later));
+        assert!(rx.try_recv().is_err(), "a refusal with retry leaves the job waiting for another worker");
+        let never = Outcome::Refused { reason: "the files were refused".into(), retry: false };
+        d.on_result(&result("call:s-01.spec.0", "w1", never));
+        let err = rx.await.unwrap().unwrap_err();
+        assert!(!err.retryable() && err.to_string().contains("the files were refused"), "{err}");
+    }
+
     #[test]
     fn keys_name_their_task() {
         assert_eq!(task_of("call:s-01.spec.0#2").as_deref(), Some("s-01.spec.0"));
