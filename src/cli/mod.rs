@@ -6,6 +6,7 @@ mod bench;
 mod deliveries;
 pub mod demo;
 mod doctor;
+mod doctor_cluster;
 mod export;
 mod output;
 pub(crate) mod say;
@@ -225,6 +226,15 @@ async fn run(mut cli: Cli) -> Result<()> {
         Cmd::Doctor => {
             let (report, answered) = doctor::report(&ctx.cfg, &ctx.source, &ctx.data_dir).await;
             say::out(report);
+            if let Some((text, cluster_ok)) = doctor_cluster::report(ctx.cfg.cluster.as_ref()).await {
+                say::out(text);
+                if !cluster_ok {
+                    return Err(FactoryError::new(
+                        crate::error::ErrorKind::Unavailable,
+                        "the cluster is not usable (see the lines marked ✗ above); fix it and run `factory doctor` again",
+                    ));
+                }
+            }
             if answered {
                 Ok(())
             } else {

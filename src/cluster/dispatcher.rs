@@ -19,6 +19,7 @@ use super::protocol::{
     CallJob, ChecksJob, JOBS_STREAM, Job, JobBody, JobKind, Outcome, PROTOCOL_VERSION, WireAnswer, WireError,
     WireRequest, decode_result, encode,
 };
+use super::registry::WorkerRecord;
 use crate::config::{ClusterConfig, Placement, SimConfig};
 use crate::domain::CheckResult;
 use crate::providers::CallRequest;
@@ -70,6 +71,8 @@ pub struct Dispatcher {
     book: Mutex<Book>,
     live: watch::Receiver<Option<Arc<Live>>>,
     notices: NoticeHook,
+    /// The workers' records as last read from the bucket (every two seconds).
+    workers: Mutex<Vec<WorkerRecord>>,
 }
 
 /// Results applied and ignored so far.
@@ -91,7 +94,15 @@ impl Dispatcher {
     ) -> Result<Arc<Dispatcher>, ClusterError> {
         let endpoint = Endpoint::from_config(&cfg)?;
         let (tx, rx) = watch::channel(None);
-        let me = Arc::new(Dispatcher { cfg, simulate, sim, book: Mutex::new(Book::default()), live: rx, notices });
+        let me = Arc::new(Dispatcher {
+            cfg,
+            simulate,
+            sim,
+            book: Mutex::new(Book::default()),
+            live: rx,
+            notices,
+            workers: Mutex::new(Vec::new()),
+        });
         let weak = Arc::downgrade(&me);
         tokio::spawn(async move { connect_loop(weak, endpoint, tx).await });
         Ok(me)
@@ -108,6 +119,11 @@ impl Dispatcher {
     pub fn tally(&self) -> Tally {
         let b = self.book();
         Tally { applied: b.applied_count, ignored: b.ignored_count, pending: b.pending.len() }
+    }
+
+    /// The workers with live records, as last read.
+    pub fn workers(&self) -> Vec<WorkerRecord> {
+        self.workers.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     fn book(&self) -> std::sync::MutexGuard<'_, Book> {
@@ -409,6 +425,7 @@ async fn connect_loop(me: std::sync::Weak<Dispatcher>, endpoint: Endpoint, tx: w
         }
     };
     let js = connect::jetstream(&client);
+    tokio::spawn(watch_workers(me.clone(), js.clone()));
     let mut warned = false;
     let Some(cfg) = me.upgrade().map(|d| d.cfg.clone()) else { return };
     loop {
@@ -435,6 +452,30 @@ async fn connect_loop(me: std::sync::Weak<Dispatcher>, endpoint: Endpoint, tx: w
             return;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Reads the workers bucket every two seconds while the dispatcher lives.
+async fn watch_workers(me: std::sync::Weak<Dispatcher>, js: async_nats::jetstream::Context) {
+    let mut bucket = None;
+    loop {
+        if me.strong_count() == 0 {
+            return;
+        }
+        if bucket.is_none() {
+            bucket = connect::workers_bucket(&js).await.ok();
+        }
+        if let Some(kv) = &bucket {
+            match super::registry::list(kv).await {
+                Ok(list) => {
+                    if let Some(d) = me.upgrade() {
+                        *d.workers.lock().unwrap_or_else(|e| e.into_inner()) = list;
+                    }
+                }
+                Err(_) => bucket = None,
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
     }
 }
 

@@ -67,6 +67,15 @@ pub enum Placement {
     Cluster,
 }
 
+impl Placement {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Placement::Local => "local",
+            Placement::Cluster => "cluster",
+        }
+    }
+}
+
 impl ClusterConfig {
     /// What is wrong with the section, as (key, message).
     pub fn problem(&self) -> Option<(&'static str, String)> {

@@ -29,4 +29,9 @@ impl State {
         let run = run.filter(|id| self.runs.iter().any(|r| r.run.id == *id));
         self.emit(run, EventKind::Cluster { task: n.task, message: n.message });
     }
+
+    /// The cluster's workers for the snapshot (none without `[cluster]`).
+    pub(super) fn cluster_workers(&self) -> Vec<crate::cluster::WorkerRecord> {
+        self.shared.cluster.as_ref().map(|c| c.workers()).unwrap_or_default()
+    }
 }

@@ -240,6 +240,9 @@ pub struct Snapshot {
     /// the new-run form asks for their versions and details.
     #[serde(default)]
     pub templates: Vec<String>,
+    /// The cluster's workers (with `[cluster]`), as their last heartbeats said.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workers: Vec<crate::cluster::WorkerRecord>,
 }
 
 impl Snapshot {

@@ -178,6 +178,7 @@ pub(super) fn snapshot(state: &State, gateway: &Gateway, version: u64) -> Snapsh
             .collect(),
         routing: routing_view(gateway.routing()),
         templates: template_names(state),
+        workers: state.cluster_workers(),
     }
 }
 

@@ -294,6 +294,7 @@ pub fn snapshot(runs_n: usize, providers_n: usize, gates_n: usize) -> Snapshot {
         templates: crate::templates::builtin()
             .map(|ts| ts.iter().map(|t| t.name().to_string()).collect())
             .unwrap_or_default(),
+        workers: Vec::new(),
     }
 }
 

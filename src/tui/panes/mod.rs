@@ -5,3 +5,4 @@ pub mod providers;
 pub mod quality;
 pub mod startups;
 pub mod team;
+pub mod workers;

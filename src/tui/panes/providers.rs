@@ -98,7 +98,14 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, focused: bool) {
     // The learned quality below the table, where rows are left (a blank line between).
     let table_h = (app.snap.providers.len() as u16 + 1).min(inner.height);
     let spare = inner.height.saturating_sub(table_h + 1) as usize;
-    let quality = super::quality::lines(&app.snap.providers, inner.width as usize, spare, &app.theme);
+    let workers = super::workers::lines(&app.snap.workers, app.snap.at, inner.width as usize, spare, &app.theme);
+    let mut quality = workers;
+    let left = spare.saturating_sub(quality.len() + usize::from(!quality.is_empty()));
+    let learned = super::quality::lines(&app.snap.providers, inner.width as usize, left, &app.theme);
+    if !quality.is_empty() && !learned.is_empty() {
+        quality.push(Line::default());
+    }
+    quality.extend(learned);
     let inner = if quality.is_empty() {
         inner
     } else {
