@@ -259,6 +259,35 @@ fn twenty_runs_through_three_workers_a_kill_and_a_server_restart_end_as_a_local_
     let (code, err) = wait_exit(owner, Duration::from_secs(900));
     assert_eq!(code, 0, "the cluster run: {err}");
     let got = ledger(&f, &cfg);
+    if got != want {
+        // Which answers differ, to say where.
+        let per_task = |events: &[Value]| -> BTreeMap<String, (u64, u64)> {
+            events
+                .iter()
+                .filter(|e| e["kind"] == "task_done")
+                .map(|e| {
+                    let key = format!("{}#{}", e["task"].as_str().unwrap_or(""), e["attempt"].as_u64().unwrap_or(0));
+                    (key, (e["tokens_in"].as_u64().unwrap_or(0), e["tokens_out"].as_u64().unwrap_or(0)))
+                })
+                .collect()
+        };
+        let (mine, theirs) = (per_task(&events(&f, &cfg)), per_task(&events(&local, &local_cfg)));
+        for (task, t) in &mine {
+            if theirs.get(task) != Some(t) {
+                eprintln!("{task}: cluster {t:?}, local {:?}", theirs.get(task));
+                let run = task.split('.').next().unwrap_or_default();
+                for doc in ["docs/build.md", "docs/checks.md"] {
+                    let read = |f: &Factory| {
+                        std::fs::read_to_string(f.data_dir().join("workspaces").join(run).join(doc)).unwrap_or_default()
+                    };
+                    let (a, b) = (read(&f), read(&local));
+                    if a != b {
+                        eprintln!("{run} {doc} differs:\n--- cluster\n{a}\n--- local\n{b}");
+                    }
+                }
+            }
+        }
+    }
     assert_eq!(got, want, "the cluster's ledger (left) differs from the local run's (right)");
 
     let (done, integrated) = applied(&events(&f, &cfg));
@@ -281,6 +310,20 @@ fn twenty_runs_through_three_workers_a_kill_and_a_server_restart_end_as_a_local_
     let alive = workers_json(&f, &cfg, &url);
     let done_by: u64 = alive.iter().filter(|w| w["name"] != "w1").map(|w| w["done"].as_u64().unwrap_or(0)).sum();
     assert!(done_by > 0, "{alive:?}");
+
+    // SIGTERM: w2 stops, exits 0, and takes its record out of the bucket.
+    unsafe { libc::kill(workers.0[1].id() as i32, libc::SIGTERM) };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = workers.0[1].try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "w2 did not stop within 30 s of SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "w2 exited with {status}");
+    let names: Vec<Value> = workers_json(&f, &cfg, &url).iter().map(|w| w["name"].clone()).collect();
+    assert!(!names.contains(&Value::from("w2")) && names.contains(&Value::from("w3")), "{names:?}");
 }
 
 #[test]
@@ -318,4 +361,19 @@ fn without_nats_server_the_cluster_tests_fail_under_ci_rather_than_pass_quietly(
         common::rerun_under_ci_without_tools("a_worker_of_another_protocol_version_is_refused_and_the_task_says_why");
     assert!(!passed, "{out}");
     assert!(out.contains("nats-server") && out.contains("CI=true"), "{out}");
+}
+
+#[test]
+fn bench_cluster_quick_measures_local_and_cluster_dispatch() {
+    if !prerequisites() {
+        return;
+    }
+    let f = Factory::new();
+    let v = f.run(&["bench", "cluster", "--quick", "--json"]).ok().json();
+    for k in ["local_jobs_per_s", "cluster", "call_local_p50_us", "call_cluster_p50_us", "checks_cluster_p50_ms"] {
+        assert!(v.get(k).is_some(), "no `{k}` in {v}");
+    }
+    assert!(v["cluster"][0]["jobs_per_s"].as_f64().is_some_and(|j| j > 0.0), "{v}");
+    assert!(v["call_cluster_p50_us"].as_u64().is_some_and(|us| us > 0), "{v}");
+    assert!(v["checks_cluster_p50_ms"].as_u64().is_some(), "checks ran through the worker: {v}");
 }

@@ -1,6 +1,7 @@
 //! `factory bench SCENARIO`: the benchmarks that check the speed targets, each printing its
 //! figures (or JSON), with a quick mode that CI uses to check they still run.
 
+mod cluster;
 pub mod fairness;
 mod fairness_live;
 mod gateway;
@@ -20,7 +21,7 @@ use serde::Serialize;
 use crate::error::{FactoryError, Result};
 
 /// The scenarios, with what each measures.
-pub const SCENARIOS: [(&str, &str); 8] = [
+pub const SCENARIOS: [(&str, &str); 9] = [
     (
         "orchestrator",
         "1,000 runs through the whole pipeline at latency 0, template checks off: tasks/s, scheduling delay, memory",
@@ -32,6 +33,7 @@ pub const SCENARIOS: [(&str, &str); 8] = [
     ("fairness", "ten runs of unequal size and priority sharing a provider limit: Jain's index"),
     ("routing", "adaptive routing against preferred and the best fixed choice"),
     ("attach", "owner to attached terminal latency; the cost of 20 idle attached terminals"),
+    ("cluster", "jobs/s and the overhead per job through NATS workers (1, 2, 4 on loopback) against local dispatch"),
 ];
 
 /// How hard to push.
@@ -101,6 +103,10 @@ pub async fn run(scenario: &str, opts: BenchOptions, json: bool) -> Result<Strin
         }
         "routing" => {
             let f = routing::run(opts.quick);
+            Ok(out(json, &f, f.text()))
+        }
+        "cluster" => {
+            let f = cluster::run(opts.quick).await?;
             Ok(out(json, &f, f.text()))
         }
         "attach" => {

@@ -122,7 +122,7 @@ pub enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// Measure a speed target: orchestrator, render, gateway, startup, store, fairness, routing, attach
+    /// Measure a speed target: orchestrator, render, gateway, startup, store, fairness, routing, attach, cluster
     Bench(BenchArgs),
     /// Stack templates: list, show, import, export, remove, new
     Templates {
@@ -199,7 +199,7 @@ pub enum TemplatesAction {
 // Without the `bench` feature only the scenario's name is read (to say it is not built in).
 #[cfg_attr(not(feature = "bench"), allow(dead_code))]
 pub struct BenchArgs {
-    /// What to measure: orchestrator, render, gateway, startup, store, fairness, routing, attach
+    /// What to measure: orchestrator, render, gateway, startup, store, fairness, routing, attach, cluster
     pub scenario: String,
     /// Print the report as JSON
     #[arg(long)]

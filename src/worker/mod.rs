@@ -186,24 +186,28 @@ async fn pull(shared: Arc<Shared>, kind: JobKind, slots: Arc<Semaphore>, stop: w
         if *stop.borrow() {
             return;
         }
-        let Ok(permit) = Arc::clone(&slots).acquire_owned().await else { return };
+        let Ok(first) = Arc::clone(&slots).acquire_owned().await else { return };
         if *stop.borrow() {
             return;
         }
-        let batch = consumer.fetch().max_messages(1).expires(Duration::from_secs(1)).messages().await;
+        // As many jobs as there are free slots, in one request.
+        let mut permits = vec![first];
+        while let Ok(p) = Arc::clone(&slots).try_acquire_owned() {
+            permits.push(p);
+        }
+        let batch = consumer.fetch().max_messages(permits.len()).expires(Duration::from_secs(1)).messages().await;
         let mut batch = match batch {
             Ok(b) => b,
             Err(e) => {
-                tracing::debug!(error = %e, "fetching a job");
-                drop(permit);
+                tracing::debug!(error = %e, "fetching jobs");
+                drop(permits);
                 tokio::time::sleep(Duration::from_millis(300)).await;
                 continue;
             }
         };
-        let mut permit = Some(permit);
         while let Some(msg) = batch.next().await {
             let Ok(msg) = msg else { continue };
-            let Some(p) = permit.take() else { break };
+            let Some(p) = permits.pop() else { break };
             let shared = Arc::clone(&shared);
             let stop = stop.clone();
             tokio::spawn(async move {
@@ -265,7 +269,14 @@ async fn handle(
         say(shared, format!("returned {} unfinished", job.key));
         return;
     };
-    let failed = matches!(outcome, Outcome::CallFailed { .. } | Outcome::Refused { .. });
+    let failed = matches!(outcome, Outcome::CallFailed { .. });
+    // A job this worker could not do goes back for another (after a second), or, when no
+    // worker could, is ended: never acknowledged as done.
+    let refused = match &outcome {
+        Outcome::Refused { retry: true, .. } => Some(AckKind::Nak(Some(Duration::from_secs(1)))),
+        Outcome::Refused { retry: false, .. } => Some(AckKind::Term),
+        _ => None,
+    };
     let result = JobResult {
         v: shared.opts.protocol,
         id: job.id.clone(),
@@ -273,6 +284,13 @@ async fn handle(
         worker: shared.opts.name.clone(),
         outcome,
     };
+    if let Some(kind) = refused {
+        publish(shared, &result).await;
+        let _ = msg.ack_with(kind).await;
+        c.failed.fetch_add(1, Ordering::SeqCst);
+        say(shared, format!("{} refused after {} ms", job.key, started.elapsed().as_millis()));
+        return;
+    }
     if publish(shared, &result).await {
         if let Err(e) = msg.double_ack().await {
             tracing::warn!(error = %e, key = %job.key, "acknowledging a job failed: it comes again, and its second result is ignored");
