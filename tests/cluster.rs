@@ -350,6 +350,36 @@ fn a_worker_of_another_protocol_version_is_refused_and_the_task_says_why() {
         log.iter().any(|e| e["kind"] == "cluster" && e["message"].as_str().is_some_and(|m| m.contains("protocol 2"))),
         "the event log records the refusal"
     );
+    // `doctor` sees the server, both streams, the queues and the worker.
+    let doctor = f.run(&["--config", &cfg, "doctor"]);
+    for want in [
+        "✓ connection: 2.",
+        "✓ stream FACTORY_JOBS",
+        "✓ stream FACTORY_RESULTS",
+        "✓ calls queue",
+        "✓ workers: old (calls)",
+    ] {
+        assert!(doctor.stdout.contains(want), "doctor lacks `{want}`: {}", doctor.stdout);
+    }
+}
+
+#[test]
+fn clear_text_off_the_machine_and_unknown_job_kinds_are_refused_in_one_sentence() {
+    let f = Factory::new();
+    let out = f.run(&["worker", "--nats", "nats://10.0.0.5:4222"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("not loopback and has no TLS") && out.stderr.contains("tls://10.0.0.5"),
+        "{}",
+        out.stderr
+    );
+    let out = f.run(&["worker", "--nats", "nats://127.0.0.1:4222", "--jobs", "builds"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("--jobs names `builds`"), "{}", out.stderr);
+    let out = f.run(&["workers"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("--nats URL"), "{}", out.stderr);
+    assert_eq!(out.stderr.trim().lines().count(), 1, "one sentence: {}", out.stderr);
 }
 
 #[test]

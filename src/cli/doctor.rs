@@ -19,13 +19,14 @@ pub fn config_summary(cfg: &Config, source: &ConfigSource) -> String {
     let ready: Vec<&str> =
         cfg.providers.iter().filter(|(_, p)| unavailable_reason(p).is_none()).map(|(n, _)| n.as_str()).collect();
     format!(
-        "config OK: {from}; {} defined: {}; {} usable ({}); routing policy {}{}",
+        "config OK: {from}; {} defined: {}; {} usable ({}); routing policy {}{}{}",
         crate::plural::count(cfg.providers.len() as u64, "provider"),
         provider_origins(cfg, source),
         ready.len(),
         if ready.is_empty() { "the simulated provider will do the work".to_string() } else { ready.join(", ") },
         cfg.routing.policy,
-        alert_sinks(&cfg.alerts)
+        alert_sinks(&cfg.alerts),
+        super::doctor_cluster::summary(cfg.cluster.as_ref())
     )
 }
 

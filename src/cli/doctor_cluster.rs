@@ -8,6 +8,22 @@ use crate::cluster::protocol::{JOBS_STREAM, JobKind, RESULTS_STREAM};
 use crate::cluster::{Endpoint, connect, registry};
 use crate::config::ClusterConfig;
 
+/// `; checks on the cluster's workers, calls here, through NATS at URL` for `config check`,
+/// or nothing without `[cluster]`.
+pub fn summary(cluster: Option<&ClusterConfig>) -> String {
+    let Some(c) = cluster else { return String::new() };
+    let place = |p: crate::config::Placement| match p {
+        crate::config::Placement::Cluster => "on the cluster's workers",
+        crate::config::Placement::Local => "here",
+    };
+    format!(
+        "; checks {}, calls {}, through NATS at {}",
+        place(c.dispatch.checks),
+        place(c.dispatch.calls),
+        crate::sanitize::line(&c.nats_url)
+    )
+}
+
 /// The section's text, and whether the cluster is usable (`None` without `[cluster]`).
 pub async fn report(cluster: Option<&ClusterConfig>) -> Option<(String, bool)> {
     let c = cluster?;
