@@ -44,6 +44,8 @@ struct Pending {
     tx: oneshot::Sender<Result<Outcome, ClusterError>>,
     /// The latest reason a worker gave for not taking the job.
     refusal: Option<String>,
+    /// Where the job sits in the jobs stream, once JetStream has it.
+    seq: Option<u64>,
 }
 
 #[derive(Default)]
@@ -227,7 +229,7 @@ impl Dispatcher {
         let bytes =
             encode(&job).map_err(|e| ClusterError::JobFailed(format!("the job for {task} cannot be sent: {e}")))?;
         let (tx, rx) = oneshot::channel();
-        self.book().pending.insert(key.clone(), Pending { task: task.clone(), tx, refusal: None });
+        self.book().pending.insert(key.clone(), Pending { task: task.clone(), tx, refusal: None, seq: None });
         let mut warned = false;
         loop {
             let live = self.live().await;
@@ -238,7 +240,12 @@ impl Dispatcher {
             };
             match sent {
                 Ok(ack) => {
-                    self.book().seqs.insert(ack.sequence, key.clone());
+                    let mut book = self.book();
+                    // The result may have come first (a fast worker): then nothing is kept.
+                    if let Some(p) = book.pending.get_mut(&key) {
+                        p.seq = Some(ack.sequence);
+                        book.seqs.insert(ack.sequence, key.clone());
+                    }
                     break;
                 }
                 Err(e) => {
@@ -287,6 +294,9 @@ impl Dispatcher {
             p.refusal = Some(format!("worker {}: {reason}", result.worker));
             if !retry {
                 let p = book.pending.remove(&result.key).expect("it is pending");
+                if let Some(seq) = p.seq {
+                    book.seqs.remove(&seq);
+                }
                 drop(book);
                 let _ = p
                     .tx
@@ -303,6 +313,9 @@ impl Dispatcher {
         let mut book = self.book();
         match book.pending.remove(&result.key) {
             Some(p) => {
+                if let Some(seq) = p.seq {
+                    book.seqs.remove(&seq);
+                }
                 book.applied_count += 1;
                 book.applied.insert(result.key.clone());
                 book.applied_order.push_back(result.key.clone());
@@ -570,7 +583,7 @@ mod tests {
         let (tx, rx) = oneshot::channel();
         d.book().pending.insert(
             "checks:s-01.build.integrate#0".into(),
-            Pending { task: "s-01.build.integrate".into(), tx, refusal: None },
+            Pending { task: "s-01.build.integrate".into(), tx, refusal: None, seq: Some(7) },
         );
         let first = result("checks:s-01.build.integrate#0", "w1", Outcome::Checks { results: Vec::new() });
         d.on_result(&first);
@@ -578,6 +591,7 @@ mod tests {
         let again = result("checks:s-01.build.integrate#0", "w2", Outcome::Checks { results: Vec::new() });
         d.on_result(&again);
         assert_eq!(d.tally(), Tally { applied: 1, ignored: 1, pending: 0 });
+        assert!(d.book().seqs.is_empty(), "an applied job's sequence is forgotten");
         let heard = heard.lock().unwrap();
         let n = heard.iter().find(|n| n.message.contains("ignored")).expect("the duplicate is reported");
         assert_eq!(n.task.as_deref(), Some("s-01.build.integrate"));
@@ -588,7 +602,9 @@ mod tests {
     async fn a_refusal_sends_the_job_back_or_ends_it_with_the_reason() {
         let (d, _) = offline();
         let (tx, mut rx) = oneshot::channel();
-        d.book().pending.insert("call:s-01.spec.0".into(), Pending { task: "s-01.spec.0".into(), tx, refusal: None });
+        d.book()
+            .pending
+            .insert("call:s-01.spec.0".into(), Pending { task: "s-01.spec.0".into(), tx, refusal: None, seq: None });
         let later = Outcome::Refused { reason: "busy".into(), retry: true };
         d.on_result(&result("call:s-01.spec.0", "w1", later));
         assert!(rx.try_recv().is_err(), "a refusal with retry leaves the job waiting for another worker");

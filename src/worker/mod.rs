@@ -181,7 +181,9 @@ async fn pull(shared: Arc<Shared>, kind: JobKind, slots: Arc<Semaphore>, stop: w
             }
         }
     };
+    let mut consumer = consumer;
     let ack_wait = consumer.cached_info().config.ack_wait;
+    let mut errors = 0u32;
     loop {
         if *stop.borrow() {
             return;
@@ -201,10 +203,19 @@ async fn pull(shared: Arc<Shared>, kind: JobKind, slots: Arc<Semaphore>, stop: w
             Err(e) => {
                 tracing::debug!(error = %e, "fetching jobs");
                 drop(permits);
+                errors += 1;
+                // A server that came back without its store has no consumer: look it up
+                // again (it reappears when the orchestrator makes it).
+                if errors.is_multiple_of(10)
+                    && let Ok(c) = connect::job_consumer(&shared.js, kind).await
+                {
+                    consumer = c;
+                }
                 tokio::time::sleep(Duration::from_millis(300)).await;
                 continue;
             }
         };
+        errors = 0;
         while let Some(msg) = batch.next().await {
             let Ok(msg) = msg else { continue };
             let Some(p) = permits.pop() else { break };
