@@ -69,6 +69,25 @@ mod tests {
     }
 
     #[test]
+    fn the_providers_pane_lists_the_workers_under_its_table() {
+        use crate::tui::fixture;
+        use crate::tui::theme::ColorMode;
+        let mut snap = fixture::snapshot(4, 2, 1);
+        snap.workers = vec![worker("w1", fixture::NOW - 1_000), worker("w2", fixture::NOW - 2_000)];
+        let theme = Theme::load("no-colour", ColorMode::None).unwrap();
+        let keymap = crate::tui::keymap::Keymap::default();
+        let mut app = crate::tui::app::App::new(std::sync::Arc::new(snap), theme, ColorMode::None, keymap, "t".into());
+        app.now = fixture::NOW;
+        let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(200, 50)).unwrap();
+        term.draw(|f| crate::tui::view::render(&mut app, f)).unwrap();
+        let buf = term.backend().buffer();
+        let screen: Vec<String> =
+            (0..50).map(|y| (0..200).map(|x| buf[(x, y)].symbol().to_string()).collect::<String>()).collect();
+        assert!(screen.iter().any(|l| l.contains("Workers (2)")), "{}", screen.join("\n"));
+        assert!(screen.iter().any(|l| l.contains("w2 2/4 in flight · 130 done · 1 failed")), "{}", screen.join("\n"));
+    }
+
+    #[test]
     fn each_worker_shows_its_load_counts_and_heartbeat() {
         let theme = Theme::load("no-colour", crate::tui::theme::ColorMode::None).unwrap();
         let got = text(&lines(&[worker("w1", 9_000), worker("w2", 1_000)], 10_000, 120, 5, &theme));
