@@ -139,8 +139,10 @@ fn create_runs(f: &Factory, cfg: &str) {
     }
 }
 
+/// `run --simulate`: the orchestrator says the calls are simulated, so workers without API
+/// keys take them (a worker without keys sends a real call back for another).
 fn run_until_idle(f: &Factory, cfg: &str) -> Child {
-    f.cmd(&["--config", cfg, "run", "--headless", "--quiet", "--auto-approve", "--exit-when-idle"])
+    f.cmd(&["--config", cfg, "run", "--simulate", "--headless", "--quiet", "--auto-approve", "--exit-when-idle"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -361,6 +363,32 @@ fn a_worker_of_another_protocol_version_is_refused_and_the_task_says_why() {
     ] {
         assert!(doctor.stdout.contains(want), "doctor lacks `{want}`: {}", doctor.stdout);
     }
+}
+
+#[test]
+fn a_worker_without_api_keys_sends_a_real_call_back_rather_than_simulate_it() {
+    if !prerequisites() {
+        return;
+    }
+    let f = Factory::new();
+    let nats = Nats::start(f.dir.path());
+    let url = nats.url();
+    let cfg = format!("[checks]\nenabled = false\n[cluster]\nnats_url = \"{url}\"\nack_wait_s = 2\nmax_deliver = 2\n");
+    let cfg = f.write("factory.toml", &cfg).to_str().unwrap().to_string();
+    let _workers = Workers(vec![worker(&f, &cfg, &url, "keyless", &["--jobs", "calls"])]);
+    f.run(&["--config", &cfg, "new", "--name", "Keys", "--idea", "Keys stay on workers"]).ok();
+    // Not --simulate: the orchestrator asks for real providers.
+    let owner = f
+        .cmd(&["--config", &cfg, "run", "--headless", "--quiet", "--exit-when-idle"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (code, err) = wait_exit(owner, Duration::from_secs(120));
+    assert_eq!(code, 1, "a failed run exits 1: {err}");
+    let text = f.run(&["--config", &cfg, "status", "s-01", "--json"]).ok().json().to_string();
+    assert!(text.contains("no provider with a key set") && text.contains("max_deliver"), "{text}");
+    assert!(!text.contains("\"simulated\":true"), "nothing was simulated: {text}");
 }
 
 #[test]

@@ -10,6 +10,9 @@ use crate::config::{ClusterConfig, Config};
 use crate::domain::{EventKind, RunId};
 use crate::error::Result;
 
+/// Starts the dispatcher. Its calls are simulated ones when this orchestrator was told to
+/// simulate (`--simulate`, `demo`); otherwise each worker calls real providers with the keys
+/// of its own environment (and one with none sends the call back for another).
 pub(super) fn start_dispatcher(
     cluster: &ClusterConfig,
     cfg: &Config,

@@ -111,13 +111,14 @@ pub fn start(cfg: Arc<Config>, opts: Options, clock: Clock) -> Result<Orchestrat
 pub fn start_with_store(cfg: Arc<Config>, opts: Options, store: Store, clock: Clock) -> Result<OrchestratorHandle> {
     let (tx, rx) = std::sync::mpsc::channel();
     let trees = Trees { cache: Some(store.cache_tree().clone()), quality: Some(store.quality_tree().clone()) };
+    let gateway = Arc::new(Gateway::from_config(&cfg, opts.simulate, trees));
     let cluster = match (&cfg.cluster, opts.dispatch) {
         (Some(c), true) => Some(cluster_notes::start_dispatcher(c, &cfg, opts.simulate, tx.clone())?),
         _ => None,
     };
     let shared = Arc::new(worker::Shared {
         cluster,
-        gateway: Arc::new(Gateway::from_config(&cfg, opts.simulate, trees)),
+        gateway,
         prompts: crate::prompts::Prompts::builtin()?,
         tx: tx.clone(),
         pycheck: Default::default(),

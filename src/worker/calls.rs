@@ -41,6 +41,12 @@ pub(crate) async fn run(shared: &Shared, job: CallJob) -> Outcome {
         Err(e) => return Outcome::Refused { reason: e.to_string(), retry: false },
     };
     let gateway = shared.gateways.get(shared, job.simulate, &job.sim);
+    // A worker none of whose providers has a key would answer with the simulated provider
+    // a call the orchestrator meant for a real one: it goes back for a worker with keys.
+    if !job.simulate && gateway.stats().iter().all(|p| p.simulated) {
+        let reason = "this worker has no provider with a key set in its environment".to_string();
+        return Outcome::Refused { reason, retry: true };
+    }
     let notes: Mutex<Vec<WireNote>> = Mutex::new(Vec::new());
     let note = |n: GatewayNote| notes.lock().unwrap_or_else(|e| e.into_inner()).push(n.into());
     let answer = gateway.call(req, &note).await;
