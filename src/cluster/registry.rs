@@ -33,8 +33,15 @@ pub fn key_of(name: &str) -> String {
     name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
 }
 
-/// Every worker with a live record, by name.
+/// Every worker with a live record, by name (within 5 s: a listing that hangs, as while the
+/// server restarts, is an error to try again, not a wait).
 pub async fn list(kv: &async_nats::jetstream::kv::Store) -> Result<Vec<WorkerRecord>, ClusterError> {
+    tokio::time::timeout(std::time::Duration::from_secs(5), list_all(kv))
+        .await
+        .unwrap_or_else(|_| Err(ClusterError::Unreachable("listing the workers took over 5 s".into())))
+}
+
+async fn list_all(kv: &async_nats::jetstream::kv::Store) -> Result<Vec<WorkerRecord>, ClusterError> {
     let mut keys = kv.keys().await.map_err(|e| ClusterError::from_nats("listing the workers", e))?;
     let mut out = Vec::new();
     while let Some(k) = keys.next().await {
