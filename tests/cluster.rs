@@ -4,6 +4,7 @@
 //! job and the server is restarted once; every run still completes, no task is applied
 //! twice, and the ledger equals a local run's with the same seed. A worker of another
 //! protocol version is refused, and the task says why.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

@@ -70,12 +70,12 @@ mod tests {
 
     #[test]
     fn the_providers_pane_lists_the_workers_under_its_table() {
-        use crate::tui::fixture;
+        use crate::testkit::fixture;
         use crate::tui::theme::ColorMode;
         let mut snap = fixture::snapshot(4, 2, 1);
         snap.workers = vec![worker("w1", fixture::NOW - 1_000), worker("w2", fixture::NOW - 2_000)];
         let theme = Theme::load("no-colour", ColorMode::None).unwrap();
-        let keymap = crate::tui::keymap::Keymap::default();
+        let keymap = crate::config::keys::Keymap::default();
         let mut app = crate::tui::app::App::new(std::sync::Arc::new(snap), theme, ColorMode::None, keymap, "t".into());
         app.now = fixture::NOW;
         let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(200, 50)).unwrap();
