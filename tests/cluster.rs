@@ -111,15 +111,16 @@ fn worker(f: &Factory, cfg: &str, url: &str, name: &str, extra: &[&str]) -> Chil
     f.cmd(&args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("the worker starts")
 }
 
-/// A template of our own whose one check takes a second and a half in the sandbox, so that
-/// a worker can be caught in the middle of one.
+/// A template of our own whose one check takes two and a half seconds in the sandbox: longer
+/// than the cluster's `ack_wait_s`, so that only the worker's progress acknowledgements keep
+/// the job from going to a second worker, and long enough to catch a worker in one.
 fn quick_template(f: &Factory, cfg: &str) {
     f.run(&["--config", cfg, "templates", "new", "quick", "--from", "pythonml"]).ok();
     let manifest = f.dir.path().join("config/startup-factory/templates/quick/template.toml");
     let text = std::fs::read_to_string(&manifest).unwrap();
     let (head, rest) = text.split_once("[[checks]]").expect("pythonml has checks");
     let (_, tail) = rest.split_once("[prompt]").unwrap();
-    let check = "[[checks]]\nname = \"listing\"\ncommand = [\"sh\", \"-c\", \"sleep 1.5; find . -type f | wc -l\"]\n\n";
+    let check = "[[checks]]\nname = \"listing\"\ncommand = [\"sh\", \"-c\", \"sleep 2.5; find . -type f | wc -l\"]\n\n";
     std::fs::write(&manifest, format!("{head}{check}[prompt]{tail}")).unwrap();
 }
 
@@ -236,7 +237,7 @@ fn twenty_runs_through_three_workers_a_kill_and_a_server_restart_end_as_a_local_
     let f = Factory::new();
     let mut nats = Nats::start(f.dir.path());
     let url = nats.url();
-    let cfg = config(&f, Some(&format!("\n[cluster]\nnats_url = \"{url}\"\nack_wait_s = 3\nmax_deliver = 20\n")));
+    let cfg = config(&f, Some(&format!("\n[cluster]\nnats_url = \"{url}\"\nack_wait_s = 2\nmax_deliver = 20\n")));
     quick_template(&f, &cfg);
     create_runs(&f, &cfg);
     let mut workers =
@@ -309,6 +310,14 @@ fn twenty_runs_through_three_workers_a_kill_and_a_server_restart_end_as_a_local_
         eprintln!("cluster event: {}", e["message"]);
     }
     assert!(said("dropped"), "the event log records the lost connection");
+    // Checks outlast ack_wait: without progress acknowledgements every round would go to a
+    // second worker and its result be ignored. (One may be, legitimately: a worker killed
+    // between publishing its result and acknowledging the job.)
+    let ignored = log
+        .iter()
+        .filter(|e| e["kind"] == "cluster" && e["message"].as_str().is_some_and(|m| m.contains("ignored")))
+        .count();
+    assert!(ignored <= 1, "{ignored} results ignored: jobs went to a second worker while the first still held them");
     // The two workers left are still there, and did work.
     let alive = workers_json(&f, &cfg, &url);
     let done_by: u64 = alive.iter().filter(|w| w["name"] != "w1").map(|w| w["done"].as_u64().unwrap_or(0)).sum();
