@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::config::SimConfig;
-use crate::domain::{AgentRole, CheckResult, Phase, Plan, TaskKind};
+use crate::domain::{CheckResult, Phase};
 use crate::providers::gateway::{Answer, GatewayNote};
 use crate::providers::{CallRequest, CallResponse, SimHints, Usage};
 use crate::templates::Check;
@@ -162,23 +162,8 @@ pub struct WireRequest {
     pub prompt: String,
     pub max_tokens: u32,
     pub bypass_cache: bool,
-    pub hints: WireHints,
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct WireHints {
-    pub kind: Option<TaskKind>,
-    pub phase: Option<Phase>,
-    pub startup: String,
-    pub idea: String,
-    pub sections: Vec<String>,
-    pub role: Option<AgentRole>,
-    pub title: String,
-    pub files: Vec<String>,
-    pub plan: Option<Plan>,
-    pub template: String,
-    pub defect_rate: f64,
-    pub repair: bool,
+    /// What the simulated provider needs (real providers ignore it).
+    pub hints: SimHints,
 }
 
 /// [`Answer`] as it travels: the cost was computed where the call ran, with the same
@@ -271,7 +256,6 @@ fn static_route(route: &str) -> Option<&'static str> {
 
 impl WireRequest {
     pub fn from_request(req: &CallRequest) -> WireRequest {
-        let h = &req.hints;
         WireRequest {
             task_id: req.task_id.clone(),
             route: req.route.to_string(),
@@ -279,26 +263,12 @@ impl WireRequest {
             prompt: req.prompt.clone(),
             max_tokens: req.max_tokens,
             bypass_cache: req.bypass_cache,
-            hints: WireHints {
-                kind: h.kind,
-                phase: h.phase,
-                startup: h.startup.clone(),
-                idea: h.idea.clone(),
-                sections: h.sections.clone(),
-                role: h.role,
-                title: h.title.clone(),
-                files: h.files.clone(),
-                plan: h.plan.clone(),
-                template: h.template.clone(),
-                defect_rate: h.defect_rate,
-                repair: h.repair,
-            },
+            hints: req.hints.clone(),
         }
     }
 
     pub fn into_request(self) -> Result<CallRequest, WireError> {
         let route = static_route(&self.route).ok_or_else(|| WireError::Route(self.route.clone()))?;
-        let h = self.hints;
         Ok(CallRequest {
             task_id: self.task_id,
             attempt: 0,
@@ -307,20 +277,7 @@ impl WireRequest {
             prompt: self.prompt,
             max_tokens: self.max_tokens,
             bypass_cache: self.bypass_cache,
-            hints: SimHints {
-                kind: h.kind,
-                phase: h.phase,
-                startup: h.startup,
-                idea: h.idea,
-                sections: h.sections,
-                role: h.role,
-                title: h.title,
-                files: h.files,
-                plan: h.plan,
-                template: h.template,
-                defect_rate: h.defect_rate,
-                repair: h.repair,
-            },
+            hints: self.hints,
         })
     }
 }

@@ -44,7 +44,8 @@ pub use secret::Secret;
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// What the simulated provider needs to write a plausible answer; real providers ignore it.
-#[derive(Clone, Debug, Default)]
+/// It travels as it is to a cluster's workers (`cluster::protocol`).
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct SimHints {
     pub kind: Option<TaskKind>,
     pub phase: Option<Phase>,
