@@ -60,8 +60,11 @@ pub fn private_bin(root: &Path, python: Option<&Path>, version: &str) -> io::Res
         if std::fs::read_link(&link).is_ok_and(|t| t == python) {
             continue;
         }
-        // Made beside and renamed over, so that a concurrent check never sees it missing.
-        let tmp = dir.join(format!(".{name}.{}", std::process::id()));
+        // Made beside and renamed over, so that a concurrent check never sees it missing;
+        // named for this call alone (two rounds of one process may make it at once).
+        static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = dir.join(format!(".{name}.{}.{call}", std::process::id()));
         let _ = std::fs::remove_file(&tmp);
         symlink(python, &tmp)?;
         std::fs::rename(&tmp, &link)?;
@@ -79,6 +82,26 @@ mod tests {
         assert_eq!(template_dir(root, "neoforge", "1.0.0"), Path::new("/c/neoforge@1.0.0"));
         assert_eq!(template_dir(root, "../x", "1.0.0+b/../.."), Path::new("/c/.._x@1.0.0+b_.._.."));
         assert_eq!(template_dir(root, "..", ""), Path::new("/c/_@_"));
+    }
+
+    #[test]
+    fn rounds_of_one_process_make_the_private_bin_at_once_without_failing() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let root = root.clone();
+                std::thread::spawn(move || {
+                    // Each version a new folder that all eight make at the same moment.
+                    (0..50)
+                        .map(|i| private_bin(&root, Some(Path::new("/usr/bin/python3.12")), &format!("3.12.{i}")))
+                        .filter(Result::is_err)
+                        .count()
+                })
+            })
+            .collect();
+        let failed: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+        assert_eq!(failed, 0, "a concurrent round saw its link made and then taken away");
     }
 
     #[test]
