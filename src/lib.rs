@@ -7,9 +7,10 @@
 //!
 //! ```text
 //! cli ───────────► tui, headless, socket, orchestrator, worker, bench*  (entry points: parse, dispatch, print)
-//! worker ────────► cluster, providers, sandbox       (`factory worker`: jobs from NATS, done here)
-//! cluster ───────► providers, sandbox, config         (the NATS protocol, dispatch and object store)
-//! tui ───────────► orchestrator (Commands in; Snapshots, Events, Replies out), config, stats
+//! worker ────────► cluster, providers, sandbox, config (`factory worker`: jobs from NATS, done here)
+//! cluster ───────► providers, sandbox, templates, config (the NATS protocol, dispatch, object store)
+//! tui ───────────► orchestrator (Commands in; Snapshots, Events, Replies out), config, stats,
+//!                  cluster (the workers' records in the snapshot)
 //!                  and never store, providers or templates (enforced)
 //! headless ──────► orchestrator                       (events as lines for scripts)
 //! socket ────────► orchestrator, store                (the same Commands and Snapshots over a Unix socket)
@@ -28,7 +29,8 @@
 //! `stats` and `delivery` take small types from `orchestrator` (`Health`, `Clock`,
 //! `decided_automatically`); `config` takes a default from `store` and a redactor from
 //! `delivery`; `sandbox` looks for `store`'s data-directory marker; the simulated provider
-//! reuses `orchestrator::answer::file_blocks`.
+//! reuses `orchestrator::answer::file_blocks`; `cluster` takes `orchestrator::made_by_checks`
+//! and `worker` prints through `cli::say`.
 
 pub mod assets;
 #[cfg(feature = "bench")]
