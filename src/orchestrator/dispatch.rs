@@ -336,10 +336,7 @@ impl State {
         let (task_id, role, kind, attempt) = (task.id.clone(), task.role, task.kind, task.attempts);
         if kind == TaskKind::Phase {
             rs.artifact_chars[task_phase.index()] = out.output_chars;
-            // Kept for the two phases every team task quotes (a dozen prompts a run): the
-            // others are quoted by a prompt or two and read back from the workspace, which
-            // keeps a thousand live runs under the memory target.
-            if matches!(task_phase, Phase::Spec | Phase::Architecture) {
+            if super::state::KEPT_IN_MEMORY.contains(&task_phase) {
                 rs.memory[task_phase.index()] = out.artifact.clone();
             }
         }

@@ -30,6 +30,13 @@ pub fn system_clock() -> Clock {
 
 pub const DAY_MS: u64 = 86_400_000;
 
+/// The phases whose latest artifact the actor keeps for the prompts (`RunState::memory`):
+/// the two every team task quotes, a dozen prompts a run. The others are quoted by a prompt
+/// or two and read back from the workspace, which keeps a thousand live runs under the
+/// memory target.
+pub(super) const KEPT_IN_MEMORY: [crate::domain::Phase; 2] =
+    [crate::domain::Phase::Spec, crate::domain::Phase::Architecture];
+
 pub(super) struct RunState {
     pub run: Run,
     pub tasks: Vec<Task>,

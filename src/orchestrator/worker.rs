@@ -97,7 +97,8 @@ pub(crate) struct Output {
     pub checks: Vec<crate::domain::CheckResult>,
     /// The quality review's verdict (`PASS`, `PASS WITH FIXES`, `FAIL`), if it gave one.
     pub verdict: Option<String>,
-    /// A phase's artifact as the next prompts quote it (without its header).
+    /// A phase's artifact as the next prompts quote it (without its header), for the phases
+    /// the actor keeps (`state::KEPT_IN_MEMORY`).
     pub artifact: Option<Arc<str>>,
 }
 
@@ -395,7 +396,9 @@ async fn phase(shared: &Shared, job: &Job, ws: &Workspace) -> Result<Output, Fai
         ws.write(path, doc.as_bytes()).map_err(|e| Failure::Machine(e.to_string()))?;
     }
     files.insert(0, job.task.phase.artifact().to_string());
-    let artifact = Some(Arc::from(answer::strip_header(&doc)));
+    // Only what the actor keeps is copied for it.
+    let artifact =
+        super::state::KEPT_IN_MEMORY.contains(&job.task.phase).then(|| Arc::from(answer::strip_header(&doc)));
     Ok(Output {
         output_chars: text.len() as u64,
         answer: Some(meta),
