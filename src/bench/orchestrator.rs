@@ -29,11 +29,17 @@ pub struct Pass {
     pub cpu_user_us_per_task: f64,
     pub cpu_system_us_per_task: f64,
     /// A new process opening the store this pass left (page cache dropped when `cold`)
-    /// to its first control-room frame; `None` when there was no factory binary to start.
+    /// to its first control-room frame (the one saved at the clean stop, see
+    /// `first_frame_saved`); `None` when there was no factory binary to start.
     pub first_frame_after_restart_ms: Option<f64>,
+    /// The same process to its first frame of the live state: store opened, state loaded.
+    pub live_frame_after_restart_ms: Option<f64>,
+    /// Whether that first frame was the saved one.
+    pub first_frame_saved: bool,
     /// The same, for the open after that one (sled replays its log since the last open, so
     /// the first open after a long session reads the whole of it).
     pub first_frame_next_open_ms: Option<f64>,
+    pub live_frame_next_open_ms: Option<f64>,
     pub restart_cold: bool,
 }
 
@@ -77,12 +83,16 @@ pub async fn run(
         workspaces_on = ws.path().display().to_string();
         let mut pass = one(quick, runs, &data.path().join("data"), ws.path()).await?;
         if let Some(exe) = exe {
+            let ms = |us: u64| Some(us as f64 / 1000.0);
             pass.restart_cold = super::startup::evict(&data.path().join("data"));
-            let (us, _) = super::startup::first_frame_in_child(exe, &data.path().join("data"))?;
-            pass.first_frame_after_restart_ms = Some(us as f64 / 1000.0);
+            let (frames, _) = super::startup::first_frame_in_child(exe, &data.path().join("data"))?;
+            pass.first_frame_after_restart_ms = ms(frames.first_frame_us);
+            pass.live_frame_after_restart_ms = ms(frames.live_frame_us);
+            pass.first_frame_saved = frames.saved;
             pass.restart_cold &= super::startup::evict(&data.path().join("data"));
-            let (us, _) = super::startup::first_frame_in_child(exe, &data.path().join("data"))?;
-            pass.first_frame_next_open_ms = Some(us as f64 / 1000.0);
+            let (frames, _) = super::startup::first_frame_in_child(exe, &data.path().join("data"))?;
+            pass.first_frame_next_open_ms = ms(frames.first_frame_us);
+            pass.live_frame_next_open_ms = ms(frames.live_frame_us);
         }
         passes.push(pass);
     }
@@ -156,7 +166,10 @@ async fn one(quick: bool, runs: usize, data: &std::path::Path, ws: &std::path::P
         cpu_user_us_per_task: (user1 - user0) as f64 / m.tasks_done.max(1) as f64,
         cpu_system_us_per_task: (system1 - system0) as f64 / m.tasks_done.max(1) as f64,
         first_frame_after_restart_ms: None,
+        live_frame_after_restart_ms: None,
+        first_frame_saved: false,
         first_frame_next_open_ms: None,
+        live_frame_next_open_ms: None,
         restart_cold: false,
     })
 }
@@ -183,9 +196,15 @@ impl OrchestratorFigures {
                 p.sched_delay_p99_us,
                 p.commits,
                 p.records_per_commit,
-                match (p.first_frame_after_restart_ms, p.first_frame_next_open_ms) {
-                    (Some(ms), Some(next)) => format!(
-                        "; first frame after a restart {ms:.0} ms, at the open after it {next:.0} ms ({})",
+                match (
+                    p.first_frame_after_restart_ms,
+                    p.live_frame_after_restart_ms,
+                    p.first_frame_next_open_ms,
+                    p.live_frame_next_open_ms,
+                ) {
+                    (Some(ms), Some(live), Some(next), Some(next_live)) => format!(
+                        "; first frame after a restart {ms:.0} ms ({}), live {live:.0} ms; at the open after it {next:.0} ms, live {next_live:.0} ms ({})",
+                        if p.first_frame_saved { "the one saved at the stop" } else { "no saved frame" },
                         if p.restart_cold { "page cache dropped" } else { "warm: the page cache could not be dropped" }
                     ),
                     _ => String::new(),

@@ -188,6 +188,7 @@ async fn run(mut cli: Cli) -> Result<()> {
             ctx.cfg = Arc::new(cfg);
             let mut opts = run_options(&ctx, &a.flags);
             opts.simulate = true;
+            let saved = saved_room(&ctx, &a.flags, &tui, cli.read_only)?;
             let session = ctx.run_session(opts.clone(), &a.flags, cli.read_only).await?;
             let handle = &session.handle;
             if handle.is_owner() {
@@ -207,13 +208,14 @@ async fn run(mut cli: Cli) -> Result<()> {
                     ));
                 }
             }
-            drive(&mut ctx, session, opts, &a.flags, tui).await
+            drive(&mut ctx, session, opts, &a.flags, tui, saved).await
         }
         Cmd::Run(a) => {
             let mut opts = run_options(&ctx, &a.flags);
             opts.simulate = a.simulate;
+            let saved = saved_room(&ctx, &a.flags, &tui, cli.read_only)?;
             let session = ctx.run_session(opts.clone(), &a.flags, cli.read_only).await?;
-            drive(&mut ctx, session, opts, &a.flags, tui).await
+            drive(&mut ctx, session, opts, &a.flags, tui, saved).await
         }
         Cmd::Config { action: ConfigAction::Defaults } => {
             say::out(config::default_config_text());
@@ -274,12 +276,16 @@ async fn drive(
     opts: Options,
     flags: &RunFlags,
     tui: crate::tui::TuiOptions,
+    saved: Option<crate::tui::Room>,
 ) -> Result<()> {
     if flags.headless {
         let flush_ms = ctx.cfg.alerts.flush_s.saturating_mul(1000);
         return headless::run(&session.handle, headless_options(flags, flush_ms)).await;
     }
-    let mut room = crate::tui::Room::open(&session.handle, &ctx.cfg, &tui)?;
+    let mut room = match saved {
+        Some(room) => room,
+        None => crate::tui::Room::open(&session.handle, &ctx.cfg, &tui)?,
+    };
     loop {
         match room.show(&session.handle).await {
             Ok(crate::tui::Exit::TakeOver) => match ctx.run_session(opts.clone(), flags, false).await {
@@ -305,6 +311,24 @@ async fn drive(
             }
         }
     }
+}
+
+/// A control room drawn at once from what the data directory held when its orchestrator
+/// last stopped cleanly (none after a crash, while an owner runs, or for a headless or
+/// watching terminal), shown until the store is open.
+fn saved_room(
+    ctx: &Ctx,
+    flags: &RunFlags,
+    tui: &crate::tui::TuiOptions,
+    read_only: bool,
+) -> Result<Option<crate::tui::Room>> {
+    if flags.headless || read_only {
+        return Ok(None);
+    }
+    let Some(bytes) = crate::store::last_frame::read(&ctx.data_dir) else { return Ok(None) };
+    // One an older factory wrote, in another shape, is not shown.
+    let Ok(saved) = serde_json::from_slice::<orchestrator::Snapshot>(&bytes) else { return Ok(None) };
+    crate::tui::Room::opening(saved, &ctx.cfg, tui).map(Some)
 }
 
 fn headless_options(flags: &RunFlags, flush_ms: u64) -> HeadlessOptions {

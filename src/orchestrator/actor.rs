@@ -144,6 +144,9 @@ impl Actor {
             {
                 self.publish();
                 let flushed = self.state.store.flush();
+                if flushed.is_ok() {
+                    self.save_last_frame();
+                }
                 tracing::info!(in_flight = self.state.in_flight + self.state.checks_in_flight, "orchestrator stopped");
                 let Actor { state, shutdown, shared, .. } = self;
                 // Close the store (and its lock on the data directory) before saying so;
@@ -262,6 +265,21 @@ impl Actor {
         self.snapshots.send_replace(Arc::new(snap));
         self.state.changed = false;
         self.last_publish = Instant::now();
+    }
+
+    /// Saves the last snapshot beside the store, for the next control room's first frame
+    /// (see `store::last_frame`); a store that cannot take it only starts slower next time.
+    fn save_last_frame(&self) {
+        let started = Instant::now();
+        let saved = serde_json::to_vec(&**self.snapshots.borrow())
+            .map_err(std::io::Error::other)
+            .and_then(|bytes| crate::store::last_frame::save(&self.state.opts.data_dir, &bytes));
+        match saved {
+            Ok(()) => tracing::debug!(ms = started.elapsed().as_millis() as u64, "last frame saved"),
+            Err(e) => {
+                tracing::warn!(error = %e, "the last frame could not be saved; the next start waits for the store")
+            }
+        }
     }
 
     /// The store refused a write: memory is ahead of disk, so stop; a restart reloads what

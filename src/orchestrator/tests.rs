@@ -10,6 +10,7 @@ use crate::config::{GatePolicy, ProviderConfig, ProviderKind};
 use crate::domain::{AlertKind, Decision, EventKind, GateCode, GateStatus, Phase, RunStatus};
 
 mod deliveries;
+mod last_frame;
 
 struct Harness {
     dir: tempfile::TempDir,

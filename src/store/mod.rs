@@ -4,6 +4,7 @@
 mod event_log;
 pub mod fault;
 mod keys;
+pub mod last_frame;
 mod mark;
 mod open;
 mod room;

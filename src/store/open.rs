@@ -6,7 +6,7 @@ use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::Path;
 use std::sync::atomic::AtomicU64;
 
-use super::{Store, fault, mark, safety};
+use super::{Store, fault, last_frame, mark, safety};
 use crate::error::{ErrorKind, FactoryError, Result};
 
 /// Version of the layout of records in sled; a data directory from a newer one is refused,
@@ -42,6 +42,7 @@ impl Store {
                     copy.discard();
                 }
                 drop(turn);
+                last_frame::forget(dir);
                 let _ = fs::write(dir.join(OWNER_PID), std::process::id().to_string());
                 Ok(store)
             }

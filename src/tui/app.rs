@@ -219,6 +219,11 @@ impl App {
         self.status = Some(Status { text: text.into(), error: true });
     }
 
+    /// The footer's line goes.
+    pub fn clear_status(&mut self) {
+        self.status = None;
+    }
+
     /// A new snapshot: keep selections on the same run and gate, refilter, and ring the
     /// bell once for each gate that opened or alert that fired since the last one.
     pub fn on_snapshot(&mut self, snap: Arc<Snapshot>) -> Vec<Effect> {

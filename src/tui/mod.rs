@@ -32,7 +32,7 @@ use tokio::sync::mpsc;
 use crate::config::Config;
 use crate::config::keys::Keymap;
 use crate::error::{FactoryError, Result};
-use crate::orchestrator::{OrchestratorHandle, system_clock};
+use crate::orchestrator::{OrchestratorHandle, Snapshot, system_clock};
 use app::{App, Effect};
 use terminal::Term;
 use theme::{ColorMode, Theme};
@@ -51,10 +51,15 @@ pub struct TuiOptions {
 
 /// Builds the app the control room shows for this config.
 pub fn app_for(cfg: &Config, handle: &OrchestratorHandle, opts: &TuiOptions) -> Result<App> {
+    app_with(cfg, handle.snapshot(), opts)
+}
+
+/// The app for this config, showing `snap`.
+fn app_with(cfg: &Config, snap: std::sync::Arc<Snapshot>, opts: &TuiOptions) -> Result<App> {
     let mode = ColorMode::detect();
     let theme = Theme::load(opts.theme.as_deref().unwrap_or(&cfg.tui.theme), mode)?;
     let keymap = Keymap::with_overrides(&cfg.tui.key_overrides())?;
-    let mut app = App::new(handle.snapshot(), theme, mode, keymap, opts.reviewer.clone());
+    let mut app = App::new(snap, theme, mode, keymap, opts.reviewer.clone());
     app.bell = cfg.tui.bell;
     app.default_budget_micros = crate::domain::money::usd_f64_to_micros(cfg.budget.default_run_usd);
     app.osc52 = cfg.tui.osc52;
@@ -76,20 +81,35 @@ pub enum Exit {
 pub struct Room {
     app: App,
     term: Term<std::io::Stdout>,
+    /// The app shows what the data directory held when it was last closed (`opening`),
+    /// until the first `show`.
+    saved: bool,
 }
 
 impl Room {
     pub fn open(handle: &OrchestratorHandle, cfg: &Config, opts: &TuiOptions) -> Result<Room> {
         let app = app_for(cfg, handle, opts)?;
-        let term = Term::setup(opts.mouse || cfg.tui.mouse).map_err(|e| {
-            FactoryError::usage(format!("cannot open the terminal for the control room ({e}); use --headless"))
-        })?;
-        Ok(Room { app, term })
+        Ok(Room { app, term: setup(cfg, opts)?, saved: false })
+    }
+
+    /// Draws at once `saved`, what the data directory held when its orchestrator last
+    /// stopped, saying so, while the store opens; `show` then shows the live state.
+    pub fn opening(saved: Snapshot, cfg: &Config, opts: &TuiOptions) -> Result<Room> {
+        let mut app = app_with(cfg, std::sync::Arc::new(saved), opts)?;
+        app.say(OPENING);
+        let mut room = Room { app, term: setup(cfg, opts)?, saved: true };
+        room.app.now = system_clock()();
+        room.term.draw(&mut room.app).map_err(|e| FactoryError::internal(format!("the terminal failed: {e}")))?;
+        Ok(room)
     }
 
     /// Shows `handle`'s factory until the user quits or takes over.
     pub async fn show(&mut self, handle: &OrchestratorHandle) -> Result<Exit> {
-        event_loop(handle, &mut self.app, &mut self.term).await
+        let first = std::mem::take(&mut self.saved).then(|| {
+            self.app.clear_status();
+            self.app.on_snapshot(handle.snapshot())
+        });
+        event_loop(handle, &mut self.app, &mut self.term, first.unwrap_or_default()).await
     }
 
     /// A line in the footer, shown on the next frame.
@@ -98,7 +118,23 @@ impl Room {
     }
 }
 
-async fn event_loop<W: std::io::Write>(handle: &OrchestratorHandle, app: &mut App, term: &mut Term<W>) -> Result<Exit> {
+/// What the footer says while the first frame shows the saved state.
+const OPENING: &str = "opening the data directory… (shown: what it held when it was last closed)";
+
+fn setup(cfg: &Config, opts: &TuiOptions) -> Result<Term<std::io::Stdout>> {
+    Term::setup(opts.mouse || cfg.tui.mouse).map_err(|e| {
+        FactoryError::usage(format!("cannot open the terminal for the control room ({e}); use --headless"))
+    })
+}
+
+/// Draws on change and turns keys, snapshots and replies into effects, starting with
+/// `first` (those of a snapshot taken before the loop).
+async fn event_loop<W: std::io::Write>(
+    handle: &OrchestratorHandle,
+    app: &mut App,
+    term: &mut Term<W>,
+    mut first: Vec<Effect>,
+) -> Result<Exit> {
     let io = |e: std::io::Error| FactoryError::internal(format!("the terminal failed: {e}"));
     let mut keys = EventStream::new();
     let mut snapshots = handle.watch();
@@ -125,48 +161,52 @@ async fn event_loop<W: std::io::Write>(handle: &OrchestratorHandle, app: &mut Ap
             (_, _, Some(d)) => d.max(last_draw.map_or(d, |t| t + FRAME)),
             _ => now + Duration::from_secs(3600),
         };
-        let effects = tokio::select! {
-            ev = keys.next() => match ev {
-                Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => {
+        let effects = if !first.is_empty() {
+            std::mem::take(&mut first)
+        } else {
+            tokio::select! {
+                ev = keys.next() => match ev {
+                    Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => {
+                        dirty = true;
+                        app.handle_key(k)
+                    }
+                    Some(Ok(Event::Resize(..))) => {
+                        dirty = true;
+                        Vec::new()
+                    }
+                    // One event however long the paste (bracketed paste is on).
+                    Some(Ok(Event::Paste(text))) => {
+                        dirty = true;
+                        app.handle_paste(text)
+                    }
+                    // Only with --mouse: clicks and the wheel (moves draw nothing).
+                    Some(Ok(Event::Mouse(m))) => {
+                        dirty |= mouse::redraws(&m);
+                        app.handle_mouse(m)
+                    }
+                    Some(Ok(_)) => Vec::new(),
+                    Some(Err(_)) | None => return Ok(Exit::Quit),
+                },
+                changed = snapshots.changed() => {
+                    if changed.is_err() {
+                        return Err(handle.stop_reason());
+                    }
                     dirty = true;
-                    app.handle_key(k)
+                    let snap = std::sync::Arc::clone(&snapshots.borrow_and_update());
+                    app.on_snapshot(snap)
                 }
-                Some(Ok(Event::Resize(..))) => {
+                Ok(()) = link.changed() => {
                     dirty = true;
+                    app.link = link.borrow_and_update().clone();
                     Vec::new()
                 }
-                // One event however long the paste (bracketed paste is on).
-                Some(Ok(Event::Paste(text))) => {
+                Some((id, reply)) = replies.recv() => {
                     dirty = true;
-                    app.handle_paste(text)
+                    app.on_reply(id, reply)
                 }
-                // Only with --mouse: clicks and the wheel (moves draw nothing).
-                Some(Ok(Event::Mouse(m))) => {
-                    dirty |= mouse::redraws(&m);
-                    app.handle_mouse(m)
-                }
-                Some(Ok(_)) => Vec::new(),
-                Some(Err(_)) | None => return Ok(Exit::Quit),
-            },
-            changed = snapshots.changed() => {
-                if changed.is_err() {
-                    return Err(handle.stop_reason());
-                }
-                dirty = true;
-                let snap = std::sync::Arc::clone(&snapshots.borrow_and_update());
-                app.on_snapshot(snap)
+                _ = signals.recv() => return Ok(Exit::Quit),
+                _ = tokio::time::sleep_until(wake.into()) => Vec::new(),
             }
-            Ok(()) = link.changed() => {
-                dirty = true;
-                app.link = link.borrow_and_update().clone();
-                Vec::new()
-            }
-            Some((id, reply)) = replies.recv() => {
-                dirty = true;
-                app.on_reply(id, reply)
-            }
-            _ = signals.recv() => return Ok(Exit::Quit),
-            _ = tokio::time::sleep_until(wake.into()) => Vec::new(),
         };
         for effect in effects {
             match effect {
