@@ -86,7 +86,7 @@ impl Actor {
             } else {
                 TICK_EVERY.saturating_sub(self.last_tick.elapsed())
             };
-            if self.state.has_pending_writes() {
+            if self.state.outbox.has_writes() {
                 wait = wait.min(COMMIT_EVERY.saturating_sub(self.last_commit.elapsed()));
             }
             // The stats' first reading of the log goes on between messages.
@@ -126,7 +126,8 @@ impl Actor {
             }
             // Group commit: workers' results gather for up to COMMIT_EVERY; anyone waiting
             // for a reply (a command, a decision, a shutdown) gets the commit at once.
-            let someone_waits = !self.state.replies.is_empty() || self.state.durable || self.shutdown.is_some();
+            let someone_waits =
+                !self.state.replies.is_empty() || self.state.outbox.is_durable() || self.shutdown.is_some();
             if someone_waits || self.last_commit.elapsed() >= COMMIT_EVERY {
                 if let Err(e) = self.commit() {
                     self.fail_all(e);
@@ -136,7 +137,7 @@ impl Actor {
                 self.last_commit = Instant::now();
             }
             // Nothing is announced before it is on disk.
-            if self.last_publish.elapsed() >= PUBLISH_EVERY && !self.state.has_pending_writes() {
+            if self.last_publish.elapsed() >= PUBLISH_EVERY && !self.state.outbox.has_writes() {
                 self.publish();
             }
             if let Some((_, deadline)) = &self.shutdown
@@ -172,7 +173,7 @@ impl Actor {
             Msg::Cluster(notice) => self.state.cluster_notice(notice),
             Msg::Command(Command::Shutdown, reply) => {
                 self.state.shutting_down = true;
-                for i in 0..self.state.runs.len() {
+                for i in self.state.runs.ixs() {
                     self.state.reschedule(i);
                 }
                 let deadline = Instant::now() + Duration::from_millis(self.state.opts.grace_ms);
@@ -205,7 +206,7 @@ impl Actor {
             Command::Export { run } => s.export(&run),
             Command::Events { limit } => s.store.last_events(limit).map(|events| Reply::Events { events }),
             Command::Review { gate } => s.review(&gate),
-            Command::Metrics => Ok(Reply::Metrics { metrics: s.metrics() }),
+            Command::Metrics => Ok(Reply::Metrics { metrics: s.counters.metrics() }),
             Command::Templates => Ok(s.templates_reply()),
             Command::RemoveTemplate { template } => s.remove_template(&template).map(|message| Reply::Done { message }),
             Command::Files { run } => s.files(&run),
@@ -220,11 +221,8 @@ impl Actor {
     /// the events.
     fn commit(&mut self) -> Result<()> {
         let writes = self.state.take_writes();
-        let durable = std::mem::take(&mut self.state.durable);
-        if !writes.is_empty() {
-            self.state.commits += 1;
-            self.state.records_written += writes.len() as u64;
-        }
+        let durable = self.state.outbox.take_durable();
+        self.state.counters.committed(writes.len());
         self.state.store.commit(&writes)?;
         if durable {
             self.state.store.flush()?;
@@ -236,7 +234,7 @@ impl Actor {
         for (reply, result) in self.state.replies.drain(..) {
             let _ = reply.send(result);
         }
-        for e in self.state.events.drain(..) {
+        for e in self.state.outbox.drain_events() {
             let _ = self.events.send(Arc::new(e));
         }
         self.state.post_letters();

@@ -36,12 +36,12 @@ impl State {
         let at = self.now();
         for &seq in &fresh {
             let ack = AlertAck { seq, by: by.clone(), at };
-            self.meta.push((format!("{PREFIX}{seq}"), serde_json::to_vec(&ack).unwrap_or_default()));
+            self.outbox.meta((format!("{PREFIX}{seq}"), serde_json::to_vec(&ack).unwrap_or_default()));
             self.acks.insert(seq, ack);
         }
         let message = format!("acknowledged {}", crate::plural::count(fresh.len() as u64, "alert"));
         self.emit(None, EventKind::AlertsAcknowledged { alerts: fresh, by });
-        self.durable = true;
+        self.outbox.make_durable();
         Ok(message)
     }
 

@@ -39,7 +39,9 @@ impl State {
         if stall_ms == 0 {
             return;
         }
-        let stalled: Vec<usize> = (0..self.runs.len())
+        let stalled: Vec<_> = self
+            .runs
+            .ixs()
             .filter(|i| {
                 let r = &self.runs[*i].run;
                 r.status == RunStatus::Running && !r.stall_alerted && now.saturating_sub(r.last_progress_at) > stall_ms

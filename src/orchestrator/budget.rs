@@ -1,7 +1,8 @@
 //! Budgets in micro-dollars: a call's worst case checked before it is made, per run and
 //! against the daily cap; alerts at the configured share; budget gates at 100%.
 
-use super::state::{DAY_MS, State};
+use super::runs::{RunIx, TaskIx};
+use super::state::State;
 use crate::domain::money::{fmt_usd, parse_usd, usd_f64_to_micros};
 use crate::domain::{AlertKind, BudgetAsk, EventKind, Gate, GateCode, GateId, GateStatus, Review, TaskKind};
 use crate::error::{FactoryError, Result};
@@ -12,13 +13,13 @@ const PROMPT_OVERHEAD_CHARS: u64 = 12_000;
 impl State {
     /// The daily cap in force today (0 for none).
     pub fn daily_cap(&self) -> u64 {
-        self.daily_cap_today.unwrap_or_else(|| usd_f64_to_micros(self.cfg.budget.daily_cap_usd))
+        self.day_budget.cap(usd_f64_to_micros(self.cfg.budget.daily_cap_usd))
     }
 
     /// The most the next call of task `t` may cost: its prompt bounded by the artifacts it
     /// may quote (at three characters a token), its answer by the prompt's output cap, at
     /// the dearest price of the providers it may reach.
-    pub fn worst_case(&self, i: usize, t: usize) -> u64 {
+    pub fn worst_case(&self, i: RunIx, t: TaskIx) -> u64 {
         let rs = &self.runs[i];
         let task = &rs.tasks[t];
         if task.kind == TaskKind::Integrate {
@@ -47,7 +48,7 @@ impl State {
     }
 
     /// Whether a call costing at most `worst` would pass the run's budget or the daily cap.
-    pub fn budget_check(&self, i: usize, worst: u64) -> Option<BudgetAsk> {
+    pub fn budget_check(&self, i: RunIx, worst: u64) -> Option<BudgetAsk> {
         let rs = &self.runs[i];
         let spent = rs.run.ledger.cost_micros + rs.reserved;
         if spent + worst > rs.run.budget_micros {
@@ -60,11 +61,10 @@ impl State {
             });
         }
         let cap = self.daily_cap();
-        let reserved: u64 = self.runs.iter().map(|r| r.reserved).sum();
-        if cap > 0 && self.spent_today + reserved + worst > cap {
+        if !self.day_budget.has_room(cap, worst) {
             return Some(BudgetAsk {
                 scope: "daily".into(),
-                spent_micros: self.spent_today,
+                spent_micros: self.day_budget.spent(),
                 limit_micros: cap,
                 needed_micros: worst,
                 raised_to_micros: None,
@@ -73,7 +73,7 @@ impl State {
         None
     }
 
-    pub fn open_budget_gate(&mut self, i: usize, ask: BudgetAsk) {
+    pub fn open_budget_gate(&mut self, i: RunIx, ask: BudgetAsk) {
         let run_id = self.runs[i].run.id;
         let code = GateCode::Budget;
         let n = self.gates.range(GateId { run: run_id, code, n: 0 }..=GateId { run: run_id, code, n: u32::MAX }).count()
@@ -141,13 +141,12 @@ impl State {
         Ok(to)
     }
 
-    pub fn apply_budget_raise(&mut self, i: usize, id: GateId, to: u64) {
+    pub fn apply_budget_raise(&mut self, i: RunIx, id: GateId, to: u64) {
         let scope = self.gates.get(&id).and_then(|g| g.budget.as_ref()).map(|b| b.scope.clone()).unwrap_or_default();
         let from = if scope == "daily" {
             let from = self.daily_cap();
-            self.daily_cap_today = Some(to);
-            self.meta.push((format!("daily_cap:{}", self.day), to.to_string().into_bytes()));
-            self.daily_alerted = false;
+            let record = self.day_budget.raise_cap(to);
+            self.outbox.meta(record);
             from
         } else {
             let run = &mut self.runs[i].run;
@@ -160,10 +159,10 @@ impl State {
     }
 
     /// Adds a call's cost to the day's spend and raises the 80% alerts once.
-    pub fn record_spend(&mut self, i: usize, cost: u64) {
+    pub fn record_spend(&mut self, i: RunIx, cost: u64) {
         self.roll_day();
-        self.spent_today += cost;
-        self.meta.push((format!("spend:{}", self.day), self.spent_today.to_string().into_bytes()));
+        let record = self.day_budget.spend(cost);
+        self.outbox.meta(record);
         let pct = self.cfg.budget.alert_percent as u64;
         let run = &self.runs[i].run;
         if !run.budget_alerted && run.ledger.cost_micros * 100 >= run.budget_micros * pct {
@@ -174,11 +173,10 @@ impl State {
             self.emit(Some(id), EventKind::Alert { alert: crate::domain::AlertKind::Budget80, message });
         }
         let cap = self.daily_cap();
-        if cap > 0 && !self.daily_alerted && self.spent_today * 100 >= cap * pct {
-            self.daily_alerted = true;
+        if self.day_budget.alert_due(cap, pct) {
             let message = format!(
                 "the factory has spent {} of its daily cap of {} ({pct}% or more)",
-                fmt_usd(self.spent_today),
+                fmt_usd(self.day_budget.spent()),
                 fmt_usd(cap)
             );
             self.emit(None, EventKind::Alert { alert: crate::domain::AlertKind::Daily80, message });
@@ -187,13 +185,8 @@ impl State {
 
     /// A new UTC day starts with nothing spent and the configured cap.
     pub fn roll_day(&mut self) {
-        let day = self.now() / DAY_MS;
-        if day != self.day {
-            self.day = day;
-            self.spent_today = 0;
-            self.daily_cap_today = None;
-            self.daily_alerted = false;
-        }
+        let now = self.now();
+        self.day_budget.roll(now);
     }
 }
 

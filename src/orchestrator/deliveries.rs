@@ -66,7 +66,7 @@ impl State {
         } else {
             self.deliveries.open.remove(&key);
         }
-        self.meta.push((meta_key(key.0, key.1), serde_json::to_vec(d).unwrap_or_default()));
+        self.outbox.meta((meta_key(key.0, key.1), serde_json::to_vec(d).unwrap_or_default()));
     }
 
     /// One record (or the data directory's id) read back at start-up; a damaged one is
@@ -97,7 +97,7 @@ impl State {
             h.update(std::process::id().to_le_bytes());
             h.update(format!("{:?}", std::time::SystemTime::now()).as_bytes());
             let id: String = h.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect();
-            self.meta.push((SOURCE_KEY.into(), id.clone().into_bytes()));
+            self.outbox.meta((SOURCE_KEY.into(), id.clone().into_bytes()));
             self.deliveries.source = id;
         }
         self.deliveries.source.clone()
@@ -134,7 +134,7 @@ impl State {
     /// Called for every event emitted: an alert gets a record (written with it) and a letter
     /// for each sink that takes it.
     pub fn queue_delivery(&mut self) {
-        let Some(event) = self.events.last() else { return };
+        let Some(event) = self.outbox.last_event() else { return };
         let Some(kind) = event.alert() else { return };
         let mut sinks = Vec::new();
         if self.cfg.alerts.webhook.wants(kind) {
@@ -148,7 +148,7 @@ impl State {
         }
         let event = event.clone();
         let source = self.source();
-        let run = event.startup.and_then(|r| (r.0 as usize).checked_sub(1)).and_then(|i| self.runs.get(i));
+        let run = event.startup.and_then(|r| self.runs.ix(r)).map(|i| &self.runs[i]);
         let gate = run.and_then(|rs| rs.run.gate);
         for sink in sinks {
             let d = Delivery::new(event.seq, sink, gate, event.ts);
@@ -160,7 +160,7 @@ impl State {
         }
         // Flushed before the letters go out: an alert sent and then lost in a crash would
         // give its number, and so its idempotency key, to another alert. Alerts are rare.
-        self.durable = true;
+        self.outbox.make_durable();
     }
 
     /// After a commit (flushed, see `queue_delivery`): the letters whose records it wrote go

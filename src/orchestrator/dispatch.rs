@@ -1,5 +1,6 @@
 //! Starting tasks in fair order within the limits and budgets, and taking their results back.
 
+use super::runs::{RunIx, TaskIx};
 use super::state::State;
 use super::worker::{AnswerMeta, Failure, Finished, Job, Output};
 use crate::domain::{
@@ -15,7 +16,7 @@ impl State {
         let mut jobs = Vec::new();
         while self.in_flight < self.cfg.factory.max_concurrent_calls {
             let Some(r) = self.sched.pop() else { break };
-            let i = r as usize;
+            let i = RunIx::from_queued(r);
             let Some(t) = self.next_dispatchable(i) else {
                 continue;
             };
@@ -27,17 +28,14 @@ impl State {
             let rs = &mut self.runs[i];
             rs.ready.retain(|x| *x != t);
             if let Some(at) = rs.ready_at[t].take() {
-                if self.sched_delays.len() >= 65_536 {
-                    self.sched_delays.pop_front();
-                }
-                self.sched_delays.push_back(at.elapsed().as_micros().min(u32::MAX as u128) as u32);
+                self.counters.sched_delay(at.elapsed());
             }
             let task = &mut rs.tasks[t];
             task.status = TaskStatus::Running;
             let task_is_call = task.kind.is_call();
             rs.in_flight += 1;
             rs.role_in_flight[task.role.index()] += 1;
-            rs.reserved += worst;
+            self.day_budget.reserve(&mut rs.reserved, worst);
             let priority = rs.run.priority;
             *self.flight_of(task_is_call) += 1;
             if self.runs[i].run.status == RunStatus::Queued {
@@ -54,7 +52,7 @@ impl State {
         jobs
     }
 
-    fn job(&self, i: usize, t: usize, reserved: u64, workspace: Workspace) -> Job {
+    fn job(&self, i: RunIx, t: TaskIx, reserved: u64, workspace: Workspace) -> Job {
         let rs = &self.runs[i];
         let task = rs.tasks[t].clone();
         let run = &rs.run;
@@ -134,7 +132,7 @@ impl State {
     }
 
     /// The tasks `task` depends on, transitively, nearest first.
-    fn dependencies(&self, i: usize, task: &crate::domain::Task) -> Vec<&crate::domain::Task> {
+    fn dependencies(&self, i: RunIx, task: &crate::domain::Task) -> Vec<&crate::domain::Task> {
         let rs = &self.runs[i];
         let mut order: Vec<&crate::domain::Task> = Vec::new();
         let mut queue: std::collections::VecDeque<&str> = task.depends_on.iter().map(String::as_str).collect();
@@ -150,7 +148,7 @@ impl State {
     }
 
     /// The scaffold's files and those the tasks in `deps` wrote, relative to `app/`, sorted.
-    fn app_files_for(&self, i: usize, deps: &[&crate::domain::Task]) -> Vec<String> {
+    fn app_files_for(&self, i: RunIx, deps: &[&crate::domain::Task]) -> Vec<String> {
         let plan = self.runs[i].build_tasks().filter(|t| t.kind == TaskKind::Plan);
         let mut files: Vec<String> = plan
             .chain(deps.iter().copied())
@@ -168,7 +166,7 @@ impl State {
     /// exist: the scaffold's, or an earlier round's when repairing).
     fn code_files_for(
         &self,
-        i: usize,
+        i: RunIx,
         task: &crate::domain::Task,
         deps: &[&crate::domain::Task],
     ) -> Vec<(String, String)> {
@@ -188,7 +186,7 @@ impl State {
     /// template's files, `None` for a file no finished task wrote. Known from the state,
     /// not the disk, so that a task tried again after a crash (whose first try may have
     /// written its files) is asked exactly what it was asked the first time.
-    fn owner_of(&self, i: usize, file: &str) -> Option<String> {
+    fn owner_of(&self, i: RunIx, file: &str) -> Option<String> {
         let want = format!("app/{file}");
         self.runs[i]
             .build_tasks()
@@ -208,7 +206,7 @@ impl State {
 
     /// Every file the build team wrote, with the task that wrote it last, by path (an order
     /// that does not depend on the order tasks are held in, which a restart changes).
-    pub(super) fn team_files_by_task(&self, i: usize) -> Vec<(String, String)> {
+    pub(super) fn team_files_by_task(&self, i: RunIx) -> Vec<(String, String)> {
         let mut files: std::collections::BTreeMap<String, &crate::domain::Task> = Default::default();
         for t in self.runs[i].build_tasks().filter(|t| t.kind == TaskKind::Team) {
             for f in t.result.iter().flat_map(|r| r.files.iter()) {
@@ -230,7 +228,7 @@ impl State {
         rs.in_flight = rs.in_flight.saturating_sub(1);
         let role = rs.tasks[t].role.index();
         rs.role_in_flight[role] = rs.role_in_flight[role].saturating_sub(1);
-        rs.reserved = rs.reserved.saturating_sub(f.reserved);
+        self.day_budget.release(&mut rs.reserved, f.reserved);
         let call = rs.tasks[t].kind.is_call();
         let slot = self.flight_of(call);
         *slot = slot.saturating_sub(1);
@@ -280,7 +278,7 @@ impl State {
                 if let Some(a) = &out.answer {
                     self.record_answer(i, t, a, &out);
                 }
-                self.tasks_done += 1;
+                self.counters.task_done();
                 let status = self.runs[i].run.status;
                 let kind = self.runs[i].tasks[t].kind;
                 if kind != TaskKind::Plan
@@ -310,7 +308,7 @@ impl State {
     }
 
     /// Adds a paid call to the task, the phase pass, the run, and the day.
-    fn record_answer(&mut self, i: usize, t: usize, a: &AnswerMeta, out: &Output) {
+    fn record_answer(&mut self, i: RunIx, t: TaskIx, a: &AnswerMeta, out: &Output) {
         let now = self.now();
         let in_span = self.charge(i, t, a);
         let rs = &mut self.runs[i];
@@ -372,7 +370,7 @@ impl State {
     }
 
     /// An answer paid for by a task that then failed: its cost and tokens still count.
-    fn record_paid_failure(&mut self, i: usize, t: usize, a: &AnswerMeta) {
+    fn record_paid_failure(&mut self, i: RunIx, t: TaskIx, a: &AnswerMeta) {
         self.charge(i, t, a);
         self.touch_task(i, t);
         self.touch_run(i);
@@ -382,7 +380,7 @@ impl State {
     /// Adds a paid call's cost and tokens to the run (with whether it was simulated or
     /// unpriced), to its current phase pass when the task belongs to it (then returns
     /// true), and to the task's result.
-    fn charge(&mut self, i: usize, t: usize, a: &AnswerMeta) -> bool {
+    fn charge(&mut self, i: RunIx, t: TaskIx, a: &AnswerMeta) -> bool {
         let ledger = ledger_of(a);
         let rs = &mut self.runs[i];
         rs.run.ledger.add(&ledger);
@@ -402,7 +400,7 @@ impl State {
     }
 
     /// A retry, fallback or circuit change heard from the gateway during a task.
-    pub fn noted(&mut self, run_index: usize, task: String, note: GatewayNote) {
+    pub fn noted(&mut self, run_index: RunIx, task: String, note: GatewayNote) {
         let id = self.runs.get(run_index).map(|r| r.run.id);
         match note {
             GatewayNote::Retry { provider, attempt, error, wait_ms } => {
@@ -415,7 +413,9 @@ impl State {
                 self.emit(id, EventKind::ProviderWait { task, provider, reason, expected_ms });
             }
             GatewayNote::Spent { provider, model, usage, cost_micros, unpriced } => {
-                let Some(t) = self.runs.get(run_index).and_then(|rs| rs.tasks.iter().position(|x| x.id == task)) else {
+                let Some(t) =
+                    self.runs.get(run_index).and_then(|rs| rs.tasks.iter().position(|x| x.id == task)).map(TaskIx)
+                else {
                     return;
                 };
                 let meta = AnswerMeta { provider, model, usage, cost_micros, unpriced, ..AnswerMeta::default() };

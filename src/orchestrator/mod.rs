@@ -9,16 +9,20 @@ mod budget;
 mod cluster_notes;
 pub mod command;
 mod context;
+mod counters;
+mod day_budget;
 mod deliveries;
 mod dispatch;
 mod feedback;
 mod handle;
 mod health;
 mod integrate;
+mod outbox;
 pub(crate) mod pipeline;
 mod pycheck;
 mod queries;
 mod repair;
+mod runs;
 pub mod scheduler;
 pub mod snapshot;
 mod state;
@@ -50,6 +54,8 @@ pub use snapshot::{
 };
 pub use state::{Clock, system_clock};
 pub use templates::decided_automatically;
+
+use runs::RunIx;
 
 use crate::config::Config;
 use crate::error::{FactoryError, Result};
@@ -90,7 +96,7 @@ pub(crate) enum Msg {
     Command(Command, state::ReplyTo),
     Finished(Box<worker::Finished>),
     Note {
-        run_index: usize,
+        run_index: RunIx,
         task: String,
         note: GatewayNote,
     },

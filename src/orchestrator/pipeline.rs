@@ -2,6 +2,7 @@
 //! pausing, resuming, cancelling, completing and failing.
 
 use super::command::NewRun;
+use super::runs::{RunIx, TaskIx};
 use super::state::{RunState, State};
 use crate::domain::{
     Decision, EventKind, Gate, GateCode, GateId, GateRef, GateStatus, Ledger, Phase, PhaseSpan, Review, Run, RunId,
@@ -55,7 +56,7 @@ impl State {
         if !(1..=4).contains(&priority) {
             return Err(FactoryError::usage(format!("priority {priority} is out of range; use 1 (low) to 4 (urgent)")));
         }
-        let id = RunId(self.runs.len() as u32 + 1);
+        let id = self.runs.next_id();
         let ports = self.ports_for_new_run(&chosen, id)?;
         let now = self.now();
         let workspace = self.workspaces_dir().join(id.to_string());
@@ -90,12 +91,11 @@ impl State {
             verdict: None,
             gate_policies: new.gates,
         };
-        self.runs.push(RunState::new(run, Vec::new(), true));
-        let i = self.runs.len() - 1;
+        let i = self.runs.push(RunState::new(run, Vec::new(), true));
         self.emit(Some(id), EventKind::RunCreated { name, template, budget_micros, priority });
         self.start_phase(i, Phase::Research, 0);
         // The id is printed as soon as it is replied: the run must be on disk by then.
-        self.durable = true;
+        self.outbox.make_durable();
         Ok(id)
     }
 
@@ -105,17 +105,17 @@ impl State {
     }
 
     /// Adds a task to a run and marks it for the next commit.
-    pub fn add_task(&mut self, i: usize, task: Task) -> usize {
+    pub fn add_task(&mut self, i: RunIx, task: Task) -> TaskIx {
         let t = self.runs[i].add_task(task);
         self.touch_task(i, t);
         t
     }
 
-    pub fn new_task(&self, i: usize, id: String, kind: TaskKind, title: String) -> Task {
+    pub fn new_task(&self, i: RunIx, id: String, kind: TaskKind, title: String) -> Task {
         self.runs[i].new_task(id, kind, title, self.now())
     }
 
-    pub fn start_phase(&mut self, i: usize, phase: Phase, revision: u32) {
+    pub fn start_phase(&mut self, i: RunIx, phase: Phase, revision: u32) {
         let now = self.now();
         let rs = &mut self.runs[i];
         rs.run.phase = phase;
@@ -136,7 +136,7 @@ impl State {
     }
 
     /// Closes the current phase pass: its span, its duration, its event.
-    pub fn finish_phase(&mut self, i: usize) {
+    pub fn finish_phase(&mut self, i: RunIx) {
         let now = self.now();
         let rs = &mut self.runs[i];
         let (phase, revision, id) = (rs.run.phase, rs.run.revision, rs.run.id);
@@ -154,7 +154,7 @@ impl State {
     }
 
     /// A phase's artifact is written: open its gate, or go on.
-    pub fn phase_task_done(&mut self, i: usize, t: usize) {
+    pub fn phase_task_done(&mut self, i: RunIx, t: TaskIx) {
         self.finish_phase(i);
         let phase = self.runs[i].tasks[t].phase;
         match phase.gate_after() {
@@ -164,7 +164,7 @@ impl State {
     }
 
     /// The next phase, or completion after the last.
-    pub fn advance(&mut self, i: usize) {
+    pub fn advance(&mut self, i: RunIx) {
         match self.runs[i].run.phase.next() {
             Some(next) => self.start_phase(i, next, 0),
             None => {
@@ -180,7 +180,7 @@ impl State {
 
     /// Moves a live run between queued, running and awaiting_gate. A paused run stays
     /// paused until resumed, and a failed one failed until resumed.
-    pub fn set_status(&mut self, i: usize, status: RunStatus) {
+    pub fn set_status(&mut self, i: RunIx, status: RunStatus) {
         let run = &mut self.runs[i].run;
         if run.status == RunStatus::Paused || run.status.is_final() {
             return;
@@ -192,7 +192,7 @@ impl State {
     }
 
     /// What a run that is not paused should show: waiting on a gate, running, or queued.
-    pub fn live_status(&self, i: usize) -> RunStatus {
+    pub fn live_status(&self, i: RunIx) -> RunStatus {
         let rs = &self.runs[i];
         if rs.run.gate.is_some() {
             RunStatus::AwaitingGate
@@ -203,7 +203,7 @@ impl State {
         }
     }
 
-    pub fn open_gate(&mut self, i: usize, code: GateCode, reviewed: Option<usize>) {
+    pub fn open_gate(&mut self, i: RunIx, code: GateCode, reviewed: Option<TaskIx>) {
         let run_id = self.runs[i].run.id;
         let n = self.gates.range(GateId { run: run_id, code, n: 0 }..=GateId { run: run_id, code, n: u32::MAX }).count()
             as u32;
@@ -259,12 +259,12 @@ impl State {
     }
 
     /// The policy of a run's gate: the run's own, else the config's.
-    pub fn policy(&self, i: usize, code: GateCode) -> crate::domain::GatePolicy {
+    pub fn policy(&self, i: RunIx, code: GateCode) -> crate::domain::GatePolicy {
         let own = self.runs[i].run.gate_policies.iter().find(|(c, _)| *c == code).map(|(_, p)| *p);
         own.or_else(|| self.cfg.gates.get(code).map(|g| g.policy)).unwrap_or(crate::domain::GatePolicy::Human)
     }
 
-    pub fn insert_gate(&mut self, i: usize, gate: Gate) {
+    pub fn insert_gate(&mut self, i: RunIx, gate: Gate) {
         let (id, opened) = (gate.id, gate.opened_at);
         self.emit(Some(id.run), EventKind::GateOpened { gate: id, code: id.code, name: id.code.name().into() });
         self.gates.insert(id, gate);
@@ -355,7 +355,7 @@ impl State {
             )));
         }
         self.apply_decision(id, decision, note, by, raise_to);
-        self.durable = true;
+        self.outbox.make_durable();
         Ok(self.gates[&id].clone())
     }
 
@@ -368,7 +368,7 @@ impl State {
         raise_to: Option<u64>,
     ) {
         let now = self.now();
-        let i = id.run.0 as usize - 1;
+        let Some(i) = self.runs.ix(id.run) else { return };
         let Some(gate) = self.gates.get_mut(&id) else {
             return;
         };
@@ -429,7 +429,7 @@ impl State {
         self.emit(Some(id), EventKind::RunPaused);
         self.touch_run(i);
         self.reschedule(i);
-        self.durable = true;
+        self.outbox.make_durable();
         Ok(format!("{id} paused"))
     }
 
@@ -446,7 +446,8 @@ impl State {
                     self.runs[i] = RunState::new(run, tasks, true);
                 }
                 // Try the failed tasks again.
-                let failed: Vec<usize> = (0..self.runs[i].tasks.len())
+                let failed: Vec<TaskIx> = (0..self.runs[i].tasks.len())
+                    .map(TaskIx)
                     .filter(|t| self.runs[i].tasks[*t].status == TaskStatus::Failed)
                     .collect();
                 for t in failed {
@@ -471,7 +472,7 @@ impl State {
         self.emit(Some(id), EventKind::RunResumed);
         self.touch_run(i);
         self.reschedule(i);
-        self.durable = true;
+        self.outbox.make_durable();
         Ok(format!("{id} resumed ({status})"))
     }
 
@@ -486,12 +487,12 @@ impl State {
         }
         let id = rs.run.id;
         self.cancel_run(i, format!("cancelled by {by}"));
-        self.durable = true;
+        self.outbox.make_durable();
         Ok(format!("{id} cancelled"))
     }
 
     /// Stops a run for good; a pending gate is closed as rejected with the reason.
-    pub fn cancel_run(&mut self, i: usize, reason: String) {
+    pub fn cancel_run(&mut self, i: RunIx, reason: String) {
         if let Some(gate) = self.runs[i].run.gate.take() {
             let now = self.now();
             if let Some(g) = self.gates.get_mut(&gate) {
@@ -511,7 +512,7 @@ impl State {
         self.reschedule(i);
     }
 
-    pub fn fail_run(&mut self, i: usize, reason: String) {
+    pub fn fail_run(&mut self, i: RunIx, reason: String) {
         let id = self.runs[i].run.id;
         let run = &mut self.runs[i].run;
         if run.status.is_final() {

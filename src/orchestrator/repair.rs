@@ -2,6 +2,7 @@
 //! repair round (a task per role that owns the failing files, with the check's output),
 //! or end the build as *checks failing*, which no gate passes automatically.
 
+use super::runs::RunIx;
 use super::state::State;
 use super::worker::Output;
 use crate::domain::{AgentRole, CheckResult, CheckStatus, EventKind, Phase, Repair, Task, TaskKind};
@@ -16,7 +17,7 @@ const MAX_UNCLEAR_FILES: usize = 8;
 impl State {
     /// The checks of an integration are in: announce each, keep them on the run, score the
     /// build, then repair, or move on (with the checks failing if no round is left).
-    pub fn checks_done(&mut self, i: usize, out: &Output) -> bool {
+    pub fn checks_done(&mut self, i: RunIx, out: &Output) -> bool {
         let id = self.runs[i].run.id;
         for c in &out.checks {
             let kind = match c.status {
@@ -82,7 +83,7 @@ impl State {
 
     /// Repair round `round`: one task per role owning files the failing checks name (the
     /// testing role when none is named), each with the checks' output.
-    fn start_repair(&mut self, i: usize, round: u32, failed: &[CheckResult]) {
+    fn start_repair(&mut self, i: RunIx, round: u32, failed: &[CheckResult]) {
         let now = self.now();
         let id = self.runs[i].run.id;
         self.runs[i].run.repair_rounds = round;
@@ -130,7 +131,7 @@ impl State {
 
     /// Each file the team wrote (relative to `app/`) with the role of the task that wrote it
     /// last, by path.
-    fn file_owners(&self, i: usize) -> Vec<(String, AgentRole)> {
+    fn file_owners(&self, i: RunIx) -> Vec<(String, AgentRole)> {
         let roles: std::collections::HashMap<String, AgentRole> =
             self.runs[i].build_tasks().map(|t| (t.local_id().to_string(), t.role)).collect();
         self.team_files_by_task(i).into_iter().filter_map(|(f, task)| Some((f, *roles.get(&task)?))).collect()

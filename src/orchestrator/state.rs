@@ -8,6 +8,7 @@ use tokio::sync::oneshot;
 
 use super::Options;
 use super::command::Reply;
+use super::runs::{RunIx, Runs, TaskIx};
 use super::scheduler::Scheduler;
 use super::snapshot::RunView;
 use crate::config::Config;
@@ -28,8 +29,6 @@ pub fn system_clock() -> Clock {
     })
 }
 
-pub const DAY_MS: u64 = 86_400_000;
-
 /// The phases whose latest artifact the actor keeps for the prompts (`RunState::memory`):
 /// the two every team task quotes, a dozen prompts a run. The others are quoted by a prompt
 /// or two and read back from the workspace, which keeps a thousand live runs under the
@@ -40,10 +39,10 @@ pub(super) const KEPT_IN_MEMORY: [crate::domain::Phase; 2] =
 pub(super) struct RunState {
     pub run: Run,
     pub tasks: Vec<Task>,
-    pub index: HashMap<String, usize>,
+    pub index: HashMap<String, TaskIx>,
     /// Whether `tasks` holds the run's tasks (finished runs' are read from the store on demand).
     pub tasks_loaded: bool,
-    pub ready: VecDeque<usize>,
+    pub ready: VecDeque<TaskIx>,
     /// When each task last became ready (for the scheduling delay), by task index.
     pub ready_at: Vec<Option<std::time::Instant>>,
     pub in_flight: u32,
@@ -127,7 +126,8 @@ impl RunState {
     /// A waiting task whose dependencies are all done is ready: that step is not written
     /// to the store (see `team_task_done`).
     fn wake_waiting(&mut self) {
-        let woken: Vec<usize> = (0..self.tasks.len())
+        let woken: Vec<TaskIx> = (0..self.tasks.len())
+            .map(TaskIx)
             .filter(|&k| {
                 let t = &self.tasks[k];
                 t.status == TaskStatus::Waiting
@@ -140,7 +140,7 @@ impl RunState {
     }
 
     /// Adds a task; a ready one joins the run's queue.
-    pub fn add_task(&mut self, mut task: Task) -> usize {
+    pub fn add_task(&mut self, mut task: Task) -> TaskIx {
         if task.status == TaskStatus::Running {
             task.status = TaskStatus::Ready;
         }
@@ -152,7 +152,7 @@ impl RunState {
                 self.artifact_chars[i] = r.output_chars;
             }
         }
-        let i = self.tasks.len();
+        let i = TaskIx(self.tasks.len());
         let ready = task.status == TaskStatus::Ready;
         self.index.insert(task.id.clone(), i);
         self.tasks.push(task);
@@ -190,7 +190,7 @@ impl RunState {
 
     /// Adds the plan's team tasks the run does not have yet, in dependency order; returns
     /// their indexes.
-    pub fn add_team_tasks(&mut self, plan: &Plan, now: u64) -> Vec<usize> {
+    pub fn add_team_tasks(&mut self, plan: &Plan, now: u64) -> Vec<TaskIx> {
         let id = self.run.id;
         let order = plan.topological_order().unwrap_or_else(|_| (0..plan.tasks.len()).collect());
         let mut added = Vec::new();
@@ -262,7 +262,7 @@ impl RunState {
     }
 
     /// Queues task `t` to run, noting when it became ready.
-    pub fn make_ready(&mut self, t: usize) {
+    pub fn make_ready(&mut self, t: TaskIx) {
         self.tasks[t].status = TaskStatus::Ready;
         self.ready.push_back(t);
         self.ready_at[t] = Some(std::time::Instant::now());
@@ -285,7 +285,7 @@ pub(super) struct State {
     pub opts: Options,
     pub store: Store,
     pub clock: Clock,
-    pub runs: Vec<RunState>,
+    pub runs: Runs,
     pub gates: BTreeMap<GateId, Gate>,
     /// Pending gates by opening time.
     pub pending: BTreeSet<(u64, GateId)>,
@@ -297,19 +297,14 @@ pub(super) struct State {
     /// Every port some run holds, so that a new run's are found without walking all runs.
     pub ports_used: std::collections::HashSet<u16>,
     pub next_seq: u64,
-    /// The UTC day (days since the epoch) `spent_today` counts.
-    pub day: u64,
-    pub spent_today: u64,
-    /// Today's cap raise granted at a daily budget gate, if any.
-    pub daily_cap_today: Option<u64>,
-    pub daily_alerted: bool,
+    pub day_budget: super::day_budget::DayBudget,
     pub alerts: u32,
     /// Acknowledged alerts by number (kept in the meta tree as `alert_ack:SEQ`).
     pub acks: std::collections::BTreeMap<u64, super::AlertAck>,
     /// Alert deliveries: their records, the letters for the courier, the courier.
     pub deliveries: super::deliveries::Deliveries,
     pub last_alert: Option<(u64, String)>,
-    pub tasks_done: u64,
+    pub counters: super::counters::Counters,
     /// Sum and count of finished phase passes, per phase, for ETAs.
     pub phase_ms: [(u64, u64); 7],
     /// How long each gate (by code) waited for the person who decided it, sorted, for ETAs.
@@ -318,23 +313,12 @@ pub(super) struct State {
     pub health: super::Health,
     pub sampler: super::health::Sampler,
     pub shutting_down: bool,
-    // Changes waiting for the next group commit.
-    pub dirty_runs: BTreeSet<usize>,
-    pub dirty_tasks: BTreeSet<(usize, usize)>,
-    pub dirty_gates: BTreeSet<GateId>,
-    pub events: Vec<Event>,
-    pub reports: Vec<(u64, Report)>,
-    pub meta: Vec<(String, Vec<u8>)>,
-    /// Flush to disk before the replies go out (a decision or a budget change).
-    pub durable: bool,
+    /// Changes waiting for the next group commit.
+    pub outbox: super::outbox::Outbox,
     pub replies: Vec<(ReplyTo, Result<Reply>)>,
     pub changed: bool,
     /// Runs whose view must be rebuilt before the next snapshot.
-    pub views_dirty: BTreeSet<usize>,
-    /// The last scheduling delays (ready to dispatched), in microseconds.
-    pub sched_delays: VecDeque<u32>,
-    pub commits: u64,
-    pub records_written: u64,
+    pub views_dirty: BTreeSet<RunIx>,
     pub shared: Arc<super::worker::Shared>,
     /// Every template known: built in, imported, the user's.
     pub templates: crate::templates::Registry,
@@ -358,7 +342,7 @@ impl State {
             cfg,
             opts,
             store,
-            runs: Vec::with_capacity(loaded.runs.len()),
+            runs: Runs::with_capacity(loaded.runs.len()),
             gates: BTreeMap::new(),
             pending: BTreeSet::new(),
             sched: Scheduler::default(),
@@ -366,33 +350,21 @@ impl State {
             checks_in_flight: 0,
             ports_used: Default::default(),
             next_seq: loaded.next_seq,
-            day: now / DAY_MS,
-            spent_today: 0,
-            daily_cap_today: None,
-            daily_alerted: false,
+            day_budget: super::day_budget::DayBudget::new(now),
             alerts: 0,
             acks: Default::default(),
             deliveries: Default::default(),
             last_alert: None,
-            tasks_done: 0,
+            counters: Default::default(),
             phase_ms: [(0, 0); 7],
             human_waits: Default::default(),
             health: Default::default(),
             sampler: Default::default(),
             shutting_down: false,
-            dirty_runs: BTreeSet::new(),
-            dirty_tasks: BTreeSet::new(),
-            dirty_gates: BTreeSet::new(),
-            events: Vec::new(),
-            reports: Vec::new(),
-            meta: Vec::new(),
-            durable: false,
+            outbox: Default::default(),
             replies: Vec::new(),
             changed: true,
             views_dirty: BTreeSet::new(),
-            sched_delays: VecDeque::new(),
-            commits: 0,
-            records_written: 0,
             shared,
             clock,
             templates,
@@ -402,14 +374,15 @@ impl State {
         for t in loaded.tasks {
             tasks_by_run.entry(t.run).or_default().push(t);
         }
+        let mut tasks_done = 0;
         let mut runs = loaded.runs;
         runs.sort_by_key(|r| r.id);
-        for (i, run) in runs.into_iter().enumerate() {
-            if run.id.0 as usize != i + 1 {
+        for run in runs {
+            if run.id != state.runs.next_id() {
                 return Err(FactoryError::storage(format!(
                     "the runs in the data store are not numbered 1 to N (found {} at position {}); the data directory is damaged",
                     run.id,
-                    i + 1
+                    state.runs.len() + 1
                 )));
             }
             for span in run.phases.iter() {
@@ -422,7 +395,7 @@ impl State {
             let loaded_tasks = !run.status.is_final();
             let mut tasks = tasks_by_run.remove(&run.id).unwrap_or_default();
             tasks.sort_by_key(|t| t.created_at);
-            state.tasks_done += tasks.iter().filter(|t| t.status == TaskStatus::Done).count() as u64;
+            tasks_done += tasks.iter().filter(|t| t.status == TaskStatus::Done).count() as u64;
             let mut run = run;
             if loaded_tasks {
                 rebuild_ledger(&mut run, &tasks);
@@ -435,6 +408,7 @@ impl State {
             }
             state.runs.push(rs);
         }
+        state.counters = super::counters::Counters::new(tasks_done);
         for g in loaded.gates {
             if let (Some(at), Some(by)) = (g.decided_at, &g.decided_by) {
                 state.note_wait(g.id.code, at.saturating_sub(g.opened_at), by);
@@ -454,11 +428,10 @@ impl State {
                     crate::sanitize::line(&text)
                 ))
             };
-            if k == format!("spend:{}", state.day) {
-                state.spent_today = text.parse().map_err(|_| damaged())?;
-            } else if k == format!("daily_cap:{}", state.day) {
-                state.daily_cap_today = Some(text.parse().map_err(|_| damaged())?);
-            } else if k.starts_with(super::alert_acks::PREFIX) {
+            if state.day_budget.load(&k, &text).map_err(|_| damaged())? {
+                continue;
+            }
+            if k.starts_with(super::alert_acks::PREFIX) {
                 state.load_ack(&k, &v)?;
             } else if k.starts_with(super::deliveries::PREFIX) || k == super::deliveries::SOURCE_KEY {
                 state.load_delivery(&k, &v)?;
@@ -480,7 +453,7 @@ impl State {
                 state.apply_decision(id, crate::domain::Decision::Approve, None, "auto-approve".into(), None);
             }
         }
-        for i in 0..state.runs.len() {
+        for i in state.runs.ixs() {
             state.reschedule(i);
         }
         Ok(state)
@@ -499,54 +472,49 @@ impl State {
             self.alerts += 1;
             self.last_alert = Some((ts, message.clone()));
         }
-        self.events.push(Event { seq, ts, startup: run, kind });
+        self.outbox.event(Event { seq, ts, startup: run, kind });
         self.queue_delivery();
         self.changed = true;
         seq
     }
 
-    pub fn touch_run(&mut self, i: usize) {
+    pub fn touch_run(&mut self, i: RunIx) {
         let now = self.now();
         self.runs[i].run.updated_at = now;
-        self.dirty_runs.insert(i);
+        self.outbox.run(i);
         self.views_dirty.insert(i);
         self.changed = true;
     }
 
-    pub fn touch_task(&mut self, i: usize, t: usize) {
-        self.dirty_tasks.insert((i, t));
+    pub fn touch_task(&mut self, i: RunIx, t: TaskIx) {
+        self.outbox.task(i, t);
         self.views_dirty.insert(i);
         self.changed = true;
     }
 
     pub fn touch_gate(&mut self, id: GateId) {
-        self.dirty_gates.insert(id);
+        self.outbox.gate(id);
         self.changed = true;
     }
 
-    pub fn run_index(&self, text: &str) -> Result<usize> {
-        let id: RunId = text.parse().map_err(FactoryError::usage)?;
-        let i = id.0 as usize - 1;
-        if i >= self.runs.len() {
-            return Err(FactoryError::usage(format!("there is no run {id}; `factory status` lists the runs")));
-        }
-        Ok(i)
+    pub fn run_index(&self, text: &str) -> Result<RunIx> {
+        self.runs.parse(text)
     }
 
     /// The run's tasks, from memory or (for a finished run) from the store.
-    pub fn tasks_of(&self, i: usize) -> Result<Vec<Task>> {
+    pub fn tasks_of(&self, i: RunIx) -> Result<Vec<Task>> {
         let rs = &self.runs[i];
         if rs.tasks_loaded { Ok(rs.tasks.clone()) } else { self.store.tasks_of(rs.run.id) }
     }
 
     /// Whether the run may dispatch a task now, and its place in the fair queue.
-    pub fn reschedule(&mut self, i: usize) {
+    pub fn reschedule(&mut self, i: RunIx) {
         let eligible = self.opts.dispatch && !self.shutting_down && self.next_dispatchable(i).is_some();
-        self.sched.set_eligible(i as u32, eligible);
+        self.sched.set_eligible(i.queued(), eligible);
     }
 
     /// The first ready task the run may start within its limits.
-    pub fn next_dispatchable(&self, i: usize) -> Option<usize> {
+    pub fn next_dispatchable(&self, i: RunIx) -> Option<TaskIx> {
         let rs = &self.runs[i];
         if !matches!(rs.run.status, RunStatus::Queued | RunStatus::Running) || rs.run.gate.is_some() {
             return None;
@@ -557,88 +525,20 @@ impl State {
         rs.ready.iter().copied().find(|t| rs.role_in_flight[rs.tasks[*t].role.index()] < self.cfg.team.max_per_role)
     }
 
-    pub fn refresh_view(&mut self, i: usize) {
+    pub fn refresh_view(&mut self, i: RunIx) {
         self.runs[i].view = Arc::new(super::views::run_view(&self.runs[i]));
     }
 
-    pub fn metrics(&self) -> super::command::Metrics {
-        let mut d: Vec<u32> = self.sched_delays.iter().copied().collect();
-        d.sort_unstable();
-        let pct = |p: usize| d.get(d.len().saturating_sub(1) * p / 100).copied().unwrap_or(0);
-        super::command::Metrics {
-            tasks_done: self.tasks_done,
-            sched_delay_p50_us: pct(50),
-            sched_delay_p99_us: pct(99),
-            sched_delay_samples: d.len(),
-            commits: self.commits,
-            records_written: self.records_written,
-        }
-    }
-
-    /// Whether changes wait for the next commit.
-    pub fn has_pending_writes(&self) -> bool {
-        !(self.dirty_runs.is_empty()
-            && self.dirty_tasks.is_empty()
-            && self.dirty_gates.is_empty()
-            && self.events.is_empty()
-            && self.reports.is_empty()
-            && self.meta.is_empty())
-    }
-
-    /// Serialises every pending change for one transaction.
+    /// Serialises every pending change for one transaction; an ended run's tasks, all
+    /// written now, leave memory once none is in flight.
     pub fn take_writes(&mut self) -> Writes {
-        let mut w = Writes::default();
-        let mut ended = Vec::new();
-        for i in std::mem::take(&mut self.dirty_runs) {
-            w.run(&self.runs[i].run);
-            if self.runs[i].run.status.is_final() {
-                ended.push(i);
-            }
-        }
-        for (i, t) in std::mem::take(&mut self.dirty_tasks) {
-            let rs = &mut self.runs[i];
-            // Not started yet, and made again at start-up (`RunState::restore_unwritten`):
-            // written when it changes, or when its run ends (an ended run's tasks are read
-            // from the store).
-            if !rs.written[t] && rs.tasks[t].is_pristine() && !rs.run.status.is_final() {
-                continue;
-            }
-            w.task(&rs.tasks[t]);
-            rs.written[t] = true;
-        }
+        let (w, ended) = self.outbox.take_writes(&mut self.runs, &self.gates);
         for i in ended {
             let rs = &mut self.runs[i];
-            for t in 0..rs.tasks.len() {
-                if !rs.written[t] {
-                    w.task(&rs.tasks[t]);
-                    rs.written[t] = true;
-                }
-            }
             if rs.in_flight == 0 && rs.tasks_loaded {
                 rs.unload_tasks();
                 self.views_dirty.insert(i);
             }
-        }
-        for id in std::mem::take(&mut self.dirty_gates) {
-            if let Some(g) = self.gates.get(&id) {
-                w.gate(g);
-            }
-        }
-        for e in &self.events {
-            w.event(e);
-        }
-        for (seq, r) in std::mem::take(&mut self.reports) {
-            w.report(seq, &r);
-        }
-        // Only the last value of each key matters (the day's spend is rewritten per call).
-        let mut meta: Vec<(String, Vec<u8>)> = Vec::new();
-        for (k, v) in std::mem::take(&mut self.meta).into_iter().rev() {
-            if !meta.iter().any(|(seen, _)| *seen == k) {
-                meta.push((k, v));
-            }
-        }
-        for (k, v) in meta {
-            w.meta(&k, &v);
         }
         w
     }
@@ -768,6 +668,6 @@ mod tests {
         assert_eq!(status("ui"), TaskStatus::Ready);
         assert_eq!(status("tests"), TaskStatus::Waiting);
         assert_eq!(status("docs"), TaskStatus::Ready, "a task cut off mid-call runs again");
-        assert_eq!(rs.ready.iter().copied().collect::<Vec<_>>(), vec![3, 1]);
+        assert_eq!(rs.ready.iter().copied().collect::<Vec<_>>(), vec![TaskIx(3), TaskIx(1)]);
     }
 }

@@ -1,6 +1,7 @@
 //! The build phase's agent team: the plan becomes tasks, tasks run as their dependencies
 //! finish, each agent posts a progress report, and the testing agent integrates.
 
+use super::runs::{RunIx, TaskIx};
 use super::state::State;
 use super::worker::Output;
 use crate::domain::{AgentRole, EventKind, Plan, Report, Task, TaskKind, TaskStatus};
@@ -8,7 +9,7 @@ use crate::domain::{AgentRole, EventKind, Plan, Report, Task, TaskKind, TaskStat
 impl State {
     /// The plan task answered: use its plan, ask again with the error, or fall back to the
     /// template's default plan.
-    pub fn plan_done(&mut self, i: usize, t: usize, out: &Output) {
+    pub fn plan_done(&mut self, i: RunIx, t: TaskIx, out: &Output) {
         let id = self.runs[i].run.id;
         let plan = match out.plan.clone() {
             Some(Ok(plan)) => Some((plan, "provider")),
@@ -53,7 +54,7 @@ impl State {
         self.create_team_tasks(i, &plan);
     }
 
-    fn create_team_tasks(&mut self, i: usize, plan: &Plan) {
+    fn create_team_tasks(&mut self, i: RunIx, plan: &Plan) {
         let now = self.now();
         for t in self.runs[i].add_team_tasks(plan, now) {
             self.touch_task(i, t);
@@ -62,9 +63,10 @@ impl State {
     }
 
     /// A team task is done: wake its dependents, post the agent's report, integrate at the end.
-    pub fn team_task_done(&mut self, i: usize, t: usize) {
+    pub fn team_task_done(&mut self, i: RunIx, t: TaskIx) {
         let done_id = self.runs[i].tasks[t].id.clone();
-        let waiting: Vec<usize> = (0..self.runs[i].tasks.len())
+        let waiting: Vec<TaskIx> = (0..self.runs[i].tasks.len())
+            .map(TaskIx)
             .filter(|k| {
                 let task = &self.runs[i].tasks[*k];
                 task.status == TaskStatus::Waiting && task.depends_on.contains(&done_id)
@@ -91,7 +93,7 @@ impl State {
 
     /// The testing agent's checks are in: report them; then repair, or the build phase is
     /// done.
-    pub fn integrate_done(&mut self, i: usize, t: usize, out: &Output) {
+    pub fn integrate_done(&mut self, i: RunIx, t: TaskIx, out: &Output) {
         let id = self.runs[i].run.id;
         let task_id = self.runs[i].tasks[t].id.clone();
         self.emit(Some(id), EventKind::Integrated { checked: out.checked, problems: out.problems.clone() });
@@ -104,7 +106,7 @@ impl State {
     }
 
     /// Composes and records a role's progress report from the state of its tasks.
-    pub fn post_report(&mut self, i: usize, role: AgentRole, after: &str, extra_blockers: Vec<String>) {
+    pub fn post_report(&mut self, i: RunIx, role: AgentRole, after: &str, extra_blockers: Vec<String>) {
         let rs = &self.runs[i];
         let mine: Vec<&Task> = rs
             .build_tasks()
@@ -145,13 +147,13 @@ impl State {
         let id = rs.run.id;
         let seq = self.emit(Some(id), EventKind::ReportPosted { task: after.to_string(), role });
         self.runs[i].latest_reports.insert(role, std::sync::Arc::new(report.clone()));
-        self.reports.push((seq, report));
+        self.outbox.report(seq, report);
     }
 
     /// The build summary the integration task writes as `docs/build.md`. It holds only what
     /// does not depend on the order tasks happened to finish in (the progress reports do),
     /// because the later phases' prompts quote it.
-    pub fn build_summary(&self, i: usize) -> String {
+    pub fn build_summary(&self, i: RunIx) -> String {
         let rs = &self.runs[i];
         let mut out = format!(
             "# Build: {}\n\nPlan from the {}; template `{}`.\n\n## Tasks\n\n| task | role | status | provider | files |\n|---|---|---|---|---|\n",

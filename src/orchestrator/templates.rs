@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::command::Reply;
+use super::runs::RunIx;
 use super::state::State;
 use crate::domain::{GateCode, GateId, GateStatus, RunId, RunStatus};
 use crate::error::{FactoryError, Result};
@@ -22,7 +23,7 @@ fn is_live(status: RunStatus) -> bool {
 
 impl State {
     /// The template version run `i` was created with, as installed now.
-    pub fn run_template(&self, i: usize) -> Option<Arc<Template>> {
+    pub fn run_template(&self, i: RunIx) -> Option<Arc<Template>> {
         let run = &self.runs[i].run;
         match &run.template_version {
             Some(v) => self.templates.get(&run.template, v),
@@ -53,7 +54,7 @@ impl State {
     /// installed version and a set of ports; written with the next commit.
     pub fn record_template_facts(&mut self) {
         self.ports_used = self.runs.iter().flat_map(|rs| rs.run.ports.values().copied()).collect();
-        for i in 0..self.runs.len() {
+        for i in self.runs.ixs() {
             let run = &self.runs[i].run;
             if run.template_version.is_some() && !run.ports.is_empty() {
                 continue;
@@ -77,7 +78,7 @@ impl State {
                 changed = true;
             }
             if changed {
-                self.dirty_runs.insert(i);
+                self.outbox.run(i);
             }
         }
     }

@@ -157,7 +157,7 @@ pub(super) fn snapshot(state: &State, gateway: &Gateway, version: u64) -> Snapsh
         gates,
         providers: gateway.stats().into_iter().map(provider_view).collect(),
         counts,
-        spent_today_micros: state.spent_today,
+        spent_today_micros: state.day_budget.spent(),
         daily_cap_micros: state.daily_cap(),
         total_cost_micros: total,
         alerts: state.alerts,
@@ -170,7 +170,7 @@ pub(super) fn snapshot(state: &State, gateway: &Gateway, version: u64) -> Snapsh
         gate_auto: state.gate_auto(),
         health: state.health,
         in_flight: state.in_flight,
-        tasks_done: state.tasks_done,
+        tasks_done: state.counters.tasks_done(),
         gate_reviewers: GateCode::ALL
             .iter()
             .map(|c| (*c, state.cfg.gates.reviewers(*c).to_vec()))

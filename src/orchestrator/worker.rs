@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::Msg;
 use super::answer::{self, HeaderFacts};
+use super::runs::{RunIx, TaskIx};
 use crate::config::Config;
 use crate::domain::{Phase, Plan, RunId, Task, TaskKind};
 use crate::prompts::{
@@ -31,9 +32,9 @@ pub(crate) struct Shared {
 
 /// Everything a task needs, copied out of the actor's state.
 pub(crate) struct Job {
-    pub run_index: usize,
+    pub run_index: RunIx,
     pub run: RunId,
-    pub task_index: usize,
+    pub task_index: TaskIx,
     pub task: Task,
     pub facts: StartupFacts,
     /// The run's template version, as the registry held it when the task was dispatched.
@@ -125,8 +126,8 @@ impl Failure {
 }
 
 pub(crate) struct Finished {
-    pub run_index: usize,
-    pub task_index: usize,
+    pub run_index: RunIx,
+    pub task_index: TaskIx,
     pub reserved: u64,
     pub outcome: Result<Output, Failure>,
     /// On failure: an answer that was paid for before the task failed.
