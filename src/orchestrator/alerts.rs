@@ -12,20 +12,14 @@ impl State {
         self.expire_deliveries();
         let now = self.now();
         let overdue: Vec<_> = self
-            .pending
-            .iter()
-            .map(|(_, id)| *id)
-            .filter(|id| {
-                self.gates.get(id).is_some_and(|g| {
-                    !g.timeout_alerted && now.saturating_sub(g.opened_at) > self.cfg.gates.timeout_ms(id.code)
-                })
-            })
+            .gates
+            .pending()
+            .filter(|g| !g.timeout_alerted && now.saturating_sub(g.opened_at) > self.cfg.gates.timeout_ms(g.id.code))
+            .map(|g| g.id)
             .collect();
         for id in overdue {
             let waited = now.saturating_sub(self.gates[&id].opened_at);
-            if let Some(g) = self.gates.get_mut(&id) {
-                g.timeout_alerted = true;
-            }
+            self.gates.timeout_alerted(id);
             self.touch_gate(id);
             let message = format!(
                 "gate {id} {} has waited {} (its timeout is {})",

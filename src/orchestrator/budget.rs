@@ -76,8 +76,7 @@ impl State {
     pub fn open_budget_gate(&mut self, i: RunIx, ask: BudgetAsk) {
         let run_id = self.runs[i].run.id;
         let code = GateCode::Budget;
-        let n = self.gates.range(GateId { run: run_id, code, n: 0 }..=GateId { run: run_id, code, n: u32::MAX }).count()
-            as u32;
+        let n = self.gates.next_n(run_id, code);
         let (alert, message) = if ask.scope == "daily" {
             (
                 AlertKind::Daily100,

@@ -65,12 +65,11 @@ impl State {
         let memory = phases.into_iter().map(|p| (p, rs.memory[p.index()].clone())).collect();
         let notes: Vec<NoteItem> = self
             .gates
-            .range(crate::domain::GateId { run: run.id, code: crate::domain::GateCode::G0, n: 0 }..)
-            .take_while(|(id, _)| id.run == run.id)
-            .filter(|(_, g)| g.status != GateStatus::Pending)
-            .map(|(id, g)| NoteItem {
-                gate: id.to_string(),
-                name: id.code.name().into(),
+            .of_run(run.id)
+            .filter(|g| g.status != GateStatus::Pending)
+            .map(|g| NoteItem {
+                gate: g.id.to_string(),
+                name: g.id.code.name().into(),
                 decision: g.status.as_str().into(),
                 note: g.note.clone().unwrap_or_default(),
                 by: g.decided_by.clone().unwrap_or_default(),

@@ -14,6 +14,7 @@ mod day_budget;
 mod deliveries;
 mod dispatch;
 mod feedback;
+mod gates;
 mod handle;
 mod health;
 mod integrate;

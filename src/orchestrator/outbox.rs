@@ -1,10 +1,10 @@
 //! The changes waiting for the next group commit: runs, tasks and gates to write again,
 //! events, reports and meta records, and whether the commit must reach the disk.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use super::runs::{RunIx, Runs, TaskIx};
-use crate::domain::{Event, Gate, GateId, Report};
+use crate::domain::{Event, GateId, Report};
 use crate::store::Writes;
 
 #[derive(Default)]
@@ -80,7 +80,7 @@ impl Outbox {
     /// Serialises every pending change for one transaction; returns it and the runs
     /// written that have ended (their tasks all written now). The events stay until they
     /// are announced (`drain_events`).
-    pub fn take_writes(&mut self, runs: &mut Runs, gates: &BTreeMap<GateId, Gate>) -> (Writes, Vec<RunIx>) {
+    pub fn take_writes(&mut self, runs: &mut Runs, gates: &super::gates::Gates) -> (Writes, Vec<RunIx>) {
         let mut w = Writes::default();
         let mut ended = Vec::new();
         for i in std::mem::take(&mut self.runs) {

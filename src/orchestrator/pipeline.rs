@@ -205,8 +205,7 @@ impl State {
 
     pub fn open_gate(&mut self, i: RunIx, code: GateCode, reviewed: Option<TaskIx>) {
         let run_id = self.runs[i].run.id;
-        let n = self.gates.range(GateId { run: run_id, code, n: 0 }..=GateId { run: run_id, code, n: u32::MAX }).count()
-            as u32;
+        let n = self.gates.next_n(run_id, code);
         let id = GateId { run: run_id, code, n };
         let mut review = Review::default();
         if let Some(t) = reviewed {
@@ -265,10 +264,9 @@ impl State {
     }
 
     pub fn insert_gate(&mut self, i: RunIx, gate: Gate) {
-        let (id, opened) = (gate.id, gate.opened_at);
+        let id = gate.id;
         self.emit(Some(id.run), EventKind::GateOpened { gate: id, code: id.code, name: id.code.name().into() });
-        self.gates.insert(id, gate);
-        self.pending.insert((opened, id));
+        self.gates.insert(gate);
         self.touch_gate(id);
         self.runs[i].run.gate = Some(id);
         self.set_status(i, RunStatus::AwaitingGate);
@@ -369,18 +367,12 @@ impl State {
     ) {
         let now = self.now();
         let Some(i) = self.runs.ix(id.run) else { return };
-        let Some(gate) = self.gates.get_mut(&id) else {
+        let Some(opened) = self.gates.decide(id, decision.status(), now, by.clone(), note.clone()) else {
             return;
         };
-        gate.status = decision.status();
-        gate.decided_at = Some(now);
-        gate.decided_by = Some(by.clone());
-        gate.note = note.clone();
-        let opened = gate.opened_at;
-        if let (Some(ask), Some(to)) = (gate.budget.as_mut(), raise_to) {
-            ask.raised_to_micros = Some(to);
+        if let Some(to) = raise_to {
+            self.gates.note_raise(id, to);
         }
-        self.pending.remove(&(opened, id));
         self.touch_gate(id);
         self.note_wait(id.code, now.saturating_sub(opened), &by);
         self.gate_decided(id, decision, &by);
@@ -495,13 +487,7 @@ impl State {
     pub fn cancel_run(&mut self, i: RunIx, reason: String) {
         if let Some(gate) = self.runs[i].run.gate.take() {
             let now = self.now();
-            if let Some(g) = self.gates.get_mut(&gate) {
-                g.status = GateStatus::Rejected;
-                g.decided_at = Some(now);
-                g.decided_by = Some("factory".into());
-                g.note = Some(reason.clone());
-                let opened = g.opened_at;
-                self.pending.remove(&(opened, gate));
+            if self.gates.decide(gate, GateStatus::Rejected, now, "factory".into(), Some(reason.clone())).is_some() {
                 self.touch_gate(gate);
             }
         }

@@ -6,7 +6,7 @@ use super::command::{
 use super::integrate::made_by_checks;
 use super::state::State;
 use crate::domain::money::fmt_usd;
-use crate::domain::{Gate, GateCode, GateId, GateStatus, Phase, Run, Task};
+use crate::domain::{Gate, GateCode, GateId, Phase, Run, Task};
 use crate::error::{FactoryError, Result};
 
 impl State {
@@ -29,25 +29,12 @@ impl State {
     }
 
     fn gates_of(&self, run: crate::domain::RunId) -> Vec<Gate> {
-        self.gates
-            .range(GateId { run, code: crate::domain::GateCode::G0, n: 0 }..)
-            .take_while(|(id, _)| id.run == run)
-            .map(|(_, g)| g.clone())
-            .collect()
+        self.gates.of_run(run).cloned().collect()
     }
 
     /// Pending gates oldest first, or with `all` every gate by run.
     pub fn gates_reply(&self, all: bool) -> Reply {
-        let gates = if all {
-            self.gates.values().cloned().collect()
-        } else {
-            self.pending
-                .iter()
-                .filter_map(|(_, id)| self.gates.get(id))
-                .filter(|g| g.status == GateStatus::Pending)
-                .cloned()
-                .collect()
-        };
+        let gates = if all { self.gates.all().cloned().collect() } else { self.gates.pending().cloned().collect() };
         Reply::Gates { gates }
     }
 
@@ -100,11 +87,7 @@ impl State {
             (None, Some(path)) => read_doc(&run, path),
             (None, None) => "(this gate has no artifact)".into(),
         };
-        let history: Vec<Gate> = self
-            .gates
-            .range(GateId { run: id.run, code: id.code, n: 0 }..=GateId { run: id.run, code: id.code, n: u32::MAX })
-            .map(|(_, g)| g.clone())
-            .collect();
+        let history: Vec<Gate> = self.gates.of_code(id.run, id.code).cloned().collect();
         let (evidence, focus) = match id.code.phase() {
             Some(phase) => evidence_for(&run, id.code, phase, &artifact),
             None => (vec![spend(&run, &self.tasks_of(i)?)], 0),

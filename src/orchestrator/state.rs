@@ -13,8 +13,8 @@ use super::scheduler::Scheduler;
 use super::snapshot::RunView;
 use crate::config::Config;
 use crate::domain::{
-    AgentRole, Event, EventKind, Gate, GateCode, GateId, GateStatus, Phase, Plan, Report, Run, RunId, RunStatus, Task,
-    TaskKind, TaskStatus,
+    AgentRole, Event, EventKind, GateCode, GateId, Phase, Plan, Report, Run, RunId, RunStatus, Task, TaskKind,
+    TaskStatus,
 };
 use crate::error::{FactoryError, Result};
 use crate::store::{Store, Writes};
@@ -286,9 +286,7 @@ pub(super) struct State {
     pub store: Store,
     pub clock: Clock,
     pub runs: Runs,
-    pub gates: BTreeMap<GateId, Gate>,
-    /// Pending gates by opening time.
-    pub pending: BTreeSet<(u64, GateId)>,
+    pub gates: super::gates::Gates,
     pub sched: Scheduler,
     /// Provider calls in flight (`factory.max_concurrent_calls` bounds them).
     pub in_flight: u32,
@@ -343,8 +341,7 @@ impl State {
             opts,
             store,
             runs: Runs::with_capacity(loaded.runs.len()),
-            gates: BTreeMap::new(),
-            pending: BTreeSet::new(),
+            gates: Default::default(),
             sched: Scheduler::default(),
             in_flight: 0,
             checks_in_flight: 0,
@@ -413,10 +410,7 @@ impl State {
             if let (Some(at), Some(by)) = (g.decided_at, &g.decided_by) {
                 state.note_wait(g.id.code, at.saturating_sub(g.opened_at), by);
             }
-            if g.status == GateStatus::Pending {
-                state.pending.insert((g.opened_at, g.id));
-            }
-            state.gates.insert(g.id, g);
+            state.gates.insert(g);
         }
         for (k, v) in loaded.meta {
             let text = String::from_utf8_lossy(&v).to_string();
@@ -448,7 +442,7 @@ impl State {
         state.sample_health();
         if state.opts.auto_approve {
             let waiting: Vec<_> =
-                state.pending.iter().map(|(_, id)| *id).filter(|id| id.code != GateCode::Budget).collect();
+                state.gates.pending().map(|g| g.id).filter(|id| id.code != GateCode::Budget).collect();
             for id in waiting {
                 state.apply_decision(id, crate::domain::Decision::Approve, None, "auto-approve".into(), None);
             }

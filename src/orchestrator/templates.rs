@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::command::Reply;
 use super::runs::RunIx;
 use super::state::State;
-use crate::domain::{GateCode, GateId, GateStatus, RunId, RunStatus};
+use crate::domain::{GateCode, GateStatus, RunId, RunStatus};
 use crate::error::{FactoryError, Result};
 use crate::templates::{GateTally, Template, TemplateInfo, TemplateRef, allocate_ports, remove_installed};
 
@@ -115,11 +115,7 @@ impl State {
             info.runs += 1;
             info.live_runs += u32::from(is_live(run.status));
             info.finished_runs += u32::from(run.status.is_final());
-            let gates = self
-                .gates
-                .range(GateId { run: run.id, code: GateCode::G0, n: 0 }..)
-                .take_while(|(id, _)| id.run == run.id)
-                .map(|(_, g)| g);
+            let gates = self.gates.of_run(run.id);
             let (mut reached, mut approved, mut auto_g3) = ([false; 4], [false; 4], false);
             for g in gates {
                 if let Some(slot) = REVIEW_GATES.iter().position(|c| *c == g.id.code) {

@@ -7,7 +7,7 @@ use super::snapshot::{
     StatusCounts,
 };
 use super::state::{RunState, State};
-use crate::domain::{GateCode, GateStatus, TaskKind, TaskStatus};
+use crate::domain::{GateCode, TaskKind, TaskStatus};
 use crate::providers::gateway::Circuit;
 use crate::providers::{Gateway, ProviderStats, Routing};
 
@@ -137,13 +137,7 @@ pub(super) fn snapshot(state: &State, gateway: &Gateway, version: u64) -> Snapsh
         counts.add(rs.run.status);
         total += rs.run.ledger.cost_micros;
     }
-    let gates = state
-        .pending
-        .iter()
-        .filter_map(|(_, id)| state.gates.get(id))
-        .filter(|g| g.status == GateStatus::Pending)
-        .cloned()
-        .collect();
+    let gates = state.gates.pending().cloned().collect();
     let mut phase_ms = [0u64; 7];
     for (i, (sum, n)) in state.phase_ms.iter().enumerate() {
         if *n > 0 {
