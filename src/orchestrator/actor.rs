@@ -141,14 +141,14 @@ impl Actor {
                 self.publish();
             }
             if let Some((_, deadline)) = &self.shutdown
-                && (self.state.in_flight + self.state.checks_in_flight == 0 || Instant::now() >= *deadline)
+                && (self.state.counters.in_flight() == 0 || Instant::now() >= *deadline)
             {
                 self.publish();
                 let flushed = self.state.store.flush();
                 if flushed.is_ok() {
                     self.save_last_frame();
                 }
-                tracing::info!(in_flight = self.state.in_flight + self.state.checks_in_flight, "orchestrator stopped");
+                tracing::info!(in_flight = self.state.counters.in_flight(), "orchestrator stopped");
                 let Actor { state, shutdown, shared, .. } = self;
                 // Close the store (and its lock on the data directory) before saying so;
                 // the gateway lets go of its trees too, even if a late worker still holds it.

@@ -1,5 +1,5 @@
-//! The actor's running counts for `factory metrics` and the snapshot: tasks done, commits,
-//! records written, and the last scheduling delays.
+//! The actor's running counts: tasks in flight (calls and local checks), and for `factory
+//! metrics` and the snapshot tasks done, commits, records written, the last scheduling delays.
 
 use std::collections::VecDeque;
 
@@ -8,6 +8,10 @@ const DELAYS_KEPT: usize = 65_536;
 
 #[derive(Default)]
 pub(super) struct Counters {
+    /// Provider calls in flight (`factory.max_concurrent_calls` bounds them).
+    calls_in_flight: u32,
+    /// Integration checks in flight: local work, not calls, so not bounded by the call limit.
+    checks_in_flight: u32,
     tasks_done: u64,
     commits: u64,
     records_written: u64,
@@ -19,6 +23,30 @@ impl Counters {
     /// Starts from the tasks the store holds done.
     pub fn new(tasks_done: u64) -> Self {
         Counters { tasks_done, ..Default::default() }
+    }
+
+    pub fn calls_in_flight(&self) -> u32 {
+        self.calls_in_flight
+    }
+
+    /// Calls and checks in flight.
+    pub fn in_flight(&self) -> u32 {
+        self.calls_in_flight + self.checks_in_flight
+    }
+
+    /// A task started: a call, or local checks.
+    pub fn started(&mut self, call: bool) {
+        *self.flight_of(call) += 1;
+    }
+
+    /// A task's call (or checks) came back.
+    pub fn finished(&mut self, call: bool) {
+        let slot = self.flight_of(call);
+        *slot = slot.saturating_sub(1);
+    }
+
+    fn flight_of(&mut self, call: bool) -> &mut u32 {
+        if call { &mut self.calls_in_flight } else { &mut self.checks_in_flight }
     }
 
     pub fn tasks_done(&self) -> u64 {

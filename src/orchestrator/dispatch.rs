@@ -14,7 +14,7 @@ impl State {
     /// Starts as many ready tasks as the limits allow, fairest first; returns their jobs.
     pub fn dispatch(&mut self) -> Vec<Job> {
         let mut jobs = Vec::new();
-        while self.in_flight < self.cfg.factory.max_concurrent_calls {
+        while self.counters.calls_in_flight() < self.cfg.factory.max_concurrent_calls {
             let Some(r) = self.sched.pop() else { break };
             let i = RunIx::from_queued(r);
             let Some(t) = self.next_dispatchable(i) else {
@@ -37,7 +37,7 @@ impl State {
             rs.role_in_flight[task.role.index()] += 1;
             self.day_budget.reserve(&mut rs.reserved, worst);
             let priority = rs.run.priority;
-            *self.flight_of(task_is_call) += 1;
+            self.counters.started(task_is_call);
             if self.runs[i].run.status == RunStatus::Queued {
                 self.runs[i].run.status = RunStatus::Running;
                 self.touch_run(i);
@@ -229,8 +229,7 @@ impl State {
         rs.role_in_flight[role] = rs.role_in_flight[role].saturating_sub(1);
         self.day_budget.release(&mut rs.reserved, f.reserved);
         let call = rs.tasks[t].kind.is_call();
-        let slot = self.flight_of(call);
-        *slot = slot.saturating_sub(1);
+        self.counters.finished(call);
         self.views_dirty.insert(i);
         let id = self.runs[i].run.id;
         match f.outcome {
@@ -429,12 +428,7 @@ impl State {
 
     /// Nothing can move without a person: no task in flight and no run able to dispatch.
     pub fn is_idle(&self) -> bool {
-        self.in_flight == 0 && self.checks_in_flight == 0 && self.sched.is_empty()
-    }
-
-    /// The counter a task in flight counts against: calls, or local checks.
-    fn flight_of(&mut self, call: bool) -> &mut u32 {
-        if call { &mut self.in_flight } else { &mut self.checks_in_flight }
+        self.counters.in_flight() == 0 && self.sched.is_empty()
     }
 }
 

@@ -288,10 +288,6 @@ pub(super) struct State {
     pub runs: Runs,
     pub gates: super::gates::Gates,
     pub sched: Scheduler,
-    /// Provider calls in flight (`factory.max_concurrent_calls` bounds them).
-    pub in_flight: u32,
-    /// Integration checks in flight: local work, not calls, so not bounded by the call limit.
-    pub checks_in_flight: u32,
     /// Every port some run holds, so that a new run's are found without walking all runs.
     pub ports_used: std::collections::HashSet<u16>,
     pub next_seq: u64,
@@ -343,8 +339,6 @@ impl State {
             runs: Runs::with_capacity(loaded.runs.len()),
             gates: Default::default(),
             sched: Scheduler::default(),
-            in_flight: 0,
-            checks_in_flight: 0,
             ports_used: Default::default(),
             next_seq: loaded.next_seq,
             day_budget: super::day_budget::DayBudget::new(now),

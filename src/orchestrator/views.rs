@@ -163,7 +163,7 @@ pub(super) fn snapshot(state: &State, gateway: &Gateway, version: u64) -> Snapsh
         gate_wait_ms: state.gate_wait_ms(),
         gate_auto: state.gate_auto(),
         health: state.health,
-        in_flight: state.in_flight,
+        in_flight: state.counters.calls_in_flight(),
         tasks_done: state.counters.tasks_done(),
         gate_reviewers: GateCode::ALL
             .iter()
