@@ -12,7 +12,7 @@ impl State {
     /// Every alert, oldest first, with the acknowledgements.
     pub fn alerts_reply(&self) -> Result<Reply> {
         let alerts = self.store.alerts()?;
-        Ok(Reply::Alerts { alerts, acks: self.acks.values().cloned().collect(), deliveries: self.deliveries_reply() })
+        Ok(Reply::Alerts { alerts, acks: self.alerts.acks().cloned().collect(), deliveries: self.deliveries_reply() })
     }
 
     /// Marks `wanted` (every open alert when empty) as seen by `by`. A number that names no
@@ -25,7 +25,7 @@ impl State {
             )));
         }
         let chosen: Vec<u64> = if wanted.is_empty() { raised } else { wanted.to_vec() };
-        let fresh: Vec<u64> = chosen.into_iter().filter(|n| !self.acks.contains_key(n)).collect();
+        let fresh: Vec<u64> = chosen.into_iter().filter(|n| !self.alerts.is_acked(*n)).collect();
         if fresh.is_empty() {
             return Ok(if wanted.is_empty() {
                 "no open alerts to acknowledge".into()
@@ -37,7 +37,7 @@ impl State {
         for &seq in &fresh {
             let ack = AlertAck { seq, by: by.clone(), at };
             self.outbox.meta((format!("{PREFIX}{seq}"), serde_json::to_vec(&ack).unwrap_or_default()));
-            self.acks.insert(seq, ack);
+            self.alerts.ack(ack);
         }
         let message = format!("acknowledged {}", crate::plural::count(fresh.len() as u64, "alert"));
         self.emit(None, EventKind::AlertsAcknowledged { alerts: fresh, by });
@@ -52,7 +52,7 @@ impl State {
                 "the record `{key}` in the data store is damaged ({e}); restore the data directory from a backup"
             ))
         })?;
-        self.acks.insert(ack.seq, ack);
+        self.alerts.ack(ack);
         Ok(())
     }
 }

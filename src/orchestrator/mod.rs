@@ -3,6 +3,7 @@
 
 mod actor;
 mod alert_acks;
+mod alert_tally;
 mod alerts;
 pub mod answer;
 mod budget;

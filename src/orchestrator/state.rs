@@ -292,12 +292,10 @@ pub(super) struct State {
     pub ports_used: std::collections::HashSet<u16>,
     pub next_seq: u64,
     pub day_budget: super::day_budget::DayBudget,
-    pub alerts: u32,
-    /// Acknowledged alerts by number (kept in the meta tree as `alert_ack:SEQ`).
-    pub acks: std::collections::BTreeMap<u64, super::AlertAck>,
+    /// The alerts raised, the latest, the acknowledged ones.
+    pub alerts: super::alert_tally::AlertTally,
     /// Alert deliveries: their records, the letters for the courier, the courier.
     pub deliveries: super::deliveries::Deliveries,
-    pub last_alert: Option<(u64, String)>,
     pub counters: super::counters::Counters,
     /// Sum and count of finished phase passes, per phase, for ETAs.
     pub phase_ms: [(u64, u64); 7],
@@ -342,10 +340,8 @@ impl State {
             ports_used: Default::default(),
             next_seq: loaded.next_seq,
             day_budget: super::day_budget::DayBudget::new(now),
-            alerts: 0,
-            acks: Default::default(),
+            alerts: Default::default(),
             deliveries: Default::default(),
-            last_alert: None,
             counters: Default::default(),
             phase_ms: [(0, 0); 7],
             human_waits: Default::default(),
@@ -426,11 +422,7 @@ impl State {
             }
         }
         let alerts = state.store.alerts()?;
-        state.alerts = alerts.len() as u32;
-        state.last_alert = alerts.last().and_then(|e| match &e.kind {
-            EventKind::Alert { message, .. } => Some((e.ts, message.clone())),
-            _ => None,
-        });
+        state.alerts.load(&alerts);
         state.resume_deliveries(&alerts);
         state.record_template_facts();
         state.sample_health();
@@ -457,8 +449,7 @@ impl State {
         self.next_seq += 1;
         let ts = self.now();
         if let EventKind::Alert { message, .. } = &kind {
-            self.alerts += 1;
-            self.last_alert = Some((ts, message.clone()));
+            self.alerts.raised(ts, message);
         }
         self.outbox.event(Event { seq, ts, startup: run, kind });
         self.queue_delivery();
