@@ -290,7 +290,8 @@ pub(super) struct State {
     pub sched: Scheduler,
     /// Every port some run holds, so that a new run's are found without walking all runs.
     pub ports_used: std::collections::HashSet<u16>,
-    pub next_seq: u64,
+    /// The sequence number of the next event (see `emit`).
+    next_seq: u64,
     pub day_budget: super::day_budget::DayBudget,
     /// The alerts raised, the latest, the acknowledged ones.
     pub alerts: super::alert_tally::AlertTally,
