@@ -18,6 +18,9 @@
 //!                  and never tui or headless (enforced)
 //! stats, delivery ► providers, store                  (figures and alert deliveries the actor drives)
 //! providers ─────► config, templates, util            (wire formats, transport, gateway; templates for simulated code)
+//!   gateway/ ────► wire/, transport/                  (pool, breaker, router, cache, quality, stats, prices)
+//!   wire/ ───────► transport/                         (openai, anthropic, perplexity, cli, sim)
+//!   transport/                                        (http, sse, rate headers, typed errors)
 //! sandbox ───────► templates, config                  (a template's checks, run shut in)
 //! templates ─────► workspace, util, assets
 //! config, store, workspace ─► domain                  (config::keys: the key vocabulary the tui binds)

@@ -3,9 +3,9 @@
 
 use libfuzzer_sys::fuzz_target;
 use startup_factory::providers::ProviderError;
-use startup_factory::providers::anthropic::{StreamAcc, parse_body};
-use startup_factory::providers::http::Flow;
-use startup_factory::providers::sse::SseParser;
+use startup_factory::providers::wire::anthropic::{StreamAcc, parse_body};
+use startup_factory::providers::transport::http::Flow;
+use startup_factory::providers::transport::sse::SseParser;
 
 fn one_line(e: &ProviderError) {
     assert!(!e.message.is_empty() && !e.message.contains('\n'), "{:?}", e.message);

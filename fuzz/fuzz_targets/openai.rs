@@ -2,9 +2,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use startup_factory::providers::http::Flow;
-use startup_factory::providers::openai::{StreamAcc, parse_body};
-use startup_factory::providers::sse::SseParser;
+use startup_factory::providers::transport::http::Flow;
+use startup_factory::providers::wire::openai::{StreamAcc, parse_body};
+use startup_factory::providers::transport::sse::SseParser;
 use startup_factory::providers::{CallRequest, ProviderError};
 
 fn one_line(e: &ProviderError) {

@@ -3,8 +3,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use startup_factory::providers::CallRequest;
-use startup_factory::providers::openai::{StreamAcc, parse_body};
-use startup_factory::providers::perplexity::{Extras, citations};
+use startup_factory::providers::wire::openai::{StreamAcc, parse_body};
+use startup_factory::providers::wire::perplexity::{Extras, citations};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };

@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use startup_factory::providers::sse::{SseEvent, SseParser};
+use startup_factory::providers::transport::sse::{SseEvent, SseParser};
 
 /// Events dispatched, whether the stream broke the format, and whether an event was left open.
 fn parse(chunks: &[&[u8]]) -> (Vec<SseEvent>, bool, bool) {

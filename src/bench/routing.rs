@@ -5,9 +5,9 @@
 
 use serde::Serialize;
 
+use crate::providers::gateway::router::{self, Adaptive, Candidate, Policy};
 use crate::providers::quality::{GateFeedback, QualityBook};
 use crate::providers::rng::Rng;
-use crate::providers::router::{self, Adaptive, Candidate, Policy};
 
 /// A provider as the world sees it, unknown to the router.
 struct Hidden {

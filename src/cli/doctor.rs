@@ -7,8 +7,8 @@ use std::path::Path;
 
 use crate::config::{Config, ConfigSource};
 use crate::providers::Secret;
+use crate::providers::gateway::probe::probe;
 use crate::providers::gateway::unavailable_reason;
-use crate::providers::probe::probe;
 use crate::store::DATA_DIR_MARKER;
 
 pub fn config_summary(cfg: &Config, source: &ConfigSource) -> String {

@@ -10,8 +10,8 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::courier::Attempt;
-use crate::providers::cli::GroupGuard;
 use crate::providers::secret::{Scrubber, Secret};
+use crate::providers::wire::cli::GroupGuard;
 
 /// Bytes of the program's standard error read, and characters of it kept for a message.
 const MAX_STDERR: u64 = 64 << 10;

@@ -81,13 +81,13 @@ pub fn stream_error() -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::anthropic::StreamAcc;
+    use crate::providers::wire::anthropic::StreamAcc;
 
     #[test]
     fn frames_parse_with_the_client() {
         let c = Counts { prompt: 100, cached: 25, completion: 9, citation: 0 };
         for cut_off in [false, true] {
-            let mut parser = crate::providers::sse::SseParser::new();
+            let mut parser = crate::providers::transport::sse::SseParser::new();
             let mut events = Vec::new();
             for f in frames("claude-sonnet-4-5", &["a".into(), "b".into()], &c, cut_off) {
                 parser.push(&f, &mut events).unwrap();
@@ -100,7 +100,7 @@ mod tests {
             assert_eq!(r.text, "ab");
             assert_eq!((r.usage.input, r.usage.cached_input, r.usage.output), (75, 25, 9));
             assert_eq!(r.truncated, cut_off);
-            let whole = crate::providers::anthropic::parse_body(&body("m", "ab", &c, cut_off), "m").unwrap();
+            let whole = crate::providers::wire::anthropic::parse_body(&body("m", "ab", &c, cut_off), "m").unwrap();
             assert_eq!((whole.truncated, whole.usage.output), (cut_off, 9));
         }
     }

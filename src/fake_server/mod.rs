@@ -296,7 +296,7 @@ async fn answer(s: Arc<Shared>, format: Format, headers: &HeaderMap, body: &[u8]
     };
     if format == Format::Anthropic
         && headers.get("anthropic-version").and_then(|v| v.to_str().ok())
-            != Some(crate::providers::anthropic::API_VERSION)
+            != Some(crate::providers::wire::anthropic::API_VERSION)
     {
         return error_response(format, 400, "invalid_request_error", "", "anthropic-version: header is required");
     }

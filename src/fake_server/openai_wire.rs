@@ -91,7 +91,7 @@ pub fn stream_error() -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::openai::StreamAcc;
+    use crate::providers::wire::openai::StreamAcc;
 
     /// The fake's frames read back through the real client parser.
     #[test]
@@ -101,7 +101,7 @@ mod tests {
             let pieces = vec!["Hel".to_string(), "lo".to_string()];
             let mut acc = StreamAcc::default();
             let mut events = Vec::new();
-            let mut parser = crate::providers::sse::SseParser::new();
+            let mut parser = crate::providers::transport::sse::SseParser::new();
             for f in frames("gpt-4o-mini", &pieces, &c, perplexity, false) {
                 parser.push(&f, &mut events).unwrap();
             }
@@ -128,7 +128,7 @@ mod tests {
         for perplexity in [false, true] {
             let mut acc = StreamAcc::default();
             let mut events = Vec::new();
-            let mut parser = crate::providers::sse::SseParser::new();
+            let mut parser = crate::providers::transport::sse::SseParser::new();
             for f in frames("gpt-4o-mini", &["Hel".to_string()], &c, perplexity, true) {
                 parser.push(&f, &mut events).unwrap();
             }
@@ -138,7 +138,7 @@ mod tests {
             let r = acc.finish("gpt-4o-mini", &req).unwrap();
             assert!(r.truncated && r.usage.output == 7, "perplexity={perplexity}");
             let whole = body("gpt-4o-mini", "Hel", &c, perplexity, true);
-            let r = crate::providers::openai::parse_body(&whole, "gpt-4o-mini", &req).unwrap();
+            let r = crate::providers::wire::openai::parse_body(&whole, "gpt-4o-mini", &req).unwrap();
             assert!(r.truncated && r.usage.output == 7, "perplexity={perplexity}");
         }
     }

@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::providers::anthropic::AnthropicProvider;
-use crate::providers::openai::OpenAiProvider;
+use crate::providers::wire::anthropic::AnthropicProvider;
+use crate::providers::wire::openai::OpenAiProvider;
 use crate::providers::{CallRequest, CallResponse, ErrorClass, Provider, ProviderError, Secret};
 
 fn key() -> Secret {

@@ -1,31 +1,10 @@
-//! The provider layer: one trait, one file per wire format, prices, and the gateway that
-//! routes, limits, retries and falls back.
+//! The provider layer: one trait, the wire formats (`wire`), the HTTP transport they share
+//! (`transport`), and the gateway that routes, limits, retries, caches and falls back.
 
-pub mod anthropic;
-mod assemble;
-pub mod breaker;
-pub mod cache;
-pub mod cli;
 pub mod gateway;
-pub mod http;
-pub mod http_error;
-pub mod openai;
-pub mod perplexity;
-pub mod pool;
-pub mod prices;
-pub mod probe;
-pub mod quality;
-pub mod rate_headers;
-pub mod router;
 pub mod secret;
-pub mod sim;
-pub mod sim_code;
-pub mod sim_text;
-pub mod sse;
-pub mod stats;
-#[cfg(test)]
-mod wire_props;
-pub mod writer;
+pub mod transport;
+pub mod wire;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -37,8 +16,10 @@ use crate::config::ProviderKind;
 use crate::domain::{AgentRole, Phase, Plan, TaskKind};
 /// The seeded generator moved to `crate::util::rng`; provider files still reach it here.
 pub use crate::util::rng;
+pub use gateway::prices::Prices;
+/// The orchestrator's path to the quality book and gate feedback.
+pub use gateway::quality;
 pub use gateway::{Gateway, GatewayNote, ProviderStats, Routing, Trees};
-pub use prices::Prices;
 pub use secret::Secret;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

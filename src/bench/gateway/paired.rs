@@ -196,7 +196,7 @@ pub async fn run(paths: Paths, warm: u64, n: u64) -> Result<(Paired, Paired)> {
                     .map_err(|e| FactoryError::internal(format!("cannot start the bench's client runtime: {e}")))?;
                 // The gateway's provider uses the process's client; the bare path its own,
                 // built alike (TCP_NODELAY), so that each keeps its own connection.
-                crate::providers::http::client().map_err(|e| FactoryError::internal(e.message))?;
+                crate::providers::transport::http::client().map_err(|e| FactoryError::internal(e.message))?;
                 let client = reqwest::Client::builder()
                     .tcp_nodelay(true)
                     .build()
@@ -224,12 +224,13 @@ mod tests {
 
     #[test]
     fn the_bare_body_is_the_providers_body() {
-        let provider = crate::providers::openai::OpenAiProvider::new("o", "http://127.0.0.1:9/v1", "m", true, 60, None);
+        let provider =
+            crate::providers::wire::openai::OpenAiProvider::new("o", "http://127.0.0.1:9/v1", "m", true, 60, None);
         let req = CallRequest::new("build", SYSTEM, "hello", MAX_TOKENS);
         let ours: serde_json::Value = serde_json::from_slice(&bare_body("m", "hello", true)).unwrap();
         assert_eq!(ours, provider.body(&req));
         let provider =
-            crate::providers::openai::OpenAiProvider::new("o", "http://127.0.0.1:9/v1", "m", false, 60, None);
+            crate::providers::wire::openai::OpenAiProvider::new("o", "http://127.0.0.1:9/v1", "m", false, 60, None);
         let ours: serde_json::Value = serde_json::from_slice(&bare_body("m", "hello", false)).unwrap();
         assert_eq!(ours, provider.body(&req));
     }

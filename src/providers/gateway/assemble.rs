@@ -5,21 +5,20 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use super::anthropic::AnthropicProvider;
 use super::breaker::Breaker;
 use super::cache::ResponseCache;
-use super::cli::CliProvider;
-use super::gateway::{Gateway, Slot, Trees};
-use super::openai::OpenAiProvider;
 use super::pool::{Limits, Pool};
 use super::quality::QualityBook;
 use super::router::{Adaptive, Policy};
-use super::secret::Scrubber;
-use super::sim::SimProvider;
 use super::stats::Live;
 use super::writer::Writer;
-use super::{Prices, Provider, Secret};
+use super::{Gateway, Slot, Trees};
 use crate::config::{Config, ProviderConfig, ProviderKind};
+use crate::providers::secret::Scrubber;
+use crate::providers::wire::{
+    anthropic::AnthropicProvider, cli::CliProvider, openai::OpenAiProvider, sim::SimProvider,
+};
+use crate::providers::{Prices, Provider, Secret};
 
 /// Where keys come from: the process environment, or (benchmarks, tests) a given map.
 pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;

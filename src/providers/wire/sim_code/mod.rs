@@ -9,8 +9,8 @@ mod pythonml;
 mod reactnext;
 mod vuenuxt;
 
-use super::SimHints;
-use super::rng::Rng;
+use crate::providers::SimHints;
+use crate::providers::rng::Rng;
 
 /// The facts a simulated file may use: the startup's name and idea, and its slug.
 pub struct Facts<'a> {

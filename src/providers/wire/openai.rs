@@ -10,10 +10,11 @@ use serde::de::{self, Deserializer, IgnoredAny, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::http::{self, Flow};
 use super::perplexity::{self, Extras, SearchResult};
-use super::{BoxFuture, CallRequest, CallResponse, ErrorClass, Provider, ProviderError, Secret, Usage, http_error};
 use crate::config::ProviderKind;
+use crate::providers::transport::http::{self, Flow};
+use crate::providers::transport::http_error;
+use crate::providers::{BoxFuture, CallRequest, CallResponse, ErrorClass, Provider, ProviderError, Secret, Usage};
 
 pub struct OpenAiProvider {
     name: String,

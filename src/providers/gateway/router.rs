@@ -5,7 +5,7 @@
 
 use std::str::FromStr;
 
-use super::rng::Rng;
+use crate::providers::rng::Rng;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Policy {

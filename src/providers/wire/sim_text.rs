@@ -3,9 +3,10 @@
 
 use std::fmt::Write;
 
-use super::rng::Rng;
-use super::{SimHints, sim_code};
+use super::sim_code;
 use crate::domain::{AgentRole, Phase, Plan, PlanTask, TaskKind};
+use crate::providers::SimHints;
+use crate::providers::rng::Rng;
 
 /// The first line of every simulated artifact.
 pub const SIMULATED_NOTICE: &str = "> **Simulated output.** Written by the factory's simulated provider, not by an AI model; use it to try the factory, not to decide.";

@@ -7,9 +7,10 @@ use std::time::Duration;
 use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::{Client, Response};
 
+use super::http_error;
 use super::rate_headers::RateHints;
 use super::sse::{SseEvent, SseParser};
-use super::{ErrorClass, ProviderError, http_error};
+use crate::providers::{ErrorClass, ProviderError};
 
 /// Largest answer body read (non-streaming) or streamed.
 pub const MAX_BODY: usize = 32 << 20;

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::writer::Writer;
-use super::{CallRequest, CallResponse, Usage};
+use crate::providers::{CallRequest, CallResponse, Usage};
 
 /// A cached answer; never a cut-off one (the gateway does not store those), so its
 /// response is whole.

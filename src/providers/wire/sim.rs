@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
-use super::rng::Rng;
-use super::{BoxFuture, CallRequest, CallResponse, ErrorClass, Provider, ProviderError, Secret, Usage, sim_text};
+use super::sim_text;
 use crate::config::{ProviderKind, SimConfig};
 use crate::domain::TaskKind;
+use crate::providers::rng::Rng;
+use crate::providers::{BoxFuture, CallRequest, CallResponse, ErrorClass, Provider, ProviderError, Secret, Usage};
 
 /// Spread (sigma of the log) of simulated latency.
 const LATENCY_SIGMA: f64 = 0.5;

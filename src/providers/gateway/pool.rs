@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, Semaphore, SemaphorePermit};
 
-use super::{ErrorClass, ProviderError, Secret};
+use crate::providers::{ErrorClass, ProviderError, Secret};
 
 const MINUTE: Duration = Duration::from_secs(60);
 /// First rest of a key after a 429/529 without retry-after; doubled on each one in a row.

@@ -8,8 +8,8 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use super::Usage;
 use super::breaker::{Breaker, Circuit};
+use crate::providers::Usage;
 
 /// Seconds per bucket of the load history, and buckets kept (5 minutes).
 pub const BUCKET_SECS: u64 = 5;

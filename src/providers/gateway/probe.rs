@@ -5,11 +5,12 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::anthropic::{API_VERSION, AnthropicProvider};
-use super::openai::OpenAiProvider;
-use super::secret::Scrubber;
-use super::{CallRequest, Provider, Secret, http};
 use crate::config::{ProviderConfig, ProviderKind};
+use crate::providers::secret::Scrubber;
+use crate::providers::transport::{http, http_error};
+use crate::providers::wire::anthropic::{API_VERSION, AnthropicProvider};
+use crate::providers::wire::openai::OpenAiProvider;
+use crate::providers::{CallRequest, Provider, Secret};
 
 const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -73,7 +74,7 @@ async fn probe_http(name: &str, kind: ProviderKind, cfg: &ProviderConfig, key: O
     }
     let resp = match req.send().await {
         Ok(r) => r,
-        Err(e) => return failed(super::http_error::from_transport(&e, false).message),
+        Err(e) => return failed(http_error::from_transport(&e, false).message),
     };
     let status = resp.status();
     if status.is_success() {

@@ -7,7 +7,7 @@ use reqwest::header::HeaderMap;
 use serde_json::Value;
 
 use super::rate_headers::RateHints;
-use super::{ErrorClass, ProviderError};
+use crate::providers::{ErrorClass, ProviderError};
 
 /// Characters of a provider's message kept in an error.
 const EXCERPT: usize = 200;

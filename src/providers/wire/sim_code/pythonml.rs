@@ -12,7 +12,7 @@ use std::fmt::Write;
 
 use super::Facts;
 
-const MAIN: &str = include_str!("../../../assets/sim/pythonml/app/main.py");
+const MAIN: &str = include_str!("../../../../assets/sim/pythonml/app/main.py");
 const MAIN_NAME_LINE: &str = "APP_NAME = \"Simulated startup\"\n";
 const MAIN_IDEA_LINE: &str = "APP_DESCRIPTION = \"A machine-learning service.\"\n";
 
@@ -20,18 +20,20 @@ const MAIN_IDEA_LINE: &str = "APP_DESCRIPTION = \"A machine-learning service.\"\
 /// template's default plan.
 pub fn file(path: &str, facts: &Facts) -> Option<String> {
     let content = match path.trim_start_matches("./") {
-        "app/data.py" => include_str!("../../../assets/sim/pythonml/app/data.py"),
-        "app/features.py" => include_str!("../../../assets/sim/pythonml/app/features.py"),
-        "app/model.py" => include_str!("../../../assets/sim/pythonml/app/model.py"),
-        "app/train.py" => include_str!("../../../assets/sim/pythonml/app/train.py"),
-        "app/schemas.py" => include_str!("../../../assets/sim/pythonml/app/schemas.py"),
+        "app/data.py" => include_str!("../../../../assets/sim/pythonml/app/data.py"),
+        "app/features.py" => include_str!("../../../../assets/sim/pythonml/app/features.py"),
+        "app/model.py" => include_str!("../../../../assets/sim/pythonml/app/model.py"),
+        "app/train.py" => include_str!("../../../../assets/sim/pythonml/app/train.py"),
+        "app/schemas.py" => include_str!("../../../../assets/sim/pythonml/app/schemas.py"),
         "app/main.py" => return Some(main_py(facts)),
-        "tests/test_data.py" => include_str!("../../../assets/sim/pythonml/tests/test_data.py"),
-        "tests/test_model.py" => include_str!("../../../assets/sim/pythonml/tests/test_model.py"),
-        "tests/test_api.py" => include_str!("../../../assets/sim/pythonml/tests/test_api.py"),
-        "scripts/benchmark.py" => include_str!("../../../assets/sim/pythonml/scripts/benchmark.py"),
-        "docker-compose.prod.yml" => include_str!("../../../assets/sim/pythonml/docker-compose.prod.yml"),
-        ".github/workflows/release.yml" => include_str!("../../../assets/sim/pythonml/.github/workflows/release.yml"),
+        "tests/test_data.py" => include_str!("../../../../assets/sim/pythonml/tests/test_data.py"),
+        "tests/test_model.py" => include_str!("../../../../assets/sim/pythonml/tests/test_model.py"),
+        "tests/test_api.py" => include_str!("../../../../assets/sim/pythonml/tests/test_api.py"),
+        "scripts/benchmark.py" => include_str!("../../../../assets/sim/pythonml/scripts/benchmark.py"),
+        "docker-compose.prod.yml" => include_str!("../../../../assets/sim/pythonml/docker-compose.prod.yml"),
+        ".github/workflows/release.yml" => {
+            include_str!("../../../../assets/sim/pythonml/.github/workflows/release.yml")
+        }
         _ => return None,
     };
     Some(content.to_string())

@@ -3,10 +3,11 @@
 use proptest::prelude::*;
 use serde_json::json;
 
-use super::http::Flow;
 use super::perplexity::{Extras, citations};
-use super::sse::SseParser;
-use super::{CallRequest, CallResponse, ProviderError, Usage, anthropic, openai};
+use super::{anthropic, openai};
+use crate::providers::transport::http::Flow;
+use crate::providers::transport::sse::SseParser;
+use crate::providers::{CallRequest, CallResponse, ErrorClass, ProviderError, Usage};
 
 /// Text pieces of an answer, the first never blank.
 fn pieces() -> impl Strategy<Value = Vec<String>> {
@@ -33,7 +34,7 @@ fn sse(events: &[(Option<&str>, serde_json::Value)], done: bool) -> Vec<u8> {
 fn openai_stream(bytes: &[u8], req: &CallRequest) -> Result<CallResponse, ProviderError> {
     let mut parser = SseParser::new();
     let mut events = Vec::new();
-    parser.push(bytes, &mut events).map_err(|e| ProviderError::new(super::ErrorClass::BadResponse, e.0))?;
+    parser.push(bytes, &mut events).map_err(|e| ProviderError::new(ErrorClass::BadResponse, e.0))?;
     let mut acc = openai::StreamAcc::default();
     for ev in events {
         if acc.event(&ev.data, Some("OPENAI_API_KEY"))? == Flow::Done {
@@ -46,7 +47,7 @@ fn openai_stream(bytes: &[u8], req: &CallRequest) -> Result<CallResponse, Provid
 fn anthropic_stream(bytes: &[u8]) -> Result<CallResponse, ProviderError> {
     let mut parser = SseParser::new();
     let mut events = Vec::new();
-    parser.push(bytes, &mut events).map_err(|e| ProviderError::new(super::ErrorClass::BadResponse, e.0))?;
+    parser.push(bytes, &mut events).map_err(|e| ProviderError::new(ErrorClass::BadResponse, e.0))?;
     let mut acc = anthropic::StreamAcc::default();
     for ev in events {
         if acc.event(ev.event.as_deref(), &ev.data, Some("ANTHROPIC_API_KEY"))? == Flow::Done {

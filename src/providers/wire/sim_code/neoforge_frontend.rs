@@ -15,18 +15,24 @@ use super::Facts;
 
 /// Each frontend file of the template's default plan (relative to `app/`) and its content.
 const FILES: [(&str, &str); 7] = [
-    ("frontend/src/app-root.ts", include_str!("../../../assets/sim/neoforge/frontend/src/app-root.ts")),
-    ("frontend/src/api.ts", include_str!("../../../assets/sim/neoforge/frontend/src/api.ts")),
-    ("frontend/src/session.ts", include_str!("../../../assets/sim/neoforge/frontend/src/session.ts")),
-    ("frontend/src/views/login-view.ts", include_str!("../../../assets/sim/neoforge/frontend/src/views/login-view.ts")),
-    ("frontend/src/views/items-view.ts", include_str!("../../../assets/sim/neoforge/frontend/src/views/items-view.ts")),
+    ("frontend/src/app-root.ts", include_str!("../../../../assets/sim/neoforge/frontend/src/app-root.ts")),
+    ("frontend/src/api.ts", include_str!("../../../../assets/sim/neoforge/frontend/src/api.ts")),
+    ("frontend/src/session.ts", include_str!("../../../../assets/sim/neoforge/frontend/src/session.ts")),
+    (
+        "frontend/src/views/login-view.ts",
+        include_str!("../../../../assets/sim/neoforge/frontend/src/views/login-view.ts"),
+    ),
+    (
+        "frontend/src/views/items-view.ts",
+        include_str!("../../../../assets/sim/neoforge/frontend/src/views/items-view.ts"),
+    ),
     (
         "frontend/src/views/login-view.test.ts",
-        include_str!("../../../assets/sim/neoforge/frontend/src/views/login-view.test.ts"),
+        include_str!("../../../../assets/sim/neoforge/frontend/src/views/login-view.test.ts"),
     ),
     (
         "frontend/src/views/items-view.test.ts",
-        include_str!("../../../assets/sim/neoforge/frontend/src/views/items-view.test.ts"),
+        include_str!("../../../../assets/sim/neoforge/frontend/src/views/items-view.test.ts"),
     ),
 ];
 

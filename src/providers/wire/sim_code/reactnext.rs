@@ -13,21 +13,21 @@ use super::Facts;
 
 /// Each file of the template's default plan (relative to `app/`) and its content.
 const FILES: [(&str, &str); 15] = [
-    ("lib/models.ts", include_str!("../../../assets/sim/reactnext/lib/models.ts")),
-    ("lib/store.ts", include_str!("../../../assets/sim/reactnext/lib/store.ts")),
-    ("app/api/items/route.ts", include_str!("../../../assets/sim/reactnext/app/api/items/route.ts")),
-    ("app/api/items/[id]/route.ts", include_str!("../../../assets/sim/reactnext/app/api/items/[id]/route.ts")),
-    ("app/layout.tsx", include_str!("../../../assets/sim/reactnext/app/layout.tsx")),
-    ("components/site-nav.tsx", include_str!("../../../assets/sim/reactnext/components/site-nav.tsx")),
-    ("lib/api.ts", include_str!("../../../assets/sim/reactnext/lib/api.ts")),
-    ("app/items/page.tsx", include_str!("../../../assets/sim/reactnext/app/items/page.tsx")),
-    ("app/items/[id]/page.tsx", include_str!("../../../assets/sim/reactnext/app/items/[id]/page.tsx")),
-    ("components/item-form.tsx", include_str!("../../../assets/sim/reactnext/components/item-form.tsx")),
-    ("__tests__/items-api.test.ts", include_str!("../../../assets/sim/reactnext/__tests__/items-api.test.ts")),
-    ("__tests__/item-form.test.tsx", include_str!("../../../assets/sim/reactnext/__tests__/item-form.test.tsx")),
-    ("__tests__/items-page.test.tsx", include_str!("../../../assets/sim/reactnext/__tests__/items-page.test.tsx")),
-    ("docker-compose.yml", include_str!("../../../assets/sim/reactnext/docker-compose.yml")),
-    (".github/workflows/release.yml", include_str!("../../../assets/sim/reactnext/.github/workflows/release.yml")),
+    ("lib/models.ts", include_str!("../../../../assets/sim/reactnext/lib/models.ts")),
+    ("lib/store.ts", include_str!("../../../../assets/sim/reactnext/lib/store.ts")),
+    ("app/api/items/route.ts", include_str!("../../../../assets/sim/reactnext/app/api/items/route.ts")),
+    ("app/api/items/[id]/route.ts", include_str!("../../../../assets/sim/reactnext/app/api/items/[id]/route.ts")),
+    ("app/layout.tsx", include_str!("../../../../assets/sim/reactnext/app/layout.tsx")),
+    ("components/site-nav.tsx", include_str!("../../../../assets/sim/reactnext/components/site-nav.tsx")),
+    ("lib/api.ts", include_str!("../../../../assets/sim/reactnext/lib/api.ts")),
+    ("app/items/page.tsx", include_str!("../../../../assets/sim/reactnext/app/items/page.tsx")),
+    ("app/items/[id]/page.tsx", include_str!("../../../../assets/sim/reactnext/app/items/[id]/page.tsx")),
+    ("components/item-form.tsx", include_str!("../../../../assets/sim/reactnext/components/item-form.tsx")),
+    ("__tests__/items-api.test.ts", include_str!("../../../../assets/sim/reactnext/__tests__/items-api.test.ts")),
+    ("__tests__/item-form.test.tsx", include_str!("../../../../assets/sim/reactnext/__tests__/item-form.test.tsx")),
+    ("__tests__/items-page.test.tsx", include_str!("../../../../assets/sim/reactnext/__tests__/items-page.test.tsx")),
+    ("docker-compose.yml", include_str!("../../../../assets/sim/reactnext/docker-compose.yml")),
+    (".github/workflows/release.yml", include_str!("../../../../assets/sim/reactnext/.github/workflows/release.yml")),
 ];
 
 /// The placeholder for the startup's slug in the asset files (compose project and image).

@@ -13,19 +13,19 @@ use super::Facts;
 /// does not write (the frontend's sources, or a path outside the default plan).
 pub fn file(path: &str, _facts: &Facts) -> Option<String> {
     let content = match path.trim_start_matches("./") {
-        "backend/app/db.py" => include_str!("../../../assets/sim/neoforge/backend/app/db.py"),
-        "backend/app/models.py" => include_str!("../../../assets/sim/neoforge/backend/app/models.py"),
-        "backend/app/schemas.py" => include_str!("../../../assets/sim/neoforge/backend/app/schemas.py"),
-        "backend/app/security.py" => include_str!("../../../assets/sim/neoforge/backend/app/security.py"),
-        "backend/app/services.py" => include_str!("../../../assets/sim/neoforge/backend/app/services.py"),
-        "backend/app/routes/auth.py" => include_str!("../../../assets/sim/neoforge/backend/app/routes/auth.py"),
-        "backend/app/routes/items.py" => include_str!("../../../assets/sim/neoforge/backend/app/routes/items.py"),
-        "backend/tests/conftest.py" => include_str!("../../../assets/sim/neoforge/backend/tests/conftest.py"),
-        "backend/tests/test_auth.py" => include_str!("../../../assets/sim/neoforge/backend/tests/test_auth.py"),
-        "backend/tests/test_items.py" => include_str!("../../../assets/sim/neoforge/backend/tests/test_items.py"),
-        "frontend/Dockerfile" => include_str!("../../../assets/sim/neoforge/frontend/Dockerfile"),
-        "frontend/nginx.conf" => include_str!("../../../assets/sim/neoforge/frontend/nginx.conf"),
-        "docker-compose.prod.yml" => include_str!("../../../assets/sim/neoforge/docker-compose.prod.yml"),
+        "backend/app/db.py" => include_str!("../../../../assets/sim/neoforge/backend/app/db.py"),
+        "backend/app/models.py" => include_str!("../../../../assets/sim/neoforge/backend/app/models.py"),
+        "backend/app/schemas.py" => include_str!("../../../../assets/sim/neoforge/backend/app/schemas.py"),
+        "backend/app/security.py" => include_str!("../../../../assets/sim/neoforge/backend/app/security.py"),
+        "backend/app/services.py" => include_str!("../../../../assets/sim/neoforge/backend/app/services.py"),
+        "backend/app/routes/auth.py" => include_str!("../../../../assets/sim/neoforge/backend/app/routes/auth.py"),
+        "backend/app/routes/items.py" => include_str!("../../../../assets/sim/neoforge/backend/app/routes/items.py"),
+        "backend/tests/conftest.py" => include_str!("../../../../assets/sim/neoforge/backend/tests/conftest.py"),
+        "backend/tests/test_auth.py" => include_str!("../../../../assets/sim/neoforge/backend/tests/test_auth.py"),
+        "backend/tests/test_items.py" => include_str!("../../../../assets/sim/neoforge/backend/tests/test_items.py"),
+        "frontend/Dockerfile" => include_str!("../../../../assets/sim/neoforge/frontend/Dockerfile"),
+        "frontend/nginx.conf" => include_str!("../../../../assets/sim/neoforge/frontend/nginx.conf"),
+        "docker-compose.prod.yml" => include_str!("../../../../assets/sim/neoforge/docker-compose.prod.yml"),
         _ => return None,
     };
     Some(content.to_string())
@@ -79,7 +79,8 @@ pub(super) mod tests {
         module: fn(&str, &Facts) -> Option<String>,
     ) -> Vec<(String, String)> {
         use crate::domain::TaskKind;
-        use crate::providers::{SimHints, rng::Rng, sim_text};
+        use crate::providers::wire::sim_text;
+        use crate::providers::{SimHints, rng::Rng};
 
         let t = crate::templates::find(template).unwrap();
         let mut out = Vec::new();

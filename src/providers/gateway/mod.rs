@@ -7,21 +7,33 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use super::breaker::Admit;
-use super::cache::ResponseCache;
-use super::pool::{KeyVerdict, Pool, PoolError};
-use super::quality::{GateFeedback, QualityBook};
+mod assemble;
+pub mod breaker;
+pub mod cache;
+pub mod pool;
+pub mod prices;
+pub mod probe;
+pub mod quality;
+pub mod router;
+pub mod stats;
+pub mod writer;
+
+use breaker::Admit;
+use cache::ResponseCache;
+use pool::{KeyVerdict, Pool, PoolError};
+use quality::{GateFeedback, QualityBook};
+use router::{Adaptive, Candidate, Policy};
+use stats::{BUCKET_SECS, Live};
+use writer::Writer;
+
 use super::rng::{Rng, fnv1a};
-use super::router::{self, Adaptive, Candidate, Policy};
 use super::secret::Scrubber;
-use super::stats::{BUCKET_SECS, Live};
-use super::writer::Writer;
 use super::{CallRequest, CallResponse, ErrorClass, Prices, Provider, ProviderError, Usage};
 use crate::config::RetryConfig;
 
-pub use super::assemble::{EnvLookup, unavailable_reason, unavailable_reason_with};
-pub use super::breaker::Circuit;
-pub use super::stats::{ProviderStats, Routing};
+pub use assemble::{EnvLookup, unavailable_reason, unavailable_reason_with};
+pub use breaker::Circuit;
+pub use stats::{ProviderStats, Routing};
 
 /// Longest a call waits for a resting key before it tries the next candidate instead.
 const MAX_KEY_WAIT: Duration = Duration::from_secs(60);
@@ -278,7 +290,7 @@ impl Gateway {
     ) -> Result<Answer, String> {
         // The request's place in the cache, hashed once for the lookup and the store.
         let cache_key = (!slot.provider.simulated() && self.cache().is_some())
-            .then(|| super::cache::key(slot.name(), slot.provider.model(), req));
+            .then(|| cache::key(slot.name(), slot.provider.model(), req));
         if let Some(answer) = self.cached_answer(slot, req, cache_key) {
             return Ok(answer);
         }
@@ -417,7 +429,7 @@ impl Gateway {
         &self,
         slot: &'s Slot,
         note: &(dyn Fn(GatewayNote) + Sync),
-    ) -> Result<super::pool::Lease<'s>, PoolError> {
+    ) -> Result<pool::Lease<'s>, PoolError> {
         let acquire = slot.pool.acquire();
         tokio::pin!(acquire);
         tokio::select! {
@@ -611,5 +623,4 @@ impl Drop for Counted<'_> {
 }
 
 #[cfg(test)]
-#[path = "gateway_tests.rs"]
 mod tests;

@@ -7,9 +7,10 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::http::{self, Flow};
-use super::{BoxFuture, CallRequest, CallResponse, ErrorClass, Provider, ProviderError, Secret, Usage, http_error};
 use crate::config::ProviderKind;
+use crate::providers::transport::http::{self, Flow};
+use crate::providers::transport::http_error;
+use crate::providers::{BoxFuture, CallRequest, CallResponse, ErrorClass, Provider, ProviderError, Secret, Usage};
 
 pub const API_VERSION: &str = "2023-06-01";
 

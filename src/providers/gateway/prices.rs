@@ -5,11 +5,11 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use super::Usage;
 use crate::domain::money::usd_f64_to_micros;
 use crate::error::{FactoryError, Result};
+use crate::providers::Usage;
 
-const PRICES: &str = include_str!("../../assets/prices.toml");
+const PRICES: &str = include_str!("../../../assets/prices.toml");
 
 /// Micro-dollars per million tokens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
