@@ -158,7 +158,7 @@ impl Dispatcher {
         let task = req.task_id.split('#').next().unwrap_or_default().to_string();
         let request = WireRequest::from_request(&req);
         let body = JobBody::Call(Box::new(CallJob { request, simulate: self.simulate, sim: self.sim.clone() }));
-        let failure = |message: String| CallFailure { message };
+        let failure = CallFailure::Elsewhere;
         match self.submit(key, task, JobKind::Calls, body).await {
             Ok(Outcome::Answer { answer, notes }) => {
                 notes.into_iter().for_each(|n| note(n.into()));

@@ -233,7 +233,7 @@ async fn call(shared: &Shared, job: &Job, ctx: &PromptContext, hints: SimHints) 
         Some(cluster) if cluster.calls_here() => cluster.call(req, &note).await,
         _ => shared.gateway.call(req, &note).await,
     };
-    let answer = answer.map_err(|f| Failure::Call(f.message))?;
+    let answer = answer.map_err(|f| Failure::Call(f.to_string()))?;
     *job.paid.lock().unwrap_or_else(|e| e.into_inner()) = Some(meta_of(&answer));
     Ok(answer)
 }

@@ -53,6 +53,6 @@ pub(crate) async fn run(shared: &Shared, job: CallJob) -> Outcome {
     let notes = notes.into_inner().unwrap_or_else(|e| e.into_inner());
     match answer {
         Ok(a) => Outcome::Answer { answer: WireAnswer::from_answer(&a), notes },
-        Err(f) => Outcome::CallFailed { message: f.message, notes },
+        Err(f) => Outcome::CallFailed { message: f.to_string(), notes },
     }
 }

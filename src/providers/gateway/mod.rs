@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 mod assemble;
 pub mod breaker;
 pub mod cache;
+mod failure;
 pub mod pool;
 pub mod prices;
 pub mod probe;
@@ -33,6 +34,7 @@ use crate::config::RetryConfig;
 
 pub use assemble::{EnvLookup, unavailable_reason, unavailable_reason_with};
 pub use breaker::Circuit;
+pub use failure::{CallFailure, GivenUp, Why};
 pub use stats::{ProviderStats, Routing};
 
 /// Longest a call waits for a resting key before it tries the next candidate instead.
@@ -103,12 +105,6 @@ impl Answer {
     pub fn truncated(&self) -> bool {
         self.response.truncated
     }
-}
-
-/// Every provider of the chain failed.
-#[derive(Clone, Debug)]
-pub struct CallFailure {
-    pub message: String,
 }
 
 /// The sled trees the gateway keeps its cache and quality scores in (none in some tests).
@@ -258,28 +254,27 @@ impl Gateway {
     pub async fn call(&self, mut req: CallRequest, note: &(dyn Fn(GatewayNote) + Sync)) -> Result<Answer, CallFailure> {
         let mut rng = Rng::new(self.started.elapsed().as_nanos() as u64 ^ fnv1a(req.task_id.as_bytes()));
         let order = self.order(&req, &mut rng);
-        let mut last_error = String::from("no provider was available");
+        let mut given_up = Vec::new();
         for (pos, &index) in order.iter().enumerate() {
             let slot = &self.slots[index];
             let is_last = pos + 1 == order.len();
             match self.try_candidate(slot, &mut req, is_last, note, &mut rng).await {
                 Ok(answer) => return Ok(answer),
-                Err(reason) => {
-                    // This provider is given up on: its errors' "tried again" no longer holds.
-                    let reason = without_retry_promise(&reason);
-                    last_error = format!("{}: {reason}", slot.name());
+                Err(gone) => {
                     if let Some(&next) = order.get(pos + 1) {
                         let to = self.slots[next].name().to_string();
-                        let reason = format!("{reason}; the call moves to {to}");
+                        let reason = format!("{}; the call moves to {to}", gone.reason());
                         note(GatewayNote::Fallback { from: slot.name().into(), to, reason });
                     }
+                    given_up.push(gone);
                 }
             }
         }
-        Err(CallFailure { message: last_error })
+        Err(CallFailure::GaveUp(given_up))
     }
 
-    /// One candidate: the cache, then calls with retries. `Err` is why it gave up.
+    /// One candidate: the cache, then calls with retries. `Err` is why it gave up, with
+    /// every call's error.
     async fn try_candidate(
         &self,
         slot: &Slot,
@@ -287,34 +282,27 @@ impl Gateway {
         is_last: bool,
         note: &(dyn Fn(GatewayNote) + Sync),
         rng: &mut Rng,
-    ) -> Result<Answer, String> {
+    ) -> Result<Answer, GivenUp> {
         // The request's place in the cache, hashed once for the lookup and the store.
         let cache_key = (!slot.provider.simulated() && self.cache().is_some())
             .then(|| cache::key(slot.name(), slot.provider.model(), req));
         if let Some(answer) = self.cached_answer(slot, req, cache_key) {
             return Ok(answer);
         }
-        let mut last: Option<String> = None;
+        let mut errors = Vec::new();
+        let give_up =
+            |errors, why| GivenUp { provider: slot.name().into(), model: slot.provider.model().into(), errors, why };
         let mut attempt = 0;
         loop {
             // Keys first: a provider with no key to use for a long while is given up on
             // without taking the circuit's one probe (which would then go unanswered).
             match slot.pool.wait_hint() {
-                Err(PoolError::NoKeys(reason)) => return Err(reason),
-                Ok(Some(wait)) if wait > MAX_KEY_WAIT => {
-                    return Err(format!(
-                        "every key is resting for another {} s{}",
-                        wait.as_secs(),
-                        last.map(|e| format!(" (after: {e})")).unwrap_or_default()
-                    ));
-                }
+                Err(PoolError::NoKeys(reason)) => return Err(give_up(errors, Why::NoKeys(reason))),
+                Ok(Some(wait)) if wait > MAX_KEY_WAIT => return Err(give_up(errors, Why::KeysResting(wait))),
                 _ => {}
             }
             if !self.admit(slot, is_last).await {
-                return Err(match last {
-                    Some(e) => format!("its circuit opened after repeated failures (last: {e})"),
-                    None => "its circuit is open after repeated failures".into(),
-                });
+                return Err(give_up(errors, Why::CircuitOpen));
             }
             req.attempt = attempt;
             let (err, key) = match self.call_once(slot, req, cache_key, note).await {
@@ -335,9 +323,9 @@ impl Gateway {
             let other_key =
                 key_fault && verdict != KeyVerdict::Unchanged && key.is_some_and(|i| slot.pool.has_other_key(i));
             attempt += 1;
-            let message = err.to_string();
             if !(err.retryable() || other_key) || attempt >= self.retry.max_attempts {
-                return Err(message);
+                errors.push(err);
+                return Err(give_up(errors, Why::Failed));
             }
             // A resting key is waited for by the pool (another key may serve at once);
             // other failures back off with jitter.
@@ -349,13 +337,13 @@ impl Gateway {
             note(GatewayNote::Retry {
                 provider: slot.name().into(),
                 attempt,
-                error: message.clone(),
+                error: err.to_string(),
                 wait_ms: wait.max(key_wait).as_millis() as u64,
             });
             if !pool_waits {
                 tokio::time::sleep(wait).await;
             }
-            last = Some(message);
+            errors.push(err);
         }
     }
 
@@ -559,16 +547,6 @@ impl Drop for Waiting<'_> {
     fn drop(&mut self) {
         self.0.live().waiting = None;
     }
-}
-
-/// A provider's error message without its promise to try again, for when it is given up
-/// on (a fallback, or the call's final failure).
-fn without_retry_promise(message: &str) -> String {
-    message
-        .replace("; the key rests, then the call is tried again", "; the key rests")
-        .replace("; it is tried again later", "")
-        .replace("; it is tried again", "")
-        .replace(", it is tried again", "")
 }
 
 /// Keeps a slot's queued and in-flight counts right even when a call is abandoned midway

@@ -94,7 +94,7 @@ async fn through_every_fault_each_answer_costs_its_reported_usage_times_the_pric
     let mut answers = Vec::new();
     for run in 1..=40u32 {
         let route = routes[run as usize % routes.len()];
-        let a = g.call(request(route, run), &sink).await.unwrap_or_else(|f| panic!("run {run}: {}", f.message));
+        let a = g.call(request(route, run), &sink).await.unwrap_or_else(|f| panic!("run {run}: {f}"));
         answers.push((run, a));
     }
     let ledger = server.ledger();
@@ -212,7 +212,12 @@ async fn a_provider_given_up_on_no_longer_promises_to_try_again() {
     let fresh = self::db();
     let g = gateway(&cfg, &fresh);
     let f = g.call(request("spec", 2), &|_| {}).await.unwrap_err();
-    assert!(f.message.contains("the provider failed") && !f.message.contains("tried again"), "{}", f.message);
+    // Each provider's calls keep their typed errors until the failure is shown.
+    let CallFailure::GaveUp(given_up) = &f else { panic!("{f:?}") };
+    assert!(!given_up.is_empty(), "{f:?}");
+    assert!(given_up.iter().flat_map(|g| &g.errors).all(|e| e.class == ErrorClass::Server), "{f:?}");
+    let f = f.to_string();
+    assert!(f.contains("the provider failed") && !f.contains("tried again"), "{f}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -435,7 +440,8 @@ async fn the_simulated_provider_stands_in_only_where_allowed() {
     let g = gateway(&cfg, &db);
     let notes = Notes::default();
     let f = g.call(request("spec", 1), &notes.sink()).await.unwrap_err();
-    assert!(f.message.starts_with("openai: ") && f.message.contains("refused"), "{}", f.message);
+    let f = f.to_string();
+    assert!(f.starts_with("openai: ") && f.contains("refused"), "{f}");
     assert!(!g.uses_simulated());
     cfg.routing.allow_simulated_fallback = true;
     let g = gateway(&cfg, &db);
