@@ -53,7 +53,13 @@ async fn until(h: &OrchestratorHandle, what: &str, cond: impl Fn(&startup_factor
 }
 
 fn decide(gate: &str, by: &str) -> Command {
-    Command::Decide { gate: gate.into(), decision: Decision::Approve, note: None, by: by.into(), budget_usd: None }
+    Command::Decide {
+        gate: gate.parse().unwrap(),
+        decision: Decision::Approve,
+        note: None,
+        by: by.into(),
+        budget_usd: None,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -239,8 +239,8 @@ async fn keys_reach_no_file_log_export_socket_line_screen_or_error() {
 
     // Every query, through the owner: on the socket, and from the command line.
     for run in ["s-01", "s-02", "s-03", "s-04"] {
-        socket.request(Command::Status { run: Some(run.into()) });
-        socket.request(Command::Export { run: run.into() });
+        socket.request(Command::Status { run: Some(run.parse().unwrap()) });
+        socket.request(Command::Export { run: run.parse().unwrap() });
     }
     for command in [
         Command::Status { run: None },
@@ -248,7 +248,7 @@ async fn keys_reach_no_file_log_export_socket_line_screen_or_error() {
         Command::Alerts,
         Command::Providers,
         Command::Events { limit: 100_000 },
-        Command::Review { gate: "s-03.G0.0".into() },
+        Command::Review { gate: "s-03.G0.0".parse().unwrap() },
         Command::Templates,
         Command::Metrics,
     ] {

@@ -49,14 +49,14 @@ fn answer(app: &mut App, effects: Vec<Effect>, files: &[FileEntry], text: &str) 
     for e in effects {
         let Effect::Request(id, cmd) = e else { continue };
         let reply = match cmd {
-            Command::Files { run } => Reply::Files { run, files: files.to_vec() },
+            Command::Files { run } => Reply::Files { run: run.to_string(), files: files.to_vec() },
             Command::Status { .. } => {
                 let run = fixture::review(&app.snap).run;
                 Reply::Run { detail: Box::new(RunDetail { run, tasks: vec![], reports: vec![], gates: vec![] }) }
             }
             Command::ReadFile { run, path } => Reply::File {
                 file: Box::new(FileText {
-                    run,
+                    run: run.to_string(),
                     path,
                     text: text.to_string(),
                     bytes: text.len() as u64,

@@ -23,7 +23,7 @@ use args::{AlertsAction, ConfigAction, DecideArgs, ExportFormat, RunFlags};
 pub use args::{Cli, Cmd};
 
 use crate::config;
-use crate::domain::Decision;
+use crate::domain::{Decision, RunId};
 use crate::error::{FactoryError, Result};
 use crate::headless::{self, HeadlessOptions};
 use crate::orchestrator::{self, Command, NewRun, Options, OrchestratorHandle, Reply};
@@ -345,8 +345,14 @@ fn alert_number(id: &str) -> Result<u64> {
     })
 }
 
-fn decide(gate: DecideArgs, decision: Decision, by: &str) -> Command {
-    Command::Decide { gate: gate.gate, decision, note: gate.note, by: by.to_string(), budget_usd: gate.budget }
+fn decide(gate: DecideArgs, decision: Decision, by: &str) -> Result<Command> {
+    let (note, by, budget_usd) = (gate.note, by.to_string(), gate.budget);
+    Ok(Command::Decide { gate: gate.gate.parse().map_err(FactoryError::usage)?, decision, note, by, budget_usd })
+}
+
+/// A run id as typed (`s-01`, `1`).
+fn run_id(text: &str) -> Result<RunId> {
+    text.parse().map_err(FactoryError::usage)
 }
 
 async fn one_shot(handle: &OrchestratorHandle, cmd: Cmd, by: &str) -> Result<()> {
@@ -365,13 +371,15 @@ async fn one_shot(handle: &OrchestratorHandle, cmd: Cmd, by: &str) -> Result<()>
                 say::outln(id);
             }
         }
-        Cmd::Status { run, json } => match handle.request(Command::Status { run }).await? {
-            Reply::Runs { runs } if json => print_json(&output::status_json(&runs)),
-            Reply::Runs { runs } => say::out(output::status_text(&runs)),
-            Reply::Run { detail } if json => print_json(&output::detail_json(&detail)),
-            Reply::Run { detail } => say::out(output::detail_text(&detail)),
-            _ => {}
-        },
+        Cmd::Status { run, json } => {
+            match handle.request(Command::Status { run: run.as_deref().map(run_id).transpose()? }).await? {
+                Reply::Runs { runs } if json => print_json(&output::status_json(&runs)),
+                Reply::Runs { runs } => say::out(output::status_text(&runs)),
+                Reply::Run { detail } if json => print_json(&output::detail_json(&detail)),
+                Reply::Run { detail } => say::out(output::detail_text(&detail)),
+                _ => {}
+            }
+        }
         Cmd::Gates { all, json } => {
             if let Reply::Gates { gates } = handle.request(Command::Gates { all }).await? {
                 if json {
@@ -428,14 +436,16 @@ async fn one_shot(handle: &OrchestratorHandle, cmd: Cmd, by: &str) -> Result<()>
                 }
             }
         }
-        Cmd::Approve(g) => print_decided(handle.request(decide(g, Decision::Approve, by)).await?),
-        Cmd::Revise(g) => print_decided(handle.request(decide(g, Decision::Revise, by)).await?),
-        Cmd::Reject(g) => print_decided(handle.request(decide(g, Decision::Reject, by)).await?),
-        Cmd::Pause { run } => print_done(handle.request(Command::Pause { run }).await?),
-        Cmd::Resume { run } => print_done(handle.request(Command::Resume { run }).await?),
-        Cmd::Cancel { run } => print_done(handle.request(Command::Cancel { run, by: by.to_string() }).await?),
+        Cmd::Approve(g) => print_decided(handle.request(decide(g, Decision::Approve, by)?).await?),
+        Cmd::Revise(g) => print_decided(handle.request(decide(g, Decision::Revise, by)?).await?),
+        Cmd::Reject(g) => print_decided(handle.request(decide(g, Decision::Reject, by)?).await?),
+        Cmd::Pause { run } => print_done(handle.request(Command::Pause { run: run_id(&run)? }).await?),
+        Cmd::Resume { run } => print_done(handle.request(Command::Resume { run: run_id(&run)? }).await?),
+        Cmd::Cancel { run } => {
+            print_done(handle.request(Command::Cancel { run: run_id(&run)?, by: by.to_string() }).await?)
+        }
         Cmd::Export { run, format, out } => {
-            if let Reply::Export { data } = handle.request(Command::Export { run }).await? {
+            if let Reply::Export { data } = handle.request(Command::Export { run: run_id(&run)? }).await? {
                 // A report is read in terminals and editors: untrusted text in it is made inert.
                 let text = match format {
                     ExportFormat::Md => crate::sanitize::text(&export::markdown(&data)).into_owned(),

@@ -47,7 +47,7 @@ impl fmt::Display for GateId {
 
 /// What a user may type to name a gate: a full id, `s-01.G1` (that gate's pending
 /// opening) or `s-01` (the run's pending gate).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GateRef {
     pub run: RunId,
     pub code: Option<GateCode>,
@@ -88,6 +88,12 @@ impl fmt::Display for GateRef {
     }
 }
 
+impl From<GateId> for GateRef {
+    fn from(id: GateId) -> Self {
+        GateRef { run: id.run, code: Some(id.code), n: Some(id.n) }
+    }
+}
+
 impl FromStr for GateId {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -115,6 +121,7 @@ macro_rules! serde_as_string {
 }
 serde_as_string!(RunId);
 serde_as_string!(GateId);
+serde_as_string!(GateRef);
 
 #[cfg(test)]
 mod tests {

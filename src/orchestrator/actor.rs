@@ -191,26 +191,26 @@ impl Actor {
         match cmd {
             Command::NewRun(new) => s.create_run(new).map(|id| Reply::Created { id: id.to_string() }),
             Command::Decide { gate, decision, note, by, budget_usd } => {
-                s.decide(&gate, decision, note, by, budget_usd).map(|gate| Reply::Decided { gate: Box::new(gate) })
+                s.decide(gate, decision, note, by, budget_usd).map(|gate| Reply::Decided { gate: Box::new(gate) })
             }
-            Command::Pause { run } => s.pause(&run).map(|message| Reply::Done { message }),
-            Command::Resume { run } => s.resume(&run).map(|message| Reply::Done { message }),
-            Command::Cancel { run, by } => s.cancel(&run, by).map(|message| Reply::Done { message }),
-            Command::Status { run } => s.status(run.as_deref()),
+            Command::Pause { run } => s.pause(run).map(|message| Reply::Done { message }),
+            Command::Resume { run } => s.resume(run).map(|message| Reply::Done { message }),
+            Command::Cancel { run, by } => s.cancel(run, by).map(|message| Reply::Done { message }),
+            Command::Status { run } => s.status(run),
             Command::Gates { all } => Ok(s.gates_reply(all)),
             Command::Alerts => s.alerts_reply(),
             Command::AckAlerts { alerts, by } => s.ack_alerts(&alerts, by).map(|message| Reply::Done { message }),
             Command::Providers => {
                 Ok(Reply::Providers { providers: self.shared.gateway.stats(), routing: self.shared.gateway.routing() })
             }
-            Command::Export { run } => s.export(&run),
+            Command::Export { run } => s.export(run),
             Command::Events { limit } => s.store.last_events(limit).map(|events| Reply::Events { events }),
-            Command::Review { gate } => s.review(&gate),
+            Command::Review { gate } => s.review(gate),
             Command::Metrics => Ok(Reply::Metrics { metrics: s.counters.metrics() }),
             Command::Templates => Ok(s.templates_reply()),
             Command::RemoveTemplate { template } => s.remove_template(&template).map(|message| Reply::Done { message }),
-            Command::Files { run } => s.files(&run),
-            Command::ReadFile { run, path } => s.read_file(&run, &path),
+            Command::Files { run } => s.files(run),
+            Command::ReadFile { run, path } => s.read_file(run, &path),
             Command::Stats { since } => s.stats(since),
             Command::Shutdown => unreachable!("handled before"),
         }

@@ -1,9 +1,10 @@
 //! Commands in and replies out: every intent a view, the CLI or the socket may send to the
-//! orchestrator. Plain serde types, so they cross a socket unchanged.
+//! orchestrator. Plain serde types, so they cross a socket unchanged; runs and gates are
+//! named by typed ids, parsed where they were typed, and sent as the same strings as ever.
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Decision, Event, Gate, Report, Run, Task};
+use crate::domain::{Decision, Event, Gate, GateRef, Report, Run, RunId, Task};
 use crate::providers::ProviderStats;
 use crate::templates::TemplateInfo;
 
@@ -29,7 +30,7 @@ pub enum Command {
     NewRun(NewRun),
     /// Decide a gate: `gate` is `s-01.G1.0`, `s-01.G1` or `s-01`.
     Decide {
-        gate: String,
+        gate: GateRef,
         decision: Decision,
         note: Option<String>,
         /// Who decides (the OS user, the SSH client, or `--reviewer`).
@@ -38,18 +39,18 @@ pub enum Command {
         budget_usd: Option<String>,
     },
     Pause {
-        run: String,
+        run: RunId,
     },
     Resume {
-        run: String,
+        run: RunId,
     },
     Cancel {
-        run: String,
+        run: RunId,
         by: String,
     },
     /// All runs, or one run with its tasks and reports.
     Status {
-        run: Option<String>,
+        run: Option<RunId>,
     },
     Gates {
         all: bool,
@@ -63,7 +64,7 @@ pub enum Command {
     },
     Providers,
     Export {
-        run: String,
+        run: RunId,
     },
     /// The last events, oldest first.
     Events {
@@ -73,7 +74,7 @@ pub enum Command {
     Metrics,
     /// What a reviewer needs to decide a gate: the gate, its artifact, its history.
     Review {
-        gate: String,
+        gate: GateRef,
     },
     /// Every template version (re-reading the template folders, so imports and the user's
     /// edits show), each with its runs, rating and approvals per gate.
@@ -84,11 +85,11 @@ pub enum Command {
     },
     /// A run's workspace, any state: its documents, their kept revisions and its `app/` files.
     Files {
-        run: String,
+        run: RunId,
     },
     /// One file of a run's workspace, as stored (at most [`FILE_LIMIT`] bytes of it).
     ReadFile {
-        run: String,
+        run: RunId,
         path: String,
     },
     /// Figures across runs (`factory stats`, the Stats screen): over the last `since` calendar

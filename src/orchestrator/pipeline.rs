@@ -275,9 +275,8 @@ impl State {
     }
 
     /// Finds the pending gate a user named (`s-01.G1.0`, `s-01.G1`, `s-01`).
-    pub fn resolve_gate(&self, text: &str) -> Result<GateId> {
-        let r: GateRef = text.parse().map_err(FactoryError::usage)?;
-        let i = self.run_index(&r.run.to_string())?;
+    pub fn resolve_gate(&self, r: GateRef) -> Result<GateId> {
+        let i = self.run_index(r.run)?;
         if let (Some(code), Some(n)) = (r.code, r.n) {
             let id = GateId { run: r.run, code, n };
             return match self.gates.get(&id) {
@@ -304,7 +303,7 @@ impl State {
     /// A person's decision: checked, then applied and flushed before the reply.
     pub fn decide(
         &mut self,
-        gate: &str,
+        gate: GateRef,
         decision: Decision,
         note: Option<String>,
         by: String,
@@ -407,7 +406,7 @@ impl State {
         self.reschedule(i);
     }
 
-    pub fn pause(&mut self, run: &str) -> Result<String> {
+    pub fn pause(&mut self, run: RunId) -> Result<String> {
         let i = self.run_index(run)?;
         let rs = &self.runs[i];
         if rs.run.status.is_final() || rs.run.status == RunStatus::Paused {
@@ -425,7 +424,7 @@ impl State {
         Ok(format!("{id} paused"))
     }
 
-    pub fn resume(&mut self, run: &str) -> Result<String> {
+    pub fn resume(&mut self, run: RunId) -> Result<String> {
         let i = self.run_index(run)?;
         let id = self.runs[i].run.id;
         match self.runs[i].run.status {
@@ -468,7 +467,7 @@ impl State {
         Ok(format!("{id} resumed ({status})"))
     }
 
-    pub fn cancel(&mut self, run: &str, by: String) -> Result<String> {
+    pub fn cancel(&mut self, run: RunId, by: String) -> Result<String> {
         let i = self.run_index(run)?;
         let rs = &self.runs[i];
         if rs.run.status.is_final() {

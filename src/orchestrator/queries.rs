@@ -6,15 +6,15 @@ use super::command::{
 use super::integrate::made_by_checks;
 use super::state::State;
 use crate::domain::money::fmt_usd;
-use crate::domain::{Gate, GateCode, GateId, Phase, Run, Task};
+use crate::domain::{Gate, GateCode, GateId, GateRef, Phase, Run, RunId, Task};
 use crate::error::{FactoryError, Result};
 
 impl State {
-    pub fn status(&self, run: Option<&str>) -> Result<Reply> {
+    pub fn status(&self, run: Option<RunId>) -> Result<Reply> {
         match run {
             None => Ok(Reply::Runs { runs: self.runs.iter().map(|r| r.run.clone()).collect() }),
-            Some(text) => {
-                let i = self.run_index(text)?;
+            Some(id) => {
+                let i = self.run_index(id)?;
                 let run = self.runs[i].run.clone();
                 Ok(Reply::Run {
                     detail: Box::new(RunDetail {
@@ -38,7 +38,7 @@ impl State {
         Reply::Gates { gates }
     }
 
-    pub fn export(&self, run: &str) -> Result<Reply> {
+    pub fn export(&self, run: RunId) -> Result<Reply> {
         let i = self.run_index(run)?;
         let run = self.runs[i].run.clone();
         Ok(Reply::Export {
@@ -63,17 +63,16 @@ impl State {
 
 impl State {
     /// A gate (any opening, pending or not) with its artifact and history.
-    pub fn review(&self, text: &str) -> Result<Reply> {
-        let r: crate::domain::GateRef = text.parse().map_err(FactoryError::usage)?;
+    pub fn review(&self, r: GateRef) -> Result<Reply> {
         let id = match (r.code, r.n) {
             (Some(code), Some(n)) => GateId { run: r.run, code, n },
-            _ => self.resolve_gate(text)?,
+            _ => self.resolve_gate(r)?,
         };
         let gate =
             self.gates.get(&id).cloned().ok_or_else(|| {
                 FactoryError::usage(format!("there is no gate {id}; `factory gates --all` lists them"))
             })?;
-        let i = self.run_index(&id.run.to_string())?;
+        let i = self.run_index(id.run)?;
         let run = self.runs[i].run.clone();
         let artifact = match (&gate.budget, &gate.review.artifact) {
             (Some(ask), _) => format!(
@@ -110,7 +109,7 @@ impl State {
 
     /// A run's documents, their kept revisions and its `app/` files, sorted by path (not what
     /// the checks install or cache: thousands of files that are not the team's work).
-    pub fn files(&self, run: &str) -> Result<Reply> {
+    pub fn files(&self, run: RunId) -> Result<Reply> {
         let i = self.run_index(run)?;
         let run = &self.runs[i].run;
         let root = std::path::Path::new(&run.workspace);
@@ -123,7 +122,7 @@ impl State {
 
     /// One file of a run's workspace, as stored (a viewer makes it inert); a path outside the
     /// workspace, or through a symlink, is refused.
-    pub fn read_file(&self, run: &str, path: &str) -> Result<Reply> {
+    pub fn read_file(&self, run: RunId, path: &str) -> Result<Reply> {
         let i = self.run_index(run)?;
         let run = &self.runs[i].run;
         let ws = crate::workspace::Workspace::new(&run.workspace);

@@ -79,9 +79,8 @@ impl Runs {
         RunIx::of(id).filter(|i| i.0 < self.list.len())
     }
 
-    /// The run named by `text` (`s-01`, `1`...), for a command.
-    pub fn parse(&self, text: &str) -> Result<RunIx> {
-        let id: RunId = text.parse().map_err(FactoryError::usage)?;
+    /// The run `id`, named in a command.
+    pub fn named(&self, id: RunId) -> Result<RunIx> {
         self.ix(id).ok_or_else(|| FactoryError::usage(format!("there is no run {id}; `factory status` lists the runs")))
     }
 

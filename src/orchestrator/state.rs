@@ -477,8 +477,8 @@ impl State {
         self.changed = true;
     }
 
-    pub fn run_index(&self, text: &str) -> Result<RunIx> {
-        self.runs.parse(text)
+    pub fn run_index(&self, id: RunId) -> Result<RunIx> {
+        self.runs.named(id)
     }
 
     /// The run's tasks, from memory or (for a finished run) from the store.

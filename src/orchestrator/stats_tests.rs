@@ -62,7 +62,7 @@ async fn until(h: &OrchestratorHandle, what: &str, cond: impl Fn(&Snapshot) -> b
 
 async fn decide(h: &OrchestratorHandle, run: &str, decision: Decision) {
     let note = (decision != Decision::Approve).then(|| "not yet".to_string());
-    let cmd = Command::Decide { gate: run.into(), decision, note, by: "alice".into(), budget_usd: None };
+    let cmd = Command::Decide { gate: run.parse().unwrap(), decision, note, by: "alice".into(), budget_usd: None };
     h.request(cmd).await.unwrap();
 }
 
@@ -107,7 +107,7 @@ async fn stats_follow_the_runs_and_their_gates() {
     // Machine time is zero on a clock that only the test moves: all of it was waiting.
     assert_eq!(s.time_to_mvp_ms.p50, Some(3 * HOUR));
     assert_eq!((s.time_to_mvp_ms.waiting_p50, s.time_to_mvp_ms.machine_p50), (Some(3 * HOUR), Some(0)));
-    let detail = match h.request(Command::Status { run: Some("s-01".into()) }).await.unwrap() {
+    let detail = match h.request(Command::Status { run: Some("s-01".parse().unwrap()) }).await.unwrap() {
         Reply::Run { detail } => detail,
         other => panic!("{other:?}"),
     };

@@ -90,7 +90,7 @@ async fn gate_waiting(h: &OrchestratorHandle, code: GateCode) -> Arc<Snapshot> {
 
 async fn decide(h: &OrchestratorHandle, gate: &str, decision: Decision, note: Option<&str>) -> Result<Reply> {
     h.request(Command::Decide {
-        gate: gate.into(),
+        gate: gate.parse().unwrap(),
         decision,
         note: note.map(String::from),
         by: "alice".into(),
@@ -100,7 +100,7 @@ async fn decide(h: &OrchestratorHandle, gate: &str, decision: Decision, note: Op
 }
 
 async fn detail(h: &OrchestratorHandle, run: &str) -> RunDetail {
-    match h.request(Command::Status { run: Some(run.into()) }).await.unwrap() {
+    match h.request(Command::Status { run: Some(run.parse().unwrap()) }).await.unwrap() {
         Reply::Run { detail } => *detail,
         other => panic!("{other:?}"),
     }
@@ -285,7 +285,7 @@ async fn a_runs_own_gate_policies_take_over_the_configs() {
 }
 
 async fn review(h: &OrchestratorHandle, gate: &str) -> crate::orchestrator::ReviewData {
-    match h.request(Command::Review { gate: gate.into() }).await.unwrap() {
+    match h.request(Command::Review { gate: gate.parse().unwrap() }).await.unwrap() {
         Reply::Review { review } => *review,
         other => panic!("{other:?}"),
     }
@@ -320,26 +320,30 @@ async fn a_review_carries_its_evidence_and_the_revision_before_it() {
     for kept in ["docs/history/spec.r0.md", "docs/history/spec.r1.md", "docs/history/research.r0.md"] {
         assert!(ws.join(kept).is_file(), "{kept}");
     }
-    let Reply::Export { data } = h.request(Command::Export { run: "s-01".into() }).await.unwrap() else { panic!() };
+    let Reply::Export { data } = h.request(Command::Export { run: "s-01".parse().unwrap() }).await.unwrap() else {
+        panic!()
+    };
     let kept: Vec<_> = data.revisions.iter().map(|f| f.path.as_str()).collect();
     assert!(kept.contains(&"docs/history/spec.r1.md"), "{kept:?}");
     // The workspace can be listed and read, never outside it or through a link.
-    let Reply::Files { files, .. } = h.request(Command::Files { run: "s-01".into() }).await.unwrap() else { panic!() };
+    let Reply::Files { files, .. } = h.request(Command::Files { run: "s-01".parse().unwrap() }).await.unwrap() else {
+        panic!()
+    };
     assert!(files.iter().any(|f| f.path == "docs/spec.md" && f.bytes > 0), "{files:?}");
     let Reply::File { file } =
-        h.request(Command::ReadFile { run: "s-01".into(), path: "docs/spec.md".into() }).await.unwrap()
+        h.request(Command::ReadFile { run: "s-01".parse().unwrap(), path: "docs/spec.md".into() }).await.unwrap()
     else {
         panic!()
     };
     assert!(file.text.contains("revision 1") && !file.binary && !file.truncated);
     std::os::unix::fs::symlink("/etc/hostname", ws.join("docs/link.md")).unwrap();
     for bad in ["../../etc/hostname", "/etc/hostname", "docs/link.md"] {
-        let err = h.request(Command::ReadFile { run: "s-01".into(), path: bad.into() }).await.unwrap_err();
+        let err = h.request(Command::ReadFile { run: "s-01".parse().unwrap(), path: bad.into() }).await.unwrap_err();
         assert!(err.message.contains(&format!("s-01 has no readable file `{bad}`")), "{}", err.message);
     }
     std::fs::write(ws.join("docs/blob.bin"), [0u8, 1, 2, 255]).unwrap();
     let Reply::File { file } =
-        h.request(Command::ReadFile { run: "s-01".into(), path: "docs/blob.bin".into() }).await.unwrap()
+        h.request(Command::ReadFile { run: "s-01".parse().unwrap(), path: "docs/blob.bin".into() }).await.unwrap()
     else {
         panic!()
     };
@@ -363,7 +367,7 @@ async fn a_budget_gate_holds_the_call_until_the_budget_is_raised() {
     assert!(alerts(&h).await.contains(&AlertKind::Budget100));
     // Too little, or no note: refused, nothing changes.
     let raise = |budget: &str, note: Option<&str>| Command::Decide {
-        gate: "s-01".into(),
+        gate: "s-01".parse().unwrap(),
         decision: Decision::Approve,
         note: note.map(String::from),
         by: "alice".into(),
@@ -537,20 +541,20 @@ async fn pause_resume_and_cancel() {
     t.cfg.sim.latency_ms = 30;
     let h = t.start(true, true);
     new_run(&h, "A", None).await;
-    h.request(Command::Pause { run: "s-01".into() }).await.unwrap();
+    h.request(Command::Pause { run: "s-01".parse().unwrap() }).await.unwrap();
     until(&h, "pause", |s| s.runs[0].status == RunStatus::Paused && s.in_flight == 0).await;
     let before = h.snapshot().tasks_done;
     tokio::time::sleep(Duration::from_millis(150)).await;
     assert_eq!(h.snapshot().tasks_done, before, "a paused run starts nothing");
-    let err = h.request(Command::Pause { run: "s-01".into() }).await.unwrap_err();
+    let err = h.request(Command::Pause { run: "s-01".parse().unwrap() }).await.unwrap_err();
     assert!(err.message.contains("only a live run can be paused"));
-    h.request(Command::Resume { run: "s-01".into() }).await.unwrap();
+    h.request(Command::Resume { run: "s-01".parse().unwrap() }).await.unwrap();
     until(&h, "progress", |s| s.tasks_done > before).await;
-    h.request(Command::Cancel { run: "s-01".into(), by: "bob".into() }).await.unwrap();
+    h.request(Command::Cancel { run: "s-01".parse().unwrap(), by: "bob".into() }).await.unwrap();
     until(&h, "cancel", |s| s.runs[0].status == RunStatus::Cancelled && s.idle).await;
-    let err = h.request(Command::Resume { run: "s-01".into() }).await.unwrap_err();
+    let err = h.request(Command::Resume { run: "s-01".parse().unwrap() }).await.unwrap_err();
     assert!(err.message.contains("only a paused or failed run"));
-    let err = h.request(Command::Pause { run: "s-09".into() }).await.unwrap_err();
+    let err = h.request(Command::Pause { run: "s-09".parse().unwrap() }).await.unwrap_err();
     assert!(err.message.contains("there is no run s-09"));
     h.shutdown().await.unwrap();
 }
@@ -852,7 +856,7 @@ async fn a_refused_answer_is_asked_again_on_resume_not_replayed_from_the_cache()
     let first = std::fs::read_to_string(&calls).unwrap().lines().count();
     let failed_tasks = |d: &RunDetail| d.tasks.iter().filter(|t| t.status == crate::domain::TaskStatus::Failed).count();
     assert_eq!(failed_tasks(&detail(&h, "s-01").await), 1);
-    h.request(Command::Resume { run: "s-01".into() }).await.unwrap();
+    h.request(Command::Resume { run: "s-01".parse().unwrap() }).await.unwrap();
     // Resumed, the task runs again and fails again; the tool must have been asked again.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
@@ -915,12 +919,12 @@ async fn tasks_never_started_are_there_after_a_restart() {
     let h = t.start(false, false);
     let live = new_run(&h, "Alpha", None).await;
     let ended = new_run(&h, "Beta", None).await;
-    h.request(Command::Cancel { run: ended.clone(), by: "bob".into() }).await.unwrap();
+    h.request(Command::Cancel { run: ended.parse().unwrap(), by: "bob".into() }).await.unwrap();
     h.shutdown().await.unwrap();
     // Alpha's task was never written, and is made again; Beta's was written as it ended.
     let h = t.start(false, false);
     for id in [&live, &ended] {
-        match h.request(Command::Status { run: Some(id.clone()) }).await.unwrap() {
+        match h.request(Command::Status { run: Some(id.parse().unwrap()) }).await.unwrap() {
             Reply::Run { detail } => {
                 let tasks: Vec<String> = detail.tasks.iter().map(|t| t.id.clone()).collect();
                 assert_eq!(tasks, vec![format!("{id}.research.r0")]);
@@ -952,7 +956,7 @@ async fn a_failed_run_resumed_after_a_restart_tries_its_failed_task_again() {
     h.shutdown().await.unwrap();
     // After a restart the failed run's tasks are in the store only.
     let h = t.start(true, true);
-    h.request(Command::Resume { run: "s-01".into() }).await.unwrap();
+    h.request(Command::Resume { run: "s-01".parse().unwrap() }).await.unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while std::fs::read_to_string(&calls).unwrap().lines().count() < 2 {
         assert!(std::time::Instant::now() < deadline, "the failed task was not tried again");

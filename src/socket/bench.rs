@@ -140,7 +140,7 @@ pub async fn run(quick: bool) -> Result<AttachFigures> {
 
     // Idle: nothing changes; twenty terminals attached.
     for k in 0..runs {
-        let _ = owner.request(Command::Cancel { run: format!("s-{:02}", k + 1), by: "bench".into() }).await;
+        let _ = owner.request(Command::Cancel { run: crate::domain::RunId(k as u32 + 1), by: "bench".into() }).await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut idle = Vec::new();

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::Event;
+use crate::domain::{Event, GateRef, RunId};
 use crate::error::FactoryError;
 use crate::orchestrator::{Command, Reply, RunView, Snapshot};
 
@@ -178,6 +178,32 @@ pub async fn read_line_bounded<R: tokio::io::AsyncBufRead + Unpin>(
     Ok(n)
 }
 
+/// A request line whose command names a run or a gate that is not one (`"run": "x"`) and is
+/// otherwise sound: its id, whether the command changes anything, and why the id is not
+/// one, in the words the orchestrator used when it parsed the ids itself; so a client that
+/// sends them unparsed gets the same reply as before rather than a refusal.
+pub fn misnamed(line: &str) -> Option<(u64, bool, String)> {
+    let mut msg: serde_json::Value = serde_json::from_str(line).ok()?;
+    if msg.get("type")? != "request" {
+        return None;
+    }
+    let id = msg.get("id")?.as_u64()?;
+    let command = msg.get_mut("command")?.as_object_mut()?;
+    let mut why = None;
+    for (key, check) in [("run", check::<RunId> as fn(&str) -> Option<String>), ("gate", check::<GateRef>)] {
+        if let Some(bad) = command.get(key).and_then(|v| v.as_str()).and_then(check) {
+            why = why.or(Some(bad));
+            command.insert(key.into(), "s-01".into());
+        }
+    }
+    let command: Command = serde_json::from_value(serde_json::Value::Object(command.clone())).ok()?;
+    Some((id, mutates(&command), why?))
+}
+
+fn check<T: std::str::FromStr<Err = String>>(text: &str) -> Option<String> {
+    text.parse::<T>().err()
+}
+
 /// Whether a command changes anything (refused on a read-only connection). Every command
 /// is named here, with no catch-all: a new one does not compile until it is classed.
 pub fn mutates(cmd: &Command) -> bool {
@@ -208,14 +234,16 @@ pub fn mutates(cmd: &Command) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Decision, RunId};
+    use crate::domain::Decision;
     use crate::testkit::fixture;
     use proptest::prelude::*;
 
     fn command() -> impl Strategy<Value = Command> {
         let text = "\\PC{0,12}";
+        let run = (1..2000u32).prop_map(RunId);
+        let gate = "s-[0-9]{1,3}[1-9](\\.G[1-3](\\.[0-9])?)?".prop_map(|g| g.parse::<GateRef>().unwrap());
         prop_oneof![
-            (text, any::<bool>(), proptest::option::of(text), text, proptest::option::of("[0-9.]{1,6}"), 0..3usize)
+            (gate, any::<bool>(), proptest::option::of(text), text, proptest::option::of("[0-9.]{1,6}"), 0..3usize)
                 .prop_map(|(gate, _, note, by, budget_usd, d)| Command::Decide {
                     gate,
                     decision: [Decision::Approve, Decision::Revise, Decision::Reject][d],
@@ -223,9 +251,9 @@ mod tests {
                     by,
                     budget_usd,
                 }),
-            text.prop_map(|run| Command::Pause { run }),
-            (text, text).prop_map(|(run, by)| Command::Cancel { run, by }),
-            proptest::option::of(text).prop_map(|run| Command::Status { run }),
+            run.clone().prop_map(|run| Command::Pause { run }),
+            (run.clone(), text).prop_map(|(run, by)| Command::Cancel { run, by }),
+            proptest::option::of(run).prop_map(|run| Command::Status { run }),
             any::<bool>().prop_map(|all| Command::Gates { all }),
             any::<usize>().prop_map(|limit| Command::Events { limit }),
             Just(Command::Alerts),
@@ -341,5 +369,25 @@ mod tests {
         other.version = 99;
         assert!(stale.apply(Some(&other)).is_none());
         assert_eq!(SnapshotDelta::full(&b).apply(None).unwrap(), b);
+    }
+
+    /// The ids cross the socket as the strings clients sent before they were typed.
+    #[test]
+    fn run_and_gate_ids_are_sent_as_the_text_they_always_were() {
+        let pause = serde_json::to_string(&Command::Pause { run: RunId(1) }).unwrap();
+        assert_eq!(pause, r#"{"command":"pause","run":"s-01"}"#);
+        let review = serde_json::to_string(&Command::Review { gate: "s-03.G1".parse().unwrap() }).unwrap();
+        assert_eq!(review, r#"{"command":"review","gate":"s-03.G1"}"#);
+        let old: Command = serde_json::from_str(r#"{"command":"status","run":"7"}"#).unwrap();
+        assert_eq!(old, Command::Status { run: Some(RunId(7)) });
+        // An id that is not one is answered with the orchestrator's words, not refused.
+        let line = r#"{"type":"request","id":4,"command":{"command":"pause","run":"x"}}"#;
+        assert!(serde_json::from_str::<ClientMsg>(line).is_err());
+        assert_eq!(misnamed(line), Some((4, true, "`x` is not a run id (expected the form s-01)".into())));
+        let line = r#"{"type":"request","id":5,"command":{"command":"review","gate":"s-01.G9"}}"#;
+        assert_eq!(misnamed(line).map(|m| (m.0, m.1)), Some((5, false)));
+        // Anything else wrong with the line is refused as before.
+        assert_eq!(misnamed(r#"{"type":"request","id":6,"command":{"command":"nope","run":"x"}}"#), None);
+        assert_eq!(misnamed(r#"{"type":"request","id":7,"command":{"command":"pause","run":"s-01"}}"#), None);
     }
 }

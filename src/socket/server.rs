@@ -9,11 +9,13 @@ use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{broadcast, mpsc};
 
-use super::protocol::{ClientMsg, ServerMsg, SnapshotDelta, VERSION, mutates, read_line_bounded};
+use super::protocol::{ClientMsg, ServerMsg, SnapshotDelta, VERSION, misnamed, mutates, read_line_bounded};
 
 /// Longest line a client may send (a command: a new run's idea is the largest part), so
 /// that a client cannot make the owner hold an endless line in memory.
 const MAX_REQUEST: usize = 1 << 20;
+/// The refusal of a command that changes something, on a read-only connection.
+const READ_ONLY: &str = "this terminal is attached read-only; attach without --read-only to decide";
 use crate::error::{FactoryError, Result};
 use crate::orchestrator::{Command, OrchestratorHandle, Snapshot};
 
@@ -216,9 +218,7 @@ async fn connection(
                                 "only the process that owns the data directory can stop the orchestrator",
                             ))
                         } else if read_only && mutates(&command) {
-                            Err(FactoryError::usage(
-                                "this terminal is attached read-only; attach without --read-only to decide",
-                            ))
+                            Err(FactoryError::usage(READ_ONLY))
                         } else {
                             handle.request(command).await
                         };
@@ -230,6 +230,11 @@ async fn connection(
                 }
                 Ok(ClientMsg::Hello { .. }) => {}
                 Err(e) => {
+                    if let Some((id, mutating, why)) = misnamed(&buf) {
+                        let why = if read_only && mutating { READ_ONLY.to_string() } else { why };
+                        let _ = out_tx.send(line(&ServerMsg::Reply { id, result: Err(FactoryError::usage(why)) }));
+                        continue;
+                    }
                     let message = format!("a line from the client is not valid: {e}");
                     let _ = out_tx.send(line(&ServerMsg::Refused { message }));
                     return;

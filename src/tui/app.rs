@@ -439,7 +439,7 @@ impl App {
             self.fail("no run is selected");
             return Vec::new();
         };
-        let id = run.id.to_string();
+        let id = run.id;
         let cmd = if matches!(run.status, RunStatus::Paused | RunStatus::Failed) {
             Command::Resume { run: id }
         } else {
@@ -459,7 +459,7 @@ impl App {
             self.fail(why);
         }
         self.screen = Screen::Review(Box::new(screen));
-        vec![self.request(Command::Review { gate: gate.to_string() }, Pending::Review(gate.to_string()))]
+        vec![self.request(Command::Review { gate: gate.into() }, Pending::Review(gate.to_string()))]
     }
 
     /// Opens the workspace browser on a run, at `path` if given (a file of its workspace).
@@ -478,15 +478,14 @@ impl App {
             super::highlight::warm_up();
         }
         let mut screen = super::screens::browser::BrowserScreen::new(run, name, back);
-        let id = run.to_string();
         let mut effects = vec![
-            self.request(Command::Files { run: id.clone() }, Pending::Files(run)),
-            self.request(Command::Status { run: Some(id.clone()) }, Pending::Workspace(run)),
+            self.request(Command::Files { run }, Pending::Files(run)),
+            self.request(Command::Status { run: Some(run) }, Pending::Workspace(run)),
         ];
         if let Some(path) = path {
             screen.loading = Some(path.clone());
             screen.focus = super::screens::browser::Focus::File;
-            effects.push(self.request(Command::ReadFile { run: id, path: path.clone() }, Pending::ReadFile(run, path)));
+            effects.push(self.request(Command::ReadFile { run, path: path.clone() }, Pending::ReadFile(run, path)));
         }
         self.screen = Screen::Browser(Box::new(screen));
         effects

@@ -123,7 +123,7 @@ impl App {
                 let Some(role) = run.team.get(self.selected_role).map(|r| r.role) else { return Vec::new() };
                 let id = run.id;
                 self.overlay = Some(Overlay::Reports(overlays::ReportsView { run: id, role, items: None, scroll: 0 }));
-                vec![self.request(Command::Status { run: Some(id.to_string()) }, Pending::Reports(id, role))]
+                vec![self.request(Command::Status { run: Some(id) }, Pending::Reports(id, role))]
             }
             Pane::Providers => Vec::new(),
         }

@@ -260,7 +260,9 @@ fn a_click_in_the_inbox_follows_the_gate_and_a_second_opens_its_review() {
     assert_eq!(app.selected_gate.map(|g| g.to_string()).as_deref(), Some("s-07.G2.0"));
     assert_eq!(app.selected_run.map(|r| r.to_string()).as_deref(), Some("s-07"), "the team pane follows");
     let effects = click(&mut app, at);
-    assert!(matches!(effects.as_slice(), [Effect::Request(_, Command::Review { gate })] if gate == "s-07.G2.0"));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Request(_, Command::Review { gate })] if gate.to_string() == "s-07.G2.0")
+    );
     assert!(matches!(app.screen, Screen::Review(_)));
     // On the review, clicks do nothing.
     assert!(click(&mut app, (3, 3)).is_empty());

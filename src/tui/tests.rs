@@ -495,7 +495,7 @@ mod browser {
         for e in effects {
             let Effect::Request(id, cmd) = e else { continue };
             let reply = match cmd {
-                Command::Files { run } => Reply::Files { run, files: files.to_vec() },
+                Command::Files { run } => Reply::Files { run: run.to_string(), files: files.to_vec() },
                 Command::Status { .. } => {
                     let mut run = fixture::review(&app.snap).run;
                     run.workspace = WORKSPACE.into();
@@ -503,7 +503,7 @@ mod browser {
                 }
                 Command::ReadFile { run, path } => Reply::File {
                     file: Box::new(FileText {
-                        run,
+                        run: run.to_string(),
                         path,
                         text: fixture::python_source(80),
                         bytes: 2_481,

@@ -200,7 +200,7 @@ fn send(app: &mut App, b: Batch, note: Option<String>) -> Vec<Effect> {
     let mut waiting = Vec::new();
     for (gate, _, _) in &b.gates {
         let cmd = Command::Decide {
-            gate: gate.to_string(),
+            gate: (*gate).into(),
             decision: b.decision,
             note: note.clone(),
             by: app.reviewer.clone(),

@@ -265,7 +265,7 @@ impl App {
         let run = b.run;
         b.loading = Some(path.clone());
         b.focus = Focus::File;
-        vec![self.request(Command::ReadFile { run: run.to_string(), path: path.clone() }, Pending::ReadFile(run, path))]
+        vec![self.request(Command::ReadFile { run, path: path.clone() }, Pending::ReadFile(run, path))]
     }
 
     /// `e`: the file in `$EDITOR`, or in `$PAGER` from a read-only terminal; a path that would

@@ -245,6 +245,13 @@ fn run_command(app: &mut App, line: &str) -> Vec<Effect> {
         }
         "pause" | "resume" | "cancel" => {
             let Some(run) = need_run(app) else { return Vec::new() };
+            let run = match run.parse::<crate::domain::RunId>() {
+                Ok(id) => id,
+                Err(e) => {
+                    app.fail(e);
+                    return Vec::new();
+                }
+            };
             let c = match cmd {
                 "pause" => Command::Pause { run },
                 "resume" => Command::Resume { run },

@@ -30,7 +30,7 @@ fn browse(app: &mut App) {
     for e in key(app, KeyCode::Char('w')) {
         let Effect::Request(id, cmd) = e else { continue };
         let reply = match cmd {
-            Command::Files { run } => Reply::Files { run, files: fixture::workspace_files(12) },
+            Command::Files { run } => Reply::Files { run: run.to_string(), files: fixture::workspace_files(12) },
             Command::Status { .. } => Reply::Run {
                 detail: Box::new(RunDetail {
                     run: fixture::review(&app.snap).run,

@@ -27,7 +27,7 @@ fn decides(effects: &[Effect]) -> Vec<(u64, String, Decision, Option<String>, St
         .iter()
         .filter_map(|e| match e {
             Effect::Request(id, Command::Decide { gate, decision, note, by, budget_usd: None }) => {
-                Some((*id, gate.clone(), *decision, note.clone(), by.clone()))
+                Some((*id, gate.to_string(), *decision, note.clone(), by.clone()))
             }
             _ => None,
         })

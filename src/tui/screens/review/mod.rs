@@ -315,7 +315,7 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         Then::Submit(decision, note, budget_usd) => {
             let gate = r.gate;
             r.mode = Mode::Submitting(decision);
-            let cmd = Command::Decide { gate: gate.to_string(), decision, note, by: app.reviewer.clone(), budget_usd };
+            let cmd = Command::Decide { gate: gate.into(), decision, note, by: app.reviewer.clone(), budget_usd };
             vec![app.request(cmd, Pending::Decide(gate))]
         }
     }
@@ -407,7 +407,7 @@ pub fn on_snapshot(app: &mut App) -> Vec<Effect> {
     if matches!(r.mode, Mode::Confirm | Mode::Note(_)) {
         r.mode = Mode::View;
     }
-    vec![app.request(Command::Review { gate: gate.to_string() }, Pending::Refresh(gate))]
+    vec![app.request(Command::Review { gate: gate.into() }, Pending::Refresh(gate))]
 }
 
 /// The reloaded gate of a review decided elsewhere: who decided it, and how.

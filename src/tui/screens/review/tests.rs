@@ -237,7 +237,7 @@ fn a_gate_another_reviewer_decides_says_so_at_once_and_takes_no_decision() {
 
     let effects = tester.on_snapshot(next);
     assert!(
-        effects.iter().any(|e| matches!(e, Effect::Request(_, Command::Review { gate: g }) if *g == gate.to_string())),
+        effects.iter().any(|e| matches!(e, Effect::Request(_, Command::Review { gate: g }) if *g == gate.into())),
         "{effects:?}"
     );
     assert!(matches!(screen(&tester).mode, Mode::View), "the note closed");
@@ -276,7 +276,7 @@ fn after_a_saved_decision_the_next_gate_this_reviewer_may_decide_opens() {
     rejected.decided_by = Some("tester".into());
     let effects = answer(&mut app, effects, Reply::Decided { gate: Box::new(rejected) });
     assert!(
-        matches!(&effects[..], [Effect::Request(_, Command::Review { gate })] if gate == "s-13.G1.1"),
+        matches!(&effects[..], [Effect::Request(_, Command::Review { gate })] if gate.to_string() == "s-13.G1.1"),
         "{effects:?}"
     );
     assert_eq!(screen(&app).gate.to_string(), "s-13.G1.1");
