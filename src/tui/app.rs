@@ -114,7 +114,7 @@ pub struct App {
     pub selected_role: usize,
     pub selected_provider: usize,
     /// First visible row of each pane's list.
-    pub offsets: [usize; 4],
+    pub offsets: [super::scroll::Scroll; 4],
     pub filters: [String; 4],
     /// The filter being typed for the focused pane.
     pub filter_input: Option<TextArea<'static>>,
@@ -170,7 +170,7 @@ impl App {
             selected_gate: None,
             selected_role: 0,
             selected_provider: 0,
-            offsets: [0; 4],
+            offsets: Default::default(),
             filters: Default::default(),
             filter_input: None,
             screen: Screen::Dashboard,

@@ -99,7 +99,7 @@ impl App {
             Action::Alerts => return self.open_alerts(),
             Action::Stats => return self.open_stats(None),
             Action::Command => self.overlay = Some(Overlay::command()),
-            Action::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
+            Action::Help => self.overlay = Some(Overlay::Help { scroll: Default::default() }),
             Action::TakeOver => return self.take_over(),
             _ => {}
         }
@@ -122,7 +122,12 @@ impl App {
                 let Some(run) = self.selected_run_view() else { return Vec::new() };
                 let Some(role) = run.team.get(self.selected_role).map(|r| r.role) else { return Vec::new() };
                 let id = run.id;
-                self.overlay = Some(Overlay::Reports(overlays::ReportsView { run: id, role, items: None, scroll: 0 }));
+                self.overlay = Some(Overlay::Reports(overlays::ReportsView {
+                    run: id,
+                    role,
+                    items: None,
+                    scroll: Default::default(),
+                }));
                 vec![self.request(Command::Status { run: Some(id) }, Pending::Reports(id, role))]
             }
             Pane::Providers => Vec::new(),

@@ -15,6 +15,7 @@ mod paste_mouse_tests;
 mod stats_tests;
 
 pub mod screens;
+pub mod scroll;
 pub mod terminal;
 #[cfg(test)]
 mod tests;

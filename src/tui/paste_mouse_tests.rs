@@ -322,7 +322,10 @@ fn the_wheel_moves_the_list_under_it_and_scrolls_popups() {
 
     key(&mut app, KeyCode::Char('?'));
     mouse(&mut app, MouseEventKind::ScrollDown, (10, 10));
-    assert!(matches!(app.overlay, Some(Overlay::Help { scroll: 3 })), "a notch scrolls the help three lines");
+    assert!(
+        matches!(app.overlay, Some(Overlay::Help { scroll }) if scroll.top() == 3),
+        "a notch scrolls the help three lines"
+    );
 }
 
 #[test]
@@ -332,7 +335,7 @@ fn the_wheel_scrolls_a_review_and_cancels_nothing() {
     draw(&mut app, 120, 40);
     mouse(&mut app, MouseEventKind::ScrollDown, (50, 20));
     let Screen::Review(r) = &app.screen else { panic!("the review") };
-    assert_eq!(r.current().map(|t| t.viewer().scroll), Some(3));
+    assert_eq!(r.current().map(|t| t.viewer().scroll.top()), Some(3));
     key(&mut app, KeyCode::Char('a'));
     mouse(&mut app, MouseEventKind::ScrollDown, (50, 20));
     let Screen::Review(r) = &app.screen else { panic!("the review") };

@@ -51,7 +51,7 @@ pub struct Viewer {
     wrapped: Vec<(usize, String)>,
     wrapped_width: u16,
     /// First row shown, and rows shown at the last frame.
-    pub scroll: usize,
+    pub scroll: super::scroll::Scroll,
     pub page: usize,
     pub search: Search,
     /// The highlighting of a [`Kind::Code`] file.
@@ -66,7 +66,7 @@ impl Viewer {
             numbers: false,
             wrapped: Vec::new(),
             wrapped_width: 0,
-            scroll: 0,
+            scroll: Default::default(),
             page: 20,
             search: Search::default(),
             code: None,
@@ -92,7 +92,7 @@ impl Viewer {
 
     /// Whether the rows on screen still wait for highlighting (another frame will do more).
     pub fn highlighting(&self) -> bool {
-        let last = self.wrapped.get((self.scroll + self.page).min(self.wrapped.len()).saturating_sub(1));
+        let last = self.wrapped.get((self.scroll.top() + self.page).min(self.wrapped.len()).saturating_sub(1));
         let upto = last.map_or(0, |(l, _)| l + 1);
         self.code.as_ref().is_some_and(|c| c.behind(upto, self.lines.len()))
     }
@@ -100,7 +100,7 @@ impl Viewer {
     /// Highlights the logical lines shown from the top row down (within a frame's budget).
     fn highlight_visible(&mut self) {
         let Some(code) = self.code.as_mut() else { return };
-        let last = self.wrapped.get((self.scroll + self.page).min(self.wrapped.len()).saturating_sub(1));
+        let last = self.wrapped.get((self.scroll.top() + self.page).min(self.wrapped.len()).saturating_sub(1));
         let upto = last.map_or(0, |(l, _)| l + 1);
         code.ensure(&self.lines, upto, highlight::FRAME_BUDGET);
     }
@@ -154,8 +154,8 @@ impl Viewer {
             Some(Action::Down) => self.scroll_by(1),
             Some(Action::PageUp) => self.scroll_by(-(self.page.max(1) as isize)),
             Some(Action::PageDown) => self.scroll_by(self.page.max(1) as isize),
-            Some(Action::Top) => self.scroll = 0,
-            Some(Action::Bottom) => self.scroll = self.wrapped.len().saturating_sub(self.page),
+            Some(Action::Top) => self.scroll.set(0),
+            Some(Action::Bottom) => self.scroll.set(self.wrapped.len().saturating_sub(self.page)),
             Some(Action::Search) => self.search.typing = Some(String::new()),
             Some(Action::NextMatch) => self.step_match(1),
             Some(Action::PrevMatch) => self.step_match(-1),
@@ -191,7 +191,7 @@ impl Viewer {
     fn show_current(&mut self) {
         let Some(line) = self.search.matches.get(self.search.current).copied() else { return };
         let row = self.wrapped.iter().position(|(l, _)| *l == line).unwrap_or(line);
-        self.scroll = row.saturating_sub(self.page / 3);
+        self.scroll.set(row.saturating_sub(self.page / 3));
         self.clamp();
     }
 
@@ -209,26 +209,30 @@ impl Viewer {
     /// How far down the text the view is, in %.
     pub fn percent(&self) -> u16 {
         let max = self.wrapped.len().saturating_sub(self.page);
-        (self.scroll.min(max) * 100).checked_div(max).map_or(100, |p| p as u16)
+        (self.scroll.top().min(max) * 100).checked_div(max).map_or(100, |p| p as u16)
     }
 
     fn scroll_by(&mut self, delta: isize) {
-        self.scroll = (self.scroll as isize + delta).max(0) as usize;
+        self.scroll.by(delta);
         self.clamp();
     }
 
     /// The logical line at the top of the view.
     fn top_line(&self) -> usize {
-        if self.wrapped.is_empty() { self.scroll } else { self.wrapped.get(self.scroll).map_or(0, |(l, _)| *l) }
+        if self.wrapped.is_empty() {
+            self.scroll.top()
+        } else {
+            self.wrapped.get(self.scroll.top()).map_or(0, |(l, _)| *l)
+        }
     }
 
     /// Keeps the scroll within the text. Before the first frame nothing is wrapped yet: the
     /// scroll is then a logical line, which the first frame maps onto its rows.
     fn clamp(&mut self) {
         if self.wrapped.is_empty() {
-            self.scroll = self.scroll.min(self.lines.len().saturating_sub(1));
+            self.scroll.clamp(self.lines.len(), 1);
         } else {
-            self.scroll = self.scroll.min(self.wrapped.len().saturating_sub(self.page));
+            self.scroll.clamp(self.wrapped.len(), self.page);
         }
     }
 
@@ -250,7 +254,7 @@ impl Viewer {
             }
         }
         self.wrapped_width = width;
-        self.scroll = self.wrapped.iter().position(|(l, _)| *l >= top).unwrap_or(0);
+        self.scroll.set(self.wrapped.iter().position(|(l, _)| *l >= top).unwrap_or(0));
     }
 
     /// Draws the visible rows into `area` (no border: the caller frames it).
@@ -263,7 +267,7 @@ impl Viewer {
         let current = self.search.matches.get(self.search.current).copied();
         let mut rows: Vec<Line> = Vec::with_capacity(self.page);
         let mut last = None;
-        for (row, (l, text)) in self.wrapped.iter().enumerate().skip(self.scroll).take(self.page) {
+        for (row, (l, text)) in self.scroll.window(self.wrapped.iter().enumerate(), self.page) {
             let mut spans = Vec::new();
             if gutter > 0 {
                 let n = if last == Some(*l) { String::new() } else { (l + 1).to_string() };
@@ -347,11 +351,11 @@ mod tests {
             (0..200).map(|i| if i == 150 { "the needle".into() } else { format!("line {i}") }).collect();
         let mut v = Viewer::new(&text.join("\n"), Kind::Plain);
         v.find("needle");
-        assert!(v.scroll > 100, "scrolled towards line 151 before any frame: {}", v.scroll);
+        assert!(v.scroll.top() > 100, "scrolled towards line 151 before any frame: {}", v.scroll.top());
         v.rewrap(80);
         v.page = 20;
         v.clamp();
-        let rows: Vec<usize> = v.wrapped.iter().skip(v.scroll).take(v.page).map(|(l, _)| *l).collect();
+        let rows: Vec<usize> = v.scroll.window(v.wrapped.iter(), v.page).map(|(l, _)| *l).collect();
         assert!(rows.contains(&150), "the match is on screen: {rows:?}");
     }
 
@@ -372,11 +376,11 @@ mod tests {
         assert_eq!(v.match_label().unwrap(), "“rollback” 1/10");
         press(&mut v, 'n');
         assert_eq!(v.search.current, 1);
-        assert!(v.scroll <= 13 && 13 < v.scroll + v.page, "the match is on screen");
+        assert!(v.scroll.top() <= 13 && 13 < v.scroll.top() + v.page, "the match is on screen");
         v.key(&Keymap::default(), &KeyEvent::new(KeyCode::Char('N'), KeyModifiers::SHIFT));
         v.key(&Keymap::default(), &KeyEvent::new(KeyCode::Char('N'), KeyModifiers::SHIFT));
         assert_eq!(v.search.current, 9, "N wraps around to the last match");
         // The last match (line 94) shown a third of the way down puts the view at its end.
-        assert_eq!((v.scroll, v.percent()), (90, 100));
+        assert_eq!((v.scroll.top(), v.percent()), (90, 100));
     }
 }

@@ -44,21 +44,12 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
     }
     let fit = inner.height as usize;
     let pos = app.gate_position();
-    let offset = &mut app.offsets[Pane::Gates.index()];
-    if pos < *offset {
-        *offset = pos;
-    } else if fit > 0 && pos >= *offset + fit {
-        *offset = pos + 1 - fit;
-    }
-    let offset = *offset;
+    let scroll = &mut app.offsets[Pane::Gates.index()];
+    scroll.follow(pos..pos + 1, fit);
+    let (scroll, offset) = (*scroll, scroll.top());
     let now = app.now;
-    let soonest = app
-        .visible_gates
-        .iter()
-        .skip(offset)
-        .take(fit)
-        .map(|i| widgets::next_change(app.snap.gates[*i].opened_at, now))
-        .min();
+    let soonest =
+        scroll.window(&app.visible_gates, fit).map(|i| widgets::next_change(app.snap.gates[*i].opened_at, now)).min();
     if let Some(ms) = soonest {
         app.time_shown(ms);
     }
@@ -69,11 +60,8 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
         app.snap.runs.get(g.id.run.0 as usize - 1).and_then(|r| r.automation_blocked.as_deref()).is_some()
     };
     // Ids are never cut (`s-02.budget`, `s-1000.G3`): the column is as wide as the widest shown.
-    let id_width = app
-        .visible_gates
-        .iter()
-        .skip(offset)
-        .take(fit)
+    let id_width = scroll
+        .window(&app.visible_gates, fit)
         .map(|&i| {
             let g = &app.snap.gates[i];
             format!("{}.{}", g.id.run, g.id.code).len() as u16
@@ -81,15 +69,12 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
         .max()
         .unwrap_or(0)
         .max(10);
-    let waits: Vec<String> = app
-        .visible_gates
-        .iter()
-        .skip(offset)
-        .take(fit)
+    let waits: Vec<String> = scroll
+        .window(&app.visible_gates, fit)
         .map(|&i| format!("waiting {}", widgets::wait_text(now.saturating_sub(app.snap.gates[i].opened_at))))
         .collect();
     let wait_w = waits.iter().map(|w| widgets::width(w)).max().unwrap_or(0) as u16;
-    let any_held = app.visible_gates.iter().skip(offset).take(fit).any(|&i| held_of(i));
+    let any_held = scroll.window(&app.visible_gates, fit).any(|&i| held_of(i));
     let any_marked = !app.marks.is_empty();
     let flags = if any_marked { 2 } else { 1 };
     // Short of room, the gate's name gives way (cut with `…`); ids and waits never. The
@@ -107,11 +92,8 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
     }
     widths.push(Constraint::Length(wait_w));
     let columns = widgets::column_widths(&widths, inner.width);
-    let rows: Vec<Row> = app
-        .visible_gates
-        .iter()
-        .skip(offset)
-        .take(fit)
+    let rows: Vec<Row> = scroll
+        .window(&app.visible_gates, fit)
         .zip(waits)
         .map(|(&i, wait)| {
             let g = &app.snap.gates[i];

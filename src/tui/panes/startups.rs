@@ -38,16 +38,12 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
     f.render_widget(block, area);
     let rows_fit = inner.height.saturating_sub(1) as usize;
     let pos = app.run_position();
-    let offset = &mut app.offsets[Pane::Startups.index()];
-    if pos < *offset {
-        *offset = pos;
-    } else if rows_fit > 0 && pos >= *offset + rows_fit {
-        *offset = pos + 1 - rows_fit;
-    }
-    *offset = (*offset).min(shown.saturating_sub(rows_fit));
-    let offset = *offset;
+    let scroll = &mut app.offsets[Pane::Startups.index()];
+    scroll.follow(pos..pos + 1, rows_fit);
+    scroll.clamp(shown, rows_fit);
+    let (scroll, offset) = (*scroll, scroll.top());
     // Figures are never cut: their columns are as wide as the widest shown; the name gives way.
-    let shown_runs: Vec<usize> = app.visible_runs.iter().copied().skip(offset).take(rows_fit).collect();
+    let shown_runs: Vec<usize> = scroll.window(app.visible_runs.iter().copied(), rows_fit).collect();
     let runs = &app.snap.runs;
     let etas: Vec<Eta> = shown_runs.iter().map(|&i| eta::eta(&runs[i], &app.snap, app.now)).collect();
     // `waiting on you` where there is room for it beside the name, else `on you`.

@@ -23,7 +23,7 @@ pub struct AlertsView {
     pub acks: Vec<AlertAck>,
     pub selected: usize,
     /// First line shown.
-    pub scroll: usize,
+    pub scroll: crate::tui::scroll::Scroll,
 }
 
 impl AlertsView {
@@ -126,15 +126,14 @@ pub fn draw(app: &App, v: &mut AlertsView, f: &mut Frame, r: Rect, block: ratatu
         }
     }
     // The selected alert stays in view.
-    if chosen.end > v.scroll + height {
-        v.scroll = chosen.end - height;
-    }
-    v.scroll = v.scroll.min(chosen.start).min(lines.len().saturating_sub(height));
-    let body: Vec<Line> = lines.into_iter().skip(v.scroll).take(height).collect();
+    v.scroll.follow(chosen.clone(), height);
+    v.scroll.clamp(lines.len(), height);
+    let top = v.scroll.top();
+    let body: Vec<Line> = v.scroll.window(lines, height).collect();
     f.render_widget(Paragraph::new(body).block(block), r);
     for row in chosen {
-        if row >= v.scroll {
-            widgets::paint_row(f, inner, row - v.scroll, t.selection);
+        if row >= top {
+            widgets::paint_row(f, inner, row - top, t.selection);
         }
     }
 }

@@ -15,6 +15,7 @@ use crate::fmt::format_ts;
 use crate::orchestrator::Command;
 use crate::sanitize;
 use crate::tui::app::{App, Effect, Pending};
+use crate::tui::scroll::Scroll;
 use crate::tui::theme::Theme;
 use crate::tui::widgets;
 
@@ -25,7 +26,7 @@ pub struct ReportsView {
     pub role: AgentRole,
     /// Newest first.
     pub items: Option<Vec<Report>>,
-    pub scroll: usize,
+    pub scroll: Scroll,
 }
 
 pub struct TemplatesView {
@@ -40,7 +41,7 @@ pub struct CommandLine {
 }
 
 pub enum Overlay {
-    Help { scroll: usize },
+    Help { scroll: Scroll },
     Alerts(AlertsView),
     Reports(ReportsView),
     Command(Box<CommandLine>),
@@ -91,10 +92,6 @@ pub fn hints(app: &App, overlay: &Overlay) -> Vec<(String, &'static str)> {
     }
 }
 
-fn scroll(v: &mut usize, delta: isize) {
-    *v = (*v as isize + delta).max(0) as usize;
-}
-
 pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     if let Some(Overlay::Command(_)) = &app.overlay {
         return command_key(app, key);
@@ -129,11 +126,11 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         Overlay::Alerts(_) | Overlay::Command(_) | Overlay::Templates(_) | Overlay::Batch(_) => return Vec::new(),
     };
     match action {
-        Some(Action::Up) => scroll(pos, -1),
-        Some(Action::Down) => scroll(pos, 1),
-        Some(Action::PageUp) => scroll(pos, -10),
-        Some(Action::PageDown) => scroll(pos, 10),
-        Some(Action::Top) => *pos = 0,
+        Some(Action::Up) => pos.by(-1),
+        Some(Action::Down) => pos.by(1),
+        Some(Action::PageUp) => pos.by(-10),
+        Some(Action::PageDown) => pos.by(10),
+        Some(Action::Top) => pos.set(0),
         Some(Action::Back | Action::Help | Action::Alerts | Action::Quit) => app.overlay = None,
         _ => {}
     }
@@ -282,7 +279,7 @@ fn run_command(app: &mut App, line: &str) -> Vec<Effect> {
         }
         "alerts" => app.open_alerts(),
         "help" => {
-            app.overlay = Some(Overlay::Help { scroll: 0 });
+            app.overlay = Some(Overlay::Help { scroll: Scroll::default() });
             Vec::new()
         }
         "q" | "quit" => vec![Effect::Quit],
@@ -312,9 +309,9 @@ fn boxed(title: String, app: &App) -> Block<'static> {
         .title(Span::styled(title, t.title))
 }
 
-fn scrolled(lines: Vec<Line<'static>>, scroll: &mut usize, height: usize) -> Vec<Line<'static>> {
-    *scroll = (*scroll).min(lines.len().saturating_sub(height));
-    lines.into_iter().skip(*scroll).take(height).collect()
+fn scrolled(lines: Vec<Line<'static>>, scroll: &mut Scroll, height: usize) -> Vec<Line<'static>> {
+    scroll.clamp(lines.len(), height);
+    scroll.window(lines, height).collect()
 }
 
 /// The help lines: the dashboard's keys, the command line's commands.

@@ -34,7 +34,7 @@ pub struct StatsScreen {
     pub data: Option<Box<Stats>>,
     pub error: Option<String>,
     /// First line shown of the tables.
-    pub scroll: usize,
+    pub scroll: crate::tui::scroll::Scroll,
     /// A request is on its way (one at a time).
     pub asking: bool,
     /// When the figures were last asked for (the snapshot's clock).
@@ -50,7 +50,7 @@ impl App {
             since,
             data: None,
             error: None,
-            scroll: 0,
+            scroll: Default::default(),
             asking: false,
             asked_at: 0,
             page: 10,
@@ -109,15 +109,15 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             s.since = at.map_or(WINDOWS[0], |i| WINDOWS[(i + step) % WINDOWS.len()]);
             s.data = None;
             s.error = None;
-            s.scroll = 0;
+            s.scroll.set(0);
             return ask(app);
         }
-        Action::Up => s.scroll = s.scroll.saturating_sub(1),
-        Action::Down => s.scroll += 1,
-        Action::PageUp => s.scroll = s.scroll.saturating_sub(page),
-        Action::PageDown => s.scroll += page,
-        Action::Top => s.scroll = 0,
-        Action::Bottom => s.scroll = usize::MAX / 2,
+        Action::Up => s.scroll.by(-1),
+        Action::Down => s.scroll.by(1),
+        Action::PageUp => s.scroll.by(-(page as isize)),
+        Action::PageDown => s.scroll.by(page as isize),
+        Action::Top => s.scroll.set(0),
+        Action::Bottom => s.scroll.set(usize::MAX / 2),
         _ => {}
     }
     Vec::new()
@@ -197,7 +197,7 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
     }
     let height = rest.height as usize;
     s.page = height.saturating_sub(1);
-    s.scroll = s.scroll.min(longest.saturating_sub(height));
+    s.scroll.clamp(longest, height);
     let areas: Vec<Rect> = if two {
         Layout::horizontal([Constraint::Fill(1), Constraint::Length(2), Constraint::Fill(1)])
             .split(rest)
@@ -209,7 +209,7 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
         vec![rest]
     };
     for (lines, a) in columns.into_iter().zip(areas) {
-        let shown: Vec<Line<'static>> = lines.into_iter().skip(s.scroll).take(height).collect();
+        let shown: Vec<Line<'static>> = s.scroll.window(lines, height).collect();
         f.render_widget(Paragraph::new(shown), a);
     }
 }

@@ -28,7 +28,7 @@ pub struct Tree {
     pub rows: Vec<Row>,
     pub selected: usize,
     /// First row shown, and rows shown at the last frame.
-    pub offset: usize,
+    pub offset: crate::tui::scroll::Scroll,
     pub page: usize,
     /// Searches the rows' paths; never drawn, it keeps the query and the matches.
     pub search: Viewer,
@@ -69,7 +69,13 @@ impl Tree {
         let listing: Vec<String> =
             rows.iter().map(|r| if r.dir { format!("{}/", r.path) } else { r.path.clone() }).collect();
         let selected = rows.iter().position(|r| !r.dir).unwrap_or(0);
-        Tree { rows, selected, offset: 0, page: 20, search: Viewer::new(&listing.join("\n"), Kind::Plain) }
+        Tree {
+            rows,
+            selected,
+            offset: Default::default(),
+            page: 20,
+            search: Viewer::new(&listing.join("\n"), Kind::Plain),
+        }
     }
 
     pub fn files(&self) -> usize {
@@ -114,12 +120,7 @@ impl Tree {
 
     /// Scrolls so that the selection is on screen.
     fn follow(&mut self) {
-        let page = self.page.max(1);
-        if self.selected < self.offset {
-            self.offset = self.selected;
-        } else if self.selected >= self.offset + page {
-            self.offset = self.selected + 1 - page;
-        }
+        self.offset.follow(self.selected..self.selected + 1, self.page.max(1));
     }
 
     pub fn render(&mut self, f: &mut Frame, area: Rect, t: &Styles) {
@@ -127,7 +128,7 @@ impl Tree {
         self.follow();
         let matches = &self.search.search.matches;
         let mut lines: Vec<Line> = Vec::with_capacity(self.page);
-        for (i, row) in self.rows.iter().enumerate().skip(self.offset).take(self.page) {
+        for (i, row) in self.offset.window(self.rows.iter().enumerate(), self.page) {
             let style = if i == self.selected {
                 t.selection
             } else if matches.binary_search(&i).is_ok() {
@@ -145,7 +146,7 @@ impl Tree {
         }
         f.render_widget(Paragraph::new(lines).style(t.base), area);
         if !self.rows.is_empty() {
-            crate::tui::widgets::paint_row(f, area, self.selected.saturating_sub(self.offset), t.selection);
+            crate::tui::widgets::paint_row(f, area, self.selected.saturating_sub(self.offset.top()), t.selection);
         }
     }
 }

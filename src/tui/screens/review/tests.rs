@@ -69,17 +69,17 @@ fn tab_and_shift_tab_move_between_tabs_and_each_keeps_its_scroll() {
     assert!(frame.contains("4/5") && frame.contains("Deployment prep"), "{frame}");
     press(&mut app, KeyCode::Down);
     press(&mut app, KeyCode::Down);
-    assert_eq!(screen(&app).tabs[3].viewer().scroll, 2);
+    assert_eq!(screen(&app).tabs[3].viewer().scroll.top(), 2);
     press(&mut app, KeyCode::Tab);
     assert_eq!(screen(&app).tab, 4);
     assert!(draw(&mut app, 80, 16).contains("5/5"));
     press(&mut app, KeyCode::Tab);
     assert_eq!(screen(&app).tab, 0, "wraps around");
-    assert_eq!(screen(&app).tabs[0].viewer().scroll, 0);
+    assert_eq!(screen(&app).tabs[0].viewer().scroll.top(), 0);
     press(&mut app, KeyCode::BackTab);
     press(&mut app, KeyCode::BackTab);
     assert_eq!(screen(&app).tab, 3);
-    assert_eq!(screen(&app).tabs[3].viewer().scroll, 2, "the tab kept its place");
+    assert_eq!(screen(&app).tabs[3].viewer().scroll.top(), 2, "the tab kept its place");
     assert!(matches!(screen(&app).mode, Mode::View));
 }
 
