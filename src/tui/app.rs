@@ -4,8 +4,10 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use ratatui::crossterm::event::KeyEvent;
 use ratatui_textarea::TextArea;
 
+use super::component::{Component, EventState};
 use super::screens::new_run::NewRunForm;
 use super::screens::overlays::Overlay;
 use super::screens::review::ReviewScreen;
@@ -119,7 +121,8 @@ pub struct App {
     /// The filter being typed for the focused pane.
     pub filter_input: Option<TextArea<'static>>,
     pub screen: Screen,
-    pub overlay: Option<Overlay>,
+    /// Popups over the screen, the top one last: a key goes to the top one first.
+    layers: Vec<Overlay>,
     pub status: Option<Status>,
     pub pending: HashMap<u64, Pending>,
     next_id: u64,
@@ -174,7 +177,7 @@ impl App {
             filters: Default::default(),
             filter_input: None,
             screen: Screen::Dashboard,
-            overlay: None,
+            layers: Vec::new(),
             status: None,
             pending: HashMap::new(),
             next_id: 1,
@@ -209,6 +212,52 @@ impl App {
         self.next_id += 1;
         self.pending.insert(id, why);
         Effect::Request(id, cmd)
+    }
+
+    /// The popup on top, if one is open.
+    pub fn overlay(&self) -> Option<&Overlay> {
+        self.layers.last()
+    }
+
+    pub fn overlay_mut(&mut self) -> Option<&mut Overlay> {
+        self.layers.last_mut()
+    }
+
+    /// Opens a popup above the others.
+    pub fn open_overlay(&mut self, overlay: Overlay) {
+        self.layers.push(overlay);
+    }
+
+    /// Closes the popup on top.
+    pub fn close_overlay(&mut self) {
+        self.layers.pop();
+    }
+
+    /// A key for the popups, the top one first: `None` when none consumed it. Each is lifted
+    /// off the stack while it handles the key, and put back under what it opened meanwhile
+    /// unless it closed.
+    pub(crate) fn layers_key(&mut self, key: KeyEvent) -> Option<Vec<Effect>> {
+        for at in (0..self.layers.len()).rev() {
+            let mut layer = self.layers.remove(at);
+            let handled = layer.event(self, key);
+            if handled.state != EventState::Closed {
+                self.layers.insert(at, layer);
+            }
+            if handled.state != EventState::NotConsumed {
+                return Some(handled.effects);
+            }
+        }
+        None
+    }
+
+    /// Draws the popups, the bottom one first; each is lifted off the stack to draw, which
+    /// keeps its scroll in view of the frame.
+    pub(crate) fn draw_layers(&mut self, f: &mut ratatui::Frame, area: ratatui::layout::Rect) {
+        let mut layers = std::mem::take(&mut self.layers);
+        for layer in &mut layers {
+            layer.draw(self, f, area);
+        }
+        self.layers = layers;
     }
 
     pub fn say(&mut self, text: impl Into<String>) {
@@ -390,7 +439,7 @@ impl App {
                 }
             }
             (Pending::Reports(run, role), Ok(Reply::Run { detail })) => {
-                if let Some(Overlay::Reports(v)) = &mut self.overlay
+                if let Some(Overlay::Reports(v)) = self.overlay_mut()
                     && v.run == run
                     && v.role == role
                 {
@@ -399,7 +448,7 @@ impl App {
             }
             (Pending::Templates, Ok(Reply::Templates { templates, .. })) => {
                 self.templates = templates.iter().map(template_label).collect();
-                if let Some(Overlay::Templates(v)) = &mut self.overlay {
+                if let Some(Overlay::Templates(v)) = self.overlay_mut() {
                     v.items = Some(templates.clone());
                 }
                 if let Screen::NewRun(form) = &mut self.screen {
@@ -407,7 +456,7 @@ impl App {
                 }
             }
             (Pending::Alerts, Ok(Reply::Alerts { alerts, acks, .. })) => {
-                if let Some(Overlay::Alerts(v)) = &mut self.overlay {
+                if let Some(Overlay::Alerts(v)) = self.overlay_mut() {
                     v.items = Some(alerts.into_iter().rev().collect());
                     v.acks = acks;
                 }

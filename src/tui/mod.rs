@@ -2,6 +2,7 @@
 //! something changed (at most 30 frames a second), sending commands for every intent.
 
 pub mod app;
+pub mod component;
 pub mod eta;
 pub mod external;
 pub mod highlight;

@@ -78,7 +78,7 @@ impl App {
         if self.filter_input.is_some() {
             return Vec::new();
         }
-        if let Some(o) = &self.overlay {
+        if let Some(o) = self.overlay() {
             return match o {
                 Overlay::Help { .. } | Overlay::Alerts(_) | Overlay::Reports(_) => self.wheel_keys(dir, WHEEL_LINES),
                 Overlay::Templates(_) => self.wheel_keys(dir, 1),
@@ -120,7 +120,7 @@ impl App {
     /// A click on the dashboard: a tab or a pane takes the focus, a row is selected, and
     /// a second click on the same row opens it (as Enter does there).
     fn click(&mut self, m: MouseEvent) -> Vec<Effect> {
-        if self.filter_input.is_some() || self.overlay.is_some() || !matches!(self.screen, Screen::Dashboard) {
+        if self.filter_input.is_some() || self.overlay().is_some() || !matches!(self.screen, Screen::Dashboard) {
             return Vec::new();
         }
         let (x, y) = (m.column, m.row);

@@ -153,7 +153,7 @@ impl App {
             self.filters[self.focus.index()] = input.lines().join("");
             self.refilter();
             Some(r)
-        } else if let Some(overlay) = self.overlay.as_mut() {
+        } else if let Some(overlay) = self.overlay_mut() {
             match overlay {
                 Overlay::Command(cl) => {
                     cl.completions.clear();

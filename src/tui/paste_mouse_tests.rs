@@ -181,7 +181,7 @@ fn the_batch_note_the_filter_and_a_search_take_a_paste() {
     key(&mut app, KeyCode::Char(' '));
     key(&mut app, KeyCode::Char('v'));
     app.handle_paste("Narrow it\rto one persona".into());
-    let Some(Overlay::Batch(b)) = &app.overlay else { panic!("the batch note") };
+    let Some(Overlay::Batch(b)) = app.overlay() else { panic!("the batch note") };
     assert_eq!(b.note.as_ref().map(|n| n.lines().to_vec()), Some(vec!["Narrow it".into(), "to one persona".into()]));
     assert!(draw(&mut app, 120, 40).contains(" 24/4,000 "));
 
@@ -277,13 +277,13 @@ fn clicks_on_the_team_and_the_providers_and_the_borders() {
     click(&mut app, (x, y + 2));
     assert_eq!((app.focus, app.selected_role), (Pane::Team, 1));
     let effects = click(&mut app, (x, y + 2));
-    assert!(matches!(app.overlay, Some(Overlay::Reports(_))), "a second click shows the report history");
+    assert!(matches!(app.overlay(), Some(Overlay::Reports(_))), "a second click shows the report history");
     assert!(matches!(effects.as_slice(), [Effect::Request(_, Command::Status { .. })]));
     // Clicks under an overlay do nothing.
     let before = (app.focus, app.selected_role);
     click(&mut app, at);
     assert_eq!((app.focus, app.selected_role), before);
-    app.overlay = None;
+    app.close_overlay();
 
     let (x, y) = find(&mut app, 120, 40, "anthropic");
     click(&mut app, (x, y));
@@ -323,7 +323,7 @@ fn the_wheel_moves_the_list_under_it_and_scrolls_popups() {
     key(&mut app, KeyCode::Char('?'));
     mouse(&mut app, MouseEventKind::ScrollDown, (10, 10));
     assert!(
-        matches!(app.overlay, Some(Overlay::Help { scroll }) if scroll.top() == 3),
+        matches!(app.overlay(), Some(Overlay::Help { scroll }) if scroll.top() == 3),
         "a notch scrolls the help three lines"
     );
 }

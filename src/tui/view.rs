@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::app::{App, Pane, Screen};
+use super::component::Component;
 use super::panes;
 use super::screens;
 use crate::config::keys::Action;
@@ -60,7 +61,7 @@ pub fn render(app: &mut App, f: &mut Frame) {
         Screen::Dashboard => dashboard(app, f, body),
     }
     footer(app, f, foot);
-    screens::overlays::render(app, f, area);
+    app.draw_layers(f, area);
 }
 
 fn dashboard(app: &mut App, f: &mut Frame, area: Rect) {
@@ -196,8 +197,8 @@ fn header(app: &App, f: &mut Frame, area: Rect) {
 /// The keys of the focused pane or open screen, as `(key, what)` pairs.
 pub fn hints(app: &App) -> Vec<(String, &'static str)> {
     let k = |a: Action| app.keymap.hint(a);
-    if let Some(overlay) = &app.overlay {
-        return screens::overlays::hints(app, overlay);
+    if let Some(overlay) = app.overlay() {
+        return overlay.hints(app);
     }
     match &app.screen {
         Screen::Review(_) => return screens::review::hints(app),

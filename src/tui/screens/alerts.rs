@@ -14,6 +14,7 @@ use crate::fmt::format_ts;
 use crate::orchestrator::{AlertAck, Command};
 use crate::sanitize;
 use crate::tui::app::{App, Effect, Pending};
+use crate::tui::component::Handled;
 use crate::tui::widgets;
 
 #[derive(Default)]
@@ -43,9 +44,8 @@ pub fn hints(app: &App) -> Vec<(String, &'static str)> {
     ]
 }
 
-pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+pub fn key(v: &mut AlertsView, app: &mut App, key: KeyEvent) -> Handled {
     let action = app.keymap.action(&key, &ALERTS);
-    let Some(crate::tui::screens::overlays::Overlay::Alerts(v)) = app.overlay.as_mut() else { return Vec::new() };
     let last = v.items.as_ref().map_or(0, |i| i.len().saturating_sub(1)) as isize;
     let mut go = |delta: isize| v.selected = (v.selected as isize + delta).clamp(0, last) as usize;
     match action {
@@ -54,23 +54,23 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         Some(Action::PageUp) => go(-10),
         Some(Action::PageDown) => go(10),
         Some(Action::Top) => v.selected = 0,
-        Some(Action::Back | Action::Alerts | Action::Quit) => app.overlay = None,
+        Some(Action::Back | Action::Alerts | Action::Quit) => return Handled::closed(Vec::new()),
         Some(Action::Acknowledge) => {
             let chosen = v.items.as_ref().and_then(|i| i.get(v.selected)).map(|e| e.seq);
             let open = chosen.filter(|seq| v.ack_of(*seq).is_none());
-            return match (chosen, open) {
+            return Handled::consumed(match (chosen, open) {
                 (None, _) => Vec::new(),
                 (Some(seq), None) => {
                     app.say(format!("alert #{seq} is already acknowledged"));
                     Vec::new()
                 }
                 (Some(seq), Some(_)) => acknowledge(app, vec![seq]),
-            };
+            });
         }
-        Some(Action::AcknowledgeAll) => return acknowledge(app, Vec::new()),
+        Some(Action::AcknowledgeAll) => return Handled::consumed(acknowledge(app, Vec::new())),
         _ => {}
     }
-    Vec::new()
+    Handled::consumed(Vec::new())
 }
 
 /// Asks the orchestrator to acknowledge `alerts` (all open ones when empty), as this reviewer.
@@ -86,7 +86,7 @@ fn acknowledge(app: &mut App, alerts: Vec<u64>) -> Vec<Effect> {
 /// After an acknowledgement: say what happened and fetch the list again.
 pub fn acknowledged(app: &mut App, message: String) -> Vec<Effect> {
     app.say(message);
-    match app.overlay {
+    match app.overlay() {
         Some(crate::tui::screens::overlays::Overlay::Alerts(_)) => vec![app.request(Command::Alerts, Pending::Alerts)],
         _ => Vec::new(),
     }

@@ -18,6 +18,7 @@ use crate::error::FactoryError;
 use crate::orchestrator::{Command, Reply};
 use crate::sanitize;
 use crate::tui::app::{App, Effect, Pane, Pending};
+use crate::tui::component::Handled;
 use crate::tui::screens::overlays::Overlay;
 use crate::tui::widgets;
 
@@ -139,21 +140,20 @@ impl App {
             t.set_placeholder_text("Why? (required; the same note goes to every gate)");
             t
         });
-        self.overlay = Some(Overlay::Batch(Box::new(Batch { decision, gates, refused, note, error: None })));
+        self.open_overlay(Overlay::Batch(Box::new(Batch { decision, gates, refused, note, error: None })));
         Vec::new()
     }
 }
 
-/// What a key asks, worked out while the overlay is borrowed.
+/// What a key asks, worked out while the batch is borrowed.
 enum Then {
     Nothing,
     Cancel(&'static str),
     Send(Option<String>),
 }
 
-pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+pub fn key(b: &mut Batch, app: &mut App, key: KeyEvent) -> Handled {
     let keymap = app.keymap.clone();
-    let Some(Overlay::Batch(b)) = app.overlay.as_mut() else { return Vec::new() };
     let then = match b.note.as_mut() {
         None => match keymap.action(&key, &[Action::Confirm]) {
             Some(_) => Then::Send(None),
@@ -181,21 +181,17 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         }
     };
     match then {
-        Then::Nothing => Vec::new(),
+        Then::Nothing => Handled::consumed(Vec::new()),
         Then::Cancel(msg) => {
-            app.overlay = None;
             app.say(msg);
-            Vec::new()
+            Handled::closed(Vec::new())
         }
-        Then::Send(note) => {
-            let Some(Overlay::Batch(b)) = app.overlay.take() else { return Vec::new() };
-            send(app, *b, note)
-        }
+        Then::Send(note) => Handled::closed(send(app, b, note)),
     }
 }
 
 /// One `Decide` per gate, each with this terminal's reviewer.
-fn send(app: &mut App, b: Batch, note: Option<String>) -> Vec<Effect> {
+fn send(app: &mut App, b: &mut Batch, note: Option<String>) -> Vec<Effect> {
     let mut effects = Vec::new();
     let mut waiting = Vec::new();
     for (gate, _, _) in &b.gates {
@@ -213,8 +209,13 @@ fn send(app: &mut App, b: Batch, note: Option<String>) -> Vec<Effect> {
         effects.push(e);
     }
     let n = waiting.len();
-    app.batch =
-        Some(Tally { decision: b.decision, waiting, saved: Vec::new(), failed: Vec::new(), refused: b.refused });
+    app.batch = Some(Tally {
+        decision: b.decision,
+        waiting,
+        saved: Vec::new(),
+        failed: Vec::new(),
+        refused: std::mem::take(&mut b.refused),
+    });
     app.say(format!("saving {n} {}… waiting for the orchestrator", gates_word(n)));
     effects
 }

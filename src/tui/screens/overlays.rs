@@ -15,6 +15,7 @@ use crate::fmt::format_ts;
 use crate::orchestrator::Command;
 use crate::sanitize;
 use crate::tui::app::{App, Effect, Pending};
+use crate::tui::component::{Component, Handled};
 use crate::tui::scroll::Scroll;
 use crate::tui::theme::Theme;
 use crate::tui::widgets;
@@ -71,7 +72,7 @@ impl Overlay {
 }
 
 /// The open overlay's keys, for the footer.
-pub fn hints(app: &App, overlay: &Overlay) -> Vec<(String, &'static str)> {
+fn hints(app: &App, overlay: &Overlay) -> Vec<(String, &'static str)> {
     let k = |a: Action| app.keymap.hint(a);
     let close = (k(Action::Back), "close");
     match overlay {
@@ -92,19 +93,8 @@ pub fn hints(app: &App, overlay: &Overlay) -> Vec<(String, &'static str)> {
     }
 }
 
-pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
-    if let Some(Overlay::Command(_)) = &app.overlay {
-        return command_key(app, key);
-    }
-    if let Some(Overlay::Templates(_)) = &app.overlay {
-        return templates_key(app, key);
-    }
-    if let Some(Overlay::Batch(_)) = &app.overlay {
-        return super::batch::key(app, key);
-    }
-    if let Some(Overlay::Alerts(_)) = &app.overlay {
-        return super::alerts::key(app, key);
-    }
+/// Help and the report history: keys that scroll, and keys that close.
+fn scroll_key(pos: &mut Scroll, app: &mut App, key: KeyEvent) -> Handled {
     let action = app.keymap.action(
         &key,
         &[
@@ -119,56 +109,46 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             Action::Quit,
         ],
     );
-    let Some(overlay) = app.overlay.as_mut() else { return Vec::new() };
-    let pos = match overlay {
-        Overlay::Help { scroll } => scroll,
-        Overlay::Reports(v) => &mut v.scroll,
-        Overlay::Alerts(_) | Overlay::Command(_) | Overlay::Templates(_) | Overlay::Batch(_) => return Vec::new(),
-    };
     match action {
         Some(Action::Up) => pos.by(-1),
         Some(Action::Down) => pos.by(1),
         Some(Action::PageUp) => pos.by(-10),
         Some(Action::PageDown) => pos.by(10),
         Some(Action::Top) => pos.set(0),
-        Some(Action::Back | Action::Help | Action::Alerts | Action::Quit) => app.overlay = None,
+        Some(Action::Back | Action::Help | Action::Alerts | Action::Quit) => return Handled::closed(Vec::new()),
         _ => {}
     }
-    Vec::new()
+    Handled::consumed(Vec::new())
 }
 
-fn templates_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+fn templates_key(v: &mut TemplatesView, app: &mut App, key: KeyEvent) -> Handled {
     let action =
         app.keymap.action(&key, &[Action::Up, Action::Down, Action::Open, Action::NewRun, Action::Back, Action::Quit]);
-    let Some(Overlay::Templates(v)) = app.overlay.as_mut() else { return Vec::new() };
     let len = v.items.as_ref().map(|i| i.len()).unwrap_or(0);
     match action {
         Some(Action::Up) => v.selected = v.selected.saturating_sub(1),
         Some(Action::Down) => v.selected = (v.selected + 1).min(len.saturating_sub(1)),
         Some(Action::Open | Action::NewRun) => {
             let pick = v.items.as_ref().and_then(|i| i.get(v.selected)).map(crate::tui::app::template_label);
-            app.overlay = None;
             if let Some(why) = app.may_not(None) {
                 app.fail(why);
-                return Vec::new();
+                return Handled::closed(Vec::new());
             }
-            return app.open_new_run(pick);
+            return Handled::closed(app.open_new_run(pick));
         }
-        Some(Action::Back | Action::Quit) => app.overlay = None,
+        Some(Action::Back | Action::Quit) => return Handled::closed(Vec::new()),
         _ => {}
     }
-    Vec::new()
+    Handled::consumed(Vec::new())
 }
 
-fn command_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+fn command_key(cl: &mut CommandLine, app: &mut App, key: KeyEvent) -> Handled {
     let runs: Vec<String> = app.snap.runs.iter().map(|r| r.id.to_string()).collect();
-    let Some(Overlay::Command(cl)) = app.overlay.as_mut() else { return Vec::new() };
     match key.code {
-        KeyCode::Esc => app.overlay = None,
+        KeyCode::Esc => return Handled::closed(Vec::new()),
         KeyCode::Enter => {
             let line = cl.input.lines().join(" ");
-            app.overlay = None;
-            return run_command(app, line.trim());
+            return Handled::closed(run_command(app, line.trim()));
         }
         KeyCode::Tab | KeyCode::BackTab => {
             let text = cl.input.lines().join("");
@@ -191,7 +171,7 @@ fn command_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             cl.pick = None;
         }
     }
-    Vec::new()
+    Handled::consumed(Vec::new())
 }
 
 /// Whole-line completions of what was typed: command names, then run ids or theme names.
@@ -237,7 +217,7 @@ fn run_command(app: &mut App, line: &str) -> Vec<Effect> {
             }
         },
         "templates" => {
-            app.overlay = Some(Overlay::Templates(TemplatesView { items: None, selected: 0 }));
+            app.open_overlay(Overlay::Templates(TemplatesView { items: None, selected: 0 }));
             vec![app.request(Command::Templates, Pending::Templates)]
         }
         "pause" | "resume" | "cancel" => {
@@ -279,7 +259,7 @@ fn run_command(app: &mut App, line: &str) -> Vec<Effect> {
         }
         "alerts" => app.open_alerts(),
         "help" => {
-            app.overlay = Some(Overlay::Help { scroll: Scroll::default() });
+            app.open_overlay(Overlay::Help { scroll: Scroll::default() });
             Vec::new()
         }
         "q" | "quit" => vec![Effect::Quit],
@@ -341,17 +321,36 @@ pub fn help_lines(app: &App) -> Vec<Line<'static>> {
     lines
 }
 
-pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
+impl Component for Overlay {
+    fn event(&mut self, app: &mut App, key: KeyEvent) -> Handled {
+        match self {
+            Overlay::Command(cl) => command_key(cl, app, key),
+            Overlay::Templates(v) => templates_key(v, app, key),
+            Overlay::Batch(b) => super::batch::key(b, app, key),
+            Overlay::Alerts(v) => super::alerts::key(v, app, key),
+            Overlay::Help { scroll } => scroll_key(scroll, app, key),
+            Overlay::Reports(v) => scroll_key(&mut v.scroll, app, key),
+        }
+    }
+
+    fn draw(&mut self, app: &App, f: &mut Frame, area: Rect) {
+        draw(self, app, f, area);
+    }
+
+    fn hints(&self, app: &App) -> Vec<(String, &'static str)> {
+        hints(app, self)
+    }
+}
+
+fn draw(overlay: &mut Overlay, app: &App, f: &mut Frame, area: Rect) {
     let t = app.theme.s.clone();
     let width = area.width.saturating_sub(4).min(96);
     let height = area.height.saturating_sub(2);
-    match app.overlay.take() {
-        None => {}
-        Some(Overlay::Batch(b)) => {
-            super::batch::render(app, f, area, &b);
-            app.overlay = Some(Overlay::Batch(b));
+    match overlay {
+        Overlay::Batch(b) => {
+            super::batch::render(app, f, area, b);
         }
-        Some(Overlay::Command(cl)) => {
+        Overlay::Command(cl) => {
             let [_, line] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
             f.render_widget(Clear, line);
             let [prompt, input] = Layout::horizontal([Constraint::Length(1), Constraint::Min(1)]).areas(line);
@@ -382,24 +381,21 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
                     widgets::paint_row(f, body, k, t.selection);
                 }
             }
-            app.overlay = Some(Overlay::Command(cl));
         }
-        Some(Overlay::Help { mut scroll }) => {
+        Overlay::Help { scroll } => {
             // Long lines wrap under the descriptions, after the keys.
             let lines = widgets::wrap_lines(help_lines(app), width.saturating_sub(2) as usize, 18);
             let r = centered(area, width, (lines.len() as u16 + 2).min(height));
             f.render_widget(Clear, r);
-            let body = scrolled(lines, &mut scroll, r.height.saturating_sub(2) as usize);
+            let body = scrolled(lines, scroll, r.height.saturating_sub(2) as usize);
             f.render_widget(Paragraph::new(body).block(boxed(" Help · Esc closes ".into(), app)), r);
-            app.overlay = Some(Overlay::Help { scroll });
         }
-        Some(Overlay::Alerts(mut v)) => {
+        Overlay::Alerts(v) => {
             let r = centered(area, width, height);
             f.render_widget(Clear, r);
-            super::alerts::draw(app, &mut v, f, r, boxed(" Alerts, newest first · Esc closes ".into(), app));
-            app.overlay = Some(Overlay::Alerts(v));
+            super::alerts::draw(app, v, f, r, boxed(" Alerts, newest first · Esc closes ".into(), app));
         }
-        Some(Overlay::Templates(v)) => {
+        Overlay::Templates(v) => {
             let r = centered(area, area.width.saturating_sub(4).min(130), height);
             f.render_widget(Clear, r);
             let inner = r.width.saturating_sub(2) as usize;
@@ -463,9 +459,8 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
             if v.items.is_some() {
                 widgets::paint_row(f, body, v.selected + 1, t.selection);
             }
-            app.overlay = Some(Overlay::Templates(v));
         }
-        Some(Overlay::Reports(mut v)) => {
+        Overlay::Reports(v) => {
             let r = centered(area, width, height);
             f.render_widget(Clear, r);
             let mut lines: Vec<Line> = Vec::new();
@@ -486,7 +481,6 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
             let lines = widgets::wrap_lines(lines, r.width.saturating_sub(2) as usize, 2);
             let body = scrolled(lines, &mut v.scroll, r.height.saturating_sub(2) as usize);
             f.render_widget(Paragraph::new(body).block(boxed(title, app)), r);
-            app.overlay = Some(Overlay::Reports(v));
         }
     }
 }

@@ -133,7 +133,7 @@ fn a_then_y_approves_every_marked_gate_each_with_the_reviewer() {
         sent.iter().map(|d| (d.1.as_str(), d.2, d.3.clone(), d.4.as_str())).collect::<Vec<_>>(),
         vec![("s-01.G1.1", Decision::Approve, None, "tester"), ("s-04.G0.0", Decision::Approve, None, "tester"),]
     );
-    assert!(app.overlay.is_none());
+    assert!(app.overlay().is_none());
     for (id, gate, ..) in &sent {
         let reply = decided(&app, gate, Decision::Approve, "tester");
         app.on_reply(*id, reply);
@@ -151,7 +151,7 @@ fn any_other_key_cancels_the_batch_approval() {
     mark_two(&mut app);
     key(&mut app, KeyCode::Char('a'));
     assert!(key(&mut app, KeyCode::Char('n')).is_empty());
-    assert!(app.overlay.is_none());
+    assert!(app.overlay().is_none());
     assert_eq!(app.status.clone().unwrap().text, "approval cancelled; nothing was decided");
     assert_eq!(app.marks.len(), 2, "the marks stay");
 }
@@ -182,7 +182,7 @@ fn one_note_goes_to_every_marked_gate_and_failures_are_named() {
     key(&mut app, KeyCode::Char('v'));
     typed(&mut app, "half a thought");
     assert!(key(&mut app, KeyCode::Esc).is_empty());
-    assert!(app.overlay.is_none());
+    assert!(app.overlay().is_none());
     assert_eq!(app.status.clone().unwrap().text, "note left without deciding");
 }
 
@@ -197,7 +197,7 @@ fn gates_this_reviewer_may_not_decide_are_refused_before_anything_is_sent() {
     key(&mut app, KeyCode::Char(' '));
     assert_eq!(app.marks.iter().map(|g| g.to_string()).collect::<Vec<_>>(), vec!["s-01.G1.1", "s-10.G3.0"]);
     key(&mut app, KeyCode::Char('a'));
-    let Some(Overlay::Batch(b)) = &app.overlay else { panic!("the confirmation is open") };
+    let Some(Overlay::Batch(b)) = app.overlay() else { panic!("the confirmation is open") };
     assert_eq!(b.gates.len(), 1);
     assert_eq!(b.refused.len(), 1);
     let frame = draw(&mut app, 120, 40);
@@ -218,14 +218,14 @@ fn gates_this_reviewer_may_not_decide_are_refused_before_anything_is_sent() {
     }
     key(&mut app, KeyCode::Char(' '));
     assert!(key(&mut app, KeyCode::Char('a')).is_empty());
-    assert!(app.overlay.is_none());
+    assert!(app.overlay().is_none());
     assert!(app.status.clone().unwrap().text.contains("nothing to approve: s-10.G3.0: only alice"));
     // A read-only terminal decides nothing.
     let mut app = self::app("dark");
     mark_two(&mut app);
     app.link = crate::orchestrator::Link::Attached { pid: 7, read_only: true };
     assert!(key(&mut app, KeyCode::Char('r')).is_empty());
-    assert!(app.overlay.is_none());
+    assert!(app.overlay().is_none());
     assert!(app.status.clone().unwrap().text.starts_with("read-only"));
 }
 
