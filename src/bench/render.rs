@@ -120,7 +120,7 @@ pub fn run(quick: bool) -> std::io::Result<RenderFigures> {
     let (mut clock, end) = (fixture::NOW, fixture::NOW + 10_000);
     let mut idle_frames = 0;
     // The event loop's rule: with nothing new, draw only when a shown time changes.
-    while let Some(wait) = idle.redraw_in {
+    while let Some(wait) = idle.redraw_in() {
         clock += wait.max(crate::tui::FRAME.as_millis() as u64);
         if clock > end {
             break;

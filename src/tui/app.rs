@@ -102,12 +102,37 @@ pub enum Screen {
     Stats(Box<super::screens::stats::StatsScreen>),
 }
 
+/// What the config says of this terminal's control room (`[tui]`, `budget.default_run_usd`).
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub bell: bool,
+    /// Whether `y` may write the clipboard with OSC 52 (`tui.osc52`).
+    pub osc52: bool,
+    /// Where a saved decision leads (`tui.after_decision`).
+    pub after_decision: super::screens::review::AfterDecision,
+    /// What a new run's budget is when the form leaves it empty, in micro-dollars.
+    pub default_budget_micros: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            bell: true,
+            osc52: false,
+            after_decision: Default::default(),
+            default_budget_micros: crate::domain::money::usd_f64_to_micros(
+                crate::config::BudgetConfig::default().default_run_usd,
+            ),
+        }
+    }
+}
+
 pub struct App {
     pub snap: Arc<Snapshot>,
     pub theme: Theme,
-    pub color_mode: ColorMode,
+    color_mode: ColorMode,
     pub keymap: Keymap,
-    pub bell: bool,
+    settings: Settings,
     /// Milliseconds since the epoch, set before each frame.
     pub now: u64,
     pub focus: Pane,
@@ -124,35 +149,29 @@ pub struct App {
     /// Popups over the screen, the top one last: a key goes to the top one first.
     layers: Vec<Overlay>,
     pub status: Option<Status>,
-    pub pending: HashMap<u64, Pending>,
+    pending: HashMap<u64, Pending>,
     next_id: u64,
     seen_gates: Option<HashSet<GateId>>,
     seen_alerts: u32,
     /// Alerts already looked at with `!`.
-    pub alerts_read: u32,
+    alerts_read: u32,
     /// Who decides gates from this terminal.
-    pub reviewer: String,
+    reviewer: String,
     /// Indices into `snap.runs` and `snap.gates` that pass the filters.
-    pub visible_runs: Vec<usize>,
-    pub visible_gates: Vec<usize>,
+    visible_runs: Vec<usize>,
+    visible_gates: Vec<usize>,
     /// Template names for the new-run form.
-    pub templates: Vec<String>,
+    templates: Vec<String>,
     /// Milliseconds until a time shown in the last frame (a wait, an ETA) changes.
-    pub redraw_in: Option<u64>,
+    redraw_in: Option<u64>,
     /// Owner, attached, or attached and lost.
-    pub link: crate::orchestrator::Link,
-    /// Whether `y` may write the clipboard with OSC 52 (`tui.osc52`).
-    pub osc52: bool,
-    /// Where a saved decision leads (`tui.after_decision`).
-    pub after_decision: super::screens::review::AfterDecision,
+    link: crate::orchestrator::Link,
     /// Gates marked in the inbox (`Space`) to decide at once; dropped as they leave it.
     pub marks: Vec<GateId>,
     /// A batch of decisions sent and not all answered yet.
     pub batch: Option<super::screens::batch::Tally>,
     /// A decision was saved from this terminal (the first-run hint goes away).
-    pub decided_here: bool,
-    /// What a new run's budget is when the form leaves it empty, in micro-dollars.
-    pub default_budget_micros: u64,
+    decided_here: bool,
     /// Where the panes were drawn in the last frame, for the mouse (`--mouse`).
     pub hit: super::mouse::HitMap,
     /// The row the last click selected: a second click on it opens it.
@@ -166,7 +185,7 @@ impl App {
             theme,
             color_mode,
             keymap,
-            bell: true,
+            settings: Settings::default(),
             now: 0,
             focus: Pane::Startups,
             selected_run: None,
@@ -190,14 +209,9 @@ impl App {
             templates: snap.templates.clone(),
             redraw_in: None,
             link: crate::orchestrator::Link::Owner,
-            osc52: false,
-            after_decision: Default::default(),
             marks: Vec::new(),
             batch: None,
             decided_here: false,
-            default_budget_micros: crate::domain::money::usd_f64_to_micros(
-                crate::config::BudgetConfig::default().default_run_usd,
-            ),
             hit: Default::default(),
             last_click: None,
         };
@@ -212,6 +226,60 @@ impl App {
         self.next_id += 1;
         self.pending.insert(id, why);
         Effect::Request(id, cmd)
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn settings_mut(&mut self) -> &mut Settings {
+        &mut self.settings
+    }
+
+    pub fn color_mode(&self) -> ColorMode {
+        self.color_mode
+    }
+
+    /// Who decides gates from this terminal.
+    pub fn reviewer(&self) -> &str {
+        &self.reviewer
+    }
+
+    pub fn link(&self) -> &crate::orchestrator::Link {
+        &self.link
+    }
+
+    /// The owner's link changed (attached, lost, back).
+    pub fn set_link(&mut self, link: crate::orchestrator::Link) {
+        self.link = link;
+    }
+
+    /// Indices into `snap.runs` that pass the Startups filter, in order.
+    pub fn visible_runs(&self) -> &[usize] {
+        &self.visible_runs
+    }
+
+    /// Indices into `snap.gates` that pass the inbox's filter, in order.
+    pub fn visible_gates(&self) -> &[usize] {
+        &self.visible_gates
+    }
+
+    /// Milliseconds until a time shown in the last frame changes: when to draw again.
+    pub fn redraw_in(&self) -> Option<u64> {
+        self.redraw_in
+    }
+
+    /// Before a frame: what the last one recorded (times shown, where the panes were) goes.
+    pub fn begin_frame(&mut self) {
+        self.redraw_in = None;
+        self.hit = Default::default();
+    }
+
+    /// `!`: the alerts popup, every alert read.
+    pub fn open_alerts(&mut self) -> Vec<Effect> {
+        self.alerts_read = self.snap.alerts;
+        self.open_overlay(Overlay::Alerts(Default::default()));
+        vec![self.request(Command::Alerts, Pending::Alerts)]
     }
 
     /// The popup on top, if one is open.
@@ -285,7 +353,7 @@ impl App {
             Some(seen) => {
                 let opened = gates.iter().any(|g| !seen.contains(g));
                 let fired = snap.alerts > self.seen_alerts;
-                if self.bell && (opened || fired) {
+                if self.settings.bell && (opened || fired) {
                     effects.push(Effect::Bell);
                 }
             }
@@ -585,7 +653,7 @@ impl App {
 
     /// Opens the new-run form (on `template` if given) and asks for the templates.
     pub fn open_new_run(&mut self, template: Option<String>) -> Vec<Effect> {
-        let mut form = NewRunForm::new(&self.templates, self.default_budget_micros);
+        let mut form = NewRunForm::new(&self.templates, self.settings.default_budget_micros);
         if let Some(t) = template {
             form.select(&t);
         }

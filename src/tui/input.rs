@@ -154,10 +154,4 @@ impl App {
             Pane::Providers => Vec::new(),
         }
     }
-
-    pub fn open_alerts(&mut self) -> Vec<Effect> {
-        self.alerts_read = self.snap.alerts;
-        self.open_overlay(Overlay::Alerts(overlays::AlertsView::default()));
-        vec![self.request(Command::Alerts, Pending::Alerts)]
-    }
 }

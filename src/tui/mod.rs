@@ -62,10 +62,12 @@ fn app_with(cfg: &Config, snap: std::sync::Arc<Snapshot>, opts: &TuiOptions) -> 
     let theme = Theme::load(opts.theme.as_deref().unwrap_or(&cfg.tui.theme), mode)?;
     let keymap = Keymap::with_overrides(&cfg.tui.key_overrides())?;
     let mut app = App::new(snap, theme, mode, keymap, opts.reviewer.clone());
-    app.bell = cfg.tui.bell;
-    app.default_budget_micros = crate::domain::money::usd_f64_to_micros(cfg.budget.default_run_usd);
-    app.osc52 = cfg.tui.osc52;
-    app.after_decision = screens::review::AfterDecision::from_config(&cfg.tui.after_decision);
+    *app.settings_mut() = app::Settings {
+        bell: cfg.tui.bell,
+        osc52: cfg.tui.osc52,
+        after_decision: screens::review::AfterDecision::from_config(&cfg.tui.after_decision),
+        default_budget_micros: crate::domain::money::usd_f64_to_micros(cfg.budget.default_run_usd),
+    };
     Ok(app)
 }
 
@@ -141,7 +143,7 @@ async fn event_loop<W: std::io::Write>(
     let mut keys = EventStream::new();
     let mut snapshots = handle.watch();
     let mut link = handle.link();
-    app.link = link.borrow_and_update().clone();
+    app.set_link(link.borrow_and_update().clone());
     let (tx, mut replies) = mpsc::unbounded_channel();
     let mut signals = crate::signals::Signals::new();
     let clock = system_clock();
@@ -156,7 +158,7 @@ async fn event_loop<W: std::io::Write>(
             term.draw(app).map_err(io)?;
             dirty = false;
             last_draw = Some(now);
-            time_due = app.redraw_in.map(|ms| now + Duration::from_millis(ms));
+            time_due = app.redraw_in().map(|ms| now + Duration::from_millis(ms));
         }
         let wake = match (dirty, last_draw, time_due) {
             (true, Some(t), _) => t + FRAME,
@@ -199,7 +201,7 @@ async fn event_loop<W: std::io::Write>(
                 }
                 Ok(()) = link.changed() => {
                     dirty = true;
-                    app.link = link.borrow_and_update().clone();
+                    app.set_link(link.borrow_and_update().clone());
                     Vec::new()
                 }
                 Some((id, reply)) = replies.recv() => {

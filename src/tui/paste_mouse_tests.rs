@@ -135,7 +135,7 @@ fn the_name_and_the_budget_take_a_paste_their_own_way() {
 #[test]
 fn the_budget_placeholder_shows_the_default_amount() {
     let mut app = app("dark");
-    app.default_budget_micros = 7_250_000;
+    app.settings_mut().default_budget_micros = 7_250_000;
     key(&mut app, KeyCode::Char('n'));
     assert!(draw(&mut app, 120, 40).contains("default: $7.25"));
 }
@@ -189,7 +189,7 @@ fn the_batch_note_the_filter_and_a_search_take_a_paste() {
     key(&mut app, KeyCode::Char('/'));
     app.handle_paste("Ledgerly\n".into());
     assert_eq!(app.filters[Pane::Startups.index()], "Ledgerly");
-    assert_eq!(app.visible_runs.len(), 3, "refiltered at once");
+    assert_eq!(app.visible_runs().len(), 3, "refiltered at once");
 
     let mut app = super::tests::app("dark");
     open_review(&mut app);

@@ -170,7 +170,7 @@ fn a_hostile_model_name_is_inert_in_the_review() {
 #[test]
 fn a_read_only_terminal_shows_no_decision_keys() {
     let mut app = app("dark");
-    app.link = crate::orchestrator::Link::Attached { read_only: true, pid: 42 };
+    app.set_link(crate::orchestrator::Link::Attached { read_only: true, pid: 42 });
     key(&mut app, KeyCode::Char('g'));
     let screen = draw(&mut app, 200, 50);
     let frame = screen.split("--- styles ---").next().unwrap_or_default();
@@ -342,14 +342,14 @@ fn alerts_are_acknowledged_one_by_one_or_all_at_once_and_the_list_comes_again() 
     let effects = key(&mut app, KeyCode::Char('x'));
     let asked: Vec<&Command> =
         effects.iter().filter_map(|e| if let Effect::Request(_, c) = e { Some(c) } else { None }).collect();
-    assert_eq!(asked, [&Command::AckAlerts { alerts: vec![101], by: app.reviewer.clone() }]);
+    assert_eq!(asked, [&Command::AckAlerts { alerts: vec![101], by: app.reviewer().to_string() }]);
     let again = answer(&mut app, effects, Reply::Done { message: "acknowledged 1 alert".into() });
     assert!(matches!(again.as_slice(), [Effect::Request(_, Command::Alerts)]), "{again:?}");
     assert_eq!(app.status.as_ref().unwrap().text, "acknowledged 1 alert");
     let effects = key(&mut app, KeyCode::Char('X'));
     assert!(matches!(effects.as_slice(), [Effect::Request(_, Command::AckAlerts { alerts, .. })] if alerts.is_empty()));
     // A watching terminal may not.
-    app.link = crate::orchestrator::Link::Attached { read_only: true, pid: 42 };
+    app.set_link(crate::orchestrator::Link::Attached { read_only: true, pid: 42 });
     assert!(key(&mut app, KeyCode::Char('X')).is_empty());
     assert!(app.status.as_ref().unwrap().text.starts_with("read-only"), "{:?}", app.status);
 }
@@ -450,7 +450,7 @@ fn a_new_gate_or_alert_rings_the_bell_once() {
     assert!(app.on_snapshot(Arc::new(next.clone())).is_empty(), "once");
     next.alerts += 1;
     assert_eq!(app.on_snapshot(Arc::new(next.clone())), vec![Effect::Bell]);
-    app.bell = false;
+    app.settings_mut().bell = false;
     next.alerts += 1;
     assert!(app.on_snapshot(Arc::new(next)).is_empty(), "the bell can be turned off");
 }
@@ -610,7 +610,7 @@ mod browser {
         open_tree(&mut app);
         assert!(key(&mut app, KeyCode::Char('y')).is_empty());
         assert!(app.status.clone().unwrap().text.contains("set [tui] osc52 = true in the config"));
-        app.osc52 = true;
+        app.settings_mut().osc52 = true;
         let effects = key(&mut app, KeyCode::Char('y'));
         assert_eq!(effects, vec![Effect::Clipboard(format!("{WORKSPACE}/app/backend/main.py"))]);
     }

@@ -34,8 +34,7 @@ pub fn four_panes_fit(area: Rect) -> bool {
 }
 
 pub fn render(app: &mut App, f: &mut Frame) {
-    app.redraw_in = None;
-    app.hit = Default::default();
+    app.begin_frame();
     let area = f.area();
     f.render_widget(Block::default().style(app.theme.s.base), area);
     if area.width < MIN.0 || area.height < MIN.1 {
@@ -156,7 +155,7 @@ fn header(app: &App, f: &mut Frame, area: Rect) {
     // The owner's own health goes first when room is short.
     parts.push((7, Span::styled(format!("· {} ", s.health.text()), t.header.patch(t.muted))));
     let mut right = Vec::new();
-    match &app.link {
+    match app.link() {
         crate::orchestrator::Link::Owner => {}
         crate::orchestrator::Link::Attached { pid, .. } => {
             right.push(Span::styled(format!(" attached to pid {pid} "), t.header.patch(t.muted)))

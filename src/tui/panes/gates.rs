@@ -37,7 +37,7 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
     let block = widgets::pane(Line::from(title), focused, &app.theme);
     let inner = block.inner(area);
     f.render_widget(block, area);
-    if app.visible_gates.is_empty() {
+    if app.visible_gates().is_empty() {
         let msg = if app.snap.gates.is_empty() { "no gates are waiting" } else { "no gate matches the filter" };
         f.render_widget(Span::styled(msg, t.muted), Rect { height: 1, ..inner });
         return;
@@ -49,7 +49,7 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
     let (scroll, offset) = (*scroll, scroll.top());
     let now = app.now;
     let soonest =
-        scroll.window(&app.visible_gates, fit).map(|i| widgets::next_change(app.snap.gates[*i].opened_at, now)).min();
+        scroll.window(app.visible_gates(), fit).map(|i| widgets::next_change(app.snap.gates[*i].opened_at, now)).min();
     if let Some(ms) = soonest {
         app.time_shown(ms);
     }
@@ -61,7 +61,7 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
     };
     // Ids are never cut (`s-02.budget`, `s-1000.G3`): the column is as wide as the widest shown.
     let id_width = scroll
-        .window(&app.visible_gates, fit)
+        .window(app.visible_gates(), fit)
         .map(|&i| {
             let g = &app.snap.gates[i];
             format!("{}.{}", g.id.run, g.id.code).len() as u16
@@ -70,11 +70,11 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
         .unwrap_or(0)
         .max(10);
     let waits: Vec<String> = scroll
-        .window(&app.visible_gates, fit)
+        .window(app.visible_gates(), fit)
         .map(|&i| format!("waiting {}", widgets::wait_text(now.saturating_sub(app.snap.gates[i].opened_at))))
         .collect();
     let wait_w = waits.iter().map(|w| widgets::width(w)).max().unwrap_or(0) as u16;
-    let any_held = scroll.window(&app.visible_gates, fit).any(|&i| held_of(i));
+    let any_held = scroll.window(app.visible_gates(), fit).any(|&i| held_of(i));
     let any_marked = !app.marks.is_empty();
     let flags = if any_marked { 2 } else { 1 };
     // Short of room, the gate's name gives way (cut with `…`); ids and waits never. The
@@ -93,7 +93,7 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
     widths.push(Constraint::Length(wait_w));
     let columns = widgets::column_widths(&widths, inner.width);
     let rows: Vec<Row> = scroll
-        .window(&app.visible_gates, fit)
+        .window(app.visible_gates(), fit)
         .zip(waits)
         .map(|(&i, wait)| {
             let g = &app.snap.gates[i];

@@ -28,7 +28,7 @@ pub const MIN_WIDTH: u16 = 1 + ID + MIN_NAME + 14 + BAR + 14 + 5;
 pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
     let t = app.theme.s.clone();
     let filter = &app.filters[Pane::Startups.index()];
-    let shown = app.visible_runs.len();
+    let shown = app.visible_runs().len();
     let mut title = vec![Span::styled(" Startups ", t.title), Span::styled(format!("{shown} "), t.muted)];
     if !filter.is_empty() || (focused && app.filter_input.is_some()) {
         title.push(Span::styled(format!("/{} ", sanitize::line(filter)), t.accent));
@@ -43,7 +43,7 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
     scroll.clamp(shown, rows_fit);
     let (scroll, offset) = (*scroll, scroll.top());
     // Figures are never cut: their columns are as wide as the widest shown; the name gives way.
-    let shown_runs: Vec<usize> = scroll.window(app.visible_runs.iter().copied(), rows_fit).collect();
+    let shown_runs: Vec<usize> = scroll.window(app.visible_runs().iter().copied(), rows_fit).collect();
     let runs = &app.snap.runs;
     let etas: Vec<Eta> = shown_runs.iter().map(|&i| eta::eta(&runs[i], &app.snap, app.now)).collect();
     // `waiting on you` where there is room for it beside the name, else `on you`.

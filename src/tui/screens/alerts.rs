@@ -79,7 +79,7 @@ fn acknowledge(app: &mut App, alerts: Vec<u64>) -> Vec<Effect> {
         app.fail(why);
         return Vec::new();
     }
-    let by = app.reviewer.clone();
+    let by = app.reviewer().to_string();
     vec![app.request(Command::AckAlerts { alerts, by }, Pending::AckAlerts)]
 }
 

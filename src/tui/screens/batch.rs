@@ -199,7 +199,7 @@ fn send(app: &mut App, b: &mut Batch, note: Option<String>) -> Vec<Effect> {
             gate: (*gate).into(),
             decision: b.decision,
             note: note.clone(),
-            by: app.reviewer.clone(),
+            by: app.reviewer().to_string(),
             budget_usd: None,
         };
         let e = app.request(cmd, Pending::Decide(*gate));

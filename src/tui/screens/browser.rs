@@ -307,7 +307,7 @@ impl App {
             Some(w) => format!("{}/{path}", w.trim_end_matches('/')),
             None => path,
         };
-        if !self.osc52 {
+        if !self.settings().osc52 {
             self.fail("copying is off: set [tui] osc52 = true in the config (SECURITY.md: why)");
             return Vec::new();
         }
@@ -328,7 +328,7 @@ pub fn program(read_only: bool, env: impl Fn(&str) -> Option<String>) -> (String
 
 /// Replies to the browser's requests.
 pub fn on_reply(app: &mut App, why: Pending, result: Result<Reply, FactoryError>) {
-    let (mode, theme) = (app.color_mode, app.theme.name.clone());
+    let (mode, theme) = (app.color_mode(), app.theme.name.clone());
     let Screen::Browser(b) = &mut app.screen else { return };
     match (why, result) {
         (Pending::Files(run), Ok(Reply::Files { files, .. })) if run == b.run => b.listed(files),

@@ -232,12 +232,12 @@ fn run_command(app: &mut App, line: &str) -> Vec<Effect> {
             let c = match cmd {
                 "pause" => Command::Pause { run },
                 "resume" => Command::Resume { run },
-                _ => Command::Cancel { run, by: app.reviewer.clone() },
+                _ => Command::Cancel { run, by: app.reviewer().to_string() },
             };
             vec![app.request(c, Pending::Simple)]
         }
         "theme" => {
-            match Theme::load(arg, app.color_mode) {
+            match Theme::load(arg, app.color_mode()) {
                 Ok(t) => {
                     app.say(format!("theme {}", t.name));
                     app.theme = t;

@@ -223,7 +223,7 @@ fn gates_this_reviewer_may_not_decide_are_refused_before_anything_is_sent() {
     // A read-only terminal decides nothing.
     let mut app = self::app("dark");
     mark_two(&mut app);
-    app.link = crate::orchestrator::Link::Attached { pid: 7, read_only: true };
+    app.set_link(crate::orchestrator::Link::Attached { pid: 7, read_only: true });
     assert!(key(&mut app, KeyCode::Char('r')).is_empty());
     assert!(app.overlay().is_none());
     assert!(app.status.clone().unwrap().text.starts_with("read-only"));

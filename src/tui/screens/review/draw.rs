@@ -50,7 +50,7 @@ fn facts(app: &App, d: &ReviewData) -> Vec<Line<'static>> {
         out.push(row("next call", format!("up to {}", fmt_usd(ask.needed_micros))));
     }
     out.push(row("run cost", format!("{} of {}", fmt_usd(d.run.ledger.cost_micros), fmt_usd(d.run.budget_micros))));
-    if let Err(who) = app.snap.may_decide(g.id.code, &app.reviewer) {
+    if let Err(who) = app.snap.may_decide(g.id.code, app.reviewer()) {
         out.push(Line::from(Span::styled(who, t.warn)));
     }
     out.push(Line::from(""));

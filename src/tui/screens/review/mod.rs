@@ -315,7 +315,7 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         Then::Submit(decision, note, budget_usd) => {
             let gate = r.gate;
             r.mode = Mode::Submitting(decision);
-            let cmd = Command::Decide { gate: gate.into(), decision, note, by: app.reviewer.clone(), budget_usd };
+            let cmd = Command::Decide { gate: gate.into(), decision, note, by: app.reviewer().to_string(), budget_usd };
             vec![app.request(cmd, Pending::Decide(gate))]
         }
     }
@@ -353,9 +353,9 @@ pub fn decided(app: &mut App, gate: GateId, result: Result<Reply, FactoryError>)
             return Vec::new();
         }
     };
-    let order: Vec<GateId> = app.visible_gates.iter().map(|i| app.snap.gates[*i].id).collect();
+    let order: Vec<GateId> = app.visible_gates().iter().map(|i| app.snap.gates[*i].id).collect();
     let at = order.iter().position(|g| *g == gate);
-    match app.after_decision {
+    match app.settings().after_decision {
         AfterDecision::Next => {
             let (after, before) = match at {
                 Some(i) => (&order[i + 1..], &order[..i]),

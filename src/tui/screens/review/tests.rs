@@ -302,7 +302,7 @@ fn after_a_saved_decision_the_next_gate_this_reviewer_may_decide_opens() {
 #[test]
 fn with_after_decision_inbox_the_inbox_comes_back_on_the_neighbour() {
     let mut app = app("tester");
-    app.after_decision = AfterDecision::from_config("inbox");
+    app.settings_mut().after_decision = AfterDecision::from_config("inbox");
     let snap = app.snap.clone();
     for (at, neighbour) in [(1, 2), (4, 3)] {
         let gate = snap.gates[at].clone();
