@@ -1,6 +1,7 @@
 //! The control room's state: focus, selections, filters, the open screen and overlay, and
 //! what was asked of the orchestrator. Keys, snapshots and replies in; effects out; no I/O.
 
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use super::component::{Component, EventState};
 use super::screens::new_run::NewRunForm;
 use super::screens::overlays::Overlay;
 use super::screens::review::ReviewScreen;
+use super::scroll::Scroll;
 use super::theme::{ColorMode, Theme};
 use crate::config::keys::Keymap;
 use crate::domain::{AgentRole, GateId, RunId, RunStatus};
@@ -140,8 +142,9 @@ pub struct App {
     pub selected_gate: Option<GateId>,
     pub selected_role: usize,
     pub selected_provider: usize,
-    /// First visible row of each pane's list.
-    pub offsets: [super::scroll::Scroll; 4],
+    /// First visible row of each pane's list: a pane keeps its selection in view as it is
+    /// drawn (from `&App`, so in a cell), and the mouse reads which row is where.
+    offsets: [Cell<Scroll>; 4],
     pub filters: [String; 4],
     /// The filter being typed for the focused pane.
     pub filter_input: Option<TextArea<'static>>,
@@ -162,8 +165,9 @@ pub struct App {
     visible_gates: Vec<usize>,
     /// Template names for the new-run form.
     templates: Vec<String>,
-    /// Milliseconds until a time shown in the last frame (a wait, an ETA) changes.
-    redraw_in: Option<u64>,
+    /// Milliseconds until a time shown in the last frame (a wait, an ETA) changes: recorded
+    /// by the views as they draw (from `&App`, so in a cell).
+    redraw_in: Cell<Option<u64>>,
     /// Owner, attached, or attached and lost.
     link: crate::orchestrator::Link,
     /// Gates marked in the inbox (`Space`) to decide at once; dropped as they leave it.
@@ -207,7 +211,7 @@ impl App {
             visible_runs: Vec::new(),
             visible_gates: Vec::new(),
             templates: snap.templates.clone(),
-            redraw_in: None,
+            redraw_in: Cell::new(None),
             link: crate::orchestrator::Link::Owner,
             marks: Vec::new(),
             batch: None,
@@ -266,12 +270,22 @@ impl App {
 
     /// Milliseconds until a time shown in the last frame changes: when to draw again.
     pub fn redraw_in(&self) -> Option<u64> {
-        self.redraw_in
+        self.redraw_in.get()
+    }
+
+    /// Where `pane`'s list was scrolled to in the last frame.
+    pub fn scroll_of(&self, pane: Pane) -> Scroll {
+        self.offsets[pane.index()].get()
+    }
+
+    /// `pane`'s list as it is drawn: `scroll` is where it stands.
+    pub fn scrolled(&self, pane: Pane, scroll: Scroll) {
+        self.offsets[pane.index()].set(scroll);
     }
 
     /// Before a frame: what the last one recorded (times shown, where the panes were) goes.
     pub fn begin_frame(&mut self) {
-        self.redraw_in = None;
+        self.redraw_in.set(None);
         self.hit = Default::default();
     }
 
@@ -609,8 +623,8 @@ impl App {
     }
 
     /// Records that the frame shows a time that changes in `ms`.
-    pub fn time_shown(&mut self, ms: u64) {
-        self.redraw_in = Some(self.redraw_in.map_or(ms, |r| r.min(ms)));
+    pub fn time_shown(&self, ms: u64) {
+        self.redraw_in.set(Some(self.redraw_in.get().map_or(ms, |r| r.min(ms))));
     }
 
     pub fn read_only(&self) -> bool {

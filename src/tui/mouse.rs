@@ -172,11 +172,11 @@ impl App {
         let k = (y - first) as usize;
         match pane {
             Pane::Startups => {
-                let i = self.visible_runs().get(self.offsets[pane.index()].top() + k)?;
+                let i = self.visible_runs().get(self.scroll_of(pane).top() + k)?;
                 Some(Row::Run(self.snap.runs[*i].id))
             }
             Pane::Gates => {
-                let i = self.visible_gates().get(self.offsets[pane.index()].top() + k)?;
+                let i = self.visible_gates().get(self.scroll_of(pane).top() + k)?;
                 Some(Row::Gate(self.snap.gates[*i].id))
             }
             Pane::Team => {

@@ -23,7 +23,7 @@ const MIN_NAME: u16 = 8;
 /// gate's name of `MIN_NAME` (narrower for longer ids).
 pub const MIN_WIDTH: u16 = 1 + 10 + MIN_NAME + 9 + 15 + 4;
 
-pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
+pub fn render(app: &App, f: &mut Frame, area: Rect, focused: bool) {
     let t = app.theme.s.clone();
     let filter = app.filters[Pane::Gates.index()].clone();
     let mut title =
@@ -44,9 +44,10 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
     }
     let fit = inner.height as usize;
     let pos = app.gate_position();
-    let scroll = &mut app.offsets[Pane::Gates.index()];
+    let mut scroll = app.scroll_of(Pane::Gates);
     scroll.follow(pos..pos + 1, fit);
-    let (scroll, offset) = (*scroll, scroll.top());
+    app.scrolled(Pane::Gates, scroll);
+    let offset = scroll.top();
     let now = app.now;
     let soonest =
         scroll.window(app.visible_gates(), fit).map(|i| widgets::next_change(app.snap.gates[*i].opened_at, now)).min();

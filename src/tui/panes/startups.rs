@@ -25,7 +25,7 @@ const ID: u16 = 5;
 /// `$0.0858/$11.50` whole beside a name of `MIN_NAME` (narrower for longer figures), no ETA.
 pub const MIN_WIDTH: u16 = 1 + ID + MIN_NAME + 14 + BAR + 14 + 5;
 
-pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
+pub fn render(app: &App, f: &mut Frame, area: Rect, focused: bool) {
     let t = app.theme.s.clone();
     let filter = &app.filters[Pane::Startups.index()];
     let shown = app.visible_runs().len();
@@ -38,10 +38,11 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
     f.render_widget(block, area);
     let rows_fit = inner.height.saturating_sub(1) as usize;
     let pos = app.run_position();
-    let scroll = &mut app.offsets[Pane::Startups.index()];
+    let mut scroll = app.scroll_of(Pane::Startups);
     scroll.follow(pos..pos + 1, rows_fit);
     scroll.clamp(shown, rows_fit);
-    let (scroll, offset) = (*scroll, scroll.top());
+    app.scrolled(Pane::Startups, scroll);
+    let offset = scroll.top();
     // Figures are never cut: their columns are as wide as the widest shown; the name gives way.
     let shown_runs: Vec<usize> = scroll.window(app.visible_runs().iter().copied(), rows_fit).collect();
     let runs = &app.snap.runs;
