@@ -62,7 +62,7 @@ pub(super) fn app_for(snap: crate::orchestrator::Snapshot) -> App {
         Keymap::default(),
         "bench".into(),
     );
-    app.now = fixture::NOW;
+    app.set_now(fixture::NOW);
     app
 }
 
@@ -125,7 +125,7 @@ pub fn run(quick: bool) -> std::io::Result<RenderFigures> {
         if clock > end {
             break;
         }
-        idle.now = clock;
+        idle.set_now(clock);
         term.draw(&mut idle)?;
         idle_frames += 1;
     }

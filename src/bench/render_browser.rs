@@ -84,7 +84,7 @@ pub fn run(quick: bool) -> std::io::Result<BrowserFigures> {
     let theme = Theme::load("dark", mode).map_err(|e| std::io::Error::other(e.message))?;
     let mut app =
         App::new(Arc::new(fixture::snapshot(1000, 6, 50)), theme.clone(), mode, Keymap::default(), "bench".into());
-    app.now = fixture::NOW;
+    app.set_now(fixture::NOW);
     let mut term = Term::fixed(std::io::sink(), 200, 50)?;
 
     // First, in a process that has highlighted nothing yet: the grammars loaded and the

@@ -244,7 +244,7 @@ pub async fn open_once(data: &std::path::Path) -> Result<FrameTimes> {
     if let Some(saved) = saved {
         let mut shown = App::new(Arc::new(saved), theme.clone(), mode, Keymap::default(), "bench".into());
         shown.say("opening the data directory…");
-        shown.now = orchestrator::system_clock()();
+        shown.set_now(orchestrator::system_clock()());
         term.draw(&mut shown).map_err(internal)?;
         times.first_frame_us = t.elapsed().as_micros() as u64;
         times.saved = true;
@@ -269,7 +269,7 @@ pub async fn open_once(data: &std::path::Path) -> Result<FrameTimes> {
         }
         None => App::new(handle.snapshot(), theme, mode, Keymap::default(), "bench".into()),
     };
-    app.now = orchestrator::system_clock()();
+    app.set_now(orchestrator::system_clock()());
     term.draw(&mut app).map_err(internal)?;
     times.live_frame_us = t.elapsed().as_micros() as u64;
     if !times.saved {

@@ -131,12 +131,12 @@ impl Default for Settings {
 
 pub struct App {
     pub snap: Arc<Snapshot>,
-    pub theme: Theme,
+    theme: Theme,
     color_mode: ColorMode,
-    pub keymap: Keymap,
+    keymap: Keymap,
     settings: Settings,
     /// Milliseconds since the epoch, set before each frame.
-    pub now: u64,
+    now: u64,
     pub focus: Pane,
     pub selected_run: Option<RunId>,
     pub selected_gate: Option<GateId>,
@@ -151,7 +151,7 @@ pub struct App {
     pub screen: Screen,
     /// Popups over the screen, the top one last: a key goes to the top one first.
     layers: Vec<Overlay>,
-    pub status: Option<Status>,
+    status: Option<Status>,
     pending: HashMap<u64, Pending>,
     next_id: u64,
     seen_gates: Option<HashSet<GateId>>,
@@ -342,17 +342,50 @@ impl App {
         self.layers = layers;
     }
 
+    pub fn theme(&self) -> &Theme {
+        &self.theme
+    }
+
+    /// `:theme`: the control room is drawn in `theme` from the next frame.
+    pub fn set_theme(&mut self, theme: Theme) {
+        self.theme = theme;
+    }
+
+    /// Which keys do what (the defaults with the config's `[tui.keys]`).
+    pub fn keymap(&self) -> &Keymap {
+        &self.keymap
+    }
+
+    pub fn set_keymap(&mut self, keymap: Keymap) {
+        self.keymap = keymap;
+    }
+
+    /// Milliseconds since the epoch, as of this frame.
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    /// Before a frame: the clock's time, which waits and ETAs are drawn against.
+    pub fn set_now(&mut self, ms: u64) {
+        self.now = ms;
+    }
+
+    /// The footer's message, if one is showing.
+    pub fn status(&self) -> Option<&Status> {
+        self.status.as_ref()
+    }
+
+    /// A key was taken: the footer's message has been read.
+    pub fn clear_status(&mut self) {
+        self.status = None;
+    }
+
     pub fn say(&mut self, text: impl Into<String>) {
         self.status = Some(Status { text: text.into(), error: false });
     }
 
     pub fn fail(&mut self, text: impl Into<String>) {
         self.status = Some(Status { text: text.into(), error: true });
-    }
-
-    /// The footer's line goes.
-    pub fn clear_status(&mut self) {
-        self.status = None;
     }
 
     /// A new snapshot: keep selections on the same run and gate, refilter, and ring the

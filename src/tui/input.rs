@@ -43,11 +43,11 @@ impl App {
             Screen::Dashboard => {}
         }
         // Quit before all, as a key bound to it does nothing else here.
-        if self.keymap.action(&key, &[Action::Quit]).is_some() {
+        if self.keymap().action(&key, &[Action::Quit]).is_some() {
             return vec![Effect::Quit];
         }
-        let Some(action) = self.keymap.action(&key, &DASHBOARD) else { return Vec::new() };
-        self.status = None;
+        let Some(action) = self.keymap().action(&key, &DASHBOARD) else { return Vec::new() };
+        self.clear_status();
         let handled = self.pane_key(action);
         match handled.state {
             EventState::NotConsumed => self.global_key(action),

@@ -102,7 +102,7 @@ impl Room {
         let mut app = app_with(cfg, std::sync::Arc::new(saved), opts)?;
         app.say(OPENING);
         let mut room = Room { app, term: setup(cfg, opts)?, saved: true };
-        room.app.now = system_clock()();
+        room.app.set_now(system_clock()());
         room.term.draw(&mut room.app).map_err(|e| FactoryError::internal(format!("the terminal failed: {e}")))?;
         Ok(room)
     }
@@ -154,7 +154,7 @@ async fn event_loop<W: std::io::Write>(
         let now = Instant::now();
         let may_draw = last_draw.is_none_or(|t| now.duration_since(t) >= FRAME);
         if may_draw && (dirty || time_due.is_some_and(|d| now >= d)) {
-            app.now = clock();
+            app.set_now(clock());
             term.draw(app).map_err(io)?;
             dirty = false;
             last_draw = Some(now);

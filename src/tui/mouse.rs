@@ -109,7 +109,7 @@ impl App {
     /// `n` presses of the first key of up (`dir` < 0) or down.
     fn wheel_keys(&mut self, dir: isize, n: usize) -> Vec<Effect> {
         let action = if dir < 0 { Action::Up } else { Action::Down };
-        let Some(k) = self.keymap.keys(action).first().copied() else { return Vec::new() };
+        let Some(k) = self.keymap().keys(action).first().copied() else { return Vec::new() };
         let mut effects = Vec::new();
         for _ in 0..n {
             effects.extend(self.handle_key(KeyEvent::new(k.code, k.mods)));

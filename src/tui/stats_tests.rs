@@ -117,7 +117,7 @@ fn s_opens_the_screen_tab_changes_the_window_and_esc_goes_back() {
     key(&mut app, KeyCode::Char(':'));
     typed(&mut app, "stats week");
     assert!(requests(&key(&mut app, KeyCode::Enter)).is_empty());
-    assert!(app.status.as_ref().is_some_and(|s| s.error && s.text.contains("is not a window")), "{:?}", app.status);
+    assert!(app.status().is_some_and(|s| s.error && s.text.contains("is not a window")), "{:?}", app.status());
 }
 
 #[test]

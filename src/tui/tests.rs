@@ -23,7 +23,7 @@ pub(super) fn app(theme: &str) -> App {
     let mode = if theme == "no-colour" { ColorMode::None } else { ColorMode::TrueColor };
     let snap = Arc::new(fixture::snapshot(24, 3, 5));
     let mut app = App::new(snap, Theme::load(theme, mode).unwrap(), mode, Keymap::default(), "tester".into());
-    app.now = fixture::NOW;
+    app.set_now(fixture::NOW);
     app
 }
 
@@ -337,7 +337,7 @@ fn alerts_are_acknowledged_one_by_one_or_all_at_once_and_the_list_comes_again() 
     answer(&mut app, effects, Reply::Alerts { alerts: fixture::alerts(), acks, deliveries: Vec::new() });
     // The newest (#102) is acknowledged already: x says so and asks nothing.
     assert!(key(&mut app, KeyCode::Char('x')).is_empty());
-    assert_eq!(app.status.as_ref().unwrap().text, "alert #102 is already acknowledged");
+    assert_eq!(app.status().unwrap().text, "alert #102 is already acknowledged");
     key(&mut app, KeyCode::Down);
     let effects = key(&mut app, KeyCode::Char('x'));
     let asked: Vec<&Command> =
@@ -345,13 +345,13 @@ fn alerts_are_acknowledged_one_by_one_or_all_at_once_and_the_list_comes_again() 
     assert_eq!(asked, [&Command::AckAlerts { alerts: vec![101], by: app.reviewer().to_string() }]);
     let again = answer(&mut app, effects, Reply::Done { message: "acknowledged 1 alert".into() });
     assert!(matches!(again.as_slice(), [Effect::Request(_, Command::Alerts)]), "{again:?}");
-    assert_eq!(app.status.as_ref().unwrap().text, "acknowledged 1 alert");
+    assert_eq!(app.status().unwrap().text, "acknowledged 1 alert");
     let effects = key(&mut app, KeyCode::Char('X'));
     assert!(matches!(effects.as_slice(), [Effect::Request(_, Command::AckAlerts { alerts, .. })] if alerts.is_empty()));
     // A watching terminal may not.
     app.set_link(crate::orchestrator::Link::Attached { read_only: true, pid: 42 });
     assert!(key(&mut app, KeyCode::Char('X')).is_empty());
-    assert!(app.status.as_ref().unwrap().text.starts_with("read-only"), "{:?}", app.status);
+    assert!(app.status().unwrap().text.starts_with("read-only"), "{:?}", app.status());
 }
 
 #[test]
@@ -594,7 +594,7 @@ mod browser {
         b.reveal("app/../../../etc/passwd");
         let effects = key(&mut app, KeyCode::Char('e'));
         assert!(effects.is_empty(), "{effects:?}");
-        let status = app.status.clone().unwrap();
+        let status = app.status().cloned().unwrap();
         assert!(status.error && status.text.contains("climbs out of the workspace"), "{status:?}");
         // A file inside it goes to the editor, on the workspace's path.
         let Screen::Browser(b) = &mut app.screen else { panic!() };
@@ -609,7 +609,7 @@ mod browser {
         let mut app = app("dark");
         open_tree(&mut app);
         assert!(key(&mut app, KeyCode::Char('y')).is_empty());
-        assert!(app.status.clone().unwrap().text.contains("set [tui] osc52 = true in the config"));
+        assert!(app.status().cloned().unwrap().text.contains("set [tui] osc52 = true in the config"));
         app.settings_mut().osc52 = true;
         let effects = key(&mut app, KeyCode::Char('y'));
         assert_eq!(effects, vec![Effect::Clipboard(format!("{WORKSPACE}/app/backend/main.py"))]);

@@ -36,7 +36,7 @@ pub fn four_panes_fit(area: Rect) -> bool {
 pub fn render(app: &mut App, f: &mut Frame) {
     app.begin_frame();
     let area = f.area();
-    f.render_widget(Block::default().style(app.theme.s.base), area);
+    f.render_widget(Block::default().style(app.theme().s.base), area);
     if area.width < MIN.0 || area.height < MIN.1 {
         let msg = format!(
             "Startup Factory needs a terminal of at least {}x{} (this one is {}x{}).",
@@ -44,7 +44,7 @@ pub fn render(app: &mut App, f: &mut Frame) {
         );
         let [r] = Layout::vertical([Constraint::Length(3)]).flex(Flex::Center).areas(area);
         f.render_widget(
-            Paragraph::new(msg).style(app.theme.s.warn).centered().wrap(ratatui::widgets::Wrap { trim: true }),
+            Paragraph::new(msg).style(app.theme().s.warn).centered().wrap(ratatui::widgets::Wrap { trim: true }),
             r,
         );
         return;
@@ -78,7 +78,7 @@ fn dashboard(app: &mut App, f: &mut Frame, area: Rect) {
     }
     // Compact: a tab line, then the focused pane alone.
     let [tabs, pane] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
-    let t = &app.theme.s;
+    let t = &app.theme().s;
     let mut spans = Vec::new();
     for (i, (p, name)) in
         [(Pane::Startups, "Startups"), (Pane::Team, "Team"), (Pane::Providers, "Providers"), (Pane::Gates, "Gates")]
@@ -105,7 +105,7 @@ fn dashboard(app: &mut App, f: &mut Frame, area: Rect) {
 }
 
 fn header(app: &App, f: &mut Frame, area: Rect) {
-    let t = &app.theme.s;
+    let t = &app.theme().s;
     let s = &app.snap;
     let c = &s.counts;
     // Parts by importance (lower drops last), kept in this order on screen.
@@ -164,7 +164,7 @@ fn header(app: &App, f: &mut Frame, area: Rect) {
             let offer = if *read_only {
                 String::new()
             } else {
-                format!("· {} takes over ", app.keymap.hint(Action::TakeOver))
+                format!("· {} takes over ", app.keymap().hint(Action::TakeOver))
             };
             right.push(Span::styled(format!(" ⚠ owner gone, reattaching… {offer}"), t.header.patch(t.error)))
         }
@@ -195,7 +195,7 @@ fn header(app: &App, f: &mut Frame, area: Rect) {
 
 /// The keys of the focused pane or open screen, as `(key, what)` pairs.
 pub fn hints(app: &App) -> Vec<(String, &'static str)> {
-    let k = |a: Action| app.keymap.hint(a);
+    let k = |a: Action| app.keymap().hint(a);
     if let Some(overlay) = app.overlay() {
         return overlay.hints(app);
     }
@@ -258,7 +258,7 @@ pub fn hints(app: &App) -> Vec<(String, &'static str)> {
 }
 
 fn footer(app: &App, f: &mut Frame, area: Rect) {
-    let t = &app.theme.s;
+    let t = &app.theme().s;
     f.render_widget(Block::default().style(t.footer), area);
     if let Some(input) = &app.filter_input {
         let [p, i] = Layout::horizontal([Constraint::Length(9), Constraint::Min(1)]).areas(area);
@@ -269,7 +269,7 @@ fn footer(app: &App, f: &mut Frame, area: Rect) {
         f.render_widget(&ta, i);
         return;
     }
-    let status = app.status.as_ref().map(|s| {
+    let status = app.status().map(|s| {
         let text = format!(" {} ", sanitize::line(&s.text));
         Span::styled(text, if s.error { t.footer.patch(t.error) } else { t.footer.patch(t.info) })
     });

@@ -24,7 +24,7 @@ const MIN_NAME: u16 = 8;
 pub const MIN_WIDTH: u16 = 1 + 10 + MIN_NAME + 9 + 15 + 4;
 
 pub fn render(app: &App, f: &mut Frame, area: Rect, focused: bool) {
-    let t = app.theme.s.clone();
+    let t = app.theme().s.clone();
     let filter = app.filters[Pane::Gates.index()].clone();
     let mut title =
         vec![Span::styled(" Gate inbox ", t.title), Span::styled(format!("({}) ", app.snap.gates.len()), t.warn)];
@@ -34,7 +34,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, focused: bool) {
     if !filter.is_empty() {
         title.push(Span::styled(format!("/{} ", sanitize::line(&filter)), t.accent));
     }
-    let block = widgets::pane(Line::from(title), focused, &app.theme);
+    let block = widgets::pane(Line::from(title), focused, app.theme());
     let inner = block.inner(area);
     f.render_widget(block, area);
     if app.visible_gates().is_empty() {
@@ -48,7 +48,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, focused: bool) {
     scroll.follow(pos..pos + 1, fit);
     app.scrolled(Pane::Gates, scroll);
     let offset = scroll.top();
-    let now = app.now;
+    let now = app.now();
     let soonest =
         scroll.window(app.visible_gates(), fit).map(|i| widgets::next_change(app.snap.gates[*i].opened_at, now)).min();
     if let Some(ms) = soonest {

@@ -87,21 +87,21 @@ fn cells(p: &ProviderView, theme: &Theme) -> Vec<Line<'static>> {
 }
 
 pub fn render(app: &App, f: &mut Frame, area: Rect, focused: bool) {
-    let t = &app.theme.s;
+    let t = &app.theme().s;
     let title = vec![
         Span::styled(" Providers ", t.title),
         Span::styled(format!("· routing {} ", super::quality::policy(&app.snap.routing)), t.muted),
     ];
-    let block = widgets::pane(Line::from(title), focused, &app.theme);
+    let block = widgets::pane(Line::from(title), focused, app.theme());
     let inner = block.inner(area);
     f.render_widget(block, area);
     // The learned quality below the table, where rows are left (a blank line between).
     let table_h = (app.snap.providers.len() as u16 + 1).min(inner.height);
     let spare = inner.height.saturating_sub(table_h + 1) as usize;
-    let workers = super::workers::lines(&app.snap.workers, app.snap.at, inner.width as usize, spare, &app.theme);
+    let workers = super::workers::lines(&app.snap.workers, app.snap.at, inner.width as usize, spare, app.theme());
     let mut quality = workers;
     let left = spare.saturating_sub(quality.len() + usize::from(!quality.is_empty()));
-    let learned = super::quality::lines(&app.snap.providers, inner.width as usize, left, &app.theme);
+    let learned = super::quality::lines(&app.snap.providers, inner.width as usize, left, app.theme());
     if !quality.is_empty() && !learned.is_empty() {
         quality.push(Line::default());
     }
@@ -117,7 +117,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, focused: bool) {
     };
     let providers = &app.snap.providers;
     let shown = &providers[..providers.len().min(inner.height.saturating_sub(1) as usize)];
-    let rows: Vec<Vec<Line>> = shown.iter().map(|p| cells(p, &app.theme)).collect();
+    let rows: Vec<Vec<Line>> = shown.iter().map(|p| cells(p, app.theme())).collect();
     // Each figure's column is as wide as its widest cell: only the name gives way, and the
     // last three columns go where it would be narrower than `MIN_NAME`.
     let widest: Vec<u16> = (0..HEADER.len())

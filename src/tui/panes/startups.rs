@@ -26,14 +26,14 @@ const ID: u16 = 5;
 pub const MIN_WIDTH: u16 = 1 + ID + MIN_NAME + 14 + BAR + 14 + 5;
 
 pub fn render(app: &App, f: &mut Frame, area: Rect, focused: bool) {
-    let t = app.theme.s.clone();
+    let t = app.theme().s.clone();
     let filter = &app.filters[Pane::Startups.index()];
     let shown = app.visible_runs().len();
     let mut title = vec![Span::styled(" Startups ", t.title), Span::styled(format!("{shown} "), t.muted)];
     if !filter.is_empty() || (focused && app.filter_input.is_some()) {
         title.push(Span::styled(format!("/{} ", sanitize::line(filter)), t.accent));
     }
-    let block = widgets::pane(Line::from(title), focused, &app.theme);
+    let block = widgets::pane(Line::from(title), focused, app.theme());
     let inner = block.inner(area);
     f.render_widget(block, area);
     let rows_fit = inner.height.saturating_sub(1) as usize;
@@ -46,7 +46,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, focused: bool) {
     // Figures are never cut: their columns are as wide as the widest shown; the name gives way.
     let shown_runs: Vec<usize> = scroll.window(app.visible_runs().iter().copied(), rows_fit).collect();
     let runs = &app.snap.runs;
-    let etas: Vec<Eta> = shown_runs.iter().map(|&i| eta::eta(&runs[i], &app.snap, app.now)).collect();
+    let etas: Vec<Eta> = shown_runs.iter().map(|&i| eta::eta(&runs[i], &app.snap, app.now())).collect();
     // `waiting on you` where there is room for it beside the name, else `on you`.
     let eta_room = |long: bool| etas.iter().map(|e| widgets::width(&e.text(long))).fold(3, usize::max) as u16;
     let texts: Vec<[String; 3]> = shown_runs
@@ -87,7 +87,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, focused: bool) {
     let mut selected = None;
     for (k, (&i, text)) in shown_runs.iter().zip(texts).enumerate() {
         let r = &runs[i];
-        let (glyph, gstyle) = widgets::status_glyph(r.status, &app.theme);
+        let (glyph, gstyle) = widgets::status_glyph(r.status, app.theme());
         let cost_style = if r.cost_micros * 10 >= r.budget_micros * 8 { t.warn } else { t.base };
         let [id, place, cost] = text;
         let mut cells = vec![
@@ -95,7 +95,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, focused: bool) {
             Line::from(Span::styled(id, t.muted)),
             Line::from(Span::styled(sanitize::line(&r.name).into_owned(), t.base)),
             Line::from(Span::styled(place, if r.gate.is_some() { t.warn } else { t.base })),
-            Line::from(widgets::bar(r.progress, BAR as usize, &app.theme)),
+            Line::from(widgets::bar(r.progress, BAR as usize, app.theme())),
             Line::from(Span::styled(cost, cost_style)),
         ];
         if wide {

@@ -123,9 +123,9 @@ fn pipeline(run: &crate::orchestrator::RunView, theme: &crate::tui::theme::Theme
 pub const MIN_WIDTH: u16 = 11 + 9 + 8 + 5 + 8 + 4;
 
 pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
-    let t = app.theme.s.clone();
+    let t = app.theme().s.clone();
     let Some(run) = app.selected_run_view().cloned() else {
-        let block = widgets::pane(Line::from(Span::styled(" Agent team ", t.title)), focused, &app.theme);
+        let block = widgets::pane(Line::from(Span::styled(" Agent team ", t.title)), focused, app.theme());
         f.render_widget(Paragraph::new(Span::styled("select a run in Startups", t.muted)).block(block), area);
         return;
     };
@@ -134,10 +134,10 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
         Span::styled(format!("{} ", run.id), t.muted),
         Span::styled(format!("{} ", widgets::fit(&sanitize::line(&run.name), 30)), t.title),
     ]);
-    let block = widgets::pane(title, focused, &app.theme);
+    let block = widgets::pane(title, focused, app.theme());
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let (glyph, gstyle) = widgets::status_glyph(run.status, &app.theme);
+    let (glyph, gstyle) = widgets::status_glyph(run.status, app.theme());
     let mut summary = vec![
         Span::styled(format!("{glyph} {} ", run.status), gstyle),
         Span::styled(format!("· {} ", widgets::where_text(&run)), t.base),
@@ -169,12 +169,12 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect, focused: bool) {
     f.render_widget(Line::from(summary), Rect { height: 1, ..inner });
     let body = Rect { y: inner.y + 1, height: inner.height.saturating_sub(1), ..inner };
     if run.team.is_empty() {
-        f.render_widget(Paragraph::new(pipeline(&run, &app.theme, body.width)).wrap(Wrap { trim: true }), body);
+        f.render_widget(Paragraph::new(pipeline(&run, app.theme(), body.width)).wrap(Wrap { trim: true }), body);
         return;
     }
     app.selected_role = app.selected_role.min(run.team.len() - 1);
     // The checks go under the team, as many as fit after the team's rows.
-    let check_lines = checks(&run, &app.theme);
+    let check_lines = checks(&run, app.theme());
     let team_height = (run.team.len() as u16 + 1).min(body.height);
     let below = body.height.saturating_sub(team_height + 1);
     let body = if check_lines.is_empty() || below == 0 {

@@ -77,7 +77,7 @@ mod tests {
         let theme = Theme::load("no-colour", ColorMode::None).unwrap();
         let keymap = crate::config::keys::Keymap::default();
         let mut app = crate::tui::app::App::new(std::sync::Arc::new(snap), theme, ColorMode::None, keymap, "t".into());
-        app.now = fixture::NOW;
+        app.set_now(fixture::NOW);
         let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(200, 50)).unwrap();
         term.draw(|f| crate::tui::view::render(&mut app, f)).unwrap();
         let buf = term.backend().buffer();

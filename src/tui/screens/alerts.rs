@@ -35,7 +35,7 @@ impl AlertsView {
 
 /// What the footer says while the alerts are open.
 pub fn hints(app: &App) -> Vec<(String, &'static str)> {
-    let k = |a: Action| app.keymap.hint(a);
+    let k = |a: Action| app.keymap().hint(a);
     vec![
         (format!("{}/{}", k(Action::Up), k(Action::Down)), "move"),
         (k(Action::Acknowledge), "acknowledge"),
@@ -45,7 +45,7 @@ pub fn hints(app: &App) -> Vec<(String, &'static str)> {
 }
 
 pub fn key(v: &mut AlertsView, app: &mut App, key: KeyEvent) -> Handled {
-    let action = app.keymap.action(&key, &ALERTS);
+    let action = app.keymap().action(&key, &ALERTS);
     let last = v.items.as_ref().map_or(0, |i| i.len().saturating_sub(1)) as isize;
     let mut go = |delta: isize| v.selected = (v.selected as isize + delta).clamp(0, last) as usize;
     match action {
@@ -94,7 +94,7 @@ pub fn acknowledged(app: &mut App, message: String) -> Vec<Effect> {
 
 /// Draws the list in `r` (a box already cleared); the selected alert is one solid bar.
 pub fn draw(app: &App, v: &mut AlertsView, f: &mut Frame, r: Rect, block: ratatui::widgets::Block<'static>) {
-    let t = &app.theme.s;
+    let t = &app.theme().s;
     let inner = block.inner(r);
     let (width, height) = (inner.width as usize, inner.height as usize);
     let mut lines: Vec<Line<'static>> = Vec::new();

@@ -70,7 +70,7 @@ impl App {
     /// Marks or unmarks the selected gate of the inbox, then moves down one row.
     pub fn toggle_mark(&mut self) {
         if self.focus != Pane::Gates {
-            self.fail(format!("marks are for the gate inbox; {} jumps there", self.keymap.hint(Action::Gates)));
+            self.fail(format!("marks are for the gate inbox; {} jumps there", self.keymap().hint(Action::Gates)));
             return;
         }
         let Some(gate) = self.selected_gate else {
@@ -115,7 +115,7 @@ impl App {
             let why = self.may_not(Some(code)).or_else(|| match (decision, code) {
                 (Decision::Approve, GateCode::Budget) => Some(format!(
                     "a budget gate needs a new limit: approve it on its own ({} opens it)",
-                    self.keymap.hint(Action::Open)
+                    self.keymap().hint(Action::Open)
                 )),
                 (Decision::Revise, GateCode::Budget) => {
                     Some("a budget gate is approved (with a new limit) or rejected, not revised".into())
@@ -153,7 +153,7 @@ enum Then {
 }
 
 pub fn key(b: &mut Batch, app: &mut App, key: KeyEvent) -> Handled {
-    let keymap = app.keymap.clone();
+    let keymap = app.keymap().clone();
     let then = match b.note.as_mut() {
         None => match keymap.action(&key, &[Action::Confirm]) {
             Some(_) => Then::Send(None),
@@ -257,7 +257,7 @@ pub fn on_reply(app: &mut App, id: u64, result: &Result<Reply, FactoryError>) ->
 
 /// Keys to list in the footer while a batch is open.
 pub fn hints(app: &App, b: &Batch) -> Vec<(String, &'static str)> {
-    let k = |a: Action| app.keymap.hint(a);
+    let k = |a: Action| app.keymap().hint(a);
     match b.note {
         None => vec![(k(Action::Confirm), "confirm all"), ("other".into(), "cancel")],
         Some(_) => vec![(k(Action::Submit), "submit for all"), ("Esc".into(), "leave without deciding")],
@@ -265,7 +265,7 @@ pub fn hints(app: &App, b: &Batch) -> Vec<(String, &'static str)> {
 }
 
 pub fn render(app: &App, f: &mut Frame, area: Rect, b: &Batch) {
-    let t = &app.theme.s;
+    let t = &app.theme().s;
     let n = b.gates.len();
     let mut lines = Vec::new();
     for (id, name, run) in &b.gates {
@@ -292,7 +292,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, b: &Batch) {
     let note_height = if b.note.is_some() { 5 } else { 0 };
     if b.note.is_none() {
         lines.push(Line::from(Span::styled(
-            format!("{} confirms, any other key cancels", app.keymap.hint(Action::Confirm)),
+            format!("{} confirms, any other key cancels", app.keymap().hint(Action::Confirm)),
             t.warn,
         )));
     }
@@ -322,7 +322,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, b: &Batch) {
         let title = format!(
             " Note to {} all {n} (required) · {} submit · Esc leave without deciding ",
             b.decision.as_str(),
-            app.keymap.hint(Action::Submit),
+            app.keymap().hint(Action::Submit),
         );
         let mut ta = note.clone();
         ta.set_block(

@@ -328,7 +328,7 @@ pub fn program(read_only: bool, env: impl Fn(&str) -> Option<String>) -> (String
 
 /// Replies to the browser's requests.
 pub fn on_reply(app: &mut App, why: Pending, result: Result<Reply, FactoryError>) {
-    let (mode, theme) = (app.color_mode(), app.theme.name.clone());
+    let (mode, theme) = (app.color_mode(), app.theme().name.clone());
     let Screen::Browser(b) = &mut app.screen else { return };
     match (why, result) {
         (Pending::Files(run), Ok(Reply::Files { files, .. })) if run == b.run => b.listed(files),
@@ -353,7 +353,7 @@ pub fn on_reply(app: &mut App, why: Pending, result: Result<Reply, FactoryError>
 }
 
 pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
-    let keymap = app.keymap.clone();
+    let keymap = app.keymap().clone();
     let Screen::Browser(b) = &mut app.screen else { return Vec::new() };
     // A search being typed takes every key.
     if let Some(f) = b.file.as_mut()
@@ -362,7 +362,8 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         f.viewer.key(&keymap, &key);
         return Vec::new();
     }
-    app.status = None;
+    app.clear_status();
+    let Screen::Browser(b) = &mut app.screen else { return Vec::new() };
     match keymap.action(&key, &BROWSER_COMMON) {
         Some(Action::NextPane | Action::PrevPane) => {
             b.focus = if b.focus == Focus::Tree && b.file.is_some() { Focus::File } else { Focus::Tree };
@@ -428,7 +429,7 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
 }
 
 pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
-    let theme = app.theme.clone();
+    let theme = app.theme().clone();
     let t = &theme.s;
     let tree_w = (area.width * 3 / 10).clamp(24, 48);
     let [left, right] = Layout::horizontal([Constraint::Length(tree_w), Constraint::Min(20)]).areas(area);
@@ -522,7 +523,7 @@ fn render_file(b: &mut BrowserScreen, f: &mut Frame, area: Rect, t: &Styles, the
 
 /// Keys for the footer.
 pub fn hints(app: &App) -> Vec<(String, &'static str)> {
-    let k = |a: Action| app.keymap.hint(a);
+    let k = |a: Action| app.keymap().hint(a);
     let Screen::Browser(b) = &app.screen else { return Vec::new() };
     if b.file.as_ref().is_some_and(|f| f.viewer.typing()) {
         return vec![("Enter".into(), "find"), ("Esc".into(), "cancel")];

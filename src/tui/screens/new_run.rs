@@ -151,7 +151,7 @@ fn too_long(t: &TextArea, field: &Field) -> Option<String> {
 }
 
 pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
-    let submit = app.keymap.action(&key, &[Action::Submit]).is_some();
+    let submit = app.keymap().action(&key, &[Action::Submit]).is_some();
     let Screen::NewRun(form) = &mut app.screen else { return Vec::new() };
     if form.submitting {
         return Vec::new();
@@ -204,7 +204,7 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
 
 pub fn render(app: &App, f: &mut Frame, area: Rect) {
     let Screen::NewRun(form) = &app.screen else { return };
-    let t = &app.theme.s;
+    let t = &app.theme().s;
     let outer = Block::default()
         .borders(Borders::ALL)
         .border_style(t.border_focused)

@@ -73,7 +73,7 @@ impl Overlay {
 
 /// The open overlay's keys, for the footer.
 fn hints(app: &App, overlay: &Overlay) -> Vec<(String, &'static str)> {
-    let k = |a: Action| app.keymap.hint(a);
+    let k = |a: Action| app.keymap().hint(a);
     let close = (k(Action::Back), "close");
     match overlay {
         Overlay::Batch(b) => super::batch::hints(app, b),
@@ -95,7 +95,7 @@ fn hints(app: &App, overlay: &Overlay) -> Vec<(String, &'static str)> {
 
 /// Help and the report history: keys that scroll, and keys that close.
 fn scroll_key(pos: &mut Scroll, app: &mut App, key: KeyEvent) -> Handled {
-    let action = app.keymap.action(
+    let action = app.keymap().action(
         &key,
         &[
             Action::Up,
@@ -122,8 +122,9 @@ fn scroll_key(pos: &mut Scroll, app: &mut App, key: KeyEvent) -> Handled {
 }
 
 fn templates_key(v: &mut TemplatesView, app: &mut App, key: KeyEvent) -> Handled {
-    let action =
-        app.keymap.action(&key, &[Action::Up, Action::Down, Action::Open, Action::NewRun, Action::Back, Action::Quit]);
+    let action = app
+        .keymap()
+        .action(&key, &[Action::Up, Action::Down, Action::Open, Action::NewRun, Action::Back, Action::Quit]);
     let len = v.items.as_ref().map(|i| i.len()).unwrap_or(0);
     match action {
         Some(Action::Up) => v.selected = v.selected.saturating_sub(1),
@@ -240,7 +241,7 @@ fn run_command(app: &mut App, line: &str) -> Vec<Effect> {
             match Theme::load(arg, app.color_mode()) {
                 Ok(t) => {
                     app.say(format!("theme {}", t.name));
-                    app.theme = t;
+                    app.set_theme(t);
                 }
                 Err(e) => app.fail(e.message),
             }
@@ -281,7 +282,7 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 fn boxed(title: String, app: &App) -> Block<'static> {
-    let t = &app.theme.s;
+    let t = &app.theme().s;
     Block::default()
         .borders(Borders::ALL)
         .border_style(t.border_focused)
@@ -296,15 +297,15 @@ fn scrolled(lines: Vec<Line<'static>>, scroll: &mut Scroll, height: usize) -> Ve
 
 /// The help lines: the dashboard's keys, the command line's commands.
 pub fn help_lines(app: &App) -> Vec<Line<'static>> {
-    let t = &app.theme.s;
+    let t = &app.theme().s;
     let mut lines = vec![Line::from(Span::styled("Keys", t.title))];
-    for (keys, what) in app.keymap.help(&DASHBOARD) {
+    for (keys, what) in app.keymap().help(&DASHBOARD) {
         lines.push(Line::from(vec![
             Span::styled(format!("  {keys:<16}"), t.key),
             Span::styled(what.to_string(), t.base),
         ]));
     }
-    for (keys, what) in app.keymap.help(&[Action::Back, Action::Confirm, Action::Submit, Action::Quit]) {
+    for (keys, what) in app.keymap().help(&[Action::Back, Action::Confirm, Action::Submit, Action::Quit]) {
         lines.push(Line::from(vec![
             Span::styled(format!("  {keys:<16}"), t.key),
             Span::styled(what.to_string(), t.base),
@@ -343,7 +344,7 @@ impl Component for Overlay {
 }
 
 fn draw(overlay: &mut Overlay, app: &App, f: &mut Frame, area: Rect) {
-    let t = app.theme.s.clone();
+    let t = app.theme().s.clone();
     let width = area.width.saturating_sub(4).min(96);
     let height = area.height.saturating_sub(2);
     match overlay {

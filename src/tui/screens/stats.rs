@@ -97,8 +97,8 @@ pub fn on_reply(app: &mut App, since: Option<u32>, result: Result<Reply, Factory
 }
 
 pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
-    let Some(action) = app.keymap.action(&key, &STATS) else { return Vec::new() };
-    app.status = None;
+    let Some(action) = app.keymap().action(&key, &STATS) else { return Vec::new() };
+    app.clear_status();
     let Screen::Stats(s) = &mut app.screen else { return Vec::new() };
     let page = s.page.max(1);
     match action {
@@ -124,7 +124,7 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
 }
 
 pub fn hints(app: &App) -> Vec<(String, &'static str)> {
-    let k = |a: Action| app.keymap.hint(a);
+    let k = |a: Action| app.keymap().hint(a);
     vec![
         (format!("{}/{}", k(Action::Up), k(Action::Down)), "scroll"),
         (k(Action::NextTab), "window"),
@@ -133,7 +133,7 @@ pub fn hints(app: &App) -> Vec<(String, &'static str)> {
 }
 
 pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
-    let theme = app.theme.clone();
+    let theme = app.theme().clone();
     let t = &theme.s;
     let Screen::Stats(s) = &mut app.screen else { return };
     let mut title = vec![Span::styled(" Stats ", t.title)];

@@ -128,7 +128,7 @@ fn the_selected_row_is_one_solid_bar_in_every_theme_and_list() {
             for (w, h) in [(80, 24), (120, 40), (200, 50)] {
                 let mut app = app(theme);
                 setup(&mut app);
-                let selection = app.theme.s.selection.bg.expect("the theme colours the selection");
+                let selection = app.theme().s.selection.bg.expect("the theme colours the selection");
                 let buf = buffer(&mut app, w, h);
                 let (y, xs) =
                     selected_row(&buf, marks).unwrap_or_else(|| panic!("{name} {theme} {w}x{h}: no {marks:?}"));
@@ -173,7 +173,7 @@ fn figures(app: &App) -> [Vec<String>; 4] {
     let gates = s.gates.iter().take(5).flat_map(|g| {
         [
             format!("{}.{}", g.id.run, g.id.code),
-            format!("waiting {}", crate::tui::widgets::wait_text(app.now - g.opened_at)),
+            format!("waiting {}", crate::tui::widgets::wait_text(app.now() - g.opened_at)),
         ]
     });
     [startups.collect(), team, providers.collect(), gates.collect()]

@@ -138,7 +138,7 @@ fn a_then_y_approves_every_marked_gate_each_with_the_reviewer() {
         let reply = decided(&app, gate, Decision::Approve, "tester");
         app.on_reply(*id, reply);
     }
-    let status = app.status.clone().unwrap();
+    let status = app.status().cloned().unwrap();
     assert_eq!(status.text, "2 approved, saved");
     assert!(!status.error);
     assert!(app.marks.is_empty());
@@ -152,7 +152,7 @@ fn any_other_key_cancels_the_batch_approval() {
     key(&mut app, KeyCode::Char('a'));
     assert!(key(&mut app, KeyCode::Char('n')).is_empty());
     assert!(app.overlay().is_none());
-    assert_eq!(app.status.clone().unwrap().text, "approval cancelled; nothing was decided");
+    assert_eq!(app.status().cloned().unwrap().text, "approval cancelled; nothing was decided");
     assert_eq!(app.marks.len(), 2, "the marks stay");
 }
 
@@ -174,7 +174,7 @@ fn one_note_goes_to_every_marked_gate_and_failures_are_named() {
     app.on_reply(sent[0].0, reply);
     assert!(app.batch.is_some(), "waits for every answer");
     app.on_reply(sent[1].0, Err(FactoryError::usage("gate s-04.G0.0 is already approved by alice")));
-    let status = app.status.clone().unwrap();
+    let status = app.status().cloned().unwrap();
     assert_eq!(status.text, "1 rejected, saved; s-04.G0.0 failed: gate s-04.G0.0 is already approved by alice");
     assert!(status.error);
     assert_eq!(app.marks, vec![app.snap.gates[1].id], "the one that failed stays marked");
@@ -183,7 +183,7 @@ fn one_note_goes_to_every_marked_gate_and_failures_are_named() {
     typed(&mut app, "half a thought");
     assert!(key(&mut app, KeyCode::Esc).is_empty());
     assert!(app.overlay().is_none());
-    assert_eq!(app.status.clone().unwrap().text, "note left without deciding");
+    assert_eq!(app.status().cloned().unwrap().text, "note left without deciding");
 }
 
 #[test]
@@ -208,7 +208,7 @@ fn gates_this_reviewer_may_not_decide_are_refused_before_anything_is_sent() {
     assert_eq!(sent.iter().map(|d| d.1.as_str()).collect::<Vec<_>>(), vec!["s-01.G1.1"]);
     let reply = decided(&app, &sent[0].1, Decision::Approve, "tester");
     app.on_reply(sent[0].0, reply);
-    let status = app.status.clone().unwrap();
+    let status = app.status().cloned().unwrap();
     assert!(status.text.starts_with("1 approved, saved; s-10.G3.0 not sent: only alice"), "{}", status.text);
     // When none may be decided, nothing opens and nothing is sent.
     let mut app = self::app("dark");
@@ -219,14 +219,14 @@ fn gates_this_reviewer_may_not_decide_are_refused_before_anything_is_sent() {
     key(&mut app, KeyCode::Char(' '));
     assert!(key(&mut app, KeyCode::Char('a')).is_empty());
     assert!(app.overlay().is_none());
-    assert!(app.status.clone().unwrap().text.contains("nothing to approve: s-10.G3.0: only alice"));
+    assert!(app.status().cloned().unwrap().text.contains("nothing to approve: s-10.G3.0: only alice"));
     // A read-only terminal decides nothing.
     let mut app = self::app("dark");
     mark_two(&mut app);
     app.set_link(crate::orchestrator::Link::Attached { pid: 7, read_only: true });
     assert!(key(&mut app, KeyCode::Char('r')).is_empty());
     assert!(app.overlay().is_none());
-    assert!(app.status.clone().unwrap().text.starts_with("read-only"));
+    assert!(app.status().cloned().unwrap().text.starts_with("read-only"));
 }
 
 #[test]
@@ -315,11 +315,13 @@ fn the_first_run_hint_goes_after_the_first_decision() {
     }
     // The keys come from the keymap.
     let mut remapped = self::app("dark");
-    remapped.keymap = crate::config::keys::Keymap::with_overrides(&std::collections::BTreeMap::from([(
-        "gates".to_string(),
-        vec!["i".to_string()],
-    )]))
-    .unwrap();
+    remapped.set_keymap(
+        crate::config::keys::Keymap::with_overrides(&std::collections::BTreeMap::from([(
+            "gates".to_string(),
+            vec!["i".to_string()],
+        )]))
+        .unwrap(),
+    );
     fresh(&mut remapped);
     assert_eq!(remapped.first_run_hint().as_deref(), Some("i then Enter reviews a gate"));
     // A decision saved from this terminal ends it.
@@ -332,7 +334,7 @@ fn the_first_run_hint_goes_after_the_first_decision() {
         app.on_reply(*id, reply);
     }
     key(&mut app, KeyCode::Down);
-    assert!(app.status.is_none());
+    assert!(app.status().is_none());
     assert!(!draw(&mut app, 120, 40).contains(hint));
     // So does a decision a person took elsewhere, once the snapshot shows it.
     let mut other = self::app("dark");

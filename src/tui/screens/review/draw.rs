@@ -19,14 +19,14 @@ use crate::tui::theme::Styles;
 use crate::tui::widgets;
 
 fn facts(app: &App, d: &ReviewData) -> Vec<Line<'static>> {
-    let t = &app.theme.s;
+    let t = &app.theme().s;
     let g = &d.gate;
     let row = |k: &str, v: String| Line::from(vec![Span::styled(format!("{k:<10}"), t.muted), Span::styled(v, t.base)]);
     let mut out = vec![
         Line::from(Span::styled(format!("{} {}", g.id, g.id.code.name()), t.title)),
         row("run", sanitize::line(&format!("{} {}", d.run.id, d.run.name)).into_owned()),
         row("status", g.status.as_str().to_string()),
-        row("opened", format!("{} ago", widgets::wait_text(app.now.saturating_sub(g.opened_at)))),
+        row("opened", format!("{} ago", widgets::wait_text(app.now().saturating_sub(g.opened_at)))),
     ];
     if let Some(p) = g.review.phase {
         out.push(row("phase", format!("{p} (revision {})", g.id.n)));
@@ -115,7 +115,7 @@ fn revision_line(d: &ReviewData, t: &Styles) -> Option<Line<'static>> {
 }
 
 pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
-    let theme = app.theme.clone();
+    let theme = app.theme().clone();
     let t = &theme.s;
     let wide = area.width >= 100;
     let Screen::Review(r) = &app.screen else { return };
@@ -210,7 +210,7 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
         f.render_widget(Paragraph::new(left), l);
         f.render_widget(Paragraph::new(Span::styled(position, t.muted)).right_aligned(), p);
     }
-    app.time_shown(widgets::next_change(opened, app.now));
+    app.time_shown(widgets::next_change(opened, app.now()));
     let Screen::Review(r) = &app.screen else { return };
     match &r.mode {
         Mode::View => {
@@ -223,7 +223,7 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
             let msg = format!(
                 "Approve {}? Press {} to confirm; any other key cancels.",
                 r.gate,
-                app.keymap.hint(Action::Confirm)
+                app.keymap().hint(Action::Confirm)
             );
             f.render_widget(
                 Paragraph::new(Span::styled(msg, t.warn)).block(bordered(t.border_focused, t.base)),
@@ -244,7 +244,7 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
             };
             let title = format!(
                 " Note to {what} (required) · {} submit · Esc leave without deciding{} ",
-                app.keymap.hint(Action::Submit),
+                app.keymap().hint(Action::Submit),
                 n.error.as_ref().map(|e| format!(" · {e}")).unwrap_or_default()
             );
             let mut ta = n.text.clone();
@@ -292,7 +292,7 @@ fn bordered(border: Style, style: Style) -> Block<'static> {
 
 /// Keys to list in the footer for the review screen.
 pub fn hints(app: &App) -> Vec<(String, &'static str)> {
-    let k = |a: Action| app.keymap.hint(a);
+    let k = |a: Action| app.keymap().hint(a);
     let Screen::Review(r) = &app.screen else { return Vec::new() };
     if r.typing() {
         return vec![("Enter".into(), "find"), ("Esc".into(), "cancel the search")];

@@ -221,7 +221,7 @@ fn view_key(r: &mut ReviewScreen, keymap: &Keymap, key: &KeyEvent, blocked: Opti
 }
 
 pub fn key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
-    let keymap = app.keymap.clone();
+    let keymap = app.keymap().clone();
     let gate_code = if let Screen::Review(r) = &app.screen { Some(r.gate.code) } else { None };
     let blocked = app.may_not(gate_code);
     let Screen::Review(r) = &mut app.screen else { return Vec::new() };

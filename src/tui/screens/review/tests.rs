@@ -20,7 +20,7 @@ fn app(reviewer: &str) -> App {
     let snap = Arc::new(fixture::snapshot(24, 3, 5));
     let theme = Theme::load("dark", ColorMode::TrueColor).unwrap();
     let mut app = App::new(snap, theme, ColorMode::TrueColor, Keymap::default(), reviewer.into());
-    app.now = fixture::NOW;
+    app.set_now(fixture::NOW);
     app
 }
 
@@ -153,7 +153,7 @@ fn d_toggles_between_the_diff_and_the_whole_document() {
     assert!(screen(&app).tabs[0].show_diff);
     press(&mut app, KeyCode::Tab);
     press(&mut app, KeyCode::Char('d'));
-    assert!(app.status.as_ref().is_some_and(|s| s.text.starts_with("no diff here")));
+    assert!(app.status().is_some_and(|s| s.text.starts_with("no diff here")));
     assert!(matches!(screen(&app).mode, Mode::View));
 }
 
@@ -280,7 +280,7 @@ fn after_a_saved_decision_the_next_gate_this_reviewer_may_decide_opens() {
         "{effects:?}"
     );
     assert_eq!(screen(&app).gate.to_string(), "s-13.G1.1");
-    assert_eq!(app.status.as_ref().unwrap().text, "s-07.G2.0 rejected, saved; next: s-13.G1.1");
+    assert_eq!(app.status().unwrap().text, "s-07.G2.0 rejected, saved; next: s-13.G1.1");
     assert_eq!(app.selected_gate, Some(screen(&app).gate));
 
     // The last gate decided: back to the dashboard.
@@ -296,7 +296,7 @@ fn after_a_saved_decision_the_next_gate_this_reviewer_may_decide_opens() {
     approved.status = GateStatus::Approved;
     answer(&mut app, effects, Reply::Decided { gate: Box::new(approved) });
     assert!(matches!(app.screen, Screen::Dashboard));
-    assert_eq!(app.status.as_ref().unwrap().text, "s-01.G1.1 approved, saved; no more gates waiting");
+    assert_eq!(app.status().unwrap().text, "s-01.G1.1 approved, saved; no more gates waiting");
 }
 
 #[test]
@@ -317,7 +317,7 @@ fn with_after_decision_inbox_the_inbox_comes_back_on_the_neighbour() {
         assert!(matches!(app.screen, Screen::Dashboard));
         assert_eq!(app.focus, Pane::Gates);
         assert_eq!(app.selected_gate, Some(snap.gates[neighbour].id), "after {}", gate.id);
-        assert_eq!(app.status.as_ref().unwrap().text, format!("{} approved, saved", gate.id));
+        assert_eq!(app.status().unwrap().text, format!("{} approved, saved", gate.id));
     }
 }
 
