@@ -7,6 +7,7 @@
 //!
 //! ```text
 //! cli ───────────► tui, headless, socket, orchestrator, worker, bench*  (entry points: parse, dispatch, print)
+//!                  store (opening the data directory; the doctor's checks; the frame saved at the last stop)
 //! worker ────────► cluster, providers, sandbox, config (`factory worker`: jobs from NATS, done here)
 //! cluster ───────► providers, sandbox, templates, config (the NATS protocol, dispatch, object store)
 //! tui ───────────► orchestrator (Commands in; Snapshots, Events, Replies out), config, stats,
