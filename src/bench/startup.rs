@@ -233,10 +233,11 @@ pub struct FrameTimes {
 pub async fn open_once(data: &std::path::Path) -> Result<FrameTimes> {
     let internal = |e: std::io::Error| crate::error::FactoryError::internal(e.to_string());
     let cfg = Arc::new(Config::default());
+    // The theme and the terminal are made inside the clock, as a control room makes them.
+    let t = Instant::now();
     let mode = ColorMode::TrueColor;
     let theme = Theme::load("dark", mode)?;
     let mut term = Term::fixed(std::io::sink(), 200, 50).map_err(internal)?;
-    let t = Instant::now();
     let saved = crate::store::last_frame::read(data)
         .and_then(|bytes| serde_json::from_slice::<orchestrator::Snapshot>(&bytes).ok());
     let mut app = None;
